@@ -1,0 +1,92 @@
+import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, SessionStore } from "../types.js";
+import { createSerializer, type Serializer } from "./serialization.js";
+import { generateSessionId } from "./session-id.js";
+
+export interface UnsafeMemoryStoreOptions<Data = SessionData> {
+  /** Defaults to 256 random bits as base64url. */
+  generateId?: () => Awaitable<string>;
+  serializationOptions?: SessionSerializationOptions<Data>;
+  /** Expired sessions are swept out at most this often, in milliseconds. Defaults to one minute. */
+  sweepInterval?: number;
+}
+
+interface Entry {
+  serialized: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Sessions in a `Map` of this process: for development and tests only.
+ * Everything is lost on restart, and on edge and serverless runtimes with
+ * every new isolate. Data is stored serialized, so a handler that keeps a
+ * reference to `ctx.session.data` cannot change a stored session.
+ */
+export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data> {
+  readonly #entries = new Map<string, Entry>();
+  readonly #generateId: () => Awaitable<string>;
+  readonly #serializer: Serializer<Data>;
+  readonly #sweepInterval: number;
+  #lastSweep = Date.now();
+
+  constructor(options: UnsafeMemoryStoreOptions<Data> | (() => Awaitable<string>) = {}) {
+    const resolved = typeof options === "function" ? { generateId: options } : options;
+    this.#generateId = resolved.generateId ?? generateSessionId;
+    this.#serializer = createSerializer(resolved.serializationOptions);
+    this.#sweepInterval = resolved.sweepInterval ?? 60_000;
+  }
+
+  /** Sessions held, expired ones not yet swept included. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  loadRecord(id: string): SessionRecord<Data> | null {
+    const entry = this.#entries.get(id);
+    if (!entry) return null;
+    if (entry.expiresAt <= Date.now()) {
+      this.#entries.delete(id);
+      return null;
+    }
+    const data = this.#serializer.parse(entry.serialized);
+    return data === null ? null : { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
+  }
+
+  async saveRecord(id: string | null, record: SessionRecord<Data>): Promise<string> {
+    this.#sweepIfDue();
+    // Only an ID this store issued, still alive, is reused: a client-chosen one never is.
+    const reusable = id !== null && this.loadRecord(id) !== null;
+    const key = reusable ? id : await this.#generateId();
+    this.#entries.set(key, {
+      serialized: this.#serializer.stringify(record.data),
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+    });
+    return key;
+  }
+
+  load(id: string): Data | null {
+    return this.loadRecord(id)?.data ?? null;
+  }
+
+  save(id: string | null, data: Data, maxAge: number): Promise<string> {
+    const now = Date.now();
+    return this.saveRecord(id, { data, createdAt: now, expiresAt: now + maxAge });
+  }
+
+  destroy(id: string): void {
+    this.#entries.delete(id);
+  }
+
+  #sweepIfDue(): void {
+    const now = Date.now();
+    if (now - this.#lastSweep < this.#sweepInterval) return;
+    this.#lastSweep = now;
+    for (const [id, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(id);
+    }
+  }
+}
+
+/** The name `@hattip/session` uses for `UnsafeMemoryStore`. */
+export { UnsafeMemoryStore as UnsafeMemorySessionStore };

@@ -1,0 +1,51 @@
+/**
+ * A small Hattip app around one session(), the shape every HTTP test uses:
+ * routes that read, write, regenerate and destroy the session.
+ */
+import { compose, type RequestHandler } from "@hattip/compose";
+import { cookie } from "@hattip/cookie";
+import { session, type SessionOptions } from "../../src/index.js";
+import { serve, type Served } from "./serve.js";
+
+declare module "../../src/index.js" {
+  interface SessionData {
+    count?: number;
+    user?: string;
+    items?: string[];
+    blob?: string;
+  }
+}
+
+export const sessionRoutes: RequestHandler = async (ctx) => {
+  const { pathname, searchParams } = ctx.url;
+  const s = ctx.session;
+  switch (pathname) {
+    case "/read":
+      return Response.json({ data: s.data, isFresh: s.isFresh });
+    case "/increment":
+      s.data.count = (s.data.count ?? 0) + 1;
+      return Response.json(s.data);
+    case "/push":
+      (s.data.items ??= []).push(searchParams.get("item") ?? "x");
+      return Response.json(s.data);
+    case "/blob":
+      s.data.blob = "x".repeat(Number(searchParams.get("size")));
+      return Response.json({ ok: true });
+    case "/login":
+      await s.regenerate();
+      s.data.user = searchParams.get("user") ?? "demo";
+      return Response.redirect(new URL("/read", ctx.url), 303);
+    case "/logout":
+      await s.destroy();
+      return Response.redirect(new URL("/", ctx.url), 303);
+    case "/redirect-after-write":
+      s.data.count = 42;
+      return Response.redirect(new URL("/read", ctx.url), 302);
+    default:
+      return new Response("not found", { status: 404 });
+  }
+};
+
+export function serveSessionApp(options: SessionOptions, routes: RequestHandler = sessionRoutes): Promise<Served> {
+  return serve(compose(cookie(), session(options), routes));
+}
