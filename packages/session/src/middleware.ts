@@ -95,7 +95,9 @@ export function session(options: SessionOptions<any>): (ctx: RequestContext) => 
 
     const newId = await store.save(saveAs, record, ctx, now);
     response = withMutableHeaders(response);
-    transport.write(ctx, response, newId, Math.max(0, Math.floor((record.expiresAt - now) / 1000)));
+    // Rounded up: a cookie that outlives its record by under a second is harmless (the server rejects it),
+    // while rounding down would delete a still-valid session in its last second.
+    transport.write(ctx, response, newId, Math.ceil((record.expiresAt - now) / 1000));
     return response;
   };
 }

@@ -2,6 +2,7 @@
  * A small Hattip app around one session(), the shape every HTTP test uses:
  * routes that read, write, regenerate and destroy the session.
  */
+import type { NodeAdapterOptions } from "@hattip/adapter-node";
 import { compose, type RequestHandler } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { session, type SessionOptions } from "../../src/index.js";
@@ -46,6 +47,10 @@ export const sessionRoutes: RequestHandler = async (ctx) => {
   }
 };
 
-export function serveSessionApp(options: SessionOptions, routes: RequestHandler = sessionRoutes): Promise<Served> {
-  return serve(compose(cookie(), session(options), routes));
+export function serveSessionApp(
+  options: SessionOptions,
+  routes: RequestHandler = sessionRoutes,
+  adapterOptions?: NodeAdapterOptions,
+): Promise<Served> {
+  return serve(compose(cookie(), session(options), routes), adapterOptions);
 }

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createMiddleware } from "@hattip/adapter-node";
+import { createMiddleware, type NodeAdapterOptions } from "@hattip/adapter-node";
 import type { HattipHandler } from "@hattip/core";
 
 export interface Served {
@@ -12,8 +12,8 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serve(handler: HattipHandler): Promise<Served> {
-  const server: Server = createServer(createMiddleware(handler));
+export async function serve(handler: HattipHandler, options?: NodeAdapterOptions): Promise<Served> {
+  const server: Server = createServer(createMiddleware(handler, options));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

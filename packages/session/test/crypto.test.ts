@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { decodeBase64Key, decodeBase64Url, encodeBase64Url } from "../src/crypto/base64url.js";
+import { EncryptedCookieStore, SessionKeyError, SignedCookieStore } from "../src/index.js";
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+describe("base64url", () => {
+  it("encodes without padding in the URL alphabet", () => {
+    expect(encodeBase64Url(bytes())).toBe("");
+    expect(encodeBase64Url(bytes(0xfb))).toBe("-w");
+    expect(encodeBase64Url(bytes(0xfb, 0xff))).toBe("-_8");
+    expect(encodeBase64Url(bytes(0xfb, 0xff, 0xbf))).toBe("-_-_");
+  });
+
+  it("round-trips every length up to 64 KiB of random bytes without blowing the stack", () => {
+    for (const length of [0, 1, 2, 3, 4, 31, 32, 33, 1000, 65_536]) {
+      const input = crypto.getRandomValues(new Uint8Array(length));
+      expect(decodeBase64Url(encodeBase64Url(input))).toEqual(input);
+    }
+  });
+
+  it("agrees with the platform's base64 on random input", () => {
+    const input = crypto.getRandomValues(new Uint8Array(999));
+    const viaPlatform = btoa(String.fromCharCode(...input)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    expect(encodeBase64Url(input)).toBe(viaPlatform);
+  });
+
+  it("rejects characters outside the alphabet, padding and impossible lengths", () => {
+    for (const text of ["a", "ab=", "a+b/", "ab cd", "é", "abcde"]) {
+      expect(decodeBase64Url(text)).toBeNull();
+    }
+  });
+
+  it("rejects non-canonical encodings, so no two strings decode to the same bytes", () => {
+    expect(decodeBase64Url("-w")).toEqual(bytes(0xfb));
+    expect(decodeBase64Url("-x")).toBeNull();
+    expect(decodeBase64Url("-_8")).toEqual(bytes(0xfb, 0xff));
+    expect(decodeBase64Url("-_9")).toBeNull();
+  });
+
+  it("reads keys in base64 or base64url, padded or not, but not a mix", () => {
+    expect(decodeBase64Key("+/8=")).toEqual(bytes(0xfb, 0xff));
+    expect(decodeBase64Key("-_8")).toEqual(bytes(0xfb, 0xff));
+    expect(decodeBase64Key("+_8")).toBeNull();
+  });
+});
+
+describe("keys", () => {
+  it("exports a generated signing key and imports it back to verify the same cookies", async () => {
+    const key = await SignedCookieStore.generateKey();
+    const exported = await SignedCookieStore.exportKey(key);
+    expect(exported).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const writer = new SignedCookieStore([key]);
+    const reader = new SignedCookieStore(await SignedCookieStore.generateKeysFromBase64([exported]));
+    const cookie = await writer.save(null, { a: 1 }, 60_000);
+    expect(await reader.load(cookie)).toEqual({ a: 1 });
+  });
+
+  it("imports the reference documentation's standard-base64 encryption key", async () => {
+    const keys = await EncryptedCookieStore.generateKeysFromBase64(["cnNwJHcQHlHHB7+/zRYOJP/m0JEXxQpoGskCs8Eg+XI="]);
+    const store = new EncryptedCookieStore(keys);
+    expect(await store.load(await store.save(null, { a: 1 }, 60_000))).toEqual({ a: 1 });
+  });
+
+  it("refuses signing keys shorter than 256 bits and encryption keys that are not 256 bits", async () => {
+    const short = encodeBase64Url(new Uint8Array(16));
+    await expect(SignedCookieStore.generateKeysFromBase64([short])).rejects.toThrow(/at least 32/);
+    await expect(EncryptedCookieStore.generateKeysFromBase64([short])).rejects.toThrow(SessionKeyError);
+    await expect(EncryptedCookieStore.generateKeysFromBase64([encodeBase64Url(new Uint8Array(64))])).rejects.toThrow(/exactly 32/);
+    await expect(SignedCookieStore.generateKeysFromBase64(["not base64!"])).rejects.toThrow(/not valid base64/);
+  });
+
+  it("derives keys from secrets with a KDF, refusing secrets under 32 characters", async () => {
+    await expect(SignedCookieStore.generateKeysFromSecrets(["secret"])).rejects.toThrow(/at least 32/);
+    const secret = "correct horse battery staple, long enough";
+    const [a] = await SignedCookieStore.generateKeysFromSecrets([secret]);
+    const [b] = await SignedCookieStore.generateKeysFromSecrets([secret]);
+    const cookie = await new SignedCookieStore([a]).save(null, { a: 1 }, 60_000);
+    expect(await new SignedCookieStore([b]).load(cookie)).toEqual({ a: 1 });
+    // The raw secret is not the HMAC key: a cookie signed with it does not verify.
+    const raw = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    const forged = await new SignedCookieStore([raw]).save(null, { a: 1 }, 60_000);
+    expect(await new SignedCookieStore([a]).load(forged)).toBeNull();
+  });
+
+  it("refuses keys made for another algorithm, with a message naming the store", async () => {
+    const aes = await EncryptedCookieStore.generateKey();
+    expect(() => new SignedCookieStore([aes])).toThrow(/SignedCookieStore key #0 is not an HMAC CryptoKey/);
+    expect(() => new EncryptedCookieStore([] as never)).toThrow(SessionKeyError);
+  });
+});
+
+describe("key rotation", () => {
+  for (const Store of [SignedCookieStore, EncryptedCookieStore]) {
+    it(`${Store.name}: the old key verifies, the new key signs, dropping the old key logs those sessions out`, async () => {
+      const oldKey = await Store.generateKey();
+      const newKey = await Store.generateKey();
+      const before = await new Store([oldKey]).save(null, { who: "old" }, 60_000);
+      const rotated = new Store([newKey, oldKey]);
+      expect(await rotated.load(before)).toEqual({ who: "old" });
+      const after = await rotated.save(null, { who: "new" }, 60_000);
+      expect(await new Store([newKey]).load(after)).toEqual({ who: "new" });
+      expect(await new Store([newKey]).load(before)).toBeNull();
+    });
+  }
+});
