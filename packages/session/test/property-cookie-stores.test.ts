@@ -1,0 +1,197 @@
+/**
+ * Property tests of the cookie stores: whatever a client sends, loading
+ * never throws and never yields anything but a plain object or null; what
+ * we write reads back; and no single-character edit of a signed or
+ * encrypted cookie is accepted.
+ */
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  EncryptedCookieStore,
+  SignedCookieStore,
+  UnsignedCookieStore,
+  type SessionRecord,
+} from "../src/index.js";
+
+const RUNS = 10_000;
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+type Data = Record<string, unknown>;
+
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Cookie values a client could send: any text, and text shaped like our own values. */
+const anyCookieValue = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.string({ unit: fc.constantFrom(...BASE64URL_ALPHABET), maxLength: 200 }),
+  fc
+    .tuple(
+      fc.string({ unit: fc.constantFrom(...BASE64URL_ALPHABET), maxLength: 120 }),
+      fc.string({ unit: fc.constantFrom(...BASE64URL_ALPHABET), minLength: 42, maxLength: 44 }),
+    )
+    .map(([payload, signature]) => `${payload}.${signature}`),
+);
+
+/**
+ * Session data as JSON sees it. Keys include `__proto__` and values include
+ * -0: both survive only as JSON defines (an own "__proto__" key, and 0), so
+ * round trips are compared through JSON text.
+ */
+const sessionData: fc.Arbitrary<Data> = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), {
+  maxKeys: 6,
+});
+
+/** A record whose deadline is still ahead, as the middleware writes them. */
+const liveRecord = (data: fc.Arbitrary<Data>) =>
+  fc
+    .record({
+      data,
+      createdAgo: fc.integer({ min: 0, max: 30 * 24 * 3600 * 1000 }),
+      expiresIn: fc.integer({ min: 60_000, max: 30 * 24 * 3600 * 1000 }),
+    })
+    .map(({ data, createdAgo, expiresIn }): SessionRecord<Data> => {
+      const now = Date.now();
+      return { data, createdAt: now - createdAgo, expiresAt: now + expiresIn };
+    });
+
+/**
+ * One character flipped, dropped or added, drawn apart from the cookie it
+ * applies to: `at` is taken modulo the cookie's length. Half the edits stay
+ * within the base64url alphabet, where a change is hardest to spot by format.
+ */
+const singleCharacterEdit = fc.record({
+  kind: fc.constantFrom("flip" as const, "drop" as const, "add" as const),
+  at: fc.nat(),
+  character: fc.oneof(
+    fc.constantFrom(...BASE64URL_ALPHABET),
+    fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+  ),
+});
+type SingleCharacterEdit = typeof singleCharacterEdit extends fc.Arbitrary<infer Edit> ? Edit : never;
+
+function applyEdit(value: string, { kind, at, character }: SingleCharacterEdit): string {
+  const index = at % (kind === "add" ? value.length + 1 : value.length);
+  if (kind === "drop") return value.slice(0, index) + value.slice(index + 1);
+  if (kind === "add") return value.slice(0, index) + character + value.slice(index);
+  const replacement =
+    character !== value[index] ? character : BASE64URL_ALPHABET[(BASE64URL_ALPHABET.indexOf(character) + 1) % 64]!;
+  return value.slice(0, index) + replacement + value.slice(index + 1);
+}
+
+const asJson = (value: unknown) => JSON.stringify(value);
+
+let signed: SignedCookieStore<Data>;
+let signedWithOtherKey: SignedCookieStore<Data>;
+let encrypted: EncryptedCookieStore<Data>;
+let encryptedWithOtherKey: EncryptedCookieStore<Data>;
+
+beforeAll(async () => {
+  signed = new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]);
+  signedWithOtherKey = new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]);
+  encrypted = new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]);
+  encryptedWithOtherKey = new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]);
+});
+
+describe("UnsignedCookieStore with a validating parse", () => {
+  const Preferences = z.strictObject({
+    theme: z.enum(["light", "dark"]),
+    language: z.string().max(8),
+  });
+  type Preferences = z.infer<typeof Preferences>;
+  const store = new UnsignedCookieStore<Preferences>({ parse: (text) => Preferences.parse(JSON.parse(text)) });
+
+  it("loads any string as null or valid preferences, never throwing", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          anyCookieValue,
+          fc.jsonValue().map((value) => JSON.stringify(value)),
+          fc.record({ theme: fc.string(), language: fc.string() }).map((value) => JSON.stringify(value)),
+        ),
+        (cookieValue) => {
+          const loaded = store.load(cookieValue);
+          expect(loaded === null || Preferences.safeParse(loaded).success).toBe(true);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("round-trips every valid preference", () => {
+    const preferences = fc.record({
+      theme: fc.constantFrom("light" as const, "dark" as const),
+      language: fc.string({ maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(preferences, (value) => {
+        expect(store.load(store.save(null, value))).toEqual(value);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("round-trips any JSON object with the default parse", () => {
+    const plain = new UnsignedCookieStore<Data>();
+    fc.assert(
+      fc.property(sessionData, (data) => {
+        expect(asJson(plain.load(plain.save(null, data)))).toBe(asJson(data));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe.each([
+  { name: "SignedCookieStore", store: () => signed, otherKey: () => signedWithOtherKey },
+  { name: "EncryptedCookieStore", store: () => encrypted, otherKey: () => encryptedWithOtherKey },
+])("$name", ({ store, otherKey }) => {
+  it("loads any string as null or a plain object, never throwing", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyCookieValue, async (cookieValue) => {
+        const loaded = await store().loadRecord(cookieValue);
+        expect(loaded === null || isPlainObject(loaded.data)).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("round-trips any JSON object and its timestamps through saveRecord and loadRecord", async () => {
+    await fc.assert(
+      fc.asyncProperty(liveRecord(sessionData), async (record) => {
+        const loaded = await store().loadRecord(await store().saveRecord(null, record));
+        expect(loaded).not.toBeNull();
+        expect(asJson(loaded!.data)).toBe(asJson(record.data));
+        expect(loaded!.createdAt).toBe(record.createdAt);
+        expect(loaded!.expiresAt).toBe(record.expiresAt);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("rejects any cookie with one character flipped, dropped or added", async () => {
+    // Cookies are made once and edited many times: the property is about the edit, and signing is the slow part.
+    const cookies = await Promise.all(
+      fc.sample(liveRecord(sessionData), { numRuns: 200, seed: 7 }).map((record) => store().saveRecord(null, record)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...cookies), singleCharacterEdit, async (cookieValue, edit) => {
+        expect(await store().loadRecord(applyEdit(cookieValue, edit))).toBeNull();
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("rejects a cookie made with a key it does not hold", async () => {
+    await fc.assert(
+      fc.asyncProperty(liveRecord(sessionData), async (record) => {
+        expect(await store().loadRecord(await otherKey().saveRecord(null, record))).toBeNull();
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+});
