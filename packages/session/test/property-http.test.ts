@@ -11,6 +11,7 @@ import {
   SignedCookieStore,
   UnsafeMemoryStore,
   UnsignedCookieStore,
+  type SessionData,
   type SessionStore,
 } from "../src/index.js";
 import { serveSessionApp } from "./support/app.js";
@@ -52,10 +53,10 @@ afterEach(async () => {
 const Strict = z.strictObject({ count: z.number().int().optional(), items: z.array(z.string()).optional() });
 
 describe.each<{ name: string; store: () => Promise<SessionStore> }>([
-  { name: "UnsafeMemoryStore", store: async () => new UnsafeMemoryStore() },
+  { name: "UnsafeMemoryStore", store: async () => new UnsafeMemoryStore<SessionData>() },
   {
     name: "UnsignedCookieStore with a validating parse",
-    store: async () => new UnsignedCookieStore({ parse: (text) => Strict.parse(JSON.parse(text)) }),
+    store: async () => new UnsignedCookieStore<SessionData>({ parse: (text) => Strict.parse(JSON.parse(text)) }),
   },
   { name: "SignedCookieStore", store: async () => new SignedCookieStore([await SignedCookieStore.generateKey()]) },
   {
