@@ -1,0 +1,33 @@
+/**
+ * What never leaves the monorepo: installed packages, build output, local
+ * runtime state, test artefacts and real secrets. Shared by the prepack
+ * bundling, the development copy from ../templates, and giget extraction.
+ */
+const EXCLUDED_NAMES = new Set([
+  "node_modules",
+  "dist",
+  "build",
+  ".wrangler",
+  ".vercel",
+  ".netlify",
+  ".edge-output",
+  "coverage",
+  "test-results",
+  "playwright-report",
+  ".turbo",
+  ".cache",
+  ".DS_Store",
+  // Secrets are generated per app; a key must never travel with the template.
+  ".env",
+  ".dev.vars",
+  // npm workspaces have one lockfile at the root; an app makes its own.
+  "package-lock.json",
+]);
+
+/** `relativePath` uses "/" separators and is relative to the template's root. */
+export function isTemplateFile(relativePath: string): boolean {
+  const segments = relativePath.split("/").filter(Boolean);
+  return !segments.some(
+    (segment) => EXCLUDED_NAMES.has(segment) || segment.endsWith(".tsbuildinfo") || segment.endsWith(".log"),
+  );
+}

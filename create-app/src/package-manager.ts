@@ -1,0 +1,15 @@
+export type PackageManager = "npm" | "pnpm" | "yarn" | "bun";
+
+/** `npm_config_user_agent` looks like "pnpm/9.1.0 npm/? node/v20.20.2 linux x64". */
+export function detectPackageManager(userAgent: string | undefined): PackageManager {
+  const name = userAgent?.split(" ")[0]?.split("/")[0];
+  return name === "pnpm" || name === "yarn" || name === "bun" ? name : "npm";
+}
+
+export function installCommand(manager: PackageManager): string {
+  return manager === "yarn" ? "yarn" : `${manager} install`;
+}
+
+export function runScriptCommand(manager: PackageManager, script: string): string {
+  return manager === "npm" || manager === "bun" ? `${manager} run ${script}` : `${manager} ${script}`;
+}
