@@ -2,6 +2,7 @@ export { session } from "./middleware.js";
 export type {
   Awaitable,
   NamedSessionData,
+  NamedSessionOptions,
   RollingOptions,
   Session,
   SessionData,
@@ -27,3 +28,4 @@ export { UnsignedCookieStore, SimpleCookieStore } from "./stores/unsigned.js";
 export { SignedCookieStore } from "./stores/signed.js";
 export { EncryptedCookieStore } from "./stores/encrypted.js";
 export { UnsafeMemoryStore, UnsafeMemorySessionStore, type UnsafeMemoryStoreOptions } from "./stores/memory.js";
+export { RedisSessionStore, type RedisClientLike, type RedisSessionStoreOptions } from "./stores/redis.js";

@@ -1,0 +1,193 @@
+/**
+ * Sessions in Redis, through a node-redis client (`createClient`) or
+ * cluster (`createCluster`), v4 and later. One key per session, the value
+ * `1|createdAt|expiresAt|<data>` with a TTL set in the same SET: a
+ * read-only request costs one GET, a write one SET.
+ */
+import type { RequestContext } from "@hattip/compose";
+import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
+import type { Awaitable, SessionData, SessionRecord, SessionStore } from "../types.js";
+import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
+import { recordToText, textToRecord } from "./record-text.js";
+
+/**
+ * The part of a node-redis client or cluster the store uses. Clients from
+ * `redis` (v4, v5, v6) and `createCluster` fit as they are.
+ */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options: { PX: number; NX?: true; XX?: true }): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+  listenerCount(event: "error"): number;
+}
+
+export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalStoreOptions<Data> {
+  /**
+   * The client to use for this request. Return the same client every time
+   * (create it once, outside the handler): the store connects it on first
+   * use and shares that connection across requests.
+   */
+  getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
+  /**
+   * How long a request may wait for Redis (to connect, or to answer one
+   * command) before it fails with `SessionStoreUnavailableError`, in
+   * milliseconds. Defaults to 2000.
+   */
+  timeout?: number;
+}
+
+interface Connecting {
+  promise: Promise<void>;
+  startedAt: number;
+}
+
+const connecting = new WeakMap<RedisClientLike, Connecting>();
+const watched = new WeakSet<RedisClientLike>();
+const lastErrors = new WeakMap<RedisClientLike, unknown>();
+const NEW_ID_ATTEMPTS = 3;
+
+export class RedisSessionStore<Data = SessionData> implements SessionStore<Data> {
+  readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
+  readonly #keys: ExternalKeys<Data>;
+  readonly #timeout: number;
+
+  constructor(options: RedisSessionStoreOptions<Data>) {
+    if (typeof options?.getClient !== "function") {
+      throw new SessionSetupError("RedisSessionStore needs `getClient`, a function that returns a node-redis client.");
+    }
+    this.#getClient = options.getClient;
+    this.#keys = externalKeys(options);
+    this.#timeout = options.timeout ?? 2000;
+    if (!(this.#timeout > 0)) throw new SessionSetupError("RedisSessionStore `timeout` must be a positive number of milliseconds.");
+  }
+
+  async loadRecord(id: string, ctx: RequestContext): Promise<SessionRecord<Data> | null> {
+    const key = await this.#keys.keyOf(id);
+    if (key === null) return null;
+    const client = await this.#ready(ctx);
+    let text: unknown;
+    try {
+      text = await this.#command(client, client.get(key));
+    } catch (error) {
+      // A key of another type is as good as a corrupted value: start afresh.
+      if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return null;
+      throw error;
+    }
+    return typeof text === "string" ? textToRecord(text, this.#keys.serializer, Date.now()) : null;
+  }
+
+  /**
+   * Writes the record with a TTL that ends at `record.expiresAt`.
+   *
+   * With an `id` (one the middleware just loaded) the write is
+   * `SET ... XX`: it only replaces a session that still exists. If the
+   * session was destroyed meanwhile (a logout in another tab, say), the
+   * write is dropped and the dead ID returned, so the logout stands instead
+   * of being undone by a slower request. Without an `id`, a new ID is
+   * written with `SET ... NX`, which can never overwrite another session.
+   */
+  async saveRecord(id: string | null, record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
+    if (!Number.isFinite(record.expiresAt)) {
+      throw new SessionSetupError("RedisSessionStore needs a finite session lifetime.");
+    }
+    const text = recordToText(record, this.#keys.serializer);
+    const ttl = () => Math.max(1, Math.ceil(record.expiresAt - Date.now()));
+    const key = id === null ? null : await this.#keys.keyOf(id);
+    const client = await this.#ready(ctx);
+    if (id !== null && key !== null) {
+      await this.#command(client, client.set(key, text, { PX: ttl(), XX: true }));
+      return id;
+    }
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const newId = await this.#keys.newId();
+      const newKey = await this.#keys.keyOf(newId);
+      if (newKey === null) throw new SessionSetupError("generateId made an ID that validateId rejects.");
+      const reply = await this.#command(client, client.set(newKey, text, { PX: ttl(), NX: true }));
+      if (reply !== null && reply !== undefined) return newId;
+    }
+    throw new SessionSetupError(`generateId returned IDs already in use ${NEW_ID_ATTEMPTS} times: it is not random enough.`);
+  }
+
+  async load(id: string, ctx: RequestContext): Promise<Data | null> {
+    return (await this.loadRecord(id, ctx))?.data ?? null;
+  }
+
+  async save(id: string | null, data: Data, maxAge: number, ctx: RequestContext): Promise<string> {
+    const now = Date.now();
+    return this.saveRecord(id, { data, createdAt: now, expiresAt: now + maxAge }, ctx);
+  }
+
+  async destroy(id: string, ctx: RequestContext): Promise<void> {
+    const key = await this.#keys.keyOf(id);
+    if (key === null) return;
+    const client = await this.#ready(ctx);
+    await this.#command(client, client.del(key));
+  }
+
+  /**
+   * The client, connected. Never waits on node-redis's offline queue: a
+   * client that is reconnecting fails the request at once, and the first
+   * connection gets `timeout` ms in all (not per request).
+   */
+  async #ready(ctx: RequestContext): Promise<RedisClientLike> {
+    const client = await this.#getClient(ctx);
+    watchErrors(client);
+    if (client.isReady) return client;
+    if (!client.isOpen && !connecting.has(client)) {
+      const promise = client.connect().then(
+        () => undefined,
+        (error: unknown) => {
+          connecting.delete(client);
+          lastErrors.set(client, error);
+        },
+      );
+      connecting.set(client, { promise, startedAt: Date.now() });
+    }
+    const pending = connecting.get(client);
+    const remaining = pending ? pending.startedAt + this.#timeout - Date.now() : 0;
+    if (pending && remaining > 0) await withTimeout(pending.promise, remaining).catch(() => undefined);
+    if (!client.isReady) throw unavailable(client, "is not connected");
+    return client;
+  }
+
+  async #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(command, this.#timeout);
+    } catch (error) {
+      if (error instanceof TimedOut) throw unavailable(client, `did not answer within ${this.#timeout} ms`);
+      if (error instanceof Error && error.message.startsWith("WRONGTYPE")) throw error;
+      throw new SessionStoreUnavailableError(`Redis failed a session command: ${describe(error)}`, { cause: error });
+    }
+  }
+}
+
+/** node-redis throws an unhandled 'error' event (and so ends the process) when no one listens: listen. */
+function watchErrors(client: RedisClientLike): void {
+  if (watched.has(client)) return;
+  watched.add(client);
+  if (client.listenerCount("error") === 0) client.on("error", (error) => lastErrors.set(client, error));
+}
+
+function unavailable(client: RedisClientLike, what: string): SessionStoreUnavailableError {
+  const cause = lastErrors.get(client);
+  const because = cause === undefined ? "" : ` (last error: ${describe(cause)})`;
+  return new SessionStoreUnavailableError(`Redis ${what}${because}. The session is intact; retry later.`, { cause });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+class TimedOut extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimedOut()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

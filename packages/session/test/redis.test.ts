@@ -1,0 +1,201 @@
+import { createClient } from "redis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { RequestHandler } from "@hattip/compose";
+import { hashSessionId } from "../src/stores/session-id.js";
+import { RedisSessionStore, type SessionOptions } from "../src/index.js";
+import { serveSessionApp, sessionRoutes } from "./support/app.js";
+import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
+import { commandDelta, startRedis, type RedisServer } from "./support/redis-server.js";
+import type { Served } from "./support/serve.js";
+import { describeStoreContract } from "./support/store-contract.js";
+
+let redis: RedisServer;
+let client: ReturnType<typeof createClient>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = createClient({ url: redis.url });
+});
+afterAll(async () => {
+  if (client?.isOpen) await client.close();
+  await redis?.stop();
+});
+
+describeStoreContract("RedisSessionStore", async () => ({
+  store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
+  revocable: true,
+}));
+
+describe("RedisSessionStore over HTTP", () => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+    await redis.cli("FLUSHALL");
+  });
+
+  async function start(options: Partial<SessionOptions> = {}, routes?: RequestHandler) {
+    const store = new RedisSessionStore({ getClient: () => client });
+    served = await serveSessionApp({ store, ...options }, routes);
+    return new CookieClient(served.url);
+  }
+
+  const sessionKeys = async () => (await redis.cli("--raw", "KEYS", "session:*")).split("\n").filter(Boolean);
+  /** Commands Redis ran during `action`, without the INFO calls that measure them. */
+  async function commandsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
+    const before = await redis.commandStats();
+    await action();
+    const delta = commandDelta(await redis.commandStats(), before);
+    delta.delete("info");
+    return Object.fromEntries(delta);
+  }
+
+  it("keeps the session in Redis under the SHA-256 of its ID, never the ID itself", async () => {
+    const browser = await start();
+    await browser.get("/increment");
+    await browser.get("/increment");
+    expect(JSON.parse((await browser.get("/read")).body)).toEqual({ data: { count: 2 }, isFresh: false });
+
+    const id = browser.jar.get("session")!;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await sessionKeys()).toEqual([`session:${await hashSessionId(id)}`]);
+    expect((await redis.cli("--raw", "KEYS", `*${id}*`)).trim()).toBe("");
+  });
+
+  it("sets the Redis TTL with the value, in milliseconds, to the session lifetime", async () => {
+    const browser = await start({ cookieOptions: { maxAge: 90 } });
+    await browser.get("/increment");
+    const [key] = await sessionKeys();
+    const pttl = Number(await redis.cli("PTTL", key!));
+    expect(pttl).toBeGreaterThan(80_000);
+    expect(pttl).toBeLessThanOrEqual(90_000);
+  });
+
+  it("deletes the old record on regenerate and serves the data under the new ID only", async () => {
+    const browser = await start();
+    await browser.get("/increment");
+    const oldId = browser.jar.get("session")!;
+    await browser.get("/login?user=ada");
+    const newId = browser.jar.get("session")!;
+    expect(newId).not.toBe(oldId);
+    expect(await sessionKeys()).toEqual([`session:${await hashSessionId(newId)}`]);
+    expect(JSON.parse((await browser.get("/read")).body).data).toEqual({ count: 1, user: "ada" });
+
+    const attacker = new CookieClient(served!.url);
+    attacker.jar.set("session", oldId);
+    expect(JSON.parse((await attacker.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+
+  it("deletes the record and clears the cookie on destroy", async () => {
+    const browser = await start();
+    await browser.get("/increment");
+    const response = await browser.get("/logout");
+    expect(parseSetCookie(response.setCookies[0]!).attributes.get("max-age")).toBe("0");
+    expect(await sessionKeys()).toEqual([]);
+  });
+
+  it("never adopts an unknown ID: the session is saved under a new one", async () => {
+    const browser = await start();
+    const planted = "A".repeat(43);
+    browser.jar.set("session", planted);
+    expect(JSON.parse((await browser.get("/increment")).body)).toEqual({ count: 1 });
+    const issued = browser.jar.get("session")!;
+    expect(issued).not.toBe(planted);
+    expect(await sessionKeys()).toEqual([`session:${await hashSessionId(issued)}`]);
+  });
+
+  it.each([
+    ["a value not in the record format", ["SET", "{key}", "not a session"]],
+    ["a record whose data is not JSON", ["SET", "{key}", `1|${Date.now()}|${Date.now() + 60_000}|{oops`]],
+    ["a record whose data is an array", ["SET", "{key}", `1|${Date.now()}|${Date.now() + 60_000}|[1,2]`]],
+    ["a key of another Redis type", ["HSET", "{key}", "field", "value"]],
+  ])("gives a fresh session, not a 500, for %s", async (_, command) => {
+    const browser = await start();
+    await browser.get("/increment");
+    const key = `session:${await hashSessionId(browser.jar.get("session")!)}`;
+    await redis.cli("DEL", key);
+    await redis.cli(...command.map((part) => (part === "{key}" ? key : part)));
+
+    const response = await browser.get("/read");
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ data: {}, isFresh: true });
+  });
+
+  it("rejects data that the serializer's parse refuses", async () => {
+    const store = new RedisSessionStore<{ count?: number }>({
+      getClient: () => client,
+      serializationOptions: {
+        parse(text) {
+          const data = JSON.parse(text) as { count?: unknown };
+          if (typeof data.count !== "number") throw new TypeError("count must be a number");
+          return { count: data.count };
+        },
+      },
+    });
+    const ctx = {} as never;
+    const id = await store.save(null, { count: 1 }, 60_000, ctx);
+    await redis.cli("SET", `session:${await hashSessionId(id)}`, `1|${Date.now()}|${Date.now() + 60_000}|{"count":"1"}`);
+    expect(await store.load(id, ctx)).toBeNull();
+  });
+
+  it("runs one GET for a read-only request and at most two commands for a write", async () => {
+    const browser = await start();
+    expect(await commandsDuring(() => browser.get("/read"))).toEqual({});
+    expect(await commandsDuring(() => browser.get("/increment"))).toEqual({ set: 1 });
+    expect(await commandsDuring(() => browser.get("/read"))).toEqual({ get: 1 });
+    expect(await commandsDuring(() => browser.get("/increment"))).toEqual({ get: 1, set: 1 });
+    expect(await commandsDuring(() => browser.get("/logout"))).toEqual({ get: 1, del: 1 });
+  });
+
+  it("regenerates with one DEL and one SET after the GET, since the two keys may live on different nodes", async () => {
+    const browser = await start();
+    await browser.get("/increment");
+    expect(await commandsDuring(() => browser.get("/login"))).toEqual({ get: 1, del: 1, set: 1 });
+  });
+
+  it("slides the expiry of a rolling session with a single SET when the refresh is due", async () => {
+    const browser = await start({ cookieOptions: { maxAge: 60 }, rolling: { refreshInterval: 0.001 } });
+    await browser.get("/increment");
+    const [key] = await sessionKeys();
+    const createdAt = (await redis.cli("--raw", "GET", key!)).split("|")[1];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await commandsDuring(() => browser.get("/read"))).toEqual({ get: 1, set: 1 });
+    const [, storedCreatedAt, storedExpiresAt] = (await redis.cli("--raw", "GET", key!)).split("|");
+    expect(storedCreatedAt).toBe(createdAt);
+    expect(Number(storedExpiresAt)).toBeGreaterThan(Number(createdAt) + 60_000);
+  });
+
+  it("shares one connection across requests", async () => {
+    const browser = await start();
+    for (let i = 0; i < 10; i++) await browser.get("/increment");
+    const clients = (await redis.cli("CLIENT", "LIST")).split("\n").filter((line) => line && !line.includes("cmd=client|list"));
+    expect(clients).toHaveLength(1);
+  });
+
+  it("does not bring back a session destroyed while a slower request was using it", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const routes: RequestHandler = async (ctx) => {
+      if (ctx.url.pathname !== "/slow-write") return sessionRoutes(ctx);
+      entered();
+      await gate;
+      ctx.session.data.count = 99;
+      return Response.json(ctx.session.data);
+    };
+    const tab1 = await start({}, routes);
+    await tab1.get("/login?user=ada");
+    const tab2 = new CookieClient(served!.url);
+    tab2.jar.set("session", tab1.jar.get("session")!);
+
+    const slow = tab1.get("/slow-write");
+    await inside;
+    await tab2.get("/logout");
+    release();
+    expect((await slow).status).toBe(200);
+
+    expect(await sessionKeys()).toEqual([]);
+    expect(JSON.parse((await tab1.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+});
