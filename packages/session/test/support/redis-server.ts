@@ -27,6 +27,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Start it again on the same port and folder (data survives only with `appendonly`). */
   restart(): Promise<void>;
+  /** Freeze the process (SIGSTOP): connections stay open but nothing is answered, like a hung server. */
+  pause(): void;
+  /** Undo pause() (SIGCONT). */
+  resume(): void;
   /** Stop it for good and delete its folder. Idempotent. */
   stop(): Promise<void>;
   /** Calls per command since start (or the last `resetStats`), from `INFO commandstats`, lower-case names. */
@@ -66,6 +70,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       await kill();
       child = await spawnRedis(args, port);
     },
+    pause: () => void child.kill("SIGSTOP"),
+    resume: () => void child.kill("SIGCONT"),
     async stop() {
       await kill();
       await rm(dir, { recursive: true, force: true });
@@ -191,6 +197,7 @@ async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
 async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGCONT"); // a paused server cannot act on SIGTERM
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
   await exited;
