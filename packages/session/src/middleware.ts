@@ -10,7 +10,7 @@ import { lifetimePolicy } from "./lifetime.js";
 import { recordAccess } from "./record-access.js";
 import { withMutableHeaders } from "./response.js";
 import { sessionTransport } from "./transport.js";
-import type { Awaitable, NamedSessionData, Session, SessionData, SessionOptions, SessionRecord } from "./types.js";
+import type { Awaitable, NamedSessionData, NamedSessionOptions, Session, SessionData, SessionOptions, SessionRecord } from "./types.js";
 
 type Outcome = "keep" | "regenerate" | "destroy";
 
@@ -24,13 +24,13 @@ declare module "@hattip/compose" {
 }
 
 /** Session middleware exposing `ctx.session`. */
-export function session(options: SessionOptions<SessionData> & { name?: undefined }): (ctx: RequestContext) => Promise<Response>;
+export function session(options: SessionOptions<SessionData>): (ctx: RequestContext) => Promise<Response>;
 /** Session middleware exposing `ctx.sessions[name]`. */
 export function session<Name extends keyof NamedSessionData & string>(
-  options: SessionOptions<NamedSessionData[Name]> & { name: Name },
+  options: NamedSessionOptions<Name>,
 ): (ctx: RequestContext) => Promise<Response>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above carry the types
-export function session(options: SessionOptions<any>): (ctx: RequestContext) => Promise<Response> {
+export function session(options: SessionOptions<any> & { name?: string }): (ctx: RequestContext) => Promise<Response> {
   if (!options?.store) throw new SessionSetupError("session() needs a `store`.");
   const { name } = options;
   const cookieName = options.cookieName ?? name ?? "session";

@@ -128,17 +128,11 @@ export interface SessionOptions<Data = SessionData> {
   /** Where the session data lives. */
   store: SessionStore<Data>;
   /**
-   * Expose the session as `ctx.sessions[name]` instead of `ctx.session`, so
-   * that one app can run several sessions (say, login and preferences).
-   * Also the default cookie name of that session.
-   */
-  name?: string;
-  /**
    * The data of a fresh session: an object (deep-copied for every request)
    * or a function of the request context. Defaults to `{}`.
    */
   defaultSessionData?: Data | ((ctx: RequestContext) => Awaitable<Data>);
-  /** Defaults to `"session"`, or to `name` for a named session. */
+  /** Defaults to `"session"`, or to the name of a named session. */
   cookieName?: string;
   /**
    * Passed to `ctx.setCookie`. Defaults: `HttpOnly`, `SameSite=Lax`,
@@ -172,4 +166,14 @@ export interface SessionOptions<Data = SessionData> {
    * the lifetime when that is longer. `Infinity` turns it off.
    */
   absoluteLifetime?: number;
+}
+
+/**
+ * Options of a named session, exposed as `ctx.sessions[name]` instead of
+ * `ctx.session`, so that one app can run several sessions (say, login and
+ * preferences). The name is also the default cookie name.
+ */
+export interface NamedSessionOptions<Name extends keyof NamedSessionData & string>
+  extends SessionOptions<NamedSessionData[Name]> {
+  name: Name;
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { decodeBase64Key, decodeBase64Url, encodeBase64Url } from "../src/crypto/base64url.js";
 import { EncryptedCookieStore, SessionKeyError, SignedCookieStore } from "../src/index.js";
 
+type Loose = Record<string, unknown>;
+
 const bytes = (...values: number[]) => new Uint8Array(values);
 
 describe("base64url", () => {
@@ -50,15 +52,15 @@ describe("keys", () => {
     const key = await SignedCookieStore.generateKey();
     const exported = await SignedCookieStore.exportKey(key);
     expect(exported).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const writer = new SignedCookieStore([key]);
-    const reader = new SignedCookieStore(await SignedCookieStore.generateKeysFromBase64([exported]));
+    const writer = new SignedCookieStore<Loose>([key]);
+    const reader = new SignedCookieStore<Loose>(await SignedCookieStore.generateKeysFromBase64([exported]));
     const cookie = await writer.save(null, { a: 1 }, 60_000);
     expect(await reader.load(cookie)).toEqual({ a: 1 });
   });
 
   it("imports the reference documentation's standard-base64 encryption key", async () => {
     const keys = await EncryptedCookieStore.generateKeysFromBase64(["cnNwJHcQHlHHB7+/zRYOJP/m0JEXxQpoGskCs8Eg+XI="]);
-    const store = new EncryptedCookieStore(keys);
+    const store = new EncryptedCookieStore<Loose>(keys);
     expect(await store.load(await store.save(null, { a: 1 }, 60_000))).toEqual({ a: 1 });
   });
 
@@ -75,18 +77,18 @@ describe("keys", () => {
     const secret = "correct horse battery staple, long enough";
     const [a] = await SignedCookieStore.generateKeysFromSecrets([secret]);
     const [b] = await SignedCookieStore.generateKeysFromSecrets([secret]);
-    const cookie = await new SignedCookieStore([a]).save(null, { a: 1 }, 60_000);
-    expect(await new SignedCookieStore([b]).load(cookie)).toEqual({ a: 1 });
+    const cookie = await new SignedCookieStore<Loose>([a]).save(null, { a: 1 }, 60_000);
+    expect(await new SignedCookieStore<Loose>([b]).load(cookie)).toEqual({ a: 1 });
     // The raw secret is not the HMAC key: a cookie signed with it does not verify.
     const raw = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-    const forged = await new SignedCookieStore([raw]).save(null, { a: 1 }, 60_000);
-    expect(await new SignedCookieStore([a]).load(forged)).toBeNull();
+    const forged = await new SignedCookieStore<Loose>([raw]).save(null, { a: 1 }, 60_000);
+    expect(await new SignedCookieStore<Loose>([a]).load(forged)).toBeNull();
   });
 
   it("refuses keys made for another algorithm, with a message naming the store", async () => {
     const aes = await EncryptedCookieStore.generateKey();
-    expect(() => new SignedCookieStore([aes])).toThrow(/SignedCookieStore key #0 is not an HMAC CryptoKey/);
-    expect(() => new EncryptedCookieStore([] as never)).toThrow(SessionKeyError);
+    expect(() => new SignedCookieStore<Loose>([aes])).toThrow(/SignedCookieStore key #0 is not an HMAC CryptoKey/);
+    expect(() => new EncryptedCookieStore<Loose>([] as never)).toThrow(SessionKeyError);
   });
 });
 
@@ -95,12 +97,12 @@ describe("key rotation", () => {
     it(`${Store.name}: the old key verifies, the new key signs, dropping the old key logs those sessions out`, async () => {
       const oldKey = await Store.generateKey();
       const newKey = await Store.generateKey();
-      const before = await new Store([oldKey]).save(null, { who: "old" }, 60_000);
-      const rotated = new Store([newKey, oldKey]);
+      const before = await new Store<Loose>([oldKey]).save(null, { who: "old" }, 60_000);
+      const rotated = new Store<Loose>([newKey, oldKey]);
       expect(await rotated.load(before)).toEqual({ who: "old" });
       const after = await rotated.save(null, { who: "new" }, 60_000);
-      expect(await new Store([newKey]).load(after)).toEqual({ who: "new" });
-      expect(await new Store([newKey]).load(before)).toBeNull();
+      expect(await new Store<Loose>([newKey]).load(after)).toEqual({ who: "new" });
+      expect(await new Store<Loose>([newKey]).load(before)).toBeNull();
     });
   }
 });

@@ -20,7 +20,7 @@ export abstract class CookieRecordStore<Data = SessionData> implements SessionSt
   /** The text inside a cookie value, or `null` when it was not made with our keys. */
   protected abstract recover(cookieValue: string): Promise<string | null>;
 
-  async loadRecord(cookieValue: string, _ctx?: RequestContext): Promise<SessionRecord<Data> | null> {
+  async loadRecord(cookieValue: string, _ctx?: RequestContext): Promise<SessionRecord<NoInfer<Data>> | null> {
     if (typeof cookieValue !== "string" || cookieValue.length === 0) return null;
     const text = await this.recover(cookieValue);
     return text === null ? null : textToRecord(text, this.#serializer, Date.now());
@@ -30,7 +30,7 @@ export abstract class CookieRecordStore<Data = SessionData> implements SessionSt
     return this.protect(recordToText(record, this.#serializer));
   }
 
-  async load(cookieValue: string, ctx?: RequestContext): Promise<Data | null> {
+  async load(cookieValue: string, ctx?: RequestContext): Promise<NoInfer<Data> | null> {
     return (await this.loadRecord(cookieValue, ctx))?.data ?? null;
   }
 

@@ -41,7 +41,7 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
     return this.#entries.size;
   }
 
-  loadRecord(id: string): SessionRecord<Data> | null {
+  loadRecord(id: string): SessionRecord<NoInfer<Data>> | null {
     const entry = this.#entries.get(id);
     if (!entry) return null;
     if (entry.expiresAt <= Date.now()) {
@@ -65,7 +65,7 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
     return key;
   }
 
-  load(id: string): Data | null {
+  load(id: string): NoInfer<Data> | null {
     return this.loadRecord(id)?.data ?? null;
   }
 

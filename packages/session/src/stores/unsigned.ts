@@ -15,7 +15,7 @@ export class UnsignedCookieStore<Data = SessionData> implements SessionStore<Dat
     this.#serializer = createSerializer(serializationOptions);
   }
 
-  load(cookieValue: string): Data | null {
+  load(cookieValue: string): NoInfer<Data> | null {
     return typeof cookieValue === "string" ? this.#serializer.parse(cookieValue) : null;
   }
 
