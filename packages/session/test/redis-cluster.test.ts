@@ -1,0 +1,96 @@
+/**
+ * RedisSessionStore on a real 3-master Redis Cluster through node-redis's
+ * createCluster: every command touches one key, so none can span slots,
+ * and regenerate (old and new keys in different slots) just works.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createCluster } from "redis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RedisSessionStore } from "../src/index.js";
+import { hashSessionId } from "../src/stores/session-id.js";
+import { serveSessionApp } from "./support/app.js";
+import { CookieClient } from "./support/browser-like-client.js";
+import { commandDelta, startRedisCluster, type RedisCluster } from "./support/redis-server.js";
+import type { Served } from "./support/serve.js";
+import { describeStoreContract } from "./support/store-contract.js";
+
+let cluster: RedisCluster;
+let client: ReturnType<typeof createCluster>;
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+  client = createCluster({ rootNodes: cluster.rootNodes });
+}, 30_000);
+afterAll(async () => {
+  if (client?.isOpen) await client.close();
+  await cluster?.stop();
+});
+
+describeStoreContract("RedisSessionStore on a Redis Cluster", async () => ({
+  store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
+  revocable: true,
+}));
+
+describe("RedisSessionStore on a Redis Cluster over HTTP", () => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  async function start() {
+    served = await serveSessionApp({ store: new RedisSessionStore({ getClient: () => client }) });
+    return new CookieClient(served.url);
+  }
+
+  async function commandsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
+    const before = await cluster.commandStats();
+    await action();
+    const delta = commandDelta(await cluster.commandStats(), before);
+    delta.delete("info");
+    return Object.fromEntries(delta);
+  }
+
+  /** The node whose slots hold `key`, by asking each one. */
+  async function nodeOf(key: string): Promise<number> {
+    for (const { port } of cluster.nodes) {
+      const { stdout } = await promisify(execFile)("redis-cli", ["-p", String(port), "EXISTS", key], { timeout: 5000 });
+      if (stdout.trim() === "1") return port;
+    }
+    return -1;
+  }
+
+  it("logs in, regenerates across slots, and logs out", async () => {
+    const browser = await start();
+    const ids: string[] = [];
+    // Enough sessions that all landing on one node is a 1-in-a-billion event.
+    for (let i = 0; i < 20; i++) {
+      const other = new CookieClient(served!.url);
+      await other.get("/increment");
+      ids.push(other.jar.get("session")!);
+    }
+    const nodes = new Set(await Promise.all(ids.map(async (id) => nodeOf(`session:${await hashSessionId(id)}`))));
+    expect(nodes.has(-1)).toBe(false);
+    expect(nodes.size).toBeGreaterThan(1);
+
+    await browser.get("/increment");
+    const oldId = browser.jar.get("session")!;
+    await browser.get("/login?user=ada");
+    const newId = browser.jar.get("session")!;
+    expect(JSON.parse((await browser.get("/read")).body)).toEqual({ data: { count: 1, user: "ada" }, isFresh: false });
+    expect(await nodeOf(`session:${await hashSessionId(oldId)}`)).toBe(-1);
+
+    await browser.get("/logout");
+    expect(await nodeOf(`session:${await hashSessionId(newId)}`)).toBe(-1);
+    expect(JSON.parse((await browser.get("/read")).body).isFresh).toBe(true);
+  });
+
+  it("runs one GET for a read-only request and at most two commands for a write, across the cluster", async () => {
+    const browser = await start();
+    await browser.get("/increment");
+    expect(await commandsDuring(() => browser.get("/read"))).toEqual({ get: 1 });
+    expect(await commandsDuring(() => browser.get("/increment"))).toEqual({ get: 1, set: 1 });
+    expect(await commandsDuring(() => browser.get("/login"))).toEqual({ get: 1, del: 1, set: 1 });
+  });
+});
