@@ -1,0 +1,65 @@
+/**
+ * The whole runtime-neutral suite. Each runtime's entry calls runSuite()
+ * with its platform (and any store only it can host, like KV on workerd)
+ * and reports the result as JSON.
+ */
+import type { RequestContext } from "@hattip/compose";
+import { EncryptedCookieStore, SignedCookieStore, UnsafeMemoryStore, UnsignedCookieStore } from "hattip-session";
+import { adapterContext, type Platform } from "./adapter-context.js";
+import { TestList, type SuiteReport } from "./harness.js";
+import { cookieStoreBehaviour, middlewareBehaviour } from "./middleware-behaviour.js";
+import { storeContract, type Data, type StoreSubject } from "./store-contract.js";
+
+export type { Platform, StoreSubject, SuiteReport, Data };
+
+export interface SuiteOptions {
+  platform: Platform;
+  /** Stores that need the runtime's own bindings (KvSessionStore on workerd). */
+  platformStores?: StoreSubject[];
+}
+
+const bundledStores: StoreSubject[] = [
+  { name: "UnsafeMemoryStore", make: async () => new UnsafeMemoryStore<Data>(), revocable: true, enforcesExpiry: true },
+  {
+    name: "SignedCookieStore",
+    make: async () => new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]),
+    revocable: false,
+    enforcesExpiry: true,
+  },
+  {
+    name: "EncryptedCookieStore",
+    make: async () => new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]),
+    revocable: false,
+    enforcesExpiry: true,
+  },
+];
+
+const unsignedStore: StoreSubject = {
+  name: "UnsignedCookieStore",
+  make: async () => new UnsignedCookieStore<Data>(),
+  revocable: false,
+  enforcesExpiry: false,
+};
+
+export async function runSuite({ platform, platformStores = [] }: SuiteOptions): Promise<SuiteReport> {
+  const tests = new TestList();
+  const storeCtx = () => adapterContext(new Request("http://app.test/"), platform) as RequestContext;
+  for (const subject of [...bundledStores, unsignedStore, ...platformStores]) storeContract(tests, subject, storeCtx);
+  for (const subject of [...bundledStores, ...platformStores]) middlewareBehaviour(tests, subject, platform);
+  cookieStoreBehaviour(tests, platform);
+
+  const outcomes = await tests.run();
+  const passed = outcomes.filter((outcome) => outcome.ok).length;
+  return { passed, failed: outcomes.length - passed, outcomes, environment: describeEnvironment() };
+}
+
+/** Node-only globals are reported, so a runner can check that its runtime really lacks them. */
+function describeEnvironment(): Record<string, string> {
+  const global = globalThis as Record<string, unknown>;
+  const navigatorLike = global["navigator"] as { userAgent?: string } | undefined;
+  return {
+    userAgent: navigatorLike?.userAgent ?? "none",
+    Buffer: typeof global["Buffer"] === "function" ? "present" : "absent",
+    process: typeof global["process"] === "object" ? "present" : "absent",
+  };
+}
