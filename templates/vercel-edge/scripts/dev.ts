@@ -1,0 +1,22 @@
+/**
+ * `npm run dev`: the Edge Function in edge-runtime on PORT (default 3000).
+ * Without SESSION_KEYS it makes a throwaway key, so every restart logs everyone out.
+ */
+import { EncryptedCookieStore } from "hattip-session";
+import { startEdgeServer } from "./edge-server.js";
+
+let sessionKeys = process.env.SESSION_KEYS;
+if (!sessionKeys) {
+  sessionKeys = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
+  console.warn("SESSION_KEYS is not set: using a throwaway key until this process ends. Make a lasting one with `npm run generate-key`.");
+}
+const server = await startEdgeServer({
+  env: { SESSION_KEYS: sessionKeys },
+  port: Number(process.env.PORT ?? 3000),
+  host: process.env.HOST ?? "127.0.0.1",
+});
+console.log(`Listening on ${server.url} (Vercel edge-runtime, sessions in an encrypted cookie)`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void server.close().finally(() => process.exit(0)));
+}
