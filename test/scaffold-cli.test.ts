@@ -106,11 +106,27 @@ describe("create-hattip-session-app without a terminal", () => {
     expect(manifest.name).toBe("first-app");
     expect(manifest.dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
     expect(manifest.dependencies["@hattip/compose"]).toBe("0.0.49");
-    expect(readdirSync(app).sort()).toEqual([".env", ".env.example", ".gitignore", "package.json", "src"]);
+    expect(readdirSync(app).sort()).toEqual([
+      ".dev.vars",
+      ".dev.vars.example",
+      ".env",
+      ".env.example",
+      ".gitignore",
+      "package.json",
+      "src",
+    ]);
+    // .env was already ignored by the template; .dev.vars was not, so it is added.
+    const ignored = readFileSync(join(app, ".gitignore"), "utf8").split("\n");
+    expect(ignored.filter((line) => line === ".env")).toHaveLength(1);
+    expect(ignored).toContain(".dev.vars");
+    expect(readFileSync(join(app, ".dev.vars"), "utf8")).toMatch(
+      /^COOKIE_SECRET=[A-Za-z0-9_-]{43}\nAPI_URL=http:\/\/127.0.0.1:8787\n$/m,
+    );
     expect(readFileSync(join(app, ".env"), "utf8")).not.toContain("the-template-authors-own-key");
     expect(result.stdout).toContain("cd first-app");
     expect(result.stdout).toContain("pnpm install");
     expect(result.stdout).toContain("pnpm dev");
+    expect(result.stdout).toContain("pnpm test");
     expect(existsSync(join(app, ".git"))).toBe(false);
     // No staging folder is left beside the app.
     expect(workEntries()).toEqual(["first-app"]);

@@ -61,7 +61,7 @@ export async function run(argv: readonly string[], environment: Environment): Pr
 
   const manager = detectPackageManager(environment.env.npm_config_user_agent);
   const shownPath = relative(environment.cwd, target) || ".";
-  clack.log.success(`Created ${basename(target)} in ${shownPath}`);
+  clack.log.success(`Created ${shownPath === "." ? basename(target) : shownPath}`);
   if (result.secretFiles.length > 0) {
     clack.log.info(
       `Generated a fresh secret key in ${result.secretFiles.join(", ")} (kept out of git by .gitignore).`,

@@ -11,5 +11,6 @@ export function installCommand(manager: PackageManager): string {
 }
 
 export function runScriptCommand(manager: PackageManager, script: string): string {
+  if (script === "test" && manager !== "bun") return `${manager} test`;
   return manager === "npm" || manager === "bun" ? `${manager} run ${script}` : `${manager} ${script}`;
 }

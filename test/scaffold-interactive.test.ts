@@ -1,0 +1,99 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  buildCreateApp,
+  cliPath,
+  fixtureTemplates,
+  makeTempDir,
+  readJson,
+  removeDir,
+  sessionVersion,
+} from "./support/scaffold-cli.js";
+import { TmuxTerminal } from "./support/scaffold-tmux.js";
+
+let workDir: string;
+let templatesRoot: string;
+let terminal: TmuxTerminal | undefined;
+
+/** The CLI in a real terminal; the shell prints its exit code and keeps the pane open. */
+function startCli(env = ""): TmuxTerminal {
+  terminal = new TmuxTerminal();
+  terminal.start(
+    `cd ${workDir} && env -u CI CREATE_HATTIP_SESSION_APP_TEMPLATES=${templatesRoot} ${env} ` +
+      `${process.execPath} ${cliPath}; echo "EXIT:$?"; sleep 120`,
+  );
+  return terminal;
+}
+
+beforeAll(() => {
+  buildCreateApp();
+  workDir = makeTempDir("scaffold-interactive");
+  // Two platforms, so choosing one is a real choice with the real labels and hints.
+  templatesRoot = join(makeTempDir("scaffold-interactive-templates"), "templates");
+  mkdirSync(templatesRoot);
+  for (const name of ["node-redis", "vercel-edge"]) {
+    cpSync(join(fixtureTemplates, "fixture-cookie"), join(templatesRoot, name), { recursive: true });
+    writeFileSync(join(templatesRoot, name, "PLATFORM"), name);
+  }
+});
+
+afterEach(() => terminal?.stop());
+
+afterAll(() => {
+  removeDir(workDir);
+  removeDir(templatesRoot && join(templatesRoot, ".."));
+});
+
+describe("create-hattip-session-app in a terminal", () => {
+  it("asks for folder, platform, install and git, then writes the app", async () => {
+    const tty = startCli();
+    await tty.waitFor("Project folder");
+    tty.press("-l", "chat-app");
+    tty.press("Enter");
+    const platforms = await tty.waitFor("Where will it run?");
+    expect(platforms).toContain("Node + Redis");
+    expect(platforms).toContain("Vercel Edge");
+    tty.press("Down");
+    tty.press("Enter");
+    await tty.waitFor("Install dependencies?");
+    tty.press("Right"); // No: the test has no registry to install from.
+    tty.press("Enter");
+    await tty.waitFor("Initialise a git repository?");
+    tty.press("Enter");
+    const done = await tty.waitFor("EXIT:");
+    if (process.env.SHOW_TRANSCRIPT) console.log(done);
+    expect(done).toContain("EXIT:0");
+    expect(done).toContain("cd chat-app");
+
+    const app = join(workDir, "chat-app");
+    const manifest = readJson(join(app, "package.json"));
+    expect(manifest.name).toBe("chat-app");
+    expect(manifest.dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
+    expect(readFileSync(join(app, "PLATFORM"), "utf8")).toBe("vercel-edge");
+    expect(existsSync(join(app, ".git"))).toBe(true);
+    expect(existsSync(join(app, "node_modules"))).toBe(false);
+    expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
+  });
+
+  it("writes nothing when Ctrl-C cancels a prompt", async () => {
+    const tty = startCli();
+    await tty.waitFor("Project folder");
+    tty.press("-l", "cancelled-app");
+    tty.press("Enter");
+    await tty.waitFor("Where will it run?");
+    tty.press("C-c");
+    const done = await tty.waitFor("EXIT:");
+    expect(done).toContain("EXIT:130");
+    expect(readdirSync(workDir)).not.toContain("cancelled-app");
+    expect(readdirSync(workDir).filter((entry) => entry.includes("partial"))).toEqual([]);
+  });
+
+  it("never prompts when CI is set, even in a terminal", async () => {
+    const tty = startCli("CI=true");
+    const done = await tty.waitFor("EXIT:");
+    expect(done).toContain("EXIT:1");
+    expect(done).toContain("these answers are missing");
+    expect(done).not.toContain("Project folder");
+  });
+});
