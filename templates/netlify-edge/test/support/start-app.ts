@@ -1,0 +1,87 @@
+/**
+ * Runs the edge function in a real Deno (the `deno` npm package): the app
+ * is bundled with esbuild into one file, and Deno runs it offline on a free
+ * loopback port with a fresh encryption key.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { EncryptedCookieStore } from "hattip-session";
+// @ts-expect-error: a plain .mjs helper shared with `npm run dev`, without type declarations
+import { denoEnv, denoExecutable, denoRunArgs } from "../../scripts/deno.mjs";
+
+export interface RunningApp {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const localServerEntry = fileURLToPath(new URL("../../dev/local-server.ts", import.meta.url));
+const STARTUP_TIMEOUT_MS = 60_000;
+
+export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+  const workDir = await mkdtemp(join(tmpdir(), "netlify-edge-test-"));
+  const bundlePath = join(workDir, "local-server.js");
+  await build({
+    entryPoints: [localServerEntry],
+    outfile: bundlePath,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    conditions: ["deno", "worker", "browser"],
+    target: "es2022",
+    logLevel: "warning",
+  });
+
+  const sessionKey = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
+  const child = spawn(denoExecutable() as string, denoRunArgs(bundlePath) as string[], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? workDir,
+      ...denoEnv,
+      SESSION_KEYS: sessionKey,
+      PORT: "0",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killTimer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(killTimer);
+    }
+    await rm(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = "";
+      const timer = setTimeout(() => reject(new Error(`Deno did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)), STARTUP_TIMEOUT_MS);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /Listening on (http:\/\/[^\s/]+)\//.exec(output);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`Deno exited with code ${code} before listening:\n${output}`));
+      });
+    });
+    return { url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
