@@ -18,24 +18,25 @@ const common = {
   mainFields: ["module", "main"],
   target: "es2022",
   external: ["node:*"],
-  // The suite must exercise the build, never the TypeScript source.
-  alias: { "hattip-session": distEntry },
   logLevel: "silent",
 };
 
-export async function bundleSuite(outDir) {
-  if (!existsSync(distEntry)) {
-    throw new Error(`${distEntry} is missing: run \`npm run build\` at the repository root first`);
+/** `packageEntry`: the built package's entry (a doctored copy, when checking the guard). */
+export async function bundleSuite(outDir, packageEntry) {
+  if (!existsSync(packageEntry)) {
+    throw new Error(`${packageEntry} is missing: run \`npm run build\` at the repository root first`);
   }
+  // The suite must exercise the build, never the TypeScript source.
+  const settings = { ...common, alias: { "hattip-session": packageEntry } };
   const bundles = {
     moduleBundle: join(outDir, "suite.mjs"),
     workerBundle: join(outDir, "worker.mjs"),
     scriptBundle: join(outDir, "edge.js"),
   };
   await Promise.all([
-    build({ ...common, entryPoints: [join(here, "entries", "cli.ts")], format: "esm", outfile: bundles.moduleBundle }),
-    build({ ...common, entryPoints: [join(here, "entries", "worker.ts")], format: "esm", outfile: bundles.workerBundle }),
-    build({ ...common, entryPoints: [join(here, "entries", "edge.ts")], format: "iife", outfile: bundles.scriptBundle }),
+    build({ ...settings, entryPoints: [join(here, "entries", "cli.ts")], format: "esm", outfile: bundles.moduleBundle }),
+    build({ ...settings, entryPoints: [join(here, "entries", "worker.ts")], format: "esm", outfile: bundles.workerBundle }),
+    build({ ...settings, entryPoints: [join(here, "entries", "edge.ts")], format: "iife", outfile: bundles.scriptBundle }),
   ]);
   return bundles;
 }

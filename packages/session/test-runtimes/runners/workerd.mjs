@@ -12,19 +12,34 @@ export const workerd = {
     return `workerd ${packageVersion("workerd")} via miniflare ${packageVersion("miniflare")}, compatibility date ${COMPATIBILITY_DATE}, no nodejs_compat`;
   },
   async run({ workerBundle }) {
+    let runtimeOutput = "";
+    let outputEnded = Promise.resolve();
     const mf = new Miniflare({
-      modules: true,
-      script: await readFile(workerBundle, "utf8"),
+      // Given as an explicit module list, so that workerd itself resolves any import left in the bundle.
+      modules: [{ type: "ESModule", path: "worker.mjs", contents: await readFile(workerBundle, "utf8") }],
       kvNamespaces: ["SESSIONS"],
       compatibilityDate: COMPATIBILITY_DATE,
+      // workerd's own output becomes part of the failure message instead of stray lines.
+      handleRuntimeStdio(stdout, stderr) {
+        for (const stream of [stdout, stderr]) stream.on("data", (chunk) => (runtimeOutput += chunk));
+        outputEnded = new Promise((resolve) => stderr.on("close", resolve));
+      },
     });
+    let report;
     try {
       const response = await mf.dispatchFetch("http://localhost/");
       const body = await response.text();
       if (!response.ok) throw new Error(`the worker answered ${response.status}: ${body.slice(0, 2000)}`);
-      return JSON.parse(body);
-    } finally {
-      await mf.dispose();
+      report = JSON.parse(body);
+    } catch (error) {
+      // A workerd that failed to start has exited; give its last words a moment to arrive.
+      await Promise.race([outputEnded, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      const detail = runtimeOutput.trim();
+      // dispose() rethrows a failed start: the error above says more.
+      await mf.dispose().catch(() => {});
+      throw detail ? new Error(`${detail.split("\n")[0]} (${error instanceof Error ? error.message : error})`) : error;
     }
+    await mf.dispose();
+    return report;
   },
 };
