@@ -1,0 +1,170 @@
+/**
+ * KvSessionStore in the real Workers runtime: a Hattip app on
+ * @hattip/adapter-cloudflare-workers, bundled with esbuild from
+ * test/kv/worker.ts (which imports the built package), served by workerd
+ * through Miniflare with a real (local) KV namespace, over real HTTP.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashSessionId } from "../src/stores/session-id.js";
+import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+let dir: string;
+let mf: Miniflare;
+let baseUrl: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "hattip-session-kv-"));
+  const scriptPath = join(dir, "worker.js");
+  await build({
+    entryPoints: [join(here, "kv/worker.ts")],
+    outfile: scriptPath,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    logLevel: "silent",
+  });
+  mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    // Module names are taken relative to this; the default (cwd) cannot reach a temp folder.
+    modulesRoot: dir,
+    kvNamespaces: ["SESSIONS"],
+    compatibilityDate: "2025-06-01",
+    host: "127.0.0.1",
+    port: 0,
+  });
+  baseUrl = (await mf.ready).origin;
+}, 60_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const kv = () => mf.getKVNamespace("SESSIONS");
+const keyOf = async (id: string) => `session:${await hashSessionId(id)}`;
+const browser = () => new CookieClient(baseUrl);
+
+describe("KvSessionStore in workerd", () => {
+  it("honours the store contract, checked inside the worker", async () => {
+    const response = await fetch(`${baseUrl}/contract`);
+    const results = (await response.json()) as { name: string; ok: boolean; detail?: string }[];
+    expect(results.length).toBe(9);
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+  });
+
+  it("keeps the session in KV under the SHA-256 of its ID, with a TTL of the lifetime", async () => {
+    const tab = browser();
+    await tab.get("/increment");
+    await tab.get("/increment");
+    expect(JSON.parse((await tab.get("/read")).body)).toEqual({ data: { count: 2 }, isFresh: false });
+
+    const id = tab.jar.get("session")!;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const { keys } = await (await kv()).list({ prefix: await keyOf(id) });
+    expect(keys.map((key) => key.name)).toEqual([await keyOf(id)]);
+    const { keys: all } = await (await kv()).list();
+    expect(all.some((key) => key.name.includes(id))).toBe(false);
+    const weekFromNow = Date.now() / 1000 + 7 * 24 * 3600;
+    expect(keys[0]!.expiration).toBeGreaterThan(weekFromNow - 60);
+    expect(keys[0]!.expiration).toBeLessThanOrEqual(weekFromNow + 1);
+  });
+
+  it("ends a one-second session on time although KV keeps the key for at least 60 s", async () => {
+    const tab = browser();
+    await tab.get("/short/increment");
+    const id = tab.jar.get("short")!;
+    const [key] = (await (await kv()).list({ prefix: await keyOf(id) })).keys;
+    expect(key!.expiration).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 58);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(JSON.parse((await tab.get("/short/read")).body)).toEqual({ data: {}, isFresh: true });
+    expect(await (await kv()).get(await keyOf(id))).not.toBeNull();
+  });
+
+  it("regenerate leaves the old ID dead where it ran and the data under the new one", async () => {
+    const tab = browser();
+    await tab.get("/increment");
+    const oldId = tab.jar.get("session")!;
+    await tab.get("/login?user=ada");
+    const newId = tab.jar.get("session")!;
+    expect(newId).not.toBe(oldId);
+    expect(JSON.parse((await tab.get("/read")).body)).toEqual({ data: { count: 1, user: "ada" }, isFresh: false });
+
+    const attacker = browser();
+    attacker.jar.set("session", oldId);
+    expect(JSON.parse((await attacker.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+
+  it("logout clears the cookie and leaves a short-lived tombstone, not the session", async () => {
+    const tab = browser();
+    await tab.get("/increment");
+    const id = tab.jar.get("session")!;
+    const response = await tab.get("/logout");
+    expect(parseSetCookie(response.setCookies[0]!).attributes.get("max-age")).toBe("0");
+
+    const stored = await (await kv()).get(await keyOf(id));
+    expect(stored).not.toMatch(/^1\|/);
+    const [key] = (await (await kv()).list({ prefix: await keyOf(id) })).keys;
+    expect(key!.expiration).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 60);
+
+    const replay = browser();
+    replay.jar.set("session", id);
+    expect(JSON.parse((await replay.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+
+  it("never adopts an unknown ID: the session is saved under a new one", async () => {
+    const tab = browser();
+    tab.jar.set("session", "A".repeat(43));
+    await tab.get("/increment");
+    expect(tab.jar.get("session")).not.toBe("A".repeat(43));
+    expect(await (await kv()).get(await keyOf("A".repeat(43)))).toBeNull();
+  });
+
+  it.each([
+    ["a value not in the record format", () => "not a session"],
+    ["a record whose data is not JSON", () => `1|${Date.now()}|${Date.now() + 60_000}|{oops`],
+    ["a record whose data is null", () => `1|${Date.now()}|${Date.now() + 60_000}|null`],
+  ])("gives a fresh session, not a 500, for %s", async (_, value) => {
+    const tab = browser();
+    await tab.get("/increment");
+    await (await kv()).put(await keyOf(tab.jar.get("session")!), value());
+    const response = await tab.get("/read");
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({ data: {}, isFresh: true });
+  });
+
+  it("does not bring back a session destroyed while a slower request was using it", async () => {
+    const tab1 = browser();
+    await tab1.get("/login?user=ada");
+    const tab2 = browser();
+    tab2.jar.set("session", tab1.jar.get("session")!);
+
+    const slow = tab1.get("/slow-write");
+    for (let attempt = 0; attempt < 100; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Log out only once the slow request has loaded the session and is waiting.
+      if (await isSlowWriteWaiting()) break;
+    }
+    await tab2.get("/logout");
+    expect(await (await fetch(`${baseUrl}/release`)).json()).toEqual({ released: true });
+    expect((await slow).status).toBe(200);
+
+    expect(JSON.parse((await tab1.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+});
+
+/** Whether /slow-write is parked in its handler, asked without releasing it. */
+async function isSlowWriteWaiting(): Promise<boolean> {
+  const response = await fetch(`${baseUrl}/slow-write-waiting`);
+  return ((await response.json()) as { waiting: boolean }).waiting;
+}

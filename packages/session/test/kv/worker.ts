@@ -1,0 +1,85 @@
+/**
+ * A Hattip app on Cloudflare Workers with KvSessionStore, bundled by the
+ * KV tests and run in workerd through Miniflare. It imports the built
+ * package, as an app would. Paths under /short/ use a session that lives
+ * one second, below KV's 60-second minimum TTL.
+ */
+import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
+import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
+import { cookie } from "@hattip/cookie";
+import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike } from "hattip-session";
+import { runStoreContract } from "./contract.js";
+
+interface Data {
+  count?: number;
+  user?: string;
+}
+interface Handle {
+  data: Data;
+  isFresh: boolean;
+  regenerate(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const sessions = (ctx: RequestContext) => (ctx.platform as { env: { SESSIONS: KvNamespaceLike } }).env.SESSIONS;
+const store = new KvSessionStore({ getStore: sessions });
+const longSession = session({ store });
+const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
+
+/**
+ * Lets a test hold a request inside its handler while others run. A flag
+ * polled by the waiting request itself: workerd does not let one request
+ * resume another's continuation.
+ */
+const slowWrite = { waiting: false, released: false };
+
+const routes: RequestHandler = async (ctx) => {
+  const s = ctx.session as unknown as Handle;
+  switch (ctx.url.pathname.replace(/^\/short/, "")) {
+    case "/read":
+      return Response.json({ data: s.data, isFresh: s.isFresh });
+    case "/increment":
+      s.data.count = (s.data.count ?? 0) + 1;
+      return Response.json(s.data);
+    case "/login":
+      await s.regenerate();
+      s.data.user = ctx.url.searchParams.get("user") ?? "demo";
+      return Response.json(s.data);
+    case "/logout":
+      await s.destroy();
+      return Response.json({ ok: true });
+    case "/slow-write":
+      slowWrite.waiting = true;
+      slowWrite.released = false;
+      for (let waited = 0; !slowWrite.released && waited < 10_000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      slowWrite.waiting = false;
+      s.data.count = 99;
+      return Response.json(s.data);
+    default:
+      return new Response("not found", { status: 404 });
+  }
+};
+
+const app = compose(
+  (ctx) => {
+    ctx.handleError = (error) =>
+      error instanceof SessionStoreUnavailableError
+        ? new Response("sessions are unavailable", { status: 503 })
+        : new Response(`unexpected: ${String(error)}`, { status: 500 });
+  },
+  async (ctx) => {
+    if (ctx.url.pathname === "/contract") return Response.json(await runStoreContract(store, ctx));
+    if (ctx.url.pathname === "/slow-write-waiting") return Response.json({ waiting: slowWrite.waiting });
+    if (ctx.url.pathname === "/release") {
+      slowWrite.released = true;
+      return Response.json({ released: slowWrite.waiting });
+    }
+  },
+  cookie(),
+  (ctx) => (ctx.url.pathname.startsWith("/short/") ? shortSession(ctx) : longSession(ctx)),
+  routes,
+);
+
+export default { fetch: cloudflareWorkersAdapter(app) };
