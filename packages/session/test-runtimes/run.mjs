@@ -22,7 +22,9 @@ try {
 
 console.log("Runtimes under test:");
 for (const result of results) {
-  console.log(`  ${result.name.padEnd(13)}${result.version}${result.seconds ? ` (suite ran in ${result.seconds} s)` : ""}`);
+  const extraStores = result.environment?.platformStores;
+  const stores = extraStores ? `; platform stores: ${extraStores}` : "";
+  console.log(`  ${result.name.padEnd(13)}${result.version}${stores}${result.seconds ? ` (suite ran in ${result.seconds} s)` : ""}`);
 }
 for (const result of results) {
   console.log(`${result.name}: ${result.passed} passed, ${result.failed} failed`);
