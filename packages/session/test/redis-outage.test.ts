@@ -22,9 +22,9 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function startApp(url: string) {
+async function startApp(url: string, reconnectStrategy: false | (() => number) = () => 100) {
   // No reconnect backoff beyond 100 ms, so that recovery is quick to observe.
-  const client = createClient({ url, socket: { reconnectStrategy: () => 100, connectTimeout: 1000 } });
+  const client = createClient({ url, socket: { reconnectStrategy, connectTimeout: 1000 } });
   cleanups.push(async () => client.destroy());
   const store = new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS });
   const served: Served = await serve(
@@ -89,6 +89,19 @@ describe("RedisSessionStore when Redis is unreachable", () => {
     await redis.restart();
     await untilOk(() => browser.get("/increment"));
     expect(JSON.parse((await browser.get("/read")).body).isFresh).toBe(false);
+  });
+
+  it("reopens a client whose reconnect strategy gave up, once Redis is back", async () => {
+    const redis = await startRedisServer({ appendonly: true });
+    const { browser, client } = await startApp(redis.url, false);
+    await browser.get("/increment");
+
+    await redis.kill();
+    expect((await browser.get("/read")).status).toBe(503);
+    await redis.restart();
+    await untilOk(() => browser.get("/read"));
+    expect(client.isReady).toBe(true);
+    expect(JSON.parse((await browser.get("/read")).body)).toEqual({ data: { count: 1 }, isFresh: false });
   });
 
   it("answers 503 instead of hanging when a connected Redis stops answering, and recovers when it resumes", async () => {

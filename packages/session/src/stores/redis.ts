@@ -137,9 +137,10 @@ export class RedisSessionStore<Data = SessionData> implements SessionStore<Data>
     const client = await this.#getClient(ctx);
     watchErrors(client);
     if (client.isReady) return client;
+    // Also reopens a client that node-redis closed for good (its reconnect strategy gave up).
     if (!client.isOpen && !connecting.has(client)) {
       const promise = client.connect().then(
-        () => undefined,
+        () => void connecting.delete(client),
         (error: unknown) => {
           connecting.delete(client);
           lastErrors.set(client, error);
