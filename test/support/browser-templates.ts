@@ -24,4 +24,12 @@ export const BROWSER_TEMPLATES: BrowserTemplate[] = [
     name: "vercel-edge",
     start: async () => (await import("../../templates/vercel-edge/test/support/start-app.js")).startApp(),
   },
+  {
+    name: "workers-kv",
+    start: async () => (await import("../../templates/workers-kv/test/support/start-app.js")).startApp(),
+  },
+  {
+    name: "netlify-edge",
+    start: async () => (await import("../../templates/netlify-edge/test/support/start-app.js")).startApp(),
+  },
 ];
