@@ -37,7 +37,8 @@ export const workerd = {
       const detail = runtimeOutput.trim();
       // dispose() rethrows a failed start: the error above says more.
       await mf.dispose().catch(() => {});
-      throw detail ? new Error(`${detail.split("\n")[0]} (${error instanceof Error ? error.message : error})`) : error;
+      // workerd's own first line names the cause; Miniflare's message only says that it failed.
+      throw detail ? new Error(`workerd: ${detail.split("\n")[0]}`, { cause: error }) : error;
     }
     await mf.dispose();
     return report;
