@@ -1,45 +1,48 @@
 /**
  * Entry for workerd: a Worker whose fetch handler runs the suite, with the
- * platform a Hattip Workers adapter exposes (env holds the KV binding).
+ * platform a Hattip Workers adapter exposes (env holds the KV binding), and
+ * KvSessionStore on that real binding.
  */
+import { KvSessionStore, type KvNamespaceLike } from "hattip-session";
 import type { RequestContext } from "@hattip/compose";
-import * as hattipSession from "hattip-session";
-import type { SessionStore } from "hattip-session";
-import { runSuite, type Data, type StoreSubject } from "../suite/index.js";
+import { adapterContext, assert, assertEqual, runSuite, type Data, type StoreSubject, type TestList } from "../suite/index.js";
 
 interface Env {
-  SESSIONS: unknown;
+  SESSIONS: KvNamespaceLike & { list(): Promise<{ keys: { name: string }[] }> };
 }
 
-/** The constructor @hattip/session documents for KvSessionStore. */
-type KvSessionStoreClass = new (options: { getStore: (ctx: RequestContext) => unknown }) => SessionStore<Data>;
+const kvStore: StoreSubject = {
+  name: "KvSessionStore",
+  make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
+  revocable: true,
+  enforcesExpiry: true,
+};
 
-/**
- * KvSessionStore joins the suite, on the real KV binding, as soon as the
- * build exports it; the report says whether it was there.
- */
-function kvStores(): StoreSubject[] {
-  const KvSessionStore = (hattipSession as Record<string, unknown>)["KvSessionStore"] as KvSessionStoreClass | undefined;
-  if (!KvSessionStore) return [];
-  return [
-    {
-      name: "KvSessionStore",
-      make: async () =>
-        new KvSessionStore({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
-      revocable: true,
-      enforcesExpiry: true,
-    },
-  ];
+/** Proof that the store really writes to the binding, and what it writes there. */
+function kvBindingTests(env: Env) {
+  return (tests: TestList) =>
+    tests.test("KvSessionStore keeps sessions in the KV binding, keyed by a hash of the ID, never the ID", async () => {
+      const ctx = adapterContext(new Request("http://app.test/"), { name: "cloudflare-workers", env: env as unknown as Record<string, unknown> });
+      const store = await kvStore.make();
+      const before = new Set((await env.SESSIONS.list()).keys.map((key) => key.name));
+      const id = await store.save(null, { user: "ada" }, 60_000, ctx as RequestContext);
+      const added = (await env.SESSIONS.list()).keys.map((key) => key.name).filter((name) => !before.has(name));
+      assertEqual(added.length, 1, "keys the save added to the binding");
+      assert(!added[0]!.includes(id), "the KV key does not contain the session ID");
+      const stored = await env.SESSIONS.get(added[0]!);
+      assert(stored !== null && stored.includes('"ada"'), `the KV value holds the data, got ${stored}`);
+    });
 }
 
 export default {
   async fetch(_request: Request, env: Env): Promise<Response> {
-    const platformStores = kvStores();
+    const platformStores = [kvStore];
     const report = await runSuite({
       platform: { name: "cloudflare-workers", env: env as unknown as Record<string, unknown> },
       platformStores,
+      platformTests: kvBindingTests(env),
     });
-    report.environment["platformStores"] = platformStores.map((store) => store.name).join(", ") || "none";
+    report.environment["platformStores"] = platformStores.map((store) => store.name).join(", ");
     return Response.json(report);
   },
 };

@@ -10,12 +10,16 @@ import { TestList, type SuiteReport } from "./harness.js";
 import { cookieStoreBehaviour, middlewareBehaviour } from "./middleware-behaviour.js";
 import { storeContract, type Data, type StoreSubject } from "./store-contract.js";
 
-export type { Platform, StoreSubject, SuiteReport, Data };
+export type { Platform, StoreSubject, SuiteReport, Data, TestList };
+export { adapterContext };
+export { assert, assertEqual } from "./harness.js";
 
 export interface SuiteOptions {
   platform: Platform;
   /** Stores that need the runtime's own bindings (KvSessionStore on workerd). */
   platformStores?: StoreSubject[];
+  /** Tests only this runtime can run, added after the shared ones. */
+  platformTests?: (tests: TestList) => void;
 }
 
 const bundledStores: StoreSubject[] = [
@@ -41,12 +45,13 @@ const unsignedStore: StoreSubject = {
   enforcesExpiry: false,
 };
 
-export async function runSuite({ platform, platformStores = [] }: SuiteOptions): Promise<SuiteReport> {
+export async function runSuite({ platform, platformStores = [], platformTests }: SuiteOptions): Promise<SuiteReport> {
   const tests = new TestList();
   const storeCtx = () => adapterContext(new Request("http://app.test/"), platform) as RequestContext;
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) storeContract(tests, subject, storeCtx);
   for (const subject of [...bundledStores, ...platformStores]) middlewareBehaviour(tests, subject, platform);
   cookieStoreBehaviour(tests, platform);
+  platformTests?.(tests);
 
   const outcomes = await tests.run();
   const passed = outcomes.filter((outcome) => outcome.ok).length;
