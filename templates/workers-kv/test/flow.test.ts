@@ -120,6 +120,20 @@ describe("workers-kv template", () => {
     expect(profile.headers.get("location")).toBe("/login");
   });
 
+  test("the login session lives in KV, and logout leaves nothing there that signs in", async () => {
+    const client = new CookieClient(app.url);
+    const marker = `"username":"demo"`;
+    const liveLogins = async () =>
+      (await app.storedSessions()).filter((value) => value.startsWith("1|") && value.includes(marker)).length;
+    const before = await liveLogins();
+
+    await logIn(client);
+    expect(await liveLogins()).toBe(before + 1);
+
+    await client.post("/logout", {});
+    expect(await liveLogins()).toBe(before);
+  });
+
   test("the theme preference round-trips, and a hand-edited preferences cookie gets the defaults", async () => {
     const client = new CookieClient(app.url);
     const saved = await client.post("/preferences", { theme: "dark" }, { referer: `${app.url}/profile` });

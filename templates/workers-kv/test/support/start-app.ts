@@ -10,6 +10,8 @@ import { Miniflare } from "miniflare";
 
 export interface RunningApp {
   url: string;
+  /** Every value in the SESSIONS namespace, read straight from KV. */
+  storedSessions(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -39,5 +41,11 @@ export async function startApp(): Promise<RunningApp> {
     cf: false,
   });
   const url = await miniflare.ready;
-  return { url: url.origin, stop: () => miniflare.dispose() };
+  const storedSessions = async () => {
+    const namespace = await miniflare.getKVNamespace("SESSIONS");
+    const { keys } = await namespace.list();
+    const values = await Promise.all(keys.map(({ name }) => namespace.get(name)));
+    return values.filter((value): value is string => value !== null);
+  };
+  return { url: url.origin, storedSessions, stop: () => miniflare.dispose() };
 }
