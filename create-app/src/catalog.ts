@@ -1,12 +1,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import type { DeclaredSecret } from "./secrets.js";
 
 export interface TemplateChoice {
   name: string;
   label: string;
   hint: string;
   dir: string;
+  /** Where that platform's local dev (vercel dev, netlify dev, wrangler dev) reads its keys. */
+  secrets?: readonly DeclaredSecret[];
 }
 
 /** The platforms this project maintains, in the order they are offered. */
@@ -25,11 +28,13 @@ const PLATFORMS: ReadonlyArray<Omit<TemplateChoice, "dir">> = [
     name: "vercel-edge",
     label: "Vercel Edge",
     hint: "deploying on Vercel; small sessions in an encrypted cookie, no database",
+    secrets: [{ file: ".env", variable: "SESSION_KEYS" }],
   },
   {
     name: "netlify-edge",
     label: "Netlify Edge",
     hint: "deploying on Netlify (Deno); small sessions in a cookie, no database",
+    secrets: [{ file: ".env", variable: "SESSION_KEYS" }],
   },
 ];
 

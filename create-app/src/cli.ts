@@ -37,7 +37,7 @@ export async function run(argv: readonly string[], environment: Environment): Pr
   if (interactive) clack.intro("create-hattip-session-app");
 
   const folder = await questions.folder(environment.cwd);
-  const templateSource = await questions.template(templates);
+  const template = await questions.template(templates);
   const install = await questions.yesNo("install", "Install dependencies?");
   const target = folder === undefined ? undefined : resolve(environment.cwd, folder);
   const git =
@@ -45,13 +45,14 @@ export async function run(argv: readonly string[], environment: Environment): Pr
       ? false
       : await questions.yesNo("git", "Initialise a git repository?");
   questions.failOnMissing();
-  if (target === undefined || templateSource === undefined || install === undefined || git === undefined) {
+  if (target === undefined || template === undefined || install === undefined || git === undefined) {
     throw new CliError("Internal error: an answer is missing.");
   }
 
   const result = await scaffold({
     target,
-    source: templateSource,
+    source: template.source,
+    secrets: template.secrets,
     force: args.force,
     packageName: basename(target),
     hattipSessionRange: hattipSessionRange(),
@@ -99,7 +100,7 @@ class Questions {
     return folder;
   }
 
-  async template(templates: TemplateChoice[]): Promise<TemplateSource | undefined> {
+  async template(templates: TemplateChoice[]): Promise<ResolvedTemplate | undefined> {
     let name = this.args.template ?? (this.args.yes ? templates[0]?.name : undefined);
     if (name === undefined && this.interactive && templates.length > 0) name = await askTemplate(templates);
     if (name === undefined) {
@@ -143,14 +144,19 @@ function folderProblem(target: string, force: boolean): string | undefined {
   return undefined;
 }
 
+interface ResolvedTemplate {
+  source: TemplateSource;
+  secrets?: TemplateChoice["secrets"];
+}
+
 /** A bundled name, a local folder, or anything with a giget provider prefix (gh:, https://, ...). */
-function resolveTemplate(name: string, templates: TemplateChoice[], remote: boolean): TemplateSource {
+function resolveTemplate(name: string, templates: TemplateChoice[], remote: boolean): ResolvedTemplate {
   if (name.startsWith(".") || name.startsWith("/")) {
     const dir = resolve(name);
     if (!existsSync(join(dir, "package.json"))) throw new CliError(`${dir} is not a template folder: it has no package.json.`);
-    return { kind: "folder", dir };
+    return { source: { kind: "folder", dir } };
   }
-  if (/^[\w+.-]+:/.test(name)) return { kind: "giget", source: name };
+  if (/^[\w+.-]+:/.test(name)) return { source: { kind: "giget", source: name } };
   const bundled = templates.find((template) => template.name === name);
   if (!bundled) {
     throw new CliError(
@@ -158,8 +164,10 @@ function resolveTemplate(name: string, templates: TemplateChoice[], remote: bool
         "A community template can be named by its giget source, e.g. gh:owner/repo/path.",
     );
   }
-  if (remote) return { kind: "giget", source: `${REPOSITORY_TEMPLATES}/${name}`, fallbackDir: bundled.dir };
-  return { kind: "folder", dir: bundled.dir };
+  const source: TemplateSource = remote
+    ? { kind: "giget", source: `${REPOSITORY_TEMPLATES}/${name}`, fallbackDir: bundled.dir }
+    : { kind: "folder", dir: bundled.dir };
+  return { source, secrets: bundled.secrets };
 }
 
 function runInstall(manager: PackageManager, dir: string): boolean {

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeLocalSecrets } from "./secrets.js";
+import { writeLocalSecrets, type DeclaredSecret } from "./secrets.js";
 
 /** npm pack drops these dotfiles, so templates ship them with an underscore. */
 const DOTFILE_RENAMES = [
@@ -14,6 +14,8 @@ export interface Customization {
   packageName: string;
   /** The range that replaces the monorepo's workspace dependency, e.g. "^0.1.0". */
   hattipSessionRange: string;
+  /** Secrets the chosen platform needs locally even if the template ships no example file. */
+  secrets?: readonly DeclaredSecret[];
 }
 
 /** Turns a copied template into the user's app. Returns the secret files it generated. */
@@ -23,7 +25,7 @@ export function customizeApp(appDir: string, options: Customization): { secretFi
     if (existsSync(from) && !existsSync(join(appDir, real))) renameSync(from, join(appDir, real));
   }
   rewritePackageJson(join(appDir, "package.json"), options);
-  const secretFiles = writeLocalSecrets(appDir);
+  const secretFiles = writeLocalSecrets(appDir, options.secrets);
   keepOutOfGit(appDir, secretFiles);
   return { secretFiles };
 }
