@@ -115,11 +115,11 @@ export function middlewareBehaviour(tests: TestList, subject: StoreSubject, plat
     const now = Date.now();
     const recent = await store.saveRecord(null, { data: { user: "recent" }, createdAt: now - 60_000, expiresAt: now + 60_000 }, storeCtx());
     const ancient = await store.saveRecord(null, { data: { user: "ancient" }, createdAt: now - 7_200_000, expiresAt: now + 60_000 }, storeCtx());
-    assertEqual(reading(await send(handler, "GET", "/read", encodeURIComponent(recent))).isFresh, false, "isFresh of a session an minute old");
+    assertEqual(reading(await send(handler, "GET", "/read", encodeURIComponent(recent))).isFresh, false, "isFresh of a session a minute old");
     assertEqual(reading(await send(handler, "GET", "/read", encodeURIComponent(ancient))), { data: {}, isFresh: true }, "session two hours old");
   });
 
-  it("regenerate() moves the data to a new ID", async (store) => {
+  it("regenerate() reissues the session with its data" + (subject.revocable ? " under a new ID, the old one dead" : ""), async (store) => {
     const handler = app(store);
     const before = issuedCookie(await send(handler, "POST", "/write/user/ada"));
     const regenerated = await send(handler, "POST", "/regenerate", before);
