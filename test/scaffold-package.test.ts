@@ -1,0 +1,76 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAppDir, makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
+import { runCommand, userEnvironment } from "./support/scaffold-user-path.js";
+
+/**
+ * The published create-hattip-session-app: `npm pack` (whose prepack builds and
+ * bundles the templates), installed into a folder outside the repository, run
+ * from node_modules/.bin with nothing of the monorepo around it.
+ */
+let workDir: string;
+let tarball: string;
+let packedFiles: string[];
+
+beforeAll(() => {
+  workDir = makeTempDir("scaffold-package");
+  const output = execFileSync("npm", ["pack", "--json", "--pack-destination", workDir], {
+    cwd: createAppDir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [packed] = JSON.parse(output.slice(output.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  tarball = join(workDir, packed!.filename);
+  packedFiles = packed!.files.map((file) => file.path);
+});
+
+afterAll(() => removeDir(workDir));
+
+const bundledTemplates = ["node-redis", "workers-kv", "vercel-edge", "netlify-edge"].filter((name) =>
+  existsSync(join(repoRoot, "templates", name, "package.json")),
+);
+
+describe("the packed create-hattip-session-app", () => {
+  it("ships built JS and every template, without monorepo leftovers", () => {
+    expect(packedFiles).toContain("dist/index.js");
+    expect(packedFiles).toContain("templates/bundle-info.json");
+    for (const name of bundledTemplates) {
+      expect(packedFiles).toContain(`templates/${name}/package.json`);
+      expect(packedFiles).toContain(`templates/${name}/_gitignore`);
+    }
+    expect(packedFiles.filter((path) => /(^|\/)(node_modules|\.wrangler|\.env|\.dev\.vars)(\/|$)/.test(path))).toEqual([]);
+    expect(packedFiles.filter((path) => path.startsWith("src/") || path.startsWith("test/"))).toEqual([]);
+    // postpack removes the bundled copy, so development keeps reading ../templates.
+    expect(existsSync(join(createAppDir, "templates"))).toBe(false);
+  });
+
+  it("installs and scaffolds from its bundled templates, offline", async () => {
+    const installDir = join(workDir, "installed");
+    execFileSync("mkdir", ["-p", installDir]);
+    writeFileSync(join(installDir, "package.json"), '{ "private": true }\n');
+    const env = userEnvironment();
+    const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], {
+      cwd: installDir,
+      env,
+      timeoutMs: 300_000,
+    });
+    expect(install.code, install.output).toBe(0);
+
+    const bin = join(installDir, "node_modules", ".bin", "create-hattip-session-app");
+    const template = bundledTemplates.includes("vercel-edge") ? "vercel-edge" : bundledTemplates[0]!;
+    const run = await runCommand(bin, ["packed-app", "--template", template, "--no-install", "--no-git"], {
+      cwd: workDir,
+      env: { ...env, XDG_CACHE_HOME: join(workDir, "cache") },
+      timeoutMs: 60_000,
+    });
+    expect(run.code, run.output).toBe(0);
+    const app = join(workDir, "packed-app");
+    expect(readJson(join(app, "package.json")).dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
+    expect(existsSync(join(app, ".gitignore"))).toBe(true);
+    if (template === "vercel-edge") {
+      expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
+    }
+  });
+});
