@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   buildCreateApp,
+  cliPath,
   fixtureTemplates,
   makeTempDir,
   readJson,
@@ -10,7 +12,12 @@ import {
   runCli,
   sessionVersion,
 } from "./support/scaffold-cli.js";
-import { packTemplate, serveTarballs, type TarballServer } from "./support/scaffold-tarball-server.js";
+import {
+  packTemplate,
+  serveTarballs,
+  STALLED_PATH,
+  type TarballServer,
+} from "./support/scaffold-tarball-server.js";
 
 let workDir: string;
 const tempDirs: string[] = [];
@@ -99,5 +106,31 @@ describe("remote templates through giget", () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(readdirSync(workDir)).not.toContain("missing");
     expect(readdirSync(workDir).filter((entry) => entry.includes("partial"))).toEqual([]);
+  });
+
+  it("leaves no folder behind when Ctrl-C interrupts a download", async () => {
+    const child = spawn(
+      process.execPath,
+      [cliPath, "interrupted", "-t", `${server.origin}${STALLED_PATH}`, "--no-install", "--no-git"],
+      {
+        cwd: workDir,
+        env: { ...process.env, CI: "", XDG_CACHE_HOME: temp("scaffold-giget-cache") },
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 30_000,
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const deadline = Date.now() + 20_000;
+    while (!server.requests.includes(`GET ${STALLED_PATH}`) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Mid-download the hidden staging folder exists; Ctrl-C must remove it.
+    expect(readdirSync(workDir).some((entry) => entry.startsWith(".interrupted.partial-"))).toBe(true);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain("Cancelled");
+    expect(readdirSync(workDir).filter((entry) => entry.includes("interrupted"))).toEqual([]);
   });
 });

@@ -44,6 +44,7 @@ export async function scaffold(request: ScaffoldRequest): Promise<{ secretFiles:
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    mkdirSync(staging);
     await fetchTemplate(request, staging);
     if (!existsSync(join(staging, "package.json"))) {
       throw new CliError("The template has no package.json at its root: it is not an app template.");

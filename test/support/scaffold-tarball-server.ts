@@ -30,11 +30,20 @@ export interface TarballServer {
   close(): Promise<void>;
 }
 
+/** The path whose download starts and then never finishes, to interrupt the CLI mid-copy. */
+export const STALLED_PATH = "/stalled.tar.gz";
+
 /** Serves the given tarballs by URL path on 127.0.0.1; anything else is a 404. */
 export async function serveTarballs(routes: Record<string, string>): Promise<TarballServer> {
   const requests: string[] = [];
   const server: Server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
+    if (request.url === STALLED_PATH) {
+      response.writeHead(200, { "content-type": "application/gzip", "content-length": 1_000_000 });
+      if (request.method === "HEAD") response.end();
+      else response.write(Buffer.alloc(1024));
+      return;
+    }
     const file = routes[request.url ?? ""];
     if (!file) {
       response.writeHead(404).end("not found");
