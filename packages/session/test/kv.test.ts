@@ -4,6 +4,7 @@
  * test/kv/worker.ts (which imports the built package), served by workerd
  * through Miniflare with a real (local) KV namespace, over real HTTP.
  */
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -20,6 +21,9 @@ let mf: Miniflare;
 let baseUrl: string;
 
 beforeAll(async () => {
+  if (!existsSync(join(here, "../dist/index.js"))) {
+    throw new Error("The KV worker imports the built package: run `npm run build` at the repository root first.");
+  }
   dir = await mkdtemp(join(tmpdir(), "hattip-session-kv-"));
   const scriptPath = join(dir, "worker.js");
   await build({

@@ -114,9 +114,9 @@ async function kvCall<T>(what: "read" | "write", call: () => Promise<T>): Promis
     return await call();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new SessionStoreUnavailableError(
-      `Workers KV failed a session ${what}: ${reason}. KV allows about one write per second per key; retry later.`,
-      { cause: error },
-    );
+    const hint = what === "write" ? " KV allows about one write per second to a key." : "";
+    throw new SessionStoreUnavailableError(`Workers KV failed a session ${what}: ${reason}.${hint} Retry later.`, {
+      cause: error,
+    });
   }
 }
