@@ -1,11 +1,16 @@
 /**
  * `npm run dev`: the Edge Function in edge-runtime on PORT (default 3000).
- * Without SESSION_KEYS it makes a throwaway key, so every restart logs everyone out.
+ * Without SESSION_KEYS it makes a throwaway key, so every restart logs
+ * everyone out. `npm start` (`--production`) refuses to run without it.
  */
 import { EncryptedCookieStore } from "hattip-session";
 import { startEdgeServer } from "./edge-server.js";
 
 let sessionKeys = process.env.SESSION_KEYS;
+if (!sessionKeys && process.argv.includes("--production")) {
+  console.error("SESSION_KEYS is not set. Make a key with `npm run --silent generate-key` and start with SESSION_KEYS=<key> npm start.");
+  process.exit(1);
+}
 if (!sessionKeys) {
   sessionKeys = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
   console.warn("SESSION_KEYS is not set: using a throwaway key until this process ends. Make a lasting one with `npm run generate-key`.");

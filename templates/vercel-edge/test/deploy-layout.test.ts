@@ -12,6 +12,10 @@ describe("deploy layout", () => {
     expect(typeof edgeFunction.default).toBe("function");
   });
 
+  it("has a public/ folder, so Vercel serves only that folder as static files and never src/", async () => {
+    await expect(readFile(new URL("../public/robots.txt", import.meta.url), "utf8")).resolves.toContain("User-agent");
+  });
+
   it("rewrites every path to /api", async () => {
     const vercelJson = JSON.parse(await readFile(new URL("../vercel.json", import.meta.url), "utf8"));
     expect(vercelJson.rewrites).toEqual([{ source: "/(.*)", destination: "/api" }]);
