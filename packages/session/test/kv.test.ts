@@ -147,6 +147,16 @@ describe("KvSessionStore in workerd", () => {
     expect(JSON.parse(response.body)).toEqual({ data: {}, isFresh: true });
   });
 
+  it("answers 503 through SessionStoreUnavailableError when KV refuses the calls", async () => {
+    const tab = browser();
+    const write = await tab.get("/broken/increment");
+    expect(write.status).toBe(503);
+    expect(write.setCookies).toEqual([]);
+    tab.jar.set("broken", "A".repeat(43));
+    expect((await tab.get("/broken/read")).status).toBe(503);
+    expect((await tab.get("/read")).status).toBe(200);
+  });
+
   it("does not bring back a session destroyed while a slower request was using it", async () => {
     const tab1 = browser();
     await tab1.get("/login?user=ada");

@@ -2,7 +2,8 @@
  * A Hattip app on Cloudflare Workers with KvSessionStore, bundled by the
  * KV tests and run in workerd through Miniflare. It imports the built
  * package, as an app would. Paths under /short/ use a session that lives
- * one second, below KV's 60-second minimum TTL.
+ * one second, below KV's 60-second minimum TTL; paths under /broken/ use
+ * keys longer than KV accepts, so that every KV call fails.
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
@@ -25,6 +26,10 @@ const sessions = (ctx: RequestContext) => (ctx.platform as { env: { SESSIONS: Kv
 const store = new KvSessionStore({ getStore: sessions });
 const longSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
+const brokenSession = session({
+  store: new KvSessionStore({ getStore: sessions, prefix: "x".repeat(600) }),
+  cookieName: "broken",
+});
 
 /**
  * Lets a test hold a request inside its handler while others run. A flag
@@ -35,7 +40,7 @@ const slowWrite = { waiting: false, released: false };
 
 const routes: RequestHandler = async (ctx) => {
   const s = ctx.session as unknown as Handle;
-  switch (ctx.url.pathname.replace(/^\/short/, "")) {
+  switch (ctx.url.pathname.replace(/^\/(short|broken)/, "")) {
     case "/read":
       return Response.json({ data: s.data, isFresh: s.isFresh });
     case "/increment":
@@ -78,7 +83,11 @@ const app = compose(
     }
   },
   cookie(),
-  (ctx) => (ctx.url.pathname.startsWith("/short/") ? shortSession(ctx) : longSession(ctx)),
+  (ctx) => {
+    if (ctx.url.pathname.startsWith("/short/")) return shortSession(ctx);
+    if (ctx.url.pathname.startsWith("/broken/")) return brokenSession(ctx);
+    return longSession(ctx);
+  },
   routes,
 );
 
