@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -168,5 +168,20 @@ describe("create-hattip-session-app without a terminal", () => {
     expect(result.stderr).toContain("no package.json");
     expect(workEntries()).not.toContain("broken");
     expect(workEntries().filter((entry) => entry.includes("partial"))).toEqual([]);
+  });
+
+  it("scaffolds into the current folder when it is empty, keeping the folder itself", async () => {
+    const here = join(workDir, "here-app");
+    mkdirSync(here);
+    const folderBefore = statSync(here).ino;
+    const result = await runCli([".", "-t", "fixture-cookie", "--no-install", "--no-git"], {
+      cwd: here,
+      env: { CREATE_HATTIP_SESSION_APP_TEMPLATES: templatesRoot },
+    });
+    expect(result.code).toBe(0);
+    expect(readJson(join(here, "package.json")).name).toBe("here-app");
+    expect(statSync(here).ino).toBe(folderBefore);
+    expect(result.stdout).not.toContain("cd ");
+    expect(readdirSync(workDir).filter((entry) => entry.includes("partial"))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { downloadTemplate } from "giget";
 import { isTemplateFile } from "./copy-filter.js";
@@ -96,8 +96,8 @@ function moveIntoPlace(staging: string, target: string): void {
   if (!existsSync(target)) {
     renameSync(staging, target);
   } else if (readdirSync(target).length === 0) {
-    rmdirSync(target);
-    renameSync(staging, target);
+    // Keep the folder itself: it may be the user's shell's working directory (`create .`).
+    for (const entry of readdirSync(staging)) renameSync(join(staging, entry), join(target, entry));
   } else {
     // --force into a folder with files: merge, the template's files win.
     cpSync(staging, target, { recursive: true, force: true });
