@@ -1,8 +1,14 @@
 // `npm run dev`: runs the bundled edge function in Deno on http://127.0.0.1:8888.
-// Without SESSION_KEYS it makes a throwaway key, so sessions end on restart.
+// SESSION_KEYS comes from the environment or from .env, as with `netlify dev`;
+// without it, a throwaway key is made, so sessions end on restart.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { denoEnv, denoExecutable, denoRunArgs } from "./deno.mjs";
+
+const dotEnv = fileURLToPath(new URL("../.env", import.meta.url));
+// Variables already set in the environment win over the file.
+if (existsSync(dotEnv)) process.loadEnvFile(dotEnv);
 
 const env = { ...process.env, ...denoEnv };
 if (!env.SESSION_KEYS) {
