@@ -16,7 +16,8 @@ import { CookieClient } from "./support/browser-like-client.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import { serve, type Served } from "./support/serve.js";
 
-const TIMEOUT_MS = 300;
+// Generous for a loaded CI machine; still far below the test timeout.
+const TIMEOUT_MS = 1000;
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);

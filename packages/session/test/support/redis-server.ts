@@ -177,8 +177,16 @@ async function redisCli(port: number, command: string[]): Promise<string> {
   return stdout;
 }
 
+/** Servers still running, killed if the test process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
   const child = spawn("redis-server", args, { stdio: "ignore" });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let failure: Error | undefined;
   child.once("error", (error) => (failure = error));
   child.once("exit", (code) => (failure ??= new Error(`redis-server on port ${port} exited with code ${code}`)));
