@@ -1,12 +1,13 @@
 /**
  * Runs the worker in workerd through Miniflare, the simulator that
- * `wrangler dev` uses, with an in-memory KV namespace bound as SESSIONS.
- * The bundle is made by esbuild the way wrangler would, so nothing is
- * fetched and nothing is written to disk.
+ * `wrangler dev` uses, configured from wrangler.toml (entry point,
+ * compatibility date, KV bindings) with in-memory KV. The bundle is made by
+ * esbuild the way wrangler would; nothing is fetched or written to disk.
  */
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { unstable_readConfig } from "wrangler";
 
 export interface RunningApp {
   url: string;
@@ -15,11 +16,13 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-const workerEntry = fileURLToPath(new URL("../../src/worker.ts", import.meta.url));
+const wranglerToml = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 
 export async function startApp(): Promise<RunningApp> {
+  const config = unstable_readConfig({ config: wranglerToml });
+  if (!config.main) throw new Error("wrangler.toml names no `main` entry point");
   const bundle = await build({
-    entryPoints: [workerEntry],
+    entryPoints: [config.main],
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -33,8 +36,8 @@ export async function startApp(): Promise<RunningApp> {
   const miniflare = new Miniflare({
     modules: true,
     script,
-    compatibilityDate: "2026-04-01",
-    kvNamespaces: ["SESSIONS"],
+    compatibilityDate: config.compatibility_date,
+    kvNamespaces: config.kv_namespaces.map((namespace: { binding: string }) => namespace.binding),
     host: "127.0.0.1",
     port: 0,
     // The placeholder `request.cf`: the real one would be fetched from Cloudflare.
