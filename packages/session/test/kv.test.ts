@@ -12,8 +12,10 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KvSessionStore } from "../src/index.js";
 import { hashSessionId } from "../src/stores/session-id.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
+import { describeStoreContract } from "./support/store-contract.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -57,6 +59,12 @@ afterAll(async () => {
 const kv = () => mf.getKVNamespace("SESSIONS");
 const keyOf = async (id: string) => `session:${await hashSessionId(id)}`;
 const browser = () => new CookieClient(baseUrl);
+
+// The shared contract suite, with the store in Node and every KV call going to workerd's KV through Miniflare's binding proxy.
+describeStoreContract("KvSessionStore (KV through Miniflare's proxy)", async () => {
+  const namespace = await kv();
+  return { store: new KvSessionStore({ getStore: () => namespace, prefix: "contract:" }), revocable: true };
+});
 
 describe("KvSessionStore in workerd", () => {
   it("honours the store contract, checked inside the worker", async () => {
