@@ -15,6 +15,8 @@ import {
 } from "../src/index.js";
 
 const RUNS = 10_000;
+/** Each property runs in a few seconds alone; CI runs many test files at once on two cores. */
+const PROPERTY_TIMEOUT_MS = 60_000;
 const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 type Data = Record<string, unknown>;
@@ -120,7 +122,7 @@ describe("UnsignedCookieStore with a validating parse", () => {
       ),
       { numRuns: RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("round-trips every valid preference", () => {
     const preferences = fc.record({
@@ -133,7 +135,7 @@ describe("UnsignedCookieStore with a validating parse", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("round-trips any JSON object with the default parse", () => {
     const plain = new UnsignedCookieStore<Data>();
@@ -143,7 +145,7 @@ describe("UnsignedCookieStore with a validating parse", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });
 
 describe.each([
@@ -158,7 +160,7 @@ describe.each([
       }),
       { numRuns: RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("round-trips any JSON object and its timestamps through saveRecord and loadRecord", async () => {
     await fc.assert(
@@ -171,7 +173,7 @@ describe.each([
       }),
       { numRuns: RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("rejects any cookie with one character flipped, dropped or added", async () => {
     // Cookies are made once and edited many times: the property is about the edit, and signing is the slow part.
@@ -184,7 +186,7 @@ describe.each([
       }),
       { numRuns: RUNS },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 
   it("rejects a cookie made with a key it does not hold", async () => {
     await fc.assert(
@@ -193,5 +195,5 @@ describe.each([
       }),
       { numRuns: 1_000 },
     );
-  });
+  }, PROPERTY_TIMEOUT_MS);
 });

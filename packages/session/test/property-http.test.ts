@@ -75,5 +75,5 @@ describe.each<{ name: string; store: () => Promise<SessionStore> }>([
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 60_000);
 });
