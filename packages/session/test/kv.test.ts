@@ -165,6 +165,21 @@ describe("KvSessionStore in workerd", () => {
     expect((await tab.get("/read")).status).toBe(200);
   });
 
+  it("costs one KV read for a read-only request and one read-check plus one write for a change", async () => {
+    const opsDuring = async (action: () => Promise<unknown>) => {
+      await fetch(`${baseUrl}/kv-ops`);
+      await action();
+      return (await (await fetch(`${baseUrl}/kv-ops`)).json()) as Record<string, number>;
+    };
+    const tab = browser();
+    expect(await opsDuring(() => tab.get("/read"))).toEqual({ get: 0, put: 0, delete: 0 });
+    expect(await opsDuring(() => tab.get("/increment"))).toEqual({ get: 0, put: 1, delete: 0 });
+    expect(await opsDuring(() => tab.get("/read"))).toEqual({ get: 1, put: 0, delete: 0 });
+    expect(await opsDuring(() => tab.get("/increment"))).toEqual({ get: 2, put: 1, delete: 0 });
+    expect(await opsDuring(() => tab.get("/login"))).toEqual({ get: 1, put: 2, delete: 0 });
+    expect(await opsDuring(() => tab.get("/logout"))).toEqual({ get: 1, put: 1, delete: 0 });
+  });
+
   it("does not bring back a session destroyed while a slower request was using it", async () => {
     const tab1 = browser();
     await tab1.get("/login?user=ada");

@@ -23,7 +23,18 @@ interface Handle {
 }
 
 const sessions = (ctx: RequestContext) => (ctx.platform as { env: { SESSIONS: KvNamespaceLike } }).env.SESSIONS;
-const store = new KvSessionStore({ getStore: sessions });
+
+/** KV calls made by the main store since the last /kv-ops, so that tests can pin the cost of each request. */
+const kvOps = { get: 0, put: 0, delete: 0 };
+const counted = (ctx: RequestContext): KvNamespaceLike => {
+  const namespace = sessions(ctx);
+  return {
+    get: (key) => (kvOps.get++, namespace.get(key)),
+    put: (key, value, options) => (kvOps.put++, namespace.put(key, value, options)),
+    delete: (key) => (kvOps.delete++, namespace.delete(key)),
+  };
+};
+const store = new KvSessionStore({ getStore: counted });
 const longSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
 const brokenSession = session({
@@ -76,6 +87,11 @@ const app = compose(
   },
   async (ctx) => {
     if (ctx.url.pathname === "/contract") return Response.json(await runStoreContract(store, ctx));
+    if (ctx.url.pathname === "/kv-ops") {
+      const snapshot = { ...kvOps };
+      Object.assign(kvOps, { get: 0, put: 0, delete: 0 });
+      return Response.json(snapshot);
+    }
     if (ctx.url.pathname === "/slow-write-waiting") return Response.json({ waiting: slowWrite.waiting });
     if (ctx.url.pathname === "/release") {
       slowWrite.released = true;
