@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 
 /**
  * A terminal for the CLI: a tmux session on its own socket (never the
@@ -7,8 +8,11 @@ import { execFileSync } from "node:child_process";
 export class TmuxTerminal {
   private readonly socket = `scaffold-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
+  private socketPath: string | undefined;
+
   start(shellCommand: string): void {
     this.tmux("-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", "-s", "cli", shellCommand);
+    this.socketPath = this.tmux("display-message", "-p", "#{socket_path}").trim();
   }
 
   /** Keys as tmux names them: literal text, "Enter", "Down", "Right", "C-c". */
@@ -36,6 +40,8 @@ export class TmuxTerminal {
     } catch {
       // Already gone: the session's command ended and the server exited.
     }
+    // tmux leaves its socket file behind.
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
   }
 
   private tmux(...args: string[]): string {
