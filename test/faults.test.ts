@@ -29,7 +29,7 @@ it("survives Redis being killed and restarted under load: 503s, no hang, recover
   const loggedIn = [await logInAsDemo(server.url), await logInAsDemo(server.url)];
 
   const marks = { killed: 0, restarting: 0, restarted: 0 };
-  const load = runLoad({ url: server.url, connections: CONNECTIONS, durationSeconds: 8, timeoutSeconds: 3 });
+  const load = runLoad({ url: server.url, connections: CONNECTIONS, durationSeconds: 9, timeoutSeconds: 3 });
   await pause(2_000);
   const pid = await redisPid(redis);
   marks.killed = Date.now();
