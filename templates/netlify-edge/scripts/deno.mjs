@@ -28,5 +28,23 @@ export function denoRunArgs(bundlePath) {
   ];
 }
 
+/**
+ * Arguments of `deno run` for the TypeScript sources as they are, with npm
+ * packages read from node_modules the way Netlify's bundler resolves them.
+ */
+export function denoRunSourceArgs(entryPath) {
+  return [
+    "run",
+    "--no-remote",
+    "--cached-only",
+    "--node-modules-dir=manual",
+    "--no-lock",
+    "--allow-read",
+    "--allow-net=127.0.0.1,localhost",
+    "--allow-env=SESSION_KEYS,HOST,PORT",
+    entryPath,
+  ];
+}
+
 /** Keeps Deno from checking for updates or writing anything outside its cache. */
 export const denoEnv = { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" };

@@ -169,7 +169,7 @@ describe("netlify-edge template without SESSION_KEYS", () => {
   let unconfigured: RunningApp;
 
   beforeAll(async () => {
-    unconfigured = await startApp({ SESSION_KEYS: "" });
+    unconfigured = await startApp({ env: { SESSION_KEYS: "" } });
   });
 
   afterAll(async () => {
@@ -184,5 +184,26 @@ describe("netlify-edge template without SESSION_KEYS", () => {
     expect(body).not.toContain("SESSION_KEYS");
     expect(body).not.toMatch(/at \S+ \(/);
     expect((await fetch(new URL("/login", unconfigured.url))).status).toBe(500);
+  });
+});
+
+describe("netlify-edge template from its TypeScript sources, unbundled", () => {
+  let unbundled: RunningApp;
+
+  beforeAll(async () => {
+    unbundled = await startApp({ source: true });
+  });
+
+  afterAll(async () => {
+    await unbundled?.stop();
+  });
+
+  test("loads in Deno with npm packages from node_modules and signs in", async () => {
+    const client = new CookieClient(unbundled.url);
+    expect((await client.get("/login")).status).toBe(200);
+    expect((await logIn(client)).status).toBe(303);
+    const profile = await client.get("/profile");
+    expect(profile.status).toBe(200);
+    expect(await profile.text()).toContain('<strong data-testid="username">demo</strong>');
   });
 });

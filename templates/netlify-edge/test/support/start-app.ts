@@ -1,7 +1,9 @@
 /**
- * Runs the edge function in a real Deno (the `deno` npm package): the app
- * is bundled with esbuild into one file, and Deno runs it offline on a free
- * loopback port with a fresh encryption key.
+ * Runs the edge function in a real Deno (the `deno` npm package), offline,
+ * on a free loopback port with a fresh encryption key. By default the app is
+ * bundled with esbuild into one file, as `npm run dev` does; with
+ * `source: true` Deno runs the TypeScript files as they are and reads npm
+ * packages from node_modules, as Netlify's bundler resolves them.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { EncryptedCookieStore } from "hattip-session";
 // @ts-expect-error: a plain .mjs helper shared with `npm run dev`, without type declarations
-import { denoEnv, denoExecutable, denoRunArgs } from "../../scripts/deno.mjs";
+import { denoEnv, denoExecutable, denoRunArgs, denoRunSourceArgs } from "../../scripts/deno.mjs";
 
 export interface RunningApp {
   url: string;
@@ -21,10 +23,17 @@ export interface RunningApp {
 const localServerEntry = fileURLToPath(new URL("../../dev/local-server.ts", import.meta.url));
 const STARTUP_TIMEOUT_MS = 60_000;
 
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+export interface StartOptions {
+  /** Extra or overriding environment variables for the function. */
+  env?: Record<string, string>;
+  /** Run the TypeScript sources unbundled instead of the esbuild bundle. */
+  source?: boolean;
+}
+
+export async function startApp({ env = {}, source = false }: StartOptions = {}): Promise<RunningApp> {
   const workDir = await mkdtemp(join(tmpdir(), "netlify-edge-test-"));
   const bundlePath = join(workDir, "local-server.js");
-  await build({
+  if (!source) await build({
     entryPoints: [localServerEntry],
     outfile: bundlePath,
     bundle: true,
@@ -37,7 +46,9 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   });
 
   const sessionKey = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-  const child = spawn(denoExecutable() as string, denoRunArgs(bundlePath) as string[], {
+  const args: string[] = source ? denoRunSourceArgs(localServerEntry) : denoRunArgs(bundlePath);
+  const child = spawn(denoExecutable() as string, args, {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? workDir,
