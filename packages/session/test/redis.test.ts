@@ -1,4 +1,4 @@
-import { createClient } from "redis";
+import { createClient, RESP_TYPES } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestHandler } from "@hattip/compose";
 import { hashSessionId } from "../src/stores/session-id.js";
@@ -136,6 +136,13 @@ describe("RedisSessionStore over HTTP", () => {
     const id = await store.save(null, { count: 1 }, 60_000, ctx);
     await redis.cli("SET", `session:${await hashSessionId(id)}`, `1|${Date.now()}|${Date.now() + 60_000}|{"count":"1"}`);
     expect(await store.load(id, ctx)).toBeNull();
+  });
+
+  it("reads sessions through a client that maps strings to Buffers", async () => {
+    const bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    const store = new RedisSessionStore({ getClient: () => bytes });
+    const id = await store.save(null, { user: "ada" }, 60_000, {} as never);
+    expect(await store.load(id, {} as never)).toEqual({ user: "ada" });
   });
 
   it("runs one GET for a read-only request and at most two commands for a write", async () => {

@@ -49,6 +49,7 @@ const connecting = new WeakMap<RedisClientLike, Connecting>();
 const watched = new WeakSet<RedisClientLike>();
 const lastErrors = new WeakMap<RedisClientLike, unknown>();
 const NEW_ID_ATTEMPTS = 3;
+const utf8 = new TextDecoder();
 
 export class RedisSessionStore<Data = SessionData> implements SessionStore<Data> {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
@@ -77,6 +78,8 @@ export class RedisSessionStore<Data = SessionData> implements SessionStore<Data>
       if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return null;
       throw error;
     }
+    // A client set up to map strings to Buffers (typeMapping) returns bytes.
+    if (text instanceof Uint8Array) text = utf8.decode(text);
     return typeof text === "string" ? textToRecord(text, this.#keys.serializer, Date.now()) : null;
   }
 
