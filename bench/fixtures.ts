@@ -1,0 +1,56 @@
+/**
+ * What every benchmark shares: the session data (a typical ~200-byte
+ * session and a ~2 KB one) and one set of keys, so that our stores and
+ * @hattip/session's sign and encrypt with the very same CryptoKeys.
+ */
+
+export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
+
+/** A logged-in user as most apps keep one: about 200 bytes of JSON. */
+export function typicalSession(): Record<string, unknown> {
+  return {
+    userId: "5f2b6c1e-8a4d-4c3e-9b1a-2d7e6f0a9c41",
+    name: "Ada Lovelace",
+    email: "ada@example.com",
+    roles: ["editor", "reviewer"],
+    locale: "en-GB",
+    theme: "dark",
+    csrf: "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6",
+    count: 0,
+  };
+}
+
+/** The typical session plus a recently-viewed list: about 2 KB of JSON. */
+export function largeSession(): Record<string, unknown> {
+  const recentlyViewed = Array.from({ length: 24 }, (_, index) => ({
+    id: `item-${1000 + index}`,
+    title: `Recently viewed product ${index}`,
+    at: 1_700_000_000_000 + index,
+  }));
+  return { ...typicalSession(), recentlyViewed };
+}
+
+export interface BenchKeys {
+  hmac: [CryptoKey, ...CryptoKey[]];
+  aes: [CryptoKey, ...CryptoKey[]];
+  /** For iron-session, which takes a password and derives its own keys. */
+  ironPassword: string;
+}
+
+// Fixed, bench-only key material: runs are comparable, and the server
+// processes of the HTTP bench can import the same keys.
+const HMAC_KEY_BASE64URL = "Vh3lq0m3c9d1yJx2nq5oQ0bW8r6tZk4pS7uA2eF9gH0";
+const AES_KEY_BASE64URL = "k2Lr9xQ4sV7nB1mC8zT5wY3uI6oP0aE2dF4gH7jK9lM";
+
+export async function benchKeys(): Promise<BenchKeys> {
+  const raw = (text: string) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/") + "="), (c) => c.charCodeAt(0));
+  const hmac = await crypto.subtle.importKey("raw", raw(HMAC_KEY_BASE64URL), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
+  const aes = await crypto.subtle.importKey("raw", raw(AES_KEY_BASE64URL), { name: "AES-GCM" }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  return { hmac: [hmac], aes: [aes], ironPassword: "bench-only-iron-password-0123456789abcdef" };
+}

@@ -1,0 +1,183 @@
+/**
+ * HTTP benchmark: each scenario's app runs in its own Node process on
+ * 127.0.0.1 and autocannon drives it from this one, a read-only route and
+ * a writing route in turn. Redis scenarios also count the commands each
+ * request costs, from INFO commandstats deltas.
+ */
+import autocannon from "autocannon";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { startRedis } from "../packages/session/test/support/redis-server.js";
+import { SCENARIOS, type Scenario } from "./scenarios.js";
+
+export type Route = "read" | "write";
+
+export interface HttpResult {
+  scenario: Scenario;
+  route: Route;
+  /** Rounds interleave all scenarios; ratios are taken within a round. */
+  round: number;
+  requestsPerSecond: number;
+  latencyP99Ms: number;
+  latencyMeanMs: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** crypto.subtle.importKey calls in the server while it answered the measured requests, per request. */
+  keyImportsPerRequest: number;
+  /** Redis scenarios only: commands the server sent per request (INFO commandstats delta). */
+  redisCommandsPerRequest?: number;
+  redisCommands?: Record<string, number>;
+}
+
+export interface HttpOptions {
+  durationSeconds: number;
+  /** Autocannon run before the first round's measurement of each route, not counted. */
+  warmupSeconds: number;
+  rounds: number;
+  connections: number;
+  scenarios?: readonly Scenario[];
+  /** Extra node flags for the server process (e.g. --cpu-prof). */
+  serverNodeFlags?: string[];
+  log?: (line: string) => void;
+}
+
+const SERVER_SCRIPT = fileURLToPath(new URL("./server.ts", import.meta.url));
+const STARTUP_TIMEOUT_MS = 30_000;
+// Commands the bench itself sends to read the counters, not the app.
+const BENCH_COMMANDS = new Set(["info", "config", "ping", "hello", "client", "select", "command"]);
+
+export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
+  const scenarios = options.scenarios ?? SCENARIOS;
+  const log = options.log ?? (() => {});
+  const needsRedis = scenarios.some((scenario) => scenario.endsWith(":redis"));
+  const redis = needsRedis ? await startRedis() : null;
+  const servers = new Map<Scenario, RunningServer & { cookie: string | null }>();
+  const results: HttpResult[] = [];
+  try {
+    // All apps start up front and idle while the others are measured; the
+    // rounds then interleave them, so a burst of load from other users of
+    // the machine hits every scenario alike instead of one.
+    for (const scenario of scenarios) {
+      const server = await startServer(scenario, redis?.url, options.serverNodeFlags ?? []);
+      servers.set(scenario, { ...server, cookie: null });
+      servers.get(scenario)!.cookie = await login(server.url);
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      log(`round ${round} of ${options.rounds}`);
+      for (const scenario of scenarios) {
+        const server = servers.get(scenario)!;
+        for (const route of ["read", "write"] as const) {
+          const url = `${server.url}/${route}`;
+          const headers = server.cookie ? { cookie: server.cookie } : {};
+          if (round === 1 && options.warmupSeconds > 0) {
+            await load({ url, headers, connections: options.connections, duration: options.warmupSeconds });
+          }
+          if (redis) await redis.cli("CONFIG", "RESETSTAT");
+          const importsBefore = await keyImports(server.url);
+          const result = await load({ url, headers, connections: options.connections, duration: options.durationSeconds });
+          const importsAfter = await keyImports(server.url);
+          const requests = result.requests.total;
+          const entry: HttpResult = {
+            scenario,
+            route,
+            round,
+            requestsPerSecond: result.requests.average,
+            latencyP99Ms: result.latency.p99,
+            latencyMeanMs: result.latency.average,
+            requests,
+            non2xx: result.non2xx,
+            errors: result.errors,
+            timeouts: result.timeouts,
+            keyImportsPerRequest: requests > 0 ? (importsAfter - importsBefore) / requests : Number.NaN,
+          };
+          if (redis && scenario.endsWith(":redis")) {
+            const commands = appCommands(await redis.commandStats());
+            const total = Object.values(commands).reduce((sum, calls) => sum + calls, 0);
+            entry.redisCommands = commands;
+            entry.redisCommandsPerRequest = requests > 0 ? total / requests : Number.NaN;
+          }
+          if (entry.non2xx > 0 || entry.errors > 0) {
+            throw new Error(`${scenario} /${route}: ${entry.non2xx} non-2xx answers, ${entry.errors} errors`);
+          }
+          log(
+            `  ${scenario.padEnd(18)} /${route.padEnd(5)} ${Math.round(entry.requestsPerSecond).toString().padStart(6)} req/s  p99 ${entry.latencyP99Ms} ms` +
+              (entry.redisCommandsPerRequest === undefined ? "" : `  redis ${entry.redisCommandsPerRequest.toFixed(2)} cmd/req`),
+          );
+          results.push(entry);
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((server) => server.stop()));
+    await redis?.stop();
+  }
+  return results;
+}
+
+function appCommands(stats: Map<string, number>): Record<string, number> {
+  const commands: Record<string, number> = {};
+  for (const [name, calls] of stats) if (!BENCH_COMMANDS.has(name.split("|")[0]!)) commands[name] = calls;
+  return commands;
+}
+
+function load(options: { url: string; headers: Record<string, string>; connections: number; duration: number }) {
+  return autocannon({ ...options, timeout: 10 });
+}
+
+async function login(baseUrl: string): Promise<string | null> {
+  const response = await fetch(`${baseUrl}/login`, { signal: AbortSignal.timeout(10_000) });
+  await response.text();
+  if (!response.ok) throw new Error(`login answered ${response.status}`);
+  const setCookie = response.headers.get("set-cookie");
+  // The name=value pair, exactly as the server wrote it (already cookie-encoded).
+  return setCookie ? setCookie.split(";")[0]! : null;
+}
+
+async function keyImports(baseUrl: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/__bench/key-imports`, { signal: AbortSignal.timeout(10_000) });
+  return Number(await response.text());
+}
+
+interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(scenario: Scenario, redisUrl: string | undefined, nodeFlags: string[]): Promise<RunningServer> {
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", SERVER_SCRIPT, scenario, ...(redisUrl ? [redisUrl] : [])], {
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${scenario} server did not start in time: ${stderr}`)), STARTUP_TIMEOUT_MS);
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening (\d+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${scenario} server exited with ${code}: ${stderr}`));
+    });
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
