@@ -52,17 +52,27 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
     return data === null ? null : { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
   }
 
+  /**
+   * With `id` null, stores the record under a new ID. With an `id`, replaces
+   * that session only if it still exists: a session destroyed meanwhile (a
+   * logout in another tab) stays destroyed, and the write is dropped. Either
+   * way an ID the client made up is never adopted.
+   */
   async saveRecord(id: string | null, record: SessionRecord<Data>): Promise<string> {
     this.#sweepIfDue();
-    // Only an ID this store issued, still alive, is reused: a client-chosen one never is.
-    const reusable = id !== null && this.loadRecord(id) !== null;
-    const key = reusable ? id : await this.#generateId();
-    this.#entries.set(key, {
+    const entry = {
       serialized: this.#serializer.stringify(record.data),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
-    });
-    return key;
+    };
+    if (id === null) {
+      const newId = await this.#generateId();
+      this.#entries.set(newId, entry);
+      return newId;
+    }
+    if (this.loadRecord(id) === null) return this.#generateId();
+    this.#entries.set(id, entry);
+    return id;
   }
 
   load(id: string): NoInfer<Data> | null {
