@@ -1,10 +1,15 @@
 /**
- * `npm run dev`: the Edge Function in edge-runtime on PORT (default 3000).
+ * `npm run dev`: the Edge Function in edge-runtime on PORT (default 3000),
+ * with SESSION_KEYS from the environment or `.env`.
  * Without SESSION_KEYS it makes a throwaway key, so every restart logs
  * everyone out. `npm start` (`--production`) refuses to run without it.
  */
+import { existsSync } from "node:fs";
 import { EncryptedCookieStore } from "hattip-session";
 import { startEdgeServer } from "./edge-server.js";
+
+// `.env` is where `vercel dev` and create-hattip-session-app keep SESSION_KEYS; the environment wins.
+if (existsSync(".env")) process.loadEnvFile(".env");
 
 let sessionKeys = process.env.SESSION_KEYS;
 if (!sessionKeys && process.argv.includes("--production")) {
