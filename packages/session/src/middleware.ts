@@ -9,6 +9,7 @@ import { SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
 import { recordAccess } from "./record-access.js";
 import { withMutableHeaders } from "./response.js";
+import { jsonSourceOf } from "./stores/serialization.js";
 import { sessionTransport } from "./transport.js";
 import type { Awaitable, NamedSessionData, NamedSessionOptions, Session, SessionData, SessionOptions, SessionRecord } from "./types.js";
 
@@ -46,7 +47,8 @@ export function session(options: SessionOptions<any> & { name?: string }): (ctx:
     if (loaded && lifetime.isPastAbsolute(loaded, Date.now())) loaded = null;
 
     let data = loaded ? loaded.data : await makeDefaults(ctx);
-    const hashBefore = await hash(data);
+    // With the default hash, the JSON the store just parsed is the hash: no need to stringify again.
+    const hashBefore = (options.hash === undefined && loaded && jsonSourceOf(loaded.data)) || (await hash(data));
     let outcome = "keep" as Outcome;
     const handle: Session<Record<string, unknown>> = {
       get data() {

@@ -10,9 +10,24 @@ export interface Serializer<Data> {
   parse(serialized: string): Data | null;
 }
 
+/**
+ * The JSON text each object parsed by a default (JSON) serializer came
+ * from. The middleware's default change detection compares JSON texts, so
+ * this text stands in for stringifying the data again before the handler
+ * runs. A text that is not what JSON.stringify would write (spaces, say)
+ * only makes the session look changed, and so written once more.
+ */
+const jsonSources = new WeakMap<object, string>();
+
+/** The JSON text `data` was parsed from by a default serializer, if it was. */
+export function jsonSourceOf(data: unknown): string | undefined {
+  return typeof data === "object" && data !== null ? jsonSources.get(data) : undefined;
+}
+
 export function createSerializer<Data = SessionData>(
   options: SessionSerializationOptions<Data> = {},
 ): Serializer<Data> {
+  const isJson = options.stringify === undefined && options.parse === undefined;
   const stringify = options.stringify ?? (JSON.stringify as (data: Data) => string);
   const parse = options.parse ?? (JSON.parse as (text: string) => Data);
   return {
@@ -20,7 +35,9 @@ export function createSerializer<Data = SessionData>(
     parse(serialized) {
       try {
         const data = parse(serialized);
-        return isPlainObject(data) ? data : null;
+        if (!isPlainObject(data)) return null;
+        if (isJson) jsonSources.set(data as object, serialized);
+        return data;
       } catch {
         return null;
       }
