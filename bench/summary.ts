@@ -68,7 +68,7 @@ export function summarize(http: readonly HttpResult[], micro: readonly MicroResu
 
   const microRows = micro.map((entry) => {
     const peer =
-      entry.library === "hattip-session"
+      entry.library.startsWith("hattip-session")
         ? micro.find((other) => other.library === "@hattip/session" && other.store === entry.store && other.size === entry.size)
         : undefined;
     return { ...entry, ratioToHattipSession: peer ? entry.opsPerSecond / peer.opsPerSecond : null };

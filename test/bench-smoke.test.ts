@@ -16,7 +16,7 @@ import { summarize } from "../bench/summary.js";
 it("runs every micro and HTTP benchmark once and reports numbers", { timeout: 240_000 }, async () => {
   const microOptions = { timeMs: 20, warmupMs: 5 };
   const micro = await runMicro(microOptions);
-  expect(micro).toHaveLength(14);
+  expect(micro).toHaveLength(18);
   for (const row of micro) {
     expect(row.opsPerSecond, `${row.store} ${row.size} ${row.library}`).toBeGreaterThan(0);
     expect(Number.isFinite(row.meanMicroseconds)).toBe(true);

@@ -8,8 +8,18 @@ import type { SessionData, SessionRecord, SessionSerializationOptions, SessionSt
 import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
+/**
+ * Cookie values recently proven ours, with their text. A browser sends the
+ * same value on every request until the session changes, and checking it
+ * again (HMAC or AES-GCM through Web Crypto) is most of what a read-only
+ * request costs. The lookup is by the exact value, so nothing unproven is
+ * ever trusted; expiry is still checked on every load, from the text.
+ */
+const RECOVERED_CACHE_SIZE = 500;
+
 export abstract class CookieRecordStore<Data = SessionData> implements SessionStore<Data> {
   readonly #serializer: Serializer<Data>;
+  readonly #recovered = new Map<string, string>();
 
   constructor(serializationOptions?: SessionSerializationOptions<Data>) {
     this.#serializer = createSerializer(serializationOptions);
@@ -22,12 +32,28 @@ export abstract class CookieRecordStore<Data = SessionData> implements SessionSt
 
   async loadRecord(cookieValue: string, _ctx?: RequestContext): Promise<SessionRecord<NoInfer<Data>> | null> {
     if (typeof cookieValue !== "string" || cookieValue.length === 0) return null;
-    const text = await this.recover(cookieValue);
+    const text = this.#recovered.get(cookieValue) ?? (await this.#recoverAndRemember(cookieValue));
     return text === null ? null : textToRecord(text, this.#serializer, Date.now());
   }
 
-  saveRecord(_id: string | null, record: SessionRecord<Data>, _ctx?: RequestContext): Promise<string> {
-    return this.protect(recordToText(record, this.#serializer));
+  async #recoverAndRemember(cookieValue: string): Promise<string | null> {
+    const text = await this.recover(cookieValue);
+    if (text !== null) this.#remember(cookieValue, text);
+    return text;
+  }
+
+  #remember(cookieValue: string, text: string): void {
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.#recovered.size >= RECOVERED_CACHE_SIZE) this.#recovered.delete(this.#recovered.keys().next().value!);
+    this.#recovered.set(cookieValue, text);
+  }
+
+  async saveRecord(_id: string | null, record: SessionRecord<Data>, _ctx?: RequestContext): Promise<string> {
+    const text = recordToText(record, this.#serializer);
+    const cookieValue = await this.protect(text);
+    // We made it, so the browser's next request with it needs no check either.
+    this.#remember(cookieValue, text);
+    return cookieValue;
   }
 
   async load(cookieValue: string, ctx?: RequestContext): Promise<NoInfer<Data> | null> {
