@@ -88,14 +88,21 @@ function applyEdit(value: string, { kind, at, character }: SingleCharacterEdit):
 const asJson = (value: unknown) => JSON.stringify(value);
 
 let signed: SignedCookieStore<Data>;
+let signedReader: SignedCookieStore<Data>;
 let signedWithOtherKey: SignedCookieStore<Data>;
 let encrypted: EncryptedCookieStore<Data>;
+let encryptedReader: EncryptedCookieStore<Data>;
 let encryptedWithOtherKey: EncryptedCookieStore<Data>;
 
 beforeAll(async () => {
-  signed = new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]);
+  // A store remembers the cookies it made; the readers (same key, other instance) must open them for real.
+  const signingKey = await SignedCookieStore.generateKey();
+  signed = new SignedCookieStore<Data>([signingKey]);
+  signedReader = new SignedCookieStore<Data>([signingKey]);
   signedWithOtherKey = new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]);
-  encrypted = new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]);
+  const encryptionKey = await EncryptedCookieStore.generateKey();
+  encrypted = new EncryptedCookieStore<Data>([encryptionKey]);
+  encryptedReader = new EncryptedCookieStore<Data>([encryptionKey]);
   encryptedWithOtherKey = new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]);
 });
 
@@ -149,9 +156,14 @@ describe("UnsignedCookieStore with a validating parse", () => {
 });
 
 describe.each([
-  { name: "SignedCookieStore", store: () => signed, otherKey: () => signedWithOtherKey },
-  { name: "EncryptedCookieStore", store: () => encrypted, otherKey: () => encryptedWithOtherKey },
-])("$name", ({ store, otherKey }) => {
+  { name: "SignedCookieStore", store: () => signed, reader: () => signedReader, otherKey: () => signedWithOtherKey },
+  {
+    name: "EncryptedCookieStore",
+    store: () => encrypted,
+    reader: () => encryptedReader,
+    otherKey: () => encryptedWithOtherKey,
+  },
+])("$name", ({ store, reader, otherKey }) => {
   it("loads any string as null or a plain object, never throwing", async () => {
     await fc.assert(
       fc.asyncProperty(anyCookieValue, async (cookieValue) => {
@@ -165,7 +177,7 @@ describe.each([
   it("round-trips any JSON object and its timestamps through saveRecord and loadRecord", async () => {
     await fc.assert(
       fc.asyncProperty(liveRecord(sessionData), async (record) => {
-        const loaded = await store().loadRecord(await store().saveRecord(null, record));
+        const loaded = await reader().loadRecord(await store().saveRecord(null, record));
         expect(loaded).not.toBeNull();
         expect(asJson(loaded!.data)).toBe(asJson(record.data));
         expect(loaded!.createdAt).toBe(record.createdAt);
@@ -182,7 +194,7 @@ describe.each([
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...cookies), singleCharacterEdit, async (cookieValue, edit) => {
-        expect(await store().loadRecord(applyEdit(cookieValue, edit))).toBeNull();
+        expect(await reader().loadRecord(applyEdit(cookieValue, edit))).toBeNull();
       }),
       { numRuns: RUNS },
     );
