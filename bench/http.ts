@@ -21,20 +21,23 @@ export interface HttpResult {
   requestsPerSecond: number;
   latencyP99Ms: number;
   latencyMeanMs: number;
+  /** Responses autocannon counted. */
   requests: number;
+  /** Requests the server answered during the measurement, including those in flight at the stop. */
+  served: number;
   non2xx: number;
   errors: number;
   timeouts: number;
-  /** crypto.subtle.importKey calls in the server while it answered the measured requests, per request. */
+  /** crypto.subtle.importKey calls in the server while it answered the measured requests, per request served. */
   keyImportsPerRequest: number;
-  /** Redis scenarios only: commands the server sent per request (INFO commandstats delta). */
+  /** Redis scenarios only: commands the server sent per request served (INFO commandstats delta). */
   redisCommandsPerRequest?: number;
   redisCommands?: Record<string, number>;
 }
 
 export interface HttpOptions {
   durationSeconds: number;
-  /** Autocannon run before the first round's measurement of each route, not counted. */
+  /** Autocannon run before each measurement, not counted: this long in the first round, half as long after. */
   warmupSeconds: number;
   rounds: number;
   connections: number;
@@ -46,6 +49,7 @@ export interface HttpOptions {
 
 const SERVER_SCRIPT = fileURLToPath(new URL("./server.ts", import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
+const SETTLE_MS = 300;
 // Commands the bench itself sends to read the counters, not the app.
 const BENCH_COMMANDS = new Set(["info", "config", "ping", "hello", "client", "select", "command"]);
 
@@ -67,18 +71,24 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
     }
     for (let round = 1; round <= options.rounds; round++) {
       log(`round ${round} of ${options.rounds}`);
-      for (const scenario of scenarios) {
+      // Each round starts one app further on, so no app is always measured first.
+      const offset = (round - 1) % scenarios.length;
+      for (const scenario of [...scenarios.slice(offset), ...scenarios.slice(0, offset)]) {
         const server = servers.get(scenario)!;
         for (const route of ["read", "write"] as const) {
           const url = `${server.url}/${route}`;
           const headers = server.cookie ? { cookie: server.cookie } : {};
-          if (round === 1 && options.warmupSeconds > 0) {
-            await load({ url, headers, connections: options.connections, duration: options.warmupSeconds });
-          }
+          // Warm up before every measurement, not only the first: an app that idled while the
+          // others ran answers its first second slower (V8 shrinks an idle heap), whichever route comes first.
+          const warmup = round === 1 ? options.warmupSeconds : options.warmupSeconds / 2;
+          if (warmup > 0) await load({ url, headers, connections: options.connections, duration: warmup });
           if (redis) await redis.cli("CONFIG", "RESETSTAT");
-          const importsBefore = await keyImports(server.url);
+          const before = await serverStats(server.url);
           const result = await load({ url, headers, connections: options.connections, duration: options.durationSeconds });
-          const importsAfter = await keyImports(server.url);
+          // Requests autocannon abandoned at the stop still finish on the server; let them.
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+          const after = await serverStats(server.url);
+          const served = after.answered - before.answered;
           const requests = result.requests.total;
           const entry: HttpResult = {
             scenario,
@@ -91,13 +101,14 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
             non2xx: result.non2xx,
             errors: result.errors,
             timeouts: result.timeouts,
-            keyImportsPerRequest: requests > 0 ? (importsAfter - importsBefore) / requests : Number.NaN,
+            served,
+            keyImportsPerRequest: served > 0 ? (after.keyImports - before.keyImports) / served : Number.NaN,
           };
           if (redis && scenario.endsWith(":redis")) {
             const commands = appCommands(await redis.commandStats());
             const total = Object.values(commands).reduce((sum, calls) => sum + calls, 0);
             entry.redisCommands = commands;
-            entry.redisCommandsPerRequest = requests > 0 ? total / requests : Number.NaN;
+            entry.redisCommandsPerRequest = served > 0 ? total / served : Number.NaN;
           }
           if (entry.non2xx > 0 || entry.errors > 0) {
             throw new Error(`${scenario} /${route}: ${entry.non2xx} non-2xx answers, ${entry.errors} errors`);
@@ -136,9 +147,9 @@ async function login(baseUrl: string): Promise<string | null> {
   return setCookie ? setCookie.split(";")[0]! : null;
 }
 
-async function keyImports(baseUrl: string): Promise<number> {
-  const response = await fetch(`${baseUrl}/__bench/key-imports`, { signal: AbortSignal.timeout(10_000) });
-  return Number(await response.text());
+async function serverStats(baseUrl: string): Promise<{ answered: number; keyImports: number }> {
+  const response = await fetch(`${baseUrl}/__bench/stats`, { signal: AbortSignal.timeout(10_000) });
+  return (await response.json()) as { answered: number; keyImports: number };
 }
 
 interface RunningServer {

@@ -22,10 +22,10 @@ const { values } = parseArgs({
   },
 });
 
-const microOptions: MicroOptions = values.quick ? { timeMs: 20, warmupMs: 5 } : { timeMs: 700, warmupMs: 200 };
+const microOptions: MicroOptions = values.quick ? { timeMs: 20, warmupMs: 5 } : { timeMs: 500, warmupMs: 150 };
 const httpOptions: Omit<HttpOptions, "log"> = values.quick
   ? { durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
-  : { durationSeconds: 2.5, warmupSeconds: 1, rounds: 3, connections: 50 };
+  : { durationSeconds: 2, warmupSeconds: 1, rounds: 3, connections: 50 };
 
 const log = (line: string) => console.log(line);
 const environment = await describeEnvironment();

@@ -6,9 +6,9 @@
  *
  * Prints `listening <port>` once ready. Routes: GET /login (stores the
  * typical session), GET /read (reads ctx.session.data), GET /write
- * (increments a counter) and GET /__bench/key-imports (calls to
- * crypto.subtle.importKey since start, counted by wrapping it before any
- * store exists).
+ * (increments a counter) and GET /__bench/stats: requests answered so far
+ * and calls to crypto.subtle.importKey since start (counted by wrapping it
+ * before any store exists), as JSON.
  */
 import { countKeyImports } from "./key-import-counter.js";
 const keyImports = countKeyImports();
@@ -47,11 +47,16 @@ const baselineRoutes: Record<string, () => Response> = {
   "/write": () => new Response("1"),
 };
 
+// Counted by the server, so per-request figures include the requests still
+// in flight when autocannon stopped counting.
+let answered = 0;
 const app: RequestHandler = (ctx) => {
   const path = ctx.url.pathname;
-  if (path === "/__bench/key-imports") return new Response(String(keyImports.count));
+  if (path === "/__bench/stats") return Response.json({ answered, keyImports: keyImports.count });
   const route = scenario === "baseline" ? baselineRoutes[path] : routes[path];
-  return route ? route(ctx) : new Response("not found", { status: 404 });
+  if (!route) return new Response("not found", { status: 404 });
+  answered++;
+  return route(ctx);
 };
 
 async function sessionMiddleware(): Promise<RequestHandler[]> {

@@ -32,6 +32,7 @@ it("runs every micro and HTTP benchmark once and reports numbers", { timeout: 24
     expect(entry.requests, `${entry.scenario} /${entry.route}`).toBeGreaterThan(0);
     expect(entry.requestsPerSecond).toBeGreaterThan(0);
     expect(entry.non2xx + entry.errors + entry.timeouts).toBe(0);
+    expect(entry.served).toBeGreaterThanOrEqual(entry.requests);
     if (entry.scenario.startsWith("ours:")) expect(entry.keyImportsPerRequest, entry.scenario).toBe(0);
   }
   const redisCommands = (scenario: string, route: string) =>
