@@ -1,4 +1,4 @@
-import { decodeBase64Url, encodeBase64Url } from "../crypto/base64url.js";
+import { decodeBase64Url, decodeBase64UrlAscii, encodeBase64Url, encodeBase64UrlAscii } from "../crypto/base64url.js";
 import { hmacSign, hmacVerify } from "../crypto/hmac.js";
 import {
   assertKeys,
@@ -11,6 +11,8 @@ import {
 import { utf8Decode, utf8Encode } from "../crypto/utf8.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
 import { CookieRecordStore } from "./cookie-record-store.js";
+
+const ascii = new TextDecoder();
 
 /**
  * Session data in a cookie signed with HMAC-SHA-256: the client can read it
@@ -53,19 +55,20 @@ export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Dat
   }
 
   protected async protect(text: string): Promise<string> {
-    const payload = encodeBase64Url(utf8Encode(text));
-    const signature = await hmacSign(this.#keys[0], utf8Encode(payload));
-    return `${payload}.${encodeBase64Url(signature)}`;
+    // The signature covers the payload's ASCII bytes: made once, used for both.
+    const payload = encodeBase64UrlAscii(utf8Encode(text));
+    const signature = await hmacSign(this.#keys[0], payload);
+    return `${ascii.decode(payload)}.${encodeBase64Url(signature)}`;
   }
 
   protected async recover(cookieValue: string): Promise<string | null> {
     const dot = cookieValue.indexOf(".");
     if (dot < 0 || cookieValue.indexOf(".", dot + 1) >= 0) return null;
-    const payload = cookieValue.slice(0, dot);
+    const payload = utf8Encode(cookieValue.slice(0, dot));
     const signature = decodeBase64Url(cookieValue.slice(dot + 1));
     if (signature === null || signature.length !== 32) return null;
-    if (!(await hmacVerify(this.#keys, signature, utf8Encode(payload)))) return null;
-    const bytes = decodeBase64Url(payload);
+    if (!(await hmacVerify(this.#keys, signature, payload))) return null;
+    const bytes = decodeBase64UrlAscii(payload);
     return bytes === null ? null : utf8Decode(bytes);
   }
 }
