@@ -77,7 +77,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
         const server = servers.get(scenario)!;
         for (const route of ["read", "write"] as const) {
           const url = `${server.url}/${route}`;
-          const headers = server.cookie ? { cookie: server.cookie } : {};
+          const headers: Record<string, string> = server.cookie ? { cookie: server.cookie } : {};
           // Warm up before every measurement, not only the first: an app that idled while the
           // others ran answers its first second slower (V8 shrinks an idle heap), whichever route comes first.
           const warmup = round === 1 ? options.warmupSeconds : options.warmupSeconds / 2;

@@ -4,20 +4,29 @@
  * This adapts a node-redis v6 client to it, one command for one command, so
  * that both libraries run against the same server and client.
  */
-import type { createClient } from "redis";
 
-type Callback = (error: unknown, reply: unknown) => void;
-type ModernClient = ReturnType<typeof createClient>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the v3 callback shape @hattip/session declares
+type Callback = (error: any, reply: any) => void;
 
-export function legacyRedisClient(client: ModernClient) {
-  const settle = (promise: Promise<unknown>, callback: Callback) =>
-    promise.then((reply) => callback(null, reply), (error: unknown) => callback(error, null));
+interface PromiseClient {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options: { EX: number }): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+}
+
+export function legacyRedisClient(client: PromiseClient) {
+  const settle = (promise: Promise<unknown>, callback: Callback): void => {
+    promise.then(
+      (reply) => callback(null, reply),
+      (error: unknown) => callback(error, null),
+    );
+  };
   return {
-    get: (key: string, callback: Callback) => void settle(client.get(key), callback),
-    set: (key: string, value: string, mode: string, duration: number, callback: Callback) => {
+    get: (key: string, callback: Callback): void => settle(client.get(key), callback),
+    set: (key: string, value: string, mode: string, duration: number, callback: Callback): void => {
       if (mode !== "EX") throw new Error(`unexpected SET mode ${mode}`);
-      void settle(client.set(key, value, { EX: duration }), callback);
+      settle(client.set(key, value, { EX: duration }), callback);
     },
-    del: (key: string, callback: Callback) => void settle(client.del(key), callback),
+    del: (key: string, callback: Callback): void => settle(client.del(key), callback),
   };
 }
