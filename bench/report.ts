@@ -40,7 +40,7 @@ export function renderReport({ environment, summary, httpOptions, microOptions, 
     "## HTTP",
     "",
     `Each app runs in its own Node process (@hattip/adapter-node, 127.0.0.1); autocannon drives it from the bench process with ${httpOptions.connections} connections, ` +
-      `${httpOptions.durationSeconds} s per measurement after a warm-up (${httpOptions.warmupSeconds} s in the first round, half that later), in ${httpOptions.rounds} rounds that interleave every app, each round starting one app further on. ` +
+      `${httpOptions.durationSeconds} s per measurement after a warm-up (${httpOptions.warmupSeconds} s in the first round, half that later), in ${httpOptions.rounds} rounds that interleave every app, each round starting one app further on and swapping the order of the two routes. ` +
       "Per-request counts (Redis commands, key imports) divide by the requests the server answered, in-flight ones included. " +
       "Req/s and p99 are medians over rounds; ratios are medians over rounds of the ratio taken within each round. " +
       "`/read` reads `ctx.session.data` of a logged-in session (about 200 bytes of data); `/write` increments a counter in it. " +

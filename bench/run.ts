@@ -22,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 
-const microOptions: MicroOptions = values.quick ? { timeMs: 20, warmupMs: 5 } : { timeMs: 500, warmupMs: 150 };
+const microOptions: MicroOptions = values.quick ? { timeMs: 20, warmupMs: 5 } : { timeMs: 400, warmupMs: 100 };
 const httpOptions: Omit<HttpOptions, "log"> = values.quick
   ? { durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
   : { durationSeconds: 2, warmupSeconds: 1, rounds: 3, connections: 50 };
