@@ -106,3 +106,32 @@ describe("key rotation", () => {
     });
   }
 });
+
+describe("the cookie stores' memory of cookies they already checked", () => {
+  for (const Store of [SignedCookieStore, EncryptedCookieStore]) {
+    it(`${Store.name}: still rejects a remembered cookie once it has expired`, async () => {
+      const store = new Store<Loose>([await Store.generateKey()]);
+      const now = Date.now();
+      const cookie = await store.saveRecord(null, { data: { a: 1 }, createdAt: now, expiresAt: now + 150 });
+      expect(await store.load(cookie)).toEqual({ a: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await store.load(cookie)).toBeNull();
+    });
+
+    it(`${Store.name}: trusts only the exact value it remembers, not a near copy`, async () => {
+      const store = new Store<Loose>([await Store.generateKey()]);
+      const cookie = await store.save(null, { a: 1 }, 60_000);
+      expect(await store.load(cookie)).toEqual({ a: 1 });
+      for (const altered of [cookie + "A", cookie.slice(0, -1), cookie.slice(0, 10) + (cookie[10] === "A" ? "B" : "A") + cookie.slice(11)]) {
+        expect(await store.load(altered)).toBeNull();
+      }
+    });
+
+    it(`${Store.name}: a store holding other keys does not share the memory of one that made the cookie`, async () => {
+      const key = await Store.generateKey();
+      const maker = new Store<Loose>([key]);
+      const cookie = await maker.save(null, { a: 1 }, 60_000);
+      expect(await new Store<Loose>([await Store.generateKey()]).load(cookie)).toBeNull();
+    });
+  }
+});

@@ -147,3 +147,14 @@ describe("session() over HTTP", () => {
     expect(response.setCookies.map((line) => parseSetCookie(line).name).sort()).toEqual(["preferences", "session"]);
   });
 });
+
+describe("change detection", () => {
+  it("saves a change deep inside a loaded session and stays silent when nothing changed", async () => {
+    const client = await start();
+    await client.get("/push?item=a");
+    const nested = await client.get("/push?item=b");
+    expect(nested.setCookies).toHaveLength(1);
+    expect(JSON.parse((await client.get("/read")).body).data).toEqual({ items: ["a", "b"] });
+    expect((await client.get("/read")).setCookies).toEqual([]);
+  });
+});

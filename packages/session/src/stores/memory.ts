@@ -70,7 +70,7 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
       this.#entries.set(newId, entry);
       return newId;
     }
-    if (this.loadRecord(id) === null) return this.#generateId();
+    if (!this.#isAlive(id)) return this.#generateId();
     this.#entries.set(id, entry);
     return id;
   }
@@ -86,6 +86,11 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
 
   destroy(id: string): void {
     this.#entries.delete(id);
+  }
+
+  #isAlive(id: string): boolean {
+    const entry = this.#entries.get(id);
+    return entry !== undefined && entry.expiresAt > Date.now();
   }
 
   #sweepIfDue(): void {
