@@ -4,7 +4,8 @@
  * how text is protected (`protect`) and recovered (`recover`).
  */
 import type { RequestContext } from "@hattip/compose";
-import type { SessionData, SessionRecord, SessionSerializationOptions, SessionStore } from "../types.js";
+import type { SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
+import { RecordStore } from "./record-store.js";
 import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
@@ -17,11 +18,12 @@ import { createSerializer, type Serializer } from "./serialization.js";
  */
 const RECOVERED_CACHE_SIZE = 500;
 
-export abstract class CookieRecordStore<Data = SessionData> implements SessionStore<Data> {
+export abstract class CookieRecordStore<Data = SessionData> extends RecordStore<Data> {
   readonly #serializer: Serializer<Data>;
   readonly #recovered = new Map<string, string>();
 
   constructor(serializationOptions?: SessionSerializationOptions<Data>) {
+    super();
     this.#serializer = createSerializer(serializationOptions);
   }
 
@@ -54,15 +56,6 @@ export abstract class CookieRecordStore<Data = SessionData> implements SessionSt
     // We made it, so the browser's next request with it needs no check either.
     this.#remember(cookieValue, text);
     return cookieValue;
-  }
-
-  async load(cookieValue: string, ctx?: RequestContext): Promise<NoInfer<Data> | null> {
-    return (await this.loadRecord(cookieValue, ctx))?.data ?? null;
-  }
-
-  save(_id: string | null, data: Data, maxAge: number, ctx?: RequestContext): Promise<string> {
-    const now = Date.now();
-    return this.saveRecord(null, { data, createdAt: now, expiresAt: now + maxAge }, ctx);
   }
 
   /**

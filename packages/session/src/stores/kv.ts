@@ -12,8 +12,9 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import type { Awaitable, SessionData, SessionRecord, SessionStore } from "../types.js";
+import type { Awaitable, SessionData, SessionRecord } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
+import { RecordStore } from "./record-store.js";
 import { recordToText, textToRecord } from "./record-text.js";
 
 /** The part of a Workers `KVNamespace` binding the store uses. */
@@ -33,11 +34,12 @@ export const KV_MIN_TTL_SECONDS = 60;
 /** Not a record (records start with "1|"), so every loader reads it as "no session". */
 const TOMBSTONE = "0|destroyed";
 
-export class KvSessionStore<Data = SessionData> implements SessionStore<Data> {
+export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
   readonly #getStore: (ctx: RequestContext) => Awaitable<KvNamespaceLike>;
   readonly #keys: ExternalKeys<Data>;
 
   constructor(options: KvSessionStoreOptions<Data>) {
+    super();
     if (typeof options?.getStore !== "function") {
       throw new SessionSetupError("KvSessionStore needs `getStore`, a function that returns a KV namespace (ctx.platform.env.SESSIONS).");
     }
@@ -77,15 +79,6 @@ export class KvSessionStore<Data = SessionData> implements SessionStore<Data> {
     if (newKey === null) throw new SessionSetupError("generateId made an ID that validateId rejects.");
     await this.#write(ctx, newKey, text, record.expiresAt);
     return newId;
-  }
-
-  async load(id: string, ctx: RequestContext): Promise<Data | null> {
-    return (await this.loadRecord(id, ctx))?.data ?? null;
-  }
-
-  async save(id: string | null, data: Data, maxAge: number, ctx: RequestContext): Promise<string> {
-    const now = Date.now();
-    return this.saveRecord(id, { data, createdAt: now, expiresAt: now + maxAge }, ctx);
   }
 
   /** Overwrites the session with a tombstone that KV clears after a minute. */

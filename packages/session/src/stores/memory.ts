@@ -1,6 +1,7 @@
-import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, SessionStore } from "../types.js";
+import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 import { generateSessionId } from "./session-id.js";
+import { RecordStore } from "./record-store.js";
 
 export interface UnsafeMemoryStoreOptions<Data = SessionData> {
   /** Defaults to 256 random bits as base64url. */
@@ -22,7 +23,7 @@ interface Entry {
  * every new isolate. Data is stored serialized, so a handler that keeps a
  * reference to `ctx.session.data` cannot change a stored session.
  */
-export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data> {
+export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> {
   readonly #entries = new Map<string, Entry>();
   readonly #generateId: () => Awaitable<string>;
   readonly #serializer: Serializer<Data>;
@@ -30,6 +31,7 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
   #lastSweep = Date.now();
 
   constructor(options: UnsafeMemoryStoreOptions<Data> | (() => Awaitable<string>) = {}) {
+    super();
     const resolved = typeof options === "function" ? { generateId: options } : options;
     this.#generateId = resolved.generateId ?? generateSessionId;
     this.#serializer = createSerializer(resolved.serializationOptions);
@@ -73,15 +75,6 @@ export class UnsafeMemoryStore<Data = SessionData> implements SessionStore<Data>
     if (!this.#isAlive(id)) return this.#generateId();
     this.#entries.set(id, entry);
     return id;
-  }
-
-  load(id: string): NoInfer<Data> | null {
-    return this.loadRecord(id)?.data ?? null;
-  }
-
-  save(id: string | null, data: Data, maxAge: number): Promise<string> {
-    const now = Date.now();
-    return this.saveRecord(id, { data, createdAt: now, expiresAt: now + maxAge });
   }
 
   destroy(id: string): void {

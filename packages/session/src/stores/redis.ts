@@ -6,8 +6,9 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import type { Awaitable, SessionData, SessionRecord, SessionStore } from "../types.js";
+import type { Awaitable, SessionData, SessionRecord } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
+import { RecordStore } from "./record-store.js";
 import { recordToText, textToRecord } from "./record-text.js";
 
 /**
@@ -51,12 +52,13 @@ const lastErrors = new WeakMap<RedisClientLike, unknown>();
 const NEW_ID_ATTEMPTS = 3;
 const utf8 = new TextDecoder();
 
-export class RedisSessionStore<Data = SessionData> implements SessionStore<Data> {
+export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #keys: ExternalKeys<Data>;
   readonly #timeout: number;
 
   constructor(options: RedisSessionStoreOptions<Data>) {
+    super();
     if (typeof options?.getClient !== "function") {
       throw new SessionSetupError("RedisSessionStore needs `getClient`, a function that returns a node-redis client.");
     }
@@ -113,15 +115,6 @@ export class RedisSessionStore<Data = SessionData> implements SessionStore<Data>
       if (reply !== null && reply !== undefined) return newId;
     }
     throw new SessionSetupError(`generateId returned IDs already in use ${NEW_ID_ATTEMPTS} times: it is not random enough.`);
-  }
-
-  async load(id: string, ctx: RequestContext): Promise<Data | null> {
-    return (await this.loadRecord(id, ctx))?.data ?? null;
-  }
-
-  async save(id: string | null, data: Data, maxAge: number, ctx: RequestContext): Promise<string> {
-    const now = Date.now();
-    return this.saveRecord(id, { data, createdAt: now, expiresAt: now + maxAge }, ctx);
   }
 
   async destroy(id: string, ctx: RequestContext): Promise<void> {
