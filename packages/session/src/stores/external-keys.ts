@@ -4,6 +4,7 @@
  * SHA-256 of the ID, so that whoever can read the database sees no ID a
  * browser could present.
  */
+import { SessionSetupError } from "../errors.js";
 import type { Awaitable, SessionData, SessionSerializationOptions } from "../types.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 import { generateSessionId, hashSessionId, isWellFormedSessionId } from "./session-id.js";
@@ -25,20 +26,24 @@ export interface ExternalKeys<Data> {
   readonly serializer: Serializer<Data>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
   keyOf(id: string): Promise<string | null>;
-  newId(): Promise<string>;
+  /** A fresh ID and its storage key. */
+  newId(): Promise<{ id: string; key: string }>;
 }
 
 export function externalKeys<Data>(options: ExternalStoreOptions<Data>): ExternalKeys<Data> {
   const prefix = options.prefix ?? "session:";
   const generateId = options.generateId ?? generateSessionId;
   const validateId = options.validateId ?? isWellFormedSessionId;
+  const keyOf = async (id: string) =>
+    typeof id === "string" && validateId(id) ? prefix + (await hashSessionId(id)) : null;
   return {
     serializer: createSerializer(options.serializationOptions),
-    async keyOf(id) {
-      return typeof id === "string" && validateId(id) ? prefix + (await hashSessionId(id)) : null;
-    },
+    keyOf,
     async newId() {
-      return String(await generateId());
+      const id = String(await generateId());
+      const key = await keyOf(id);
+      if (key === null) throw new SessionSetupError("generateId made an ID that validateId rejects.");
+      return { id, key };
     },
   };
 }

@@ -74,11 +74,9 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
       await this.#write(ctx, existingKey, text, record.expiresAt);
       return id;
     }
-    const newId = await this.#keys.newId();
-    const newKey = await this.#keys.keyOf(newId);
-    if (newKey === null) throw new SessionSetupError("generateId made an ID that validateId rejects.");
-    await this.#write(ctx, newKey, text, record.expiresAt);
-    return newId;
+    const fresh = await this.#keys.newId();
+    await this.#write(ctx, fresh.key, text, record.expiresAt);
+    return fresh.id;
   }
 
   /** Overwrites the session with a tombstone that KV clears after a minute. */

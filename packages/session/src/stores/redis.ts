@@ -108,11 +108,9 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
       return id;
     }
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const newId = await this.#keys.newId();
-      const newKey = await this.#keys.keyOf(newId);
-      if (newKey === null) throw new SessionSetupError("generateId made an ID that validateId rejects.");
-      const reply = await this.#command(client, client.set(newKey, text, { PX: ttl(), NX: true }));
-      if (reply !== null && reply !== undefined) return newId;
+      const fresh = await this.#keys.newId();
+      const reply = await this.#command(client, client.set(fresh.key, text, { PX: ttl(), NX: true }));
+      if (reply !== null && reply !== undefined) return fresh.id;
     }
     throw new SessionSetupError(`generateId returned IDs already in use ${NEW_ID_ATTEMPTS} times: it is not random enough.`);
   }
