@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SignedCookieStore, UnsafeMemoryStore, session, SessionSetupError, type SessionOptions } from "../src/index.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
+import { pause } from "./support/lifetime-probe.js";
 import type { Served } from "./support/serve.js";
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const maxAgeOf = (setCookies: string[]) => Number(parseSetCookie(setCookies[0]!).attributes.get("max-age"));
 
 let served: Served | undefined;

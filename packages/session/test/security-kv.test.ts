@@ -11,10 +11,8 @@ import { KvSessionStore, type KvNamespaceLike, type SessionOptions } from "../sr
 import { generateSessionId, hashSessionId } from "../src/stores/session-id.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
+import { bodyOf, pause } from "./support/lifetime-probe.js";
 import type { Served } from "./support/serve.js";
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const bodyOf = (response: { body: string }) => JSON.parse(response.body) as { data: Record<string, unknown>; isFresh: boolean };
 
 let mf: Miniflare;
 let kv: KvNamespaceLike;

@@ -8,34 +8,9 @@ import { RedisSessionStore, type SessionOptions } from "../src/index.js";
 import { generateSessionId, hashSessionId } from "../src/stores/session-id.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
+import { SHORT_LIVES, bodyOf, pause, readEvery400msUntilFresh } from "./support/lifetime-probe.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const bodyOf = (response: { body: string }) => JSON.parse(response.body) as { data: Record<string, unknown>; isFresh: boolean };
-
-/** Idle lifetime 2 s, absolute 4 s, refreshed at most every 0.5 s. */
-const SHORT_LIVES = { cookieOptions: { maxAge: 2 }, absoluteLifetime: 4, rolling: { refreshInterval: 0.5 } } as const;
-
-/**
- * Creates a session, then reads it every 400 ms (well within the idle
- * lifetime) until the server starts a fresh one, or gives up 2 s after
- * the absolute lifetime. Without an absolute lifetime the reads would keep
- * the session alive for ever.
- */
-async function readEvery400msUntilFresh(client: CookieClient) {
-  await client.get("/increment");
-  const created = Date.now();
-  let lastCookie = client.jar.get("session")!;
-  let aliveUntil = created;
-  while (Date.now() < created + SHORT_LIVES.absoluteLifetime * 1000 + 2_000) {
-    await pause(400);
-    if (bodyOf(await client.get("/read")).isFresh) return { endedByServer: true, aliveFor: aliveUntil - created, lastCookie };
-    aliveUntil = Date.now();
-    lastCookie = client.jar.get("session") ?? lastCookie;
-  }
-  return { endedByServer: false, aliveFor: aliveUntil - created, lastCookie };
-}
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
