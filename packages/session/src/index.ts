@@ -1,29 +1,44 @@
 export { session } from "./middleware.js";
 export type {
   Awaitable,
+  ChunkingOptions,
+  FlashValues,
   NamedSessionData,
+  NamedSessionFlashData,
   NamedSessionOptions,
   RollingOptions,
+  SchemaSessionOptions,
   Session,
   SessionData,
+  SessionFlashData,
+  SessionMeta,
+  SessionMiddleware,
   SessionOptions,
   SessionRecord,
+  SessionScope,
   SessionSerializationOptions,
   SessionStore,
+  UserSessionIndex,
+  UserSessionInfo,
 } from "./types.js";
+export type { StandardSchemaV1 } from "./schema.js";
 export {
+  isSessionError,
   SessionError,
   SessionKeyError,
   SessionSetupError,
   SessionStoreUnavailableError,
   SessionTooLargeError,
+  SessionUnsupportedError,
+  type SessionErrorCode,
 } from "./errors.js";
 export {
   DEFAULT_ABSOLUTE_LIFETIME_SECONDS,
   DEFAULT_LIFETIME_SECONDS,
   MAX_DEFAULT_REFRESH_INTERVAL_SECONDS,
 } from "./lifetime.js";
-export { MAX_COOKIE_BYTES } from "./transport.js";
+export { DEFAULT_MAX_CHUNKS, MAX_COOKIE_BYTES } from "./transport.js";
+export { RecordStore, type StoredEntry } from "./record-store.js";
 export { UnsignedCookieStore, SimpleCookieStore } from "./stores/unsigned.js";
 export { SignedCookieStore } from "./stores/signed.js";
 export { EncryptedCookieStore } from "./stores/encrypted.js";

@@ -1,118 +1,219 @@
 /**
  * session(): load the session, hand it to the handler as `ctx.session`,
- * then decide what the response must carry. The middleware knows nothing
- * of where data lives (the store's job) nor of cookie formats (the
- * transport's).
+ * then carry out what the end of the request decides (decision.ts). The
+ * middleware knows nothing of where data lives (the store's job) nor of
+ * cookie formats (the transport's).
  */
 import type { RequestContext } from "@hattip/compose";
+import { decideEndOfRequest, type EndOfRequest } from "./decision.js";
 import { SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
 import { recordAccess } from "./record-access.js";
+import type { StoredEntry } from "./record-store.js";
 import { withMutableHeaders } from "./response.js";
-import { jsonSourceOf } from "./stores/serialization.js";
+import { isStandardSchema, validateSessionData, type StandardSchemaV1 } from "./schema.js";
+import { SessionHandle } from "./session-handle.js";
 import { sessionTransport } from "./transport.js";
-import type { Awaitable, NamedSessionData, NamedSessionOptions, Session, SessionData, SessionOptions, SessionRecord } from "./types.js";
-
-type Outcome = "keep" | "regenerate" | "destroy";
+import type {
+  Awaitable,
+  FlashValues,
+  NamedSessionData,
+  NamedSessionFlashData,
+  NamedSessionOptions,
+  SchemaSessionOptions,
+  Session,
+  SessionData,
+  SessionFlashData,
+  SessionMiddleware,
+  SessionOptions,
+  SessionScope,
+} from "./types.js";
 
 declare module "@hattip/compose" {
   interface RequestContextExtensions {
     /** The session of the `session()` middleware that has no `name`. */
-    session: Session<SessionData>;
+    session: Session<SessionData, FlashValues<SessionFlashData>>;
     /** Named sessions, by the `name` option of `session()`. */
-    sessions: { [Name in keyof NamedSessionData]: Session<NamedSessionData[Name]> };
+    sessions: {
+      [Name in keyof NamedSessionData]: Session<
+        NamedSessionData[Name],
+        FlashValues<Name extends keyof NamedSessionFlashData ? NamedSessionFlashData[Name] : object>
+      >;
+    };
   }
 }
 
-/** Session middleware exposing `ctx.session`. */
-export function session(options: SessionOptions<SessionData>): (ctx: RequestContext) => Promise<Response>;
-/** Session middleware exposing `ctx.sessions[name]`. */
+/**
+ * Session middleware exposing `ctx.session`, typed by `interface SessionData`.
+ *
+ * @example
+ * ```ts
+ * import { cookie } from "@hattip/cookie";
+ * import { session, EncryptedCookieStore } from "hattip-session";
+ *
+ * const keys = await EncryptedCookieStore.generateKeysFromBase64(process.env.SESSION_KEYS!.split(","));
+ * app.use(cookie());
+ * app.use(session({ store: new EncryptedCookieStore(keys) }));
+ * app.post("/login", async (ctx) => {
+ *   await ctx.session.regenerate();
+ *   ctx.session.data.userId = "42";
+ *   return Response.redirect(new URL("/", ctx.url), 303);
+ * });
+ * ```
+ */
+export function session(options: SessionOptions<SessionData>): SessionMiddleware<SessionData, FlashValues<SessionFlashData>>;
+/**
+ * Session middleware exposing `ctx.sessions[name]`, typed by `interface NamedSessionData`.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ name: "preferences", store: new UnsignedCookieStore(), defaultSessionData: { theme: "light" } }));
+ * // ctx.sessions.preferences.data.theme
+ * ```
+ */
 export function session<Name extends keyof NamedSessionData & string>(
   options: NamedSessionOptions<Name>,
-): (ctx: RequestContext) => Promise<Response>;
+): SessionMiddleware<NamedSessionData[Name], FlashValues<Name extends keyof NamedSessionFlashData ? NamedSessionFlashData[Name] : object>>;
+/**
+ * Session middleware whose data is checked by a Standard Schema validator
+ * (zod, valibot, arktype, ...) and typed by it: reach it with
+ * `middleware.of(ctx)`, or as `ctx.sessions[name]` when it has a `name`.
+ *
+ * @example
+ * ```ts
+ * const Preferences = z.object({ theme: z.enum(["light", "dark"]) });
+ * const preferences = session({
+ *   name: "preferences",
+ *   schema: Preferences,
+ *   store: new UnsignedCookieStore(),
+ *   defaultSessionData: { theme: "light" },
+ * });
+ * app.use(preferences);
+ * app.get("/", (ctx) => new Response(preferences.of(ctx).data.theme));
+ * ```
+ */
+export function session<Schema extends StandardSchemaV1, Flash = Record<string, unknown>>(
+  options: SchemaSessionOptions<Schema>,
+): SessionMiddleware<StandardSchemaV1.InferOutput<Schema>, Flash>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above carry the types
-export function session(options: SessionOptions<any> & { name?: string }): (ctx: RequestContext) => Promise<Response> {
+export function session(options: SessionOptions<any> & { name?: string; schema?: unknown }): SessionMiddleware<any, any> {
   if (!options?.store) throw new SessionSetupError("session() needs a `store`.");
   const { name } = options;
+  if (name !== undefined && (typeof name !== "string" || name === "")) throw new SessionSetupError("session() `name` must be a non-empty string.");
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw new SessionSetupError("session() `schema` must be a Standard Schema v1 validator (zod 3.24+, valibot 1, arktype 2, ...).");
+  }
+  const schema = options.schema as StandardSchemaV1<unknown, Record<string, unknown>> | undefined;
   const cookieName = options.cookieName ?? name ?? "session";
-  const store = recordAccess(options.store);
+  const scope: SessionScope = { name: cookieName };
+  const store = recordAccess<Record<string, unknown>>(options.store);
   const transport = sessionTransport(options, cookieName);
   const lifetime = lifetimePolicy(options.cookieOptions, options.rolling, options.absoluteLifetime);
   const hash = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
+  const handles = new WeakMap<RequestContext, SessionHandle<Record<string, unknown>>>();
 
-  return async function sessionMiddleware(ctx) {
+  /** The live session `id` names, checked against the absolute lifetime and the schema. */
+  async function load(id: string | undefined, ctx: RequestContext): Promise<StoredEntry<Record<string, unknown>> | null> {
+    if (id === undefined) return null;
+    const entry = await store.load(id, ctx, scope);
+    if (!entry || lifetime.isPastAbsolute(entry.record, Date.now())) return null;
+    if (schema === undefined) return entry;
+    const data = await validateSessionData(schema, entry.record.data);
+    // The schema may transform: its output, not the stored text, is what the handler starts from.
+    return data === null ? null : { record: { ...entry.record, data } };
+  }
+
+  async function carryOut(
+    decision: EndOfRequest<Record<string, unknown>>,
+    ctx: RequestContext,
+    response: Response,
+    now: number,
+  ): Promise<Response> {
+    switch (decision.action) {
+      case "leave":
+        return response;
+      case "end": {
+        await store.destroy(decision.kill, ctx, scope);
+        const mutable = withMutableHeaders(response);
+        transport.clear(ctx, mutable);
+        return mutable;
+      }
+      case "create":
+      case "update":
+      case "rotate": {
+        const { record } = decision;
+        const sentId =
+          decision.action === "create"
+            ? await store.create(record, ctx, scope, now)
+            : decision.action === "update"
+              ? await store.update(decision.id, record, ctx, scope, now)
+              : await store.replace(decision.kill, record, ctx, scope, now);
+        // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
+        // browser may hold a newer session by now that clearing would end.
+        if (sentId === null) return response;
+        const mutable = withMutableHeaders(response);
+        transport.write(ctx, mutable, sentId, record.expiresAt, now);
+        return mutable;
+      }
+    }
+  }
+
+  const middleware = async function sessionMiddleware(ctx: RequestContext): Promise<Response> {
     const id = transport.read(ctx) || undefined;
-    let loaded = id === undefined ? null : await store.load(id, ctx);
-    if (loaded && lifetime.isPastAbsolute(loaded, Date.now())) loaded = null;
-
-    let data = loaded ? loaded.data : await makeDefaults(ctx);
-    // With the default hash, the JSON the store just parsed is the hash: no need to stringify again.
-    const hashBefore = (options.hash === undefined && loaded && jsonSourceOf(loaded.data)) || (await hash(data));
-    let outcome = "keep" as Outcome;
-    const handle: Session<Record<string, unknown>> = {
-      get data() {
-        return data;
-      },
-      set data(value) {
-        data = value;
-      },
-      isFresh: loaded === null,
-      async regenerate() {
-        outcome = "regenerate";
-      },
-      async destroy() {
-        outcome = "destroy";
-      },
-    };
+    const loaded = await load(id, ctx);
+    const data = loaded ? loaded.record.data : await makeDefaults(ctx);
+    // With the default hash, the JSON the store parsed is the hash: no need to stringify again.
+    const hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(data));
+    const handle = new SessionHandle({
+      data,
+      meta: loaded?.record.meta,
+      loadedId: loaded ? id : undefined,
+      ctx,
+      store,
+    });
+    handles.set(ctx, handle);
     expose(ctx, name, handle);
 
-    let response = await ctx.next();
+    const response = await ctx.next();
     const now = Date.now();
+    const changed = !handle.destroyed && (handle.metaDirty || (await hash(handle.data)) !== hashBefore);
+    const decision = decideEndOfRequest(
+      {
+        id,
+        loaded: loaded?.record ?? null,
+        destroyed: handle.destroyed,
+        regenerated: handle.regenerated,
+        changed,
+        keepsRecords: store.keepsRecords,
+        data: handle.data,
+        meta: handle.nextMeta(),
+        now,
+      },
+      lifetime,
+    );
+    return carryOut(decision, ctx, response, now);
+  } as SessionMiddleware<Record<string, unknown>, Record<string, unknown>>;
 
-    if (outcome === "destroy" || (outcome === "regenerate" && loaded && id !== undefined)) {
-      // The old ID dies now, whatever comes next: regenerate must not leave it valid.
-      if (loaded && id !== undefined) await store.destroy(id, ctx);
-      if (outcome === "destroy") {
-        if (id === undefined) return response;
-        response = withMutableHeaders(response);
-        transport.clear(ctx, response);
-        return response;
-      }
+  middleware.of = (ctx) => {
+    const handle = handles.get(ctx);
+    if (!handle) {
+      throw new SessionSetupError(
+        "This session() middleware has not run for this request: add it with app.use() before the handler that calls .of(ctx).",
+      );
     }
-
-    let record: SessionRecord<Record<string, unknown>> | null = null;
-    let saveAs: string | null = null;
-    if (outcome === "regenerate") {
-      record = { data, createdAt: now, expiresAt: lifetime.expiresAt(now, now) };
-    } else if (!loaded) {
-      if ((await hash(data)) !== hashBefore) {
-        record = { data, createdAt: now, expiresAt: lifetime.expiresAt(now, now) };
-      }
-    } else if ((await hash(data)) !== hashBefore || (store.keepsTimestamps && lifetime.isRefreshDue(loaded, now))) {
-      record = { data, createdAt: loaded.createdAt, expiresAt: lifetime.expiresAt(loaded.createdAt, now) };
-      saveAs = id ?? null;
-    }
-    if (!record) return response;
-
-    const newId = await store.save(saveAs, record, ctx, now);
-    response = withMutableHeaders(response);
-    // Rounded up: a cookie that outlives its record by under a second is harmless (the server rejects it),
-    // while rounding down would delete a still-valid session in its last second.
-    transport.write(ctx, response, newId, Math.ceil((record.expiresAt - now) / 1000));
-    return response;
+    return handle;
   };
+  return middleware;
 }
 
-function defaultsFactory<Data>(
-  defaults: Data | ((ctx: RequestContext) => Awaitable<Data>),
-): (ctx: RequestContext) => Awaitable<Data> {
+function defaultsFactory<Data>(defaults: Data | ((ctx: RequestContext) => Awaitable<Data>)): (ctx: RequestContext) => Awaitable<Data> {
   if (typeof defaults === "function") return defaults as (ctx: RequestContext) => Awaitable<Data>;
   // A deep copy per request: no two requests may share a nested object.
   return () => structuredClone(defaults);
 }
 
-function expose(ctx: RequestContext, name: string | undefined, handle: Session<Record<string, unknown>>) {
+function expose(ctx: RequestContext, name: string | undefined, handle: SessionHandle<Record<string, unknown>>) {
   if (name === undefined) {
     (ctx as { session: unknown }).session = handle;
   } else {

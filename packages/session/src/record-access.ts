@@ -1,41 +1,93 @@
 /**
- * Gives the middleware one view of every store: records with timestamps.
- * A store written for @hattip/session (load/save only) keeps no
- * timestamps, so for it the absolute lifetime and rolling refresh are off
- * and each write simply lasts the session's lifetime.
+ * Gives the middleware one view of every store: exact record operations.
+ * Bundled stores (and any `RecordStore`) answer them directly. A store
+ * written for @hattip/session (load/save/destroy only) keeps no
+ * timestamps or metadata, so for it the absolute lifetime, rolling
+ * refresh, flash, binding and sudo mode are off, each write simply lasts
+ * the session's lifetime, and a destroy is assumed to have found its
+ * session.
  */
 import type { RequestContext } from "@hattip/compose";
-import type { SessionRecord, SessionStore } from "./types.js";
+import { isRecordStore, type StoredEntry } from "./record-store.js";
+import type { SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
 
 export interface RecordAccess<Data> {
-  readonly keepsTimestamps: boolean;
-  load(id: string, ctx: RequestContext): Promise<SessionRecord<Data> | null>;
-  save(id: string | null, record: SessionRecord<Data>, ctx: RequestContext, now: number): Promise<string>;
-  destroy(id: string, ctx: RequestContext): Promise<void>;
+  /** `false` for a store that keeps only the data (no timestamps, no metadata). */
+  readonly keepsRecords: boolean;
+  /** The store's per-user index, when it has one. */
+  readonly users: UserSessionIndex | undefined;
+  load(id: string, ctx: RequestContext, scope: SessionScope): Promise<StoredEntry<Data> | null>;
+  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string>;
+  /** `null` when the session is gone and nothing was written. */
+  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
+  destroy(id: string, ctx: RequestContext, scope: SessionScope): Promise<boolean>;
+  /** `null` when `oldId` was already gone and nothing was written. */
+  replace(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
 }
 
 export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data> {
+  if (isRecordStore(store)) {
+    return {
+      keepsRecords: true,
+      users: userIndexOf(store),
+      load: async (id, ctx, scope) => store.loadEntry(id, ctx, scope),
+      create: async (record, ctx, scope) => store.createRecord(record, ctx, scope),
+      update: async (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
+      destroy: async (id, ctx, scope) => store.destroyRecord(id, ctx, scope),
+      replace: async (oldId, record, ctx, scope) => store.replaceRecord(oldId, record, ctx, scope),
+    };
+  }
   const destroy = async (id: string, ctx: RequestContext) => {
     await store.destroy(id, ctx);
+    return true;
   };
   if (store.loadRecord && store.saveRecord) {
     const { loadRecord, saveRecord } = store as Required<SessionStore<Data>>;
+    const save = async (id: string | null, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope) =>
+      saveRecord.call(store, id, record, ctx, scope);
     return {
-      keepsTimestamps: true,
-      load: async (id, ctx) => loadRecord.call(store, id, ctx),
-      save: async (id, record, ctx) => saveRecord.call(store, id, record, ctx),
+      keepsRecords: true,
+      users: userIndexOf(store),
+      async load(id, ctx, scope) {
+        const record = await loadRecord.call(store, id, ctx, scope);
+        return record ? { record } : null;
+      },
+      create: async (record, ctx, scope) => save(null, record, ctx, scope),
+      update: save,
       destroy,
+      async replace(oldId, record, ctx, scope) {
+        await destroy(oldId, ctx);
+        return save(null, record, ctx, scope);
+      },
     };
   }
+  const save = async (id: string | null, record: SessionRecord<Data>, ctx: RequestContext, now: number) =>
+    store.save(id, record.data, record.expiresAt - now, ctx);
   return {
-    keepsTimestamps: false,
+    keepsRecords: false,
+    users: undefined,
     async load(id, ctx) {
       const data = await store.load(id, ctx);
       return data === null || data === undefined
         ? null
-        : { data, createdAt: Date.now(), expiresAt: Number.POSITIVE_INFINITY };
+        : { record: { data, createdAt: Date.now(), expiresAt: Number.POSITIVE_INFINITY } };
     },
-    save: async (id, record, ctx, now) => store.save(id, record.data, record.expiresAt - now, ctx),
+    create: async (record, ctx, _scope, now) => save(null, record, ctx, now),
+    update: async (id, record, ctx, _scope, now) => save(id, record, ctx, now),
     destroy,
+    async replace(oldId, record, ctx, _scope, now) {
+      await destroy(oldId, ctx);
+      return save(null, record, ctx, now);
+    },
   };
+}
+
+function userIndexOf(store: object): UserSessionIndex | undefined {
+  const candidate = store as Partial<UserSessionIndex>;
+  return typeof candidate.listUserSessions === "function" &&
+    typeof candidate.revokeUserSession === "function" &&
+    typeof candidate.revokeUserSessions === "function" &&
+    typeof candidate.sessionHandle === "function"
+    ? (candidate as UserSessionIndex)
+    : undefined;
 }

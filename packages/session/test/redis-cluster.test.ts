@@ -27,9 +27,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStoreContract("RedisSessionStore on a Redis Cluster", async () => ({
+describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true }, async () => ({
   store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
-  revocable: true,
 }));
 
 describe("RedisSessionStore on a Redis Cluster over HTTP", () => {

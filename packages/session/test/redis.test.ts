@@ -21,9 +21,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describeStoreContract("RedisSessionStore", async () => ({
+describeStoreContract({ name: "RedisSessionStore", revocable: true }, async () => ({
   store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
-  revocable: true,
 }));
 
 describe("RedisSessionStore over HTTP", () => {

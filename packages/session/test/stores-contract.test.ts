@@ -6,20 +6,14 @@ import {
 } from "../src/index.js";
 import { describeStoreContract } from "./support/store-contract.js";
 
-describeStoreContract("UnsafeMemoryStore", async () => ({ store: new UnsafeMemoryStore(), revocable: true }));
+describeStoreContract({ name: "UnsafeMemoryStore", revocable: true, indexesUsers: true }, async () => ({ store: new UnsafeMemoryStore() }));
 
-describeStoreContract("SignedCookieStore", async () => ({
+describeStoreContract({ name: "SignedCookieStore", revocable: false }, async () => ({
   store: new SignedCookieStore([await SignedCookieStore.generateKey()]),
-  revocable: false,
 }));
 
-describeStoreContract("EncryptedCookieStore", async () => ({
+describeStoreContract({ name: "EncryptedCookieStore", revocable: false }, async () => ({
   store: new EncryptedCookieStore([await EncryptedCookieStore.generateKey()]),
-  revocable: false,
 }));
 
-describeStoreContract("UnsignedCookieStore", async () => ({
-  store: new UnsignedCookieStore(),
-  revocable: false,
-  enforcesExpiry: false,
-}));
+describeStoreContract({ name: "UnsignedCookieStore", revocable: false }, async () => ({ store: new UnsignedCookieStore() }));

@@ -4,8 +4,8 @@
  * how text is protected (`protect`) and recovered (`recover`).
  */
 import type { RequestContext } from "@hattip/compose";
+import { RecordStore, type StoredEntry } from "../record-store.js";
 import type { SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
-import { RecordStore } from "./record-store.js";
 import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
@@ -32,7 +32,7 @@ export abstract class CookieRecordStore<Data = SessionData> extends RecordStore<
   /** The text inside a cookie value, or `null` when it was not made with our keys. */
   protected abstract recover(cookieValue: string): Promise<string | null>;
 
-  async loadRecord(cookieValue: string, _ctx?: RequestContext): Promise<SessionRecord<NoInfer<Data>> | null> {
+  async loadEntry(cookieValue: string, _ctx?: RequestContext): Promise<StoredEntry<NoInfer<Data>> | null> {
     if (typeof cookieValue !== "string" || cookieValue.length === 0) return null;
     const text = this.#recovered.get(cookieValue) ?? (await this.#recoverAndRemember(cookieValue));
     return text === null ? null : textToRecord(text, this.#serializer, Date.now());
@@ -50,7 +50,7 @@ export abstract class CookieRecordStore<Data = SessionData> extends RecordStore<
     this.#recovered.set(cookieValue, text);
   }
 
-  async saveRecord(_id: string | null, record: SessionRecord<Data>, _ctx?: RequestContext): Promise<string> {
+  async createRecord(record: SessionRecord<Data>, _ctx?: RequestContext): Promise<string> {
     const text = recordToText(record, this.#serializer);
     const cookieValue = await this.protect(text);
     // We made it, so the browser's next request with it needs no check either.
@@ -58,11 +58,18 @@ export abstract class CookieRecordStore<Data = SessionData> extends RecordStore<
     return cookieValue;
   }
 
+  /** A cookie session is rewritten whole: the new value replaces the old one in the browser. */
+  updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string> {
+    return this.createRecord(record, ctx);
+  }
+
   /**
    * Nothing to delete: the session lives in the cookie, which the
    * middleware clears. A copy kept by the client stays valid until it
    * expires; keep lifetimes short where that matters, or use a server-side
-   * store.
+   * store. There is no telling whether it was live, so the answer is yes.
    */
-  destroy(): void {}
+  async destroyRecord(): Promise<boolean> {
+    return true;
+  }
 }

@@ -12,9 +12,9 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
+import { RecordStore, type StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
-import { RecordStore } from "./record-store.js";
 import { recordToText, textToRecord } from "./record-text.js";
 
 /** The part of a Workers `KVNamespace` binding the store uses. */
@@ -44,47 +44,62 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
       throw new SessionSetupError("KvSessionStore needs `getStore`, a function that returns a KV namespace (ctx.platform.env.SESSIONS).");
     }
     this.#getStore = options.getStore;
-    this.#keys = externalKeys(options);
+    this.#keys = externalKeys(options, "KvSessionStore");
   }
 
-  async loadRecord(id: string, ctx: RequestContext): Promise<SessionRecord<Data> | null> {
+  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.#keys.keyOf(id);
     if (key === null) return null;
     const text = await this.#read(ctx, key);
     return text === null ? null : textToRecord(text, this.#keys.serializer, Date.now());
   }
 
-  /**
-   * With an `id` (one the middleware just loaded), the record is only
-   * rewritten if it is still alive here: if it was destroyed or expired
-   * meanwhile, the write is dropped and the dead ID returned, so that a
-   * slow request cannot undo a logout. KV has no conditional write, so
-   * this costs one read, and a destroy landing between that read and the
-   * write can still be overwritten.
-   */
-  async saveRecord(id: string | null, record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
-    if (!Number.isFinite(record.expiresAt)) {
-      throw new SessionSetupError("KvSessionStore needs a finite session lifetime.");
-    }
-    const text = recordToText(record, this.#keys.serializer);
-    const existingKey = id === null ? null : await this.#keys.keyOf(id);
-    if (id !== null && existingKey !== null) {
-      const current = await this.#read(ctx, existingKey);
-      if (current === null || textToRecord(current, this.#keys.serializer, Date.now()) === null) return id;
-      await this.#write(ctx, existingKey, text, record.expiresAt);
-      return id;
-    }
+  async createRecord(record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
+    const text = this.#text(record);
     const fresh = await this.#keys.newId();
     await this.#write(ctx, fresh.key, text, record.expiresAt);
     return fresh.id;
   }
 
-  /** Overwrites the session with a tombstone that KV clears after a minute. */
-  async destroy(id: string, ctx: RequestContext): Promise<void> {
+  /**
+   * The record is only rewritten if it is still alive here: if it was
+   * destroyed or expired meanwhile, nothing is written, so that a slow
+   * request cannot undo a logout. KV has no conditional write, so this
+   * costs one read, and a destroy landing between that read and the write
+   * can still be overwritten (docs/external-stores.md).
+   */
+  async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
     const key = await this.#keys.keyOf(id);
-    if (key === null) return;
+    if (key === null) return null;
+    const text = this.#text(record);
+    if (!(await this.#isAlive(ctx, key))) return null;
+    await this.#write(ctx, key, text, record.expiresAt);
+    return id;
+  }
+
+  /**
+   * Overwrites the session with a tombstone that KV clears after a minute.
+   * Read first, to tell whether a live session was there.
+   */
+  async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
+    const key = await this.#keys.keyOf(id);
+    if (key === null) return false;
+    const wasAlive = await this.#isAlive(ctx, key);
     const store = await this.#getStore(ctx);
     await kvCall("write", () => store.put(key, TOMBSTONE, { expirationTtl: KV_MIN_TTL_SECONDS }));
+    return wasAlive;
+  }
+
+  async #isAlive(ctx: RequestContext, key: string): Promise<boolean> {
+    const current = await this.#read(ctx, key);
+    return current !== null && textToRecord(current, this.#keys.serializer, Date.now()) !== null;
+  }
+
+  #text(record: SessionRecord<Data>): string {
+    if (!Number.isFinite(record.expiresAt)) {
+      throw new SessionSetupError("KvSessionStore needs a finite session lifetime.");
+    }
+    return recordToText(record, this.#keys.serializer);
   }
 
   async #read(ctx: RequestContext, key: string): Promise<string | null> {

@@ -1,30 +1,58 @@
-import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
+/**
+ * Sessions in a `Map` of this process: for development and tests only.
+ * Everything is lost on restart, and on edge and serverless runtimes with
+ * every new isolate. Records are stored as text, so a handler that keeps a
+ * reference to `ctx.session.data` cannot change a stored session. Each
+ * check-and-write runs without an `await` inside it, so concurrent
+ * requests of this process see every operation as atomic.
+ */
+import type { RequestContext } from "@hattip/compose";
+import { RecordStore, type StoredEntry } from "../record-store.js";
+import type {
+  Awaitable,
+  SessionData,
+  SessionRecord,
+  SessionSerializationOptions,
+  UserSessionIndex,
+  UserSessionInfo,
+} from "../types.js";
+import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
-import { generateSessionId } from "./session-id.js";
-import { RecordStore } from "./record-store.js";
+import { generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";
 
 export interface UnsafeMemoryStoreOptions<Data = SessionData> {
-  /** Defaults to 256 random bits as base64url. */
+  /**
+   * Makes a new session ID.
+   * @default 256 random bits as base64url
+   */
   generateId?: () => Awaitable<string>;
   serializationOptions?: SessionSerializationOptions<Data>;
-  /** Expired sessions are swept out at most this often, in milliseconds. Defaults to one minute. */
+  /**
+   * Expired sessions are swept out at most this often, in milliseconds.
+   * @default 60000
+   */
   sweepInterval?: number;
 }
 
 interface Entry {
-  serialized: string;
-  createdAt: number;
+  text: string;
   expiresAt: number;
+  /** The bound user and the session's handle in their list. */
+  user?: { id: string; handle: string };
 }
 
+const NEW_ID_ATTEMPTS = 3;
+
 /**
- * Sessions in a `Map` of this process: for development and tests only.
- * Everything is lost on restart, and on edge and serverless runtimes with
- * every new isolate. Data is stored serialized, so a handler that keeps a
- * reference to `ctx.session.data` cannot change a stored session.
+ * @example
+ * ```ts
+ * session({ store: new UnsafeMemoryStore() }) // development only
+ * ```
  */
-export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> {
+export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
   readonly #entries = new Map<string, Entry>();
+  /** Session IDs by bound user: the per-user index. */
+  readonly #byUser = new Map<string, Set<string>>();
   readonly #generateId: () => Awaitable<string>;
   readonly #serializer: Serializer<Data>;
   readonly #sweepInterval: number;
@@ -43,47 +71,128 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> {
     return this.#entries.size;
   }
 
-  loadRecord(id: string): SessionRecord<NoInfer<Data>> | null {
-    const entry = this.#entries.get(id);
-    if (!entry) return null;
-    if (entry.expiresAt <= Date.now()) {
-      this.#entries.delete(id);
-      return null;
-    }
-    const data = this.#serializer.parse(entry.serialized);
-    return data === null ? null : { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
+  loadEntry(id: string): StoredEntry<NoInfer<Data>> | null {
+    const entry = this.#live(id);
+    return entry ? textToRecord(entry.text, this.#serializer, Date.now()) : null;
   }
 
-  /**
-   * With `id` null, stores the record under a new ID. With an `id`, replaces
-   * that session only if it still exists: a session destroyed meanwhile (a
-   * logout in another tab) stays destroyed, and the write is dropped. Either
-   * way an ID the client made up is never adopted.
-   */
-  async saveRecord(id: string | null, record: SessionRecord<Data>): Promise<string> {
+  async createRecord(record: SessionRecord<Data>): Promise<string> {
     this.#sweepIfDue();
-    const entry = {
-      serialized: this.#serializer.stringify(record.data),
-      createdAt: record.createdAt,
-      expiresAt: record.expiresAt,
-    };
-    if (id === null) {
-      const newId = await this.#generateId();
-      this.#entries.set(newId, entry);
-      return newId;
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const id = String(await this.#generateId());
+      const entry = await this.#entryOf(id, record);
+      // Checked after the awaits: another request may have taken the ID meanwhile.
+      if (this.#entries.has(id)) continue;
+      this.#put(id, entry);
+      return id;
     }
-    if (!this.#isAlive(id)) return this.#generateId();
-    this.#entries.set(id, entry);
+    throw idsExhausted(NEW_ID_ATTEMPTS);
+  }
+
+  async updateRecord(id: string, record: SessionRecord<Data>): Promise<string | null> {
+    const entry = await this.#entryOf(id, record);
+    // Only a session that is still alive is rewritten: a logout meanwhile stands.
+    if (!this.#live(id)) return null;
+    this.#put(id, entry);
     return id;
   }
 
-  destroy(id: string): void {
-    this.#entries.delete(id);
+  destroyRecord(id: string): boolean {
+    const alive = this.#live(id) !== undefined;
+    this.#remove(id);
+    return alive;
   }
 
-  #isAlive(id: string): boolean {
+  override async replaceRecord(oldId: string, record: SessionRecord<Data>): Promise<string | null> {
+    this.#sweepIfDue();
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const id = String(await this.#generateId());
+      const entry = await this.#entryOf(id, record);
+      if (this.#entries.has(id)) continue;
+      // Kill and create with no await between: no revoke can fall in between and miss both.
+      if (!this.#live(oldId)) return null;
+      this.#remove(oldId);
+      this.#put(id, entry);
+      return id;
+    }
+    throw idsExhausted(NEW_ID_ATTEMPTS);
+  }
+
+  async listUserSessions(userId: string): Promise<UserSessionInfo[]> {
+    const sessions: UserSessionInfo[] = [];
+    for (const id of this.#byUser.get(userId) ?? []) {
+      const entry = this.#live(id);
+      const loaded = entry && textToRecord(entry.text, this.#serializer, Date.now());
+      if (!loaded || !entry.user) continue;
+      const { createdAt, expiresAt, meta } = loaded.record;
+      sessions.push({
+        handle: entry.user.handle,
+        createdAt,
+        lastSeenAt: meta?.seenAt ?? createdAt,
+        expiresAt,
+        device: meta?.agent ?? "Unknown device",
+        current: false,
+      });
+    }
+    return sessions.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async revokeUserSession(userId: string, handle: string): Promise<void> {
+    for (const id of this.#byUser.get(userId) ?? []) {
+      if (this.#entries.get(id)?.user?.handle === handle) this.#remove(id);
+    }
+  }
+
+  async revokeUserSessions(userId: string, _ctx?: RequestContext, exceptHandle?: string): Promise<void> {
+    for (const id of [...(this.#byUser.get(userId) ?? [])]) {
+      if (exceptHandle === undefined || this.#entries.get(id)?.user?.handle !== exceptHandle) this.#remove(id);
+    }
+  }
+
+  sessionHandle(sessionId: string): Promise<string> {
+    return sessionHandleOf(sessionId);
+  }
+
+  /** Everything an entry needs, computed before the synchronous check-and-write. */
+  async #entryOf(id: string, record: SessionRecord<Data>): Promise<Entry> {
+    const entry: Entry = { text: recordToText(record, this.#serializer), expiresAt: record.expiresAt };
+    const user = record.meta?.user;
+    if (user !== undefined) {
+      const known = this.#entries.get(id)?.user;
+      entry.user = { id: user, handle: known?.id === user ? known.handle : await sessionHandleOf(id) };
+    }
+    return entry;
+  }
+
+  #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id);
-    return entry !== undefined && entry.expiresAt > Date.now();
+    if (!entry) return undefined;
+    if (entry.expiresAt > Date.now()) return entry;
+    this.#remove(id);
+    return undefined;
+  }
+
+  #put(id: string, entry: Entry): void {
+    const previous = this.#entries.get(id)?.user;
+    if (previous && previous.id !== entry.user?.id) this.#unindex(previous.id, id);
+    this.#entries.set(id, entry);
+    if (entry.user) {
+      let ids = this.#byUser.get(entry.user.id);
+      if (!ids) this.#byUser.set(entry.user.id, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  #remove(id: string): void {
+    const user = this.#entries.get(id)?.user;
+    this.#entries.delete(id);
+    if (user) this.#unindex(user.id, id);
+  }
+
+  #unindex(userId: string, id: string): void {
+    const ids = this.#byUser.get(userId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#byUser.delete(userId);
   }
 
   #sweepIfDue(): void {
@@ -91,7 +200,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> {
     if (now - this.#lastSweep < this.#sweepInterval) return;
     this.#lastSweep = now;
     for (const [id, entry] of this.#entries) {
-      if (entry.expiresAt <= now) this.#entries.delete(id);
+      if (entry.expiresAt <= now) this.#remove(id);
     }
   }
 }

@@ -1,36 +1,113 @@
 /**
- * The plaintext inside a signed or encrypted cookie:
- * `1|<createdAt>|<expiresAt>|<serialized data>`, timestamps in milliseconds.
- * The timestamps travel under the signature or the encryption, so a client
- * cannot extend a session by ignoring Max-Age or editing the cookie.
+ * The text every bundled store keeps for a session:
+ * `2|<createdAt>|<expiresAt>|<metaLength>|<meta JSON><data>`, timestamps in
+ * milliseconds. In cookie stores the text travels under the signature or the
+ * encryption, so a client cannot extend a session or edit its metadata.
+ * The metadata's length comes first because its JSON may contain `|`.
+ * Version 1 records (`1|<createdAt>|<expiresAt>|<data>`, written by 0.1)
+ * are still read, so that upgrading does not sign everyone out of
+ * server-side stores.
  */
-import type { SessionRecord } from "../types.js";
-import type { Serializer } from "./serialization.js";
+import type { StoredEntry } from "../record-store.js";
+import type { SessionMeta, SessionRecord } from "../types.js";
+import { isPlainObject, parseJsonSafely, type Serializer } from "./serialization.js";
 
-const VERSION = "1";
+const MAX_USER_LENGTH = 512;
+const MAX_AGENT_LENGTH = 100;
 
 export function recordToText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>): string {
-  return `${VERSION}|${record.createdAt}|${record.expiresAt}|${serializer.stringify(record.data)}`;
+  const meta = metaToText(record.meta);
+  return `2|${record.createdAt}|${record.expiresAt}|${meta.length}|${meta}${serializer.stringify(record.data)}`;
 }
 
-/** The record, or `null` when the text is malformed, expired or its data invalid. */
-export function textToRecord<Data>(
-  text: string,
-  serializer: Serializer<Data>,
-  now: number,
-): SessionRecord<Data> | null {
+/** The record, or `null` when the text is malformed, expired, or its data or metadata invalid. */
+export function textToRecord<Data>(text: string, serializer: Serializer<Data>, now: number): StoredEntry<Data> | null {
+  if (typeof text !== "string") return null;
   const first = text.indexOf("|");
   const second = text.indexOf("|", first + 1);
   const third = text.indexOf("|", second + 1);
-  if (first < 0 || second < 0 || third < 0 || text.slice(0, first) !== VERSION) return null;
+  if (first !== 1 || second < 0 || third < 0) return null;
+  const version = text[0];
+  if (version !== "1" && version !== "2") return null;
   const createdAt = parseTimestamp(text.slice(first + 1, second));
   const expiresAt = parseTimestamp(text.slice(second + 1, third));
   if (createdAt === null || expiresAt === null || expiresAt <= now) return null;
-  const data = serializer.parse(text.slice(third + 1));
-  return data === null ? null : { data, createdAt, expiresAt };
+
+  let meta: SessionMeta | undefined;
+  let dataStart = third + 1;
+  if (version === "2") {
+    const fourth = text.indexOf("|", third + 1);
+    const metaLength = fourth < 0 ? null : parseLength(text.slice(third + 1, fourth));
+    if (metaLength === null || fourth + 1 + metaLength > text.length) return null;
+    dataStart = fourth + 1 + metaLength;
+    if (metaLength > 0) {
+      const parsed = textToMeta(text.slice(fourth + 1, dataStart));
+      if (parsed === null) return null;
+      meta = parsed;
+    }
+  }
+  const dataText = text.slice(dataStart);
+  const data = serializer.parse(dataText);
+  if (data === null) return null;
+  const record: SessionRecord<Data> = meta ? { data, createdAt, expiresAt, meta } : { data, createdAt, expiresAt };
+  return serializer.isJson ? { record, dataJson: dataText } : { record };
+}
+
+function metaToText(meta: SessionMeta | undefined): string {
+  if (!meta) return "";
+  const kept: SessionMeta = {};
+  if (meta.user !== undefined) kept.user = meta.user;
+  if (meta.authAt !== undefined) kept.authAt = meta.authAt;
+  if (meta.seenAt !== undefined) kept.seenAt = meta.seenAt;
+  if (meta.agent !== undefined) kept.agent = meta.agent;
+  if (meta.flash !== undefined && Object.keys(meta.flash).length > 0) kept.flash = meta.flash;
+  return Object.keys(kept).length === 0 ? "" : JSON.stringify(kept);
+}
+
+/** Metadata, checked field by field: anything unexpected makes the whole record invalid. */
+function textToMeta(text: string): SessionMeta | null {
+  let parsed: unknown;
+  try {
+    parsed = parseJsonSafely(text);
+  } catch {
+    return null;
+  }
+  if (!isPlainObject(parsed)) return null;
+  const meta: SessionMeta = {};
+  const { user, authAt, seenAt, agent, flash } = parsed;
+  if (user !== undefined) {
+    if (typeof user !== "string" || user.length === 0 || user.length > MAX_USER_LENGTH) return null;
+    meta.user = user;
+  }
+  if (authAt !== undefined) {
+    if (!isTimestamp(authAt)) return null;
+    meta.authAt = authAt;
+  }
+  if (seenAt !== undefined) {
+    if (!isTimestamp(seenAt)) return null;
+    meta.seenAt = seenAt;
+  }
+  if (agent !== undefined) {
+    if (typeof agent !== "string" || agent.length > MAX_AGENT_LENGTH) return null;
+    meta.agent = agent;
+  }
+  if (flash !== undefined) {
+    if (!isPlainObject(flash)) return null;
+    meta.flash = flash;
+  }
+  return meta;
+}
+
+function isTimestamp(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
 function parseTimestamp(digits: string): number | null {
   if (!/^\d{1,15}$/.test(digits)) return null;
+  return Number(digits);
+}
+
+function parseLength(digits: string): number | null {
+  if (!/^\d{1,7}$/.test(digits)) return null;
   return Number(digits);
 }

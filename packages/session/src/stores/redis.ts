@@ -6,10 +6,11 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
+import { RecordStore, type StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
-import { RecordStore } from "./record-store.js";
 import { recordToText, textToRecord } from "./record-text.js";
+import { idsExhausted } from "./session-id.js";
 
 /**
  * The part of a node-redis client or cluster the store uses. Clients from
@@ -63,12 +64,12 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
       throw new SessionSetupError("RedisSessionStore needs `getClient`, a function that returns a node-redis client.");
     }
     this.#getClient = options.getClient;
-    this.#keys = externalKeys(options);
+    this.#keys = externalKeys(options, "RedisSessionStore");
     this.#timeout = options.timeout ?? 2000;
     if (!(this.#timeout > 0)) throw new SessionSetupError("RedisSessionStore `timeout` must be a positive number of milliseconds.");
   }
 
-  async loadRecord(id: string, ctx: RequestContext): Promise<SessionRecord<Data> | null> {
+  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.#keys.keyOf(id);
     if (key === null) return null;
     const client = await this.#ready(ctx);
@@ -77,7 +78,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
       text = await this.#command(client, client.get(key));
     } catch (error) {
       // A key of another type is as good as a corrupted value: start afresh.
-      if (error instanceof Error && error.message.startsWith("WRONGTYPE")) return null;
+      if (isWrongType(error)) return null;
       throw error;
     }
     // A client set up to map strings to Buffers (typeMapping) returns bytes.
@@ -85,41 +86,70 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     return typeof text === "string" ? textToRecord(text, this.#keys.serializer, Date.now()) : null;
   }
 
+  /** A new ID, written with `SET ... NX`, which can never overwrite another session. */
+  async createRecord(record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
+    const text = this.#text(record);
+    const client = await this.#ready(ctx);
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const fresh = await this.#keys.newId();
+      const reply = await this.#command(client, client.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true }));
+      if (reply !== null && reply !== undefined) return fresh.id;
+    }
+    throw idsExhausted(NEW_ID_ATTEMPTS);
+  }
+
   /**
-   * Writes the record with a TTL that ends at `record.expiresAt`.
-   *
-   * With an `id` (one the middleware just loaded) the write is
-   * `SET ... XX`: it only replaces a session that still exists. If the
-   * session was destroyed meanwhile (a logout in another tab, say), the
-   * write is dropped and the dead ID returned, so the logout stands instead
-   * of being undone by a slower request. Without an `id`, a new ID is
-   * written with `SET ... NX`, which can never overwrite another session.
+   * `SET ... XX`: only a session that still exists is replaced. If it was
+   * destroyed meanwhile (a logout in another tab, say), nothing is written
+   * and the logout stands.
    */
-  async saveRecord(id: string | null, record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
+  async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
+    const key = await this.#keys.keyOf(id);
+    if (key === null) return null;
+    const text = this.#text(record);
+    const client = await this.#ready(ctx);
+    const reply = await this.#command(client, client.set(key, text, { PX: ttlUntil(record.expiresAt), XX: true }));
+    return reply === null || reply === undefined ? null : id;
+  }
+
+  async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
+    const key = await this.#keys.keyOf(id);
+    if (key === null) return false;
+    const client = await this.#ready(ctx);
+    // The key's TTL is the session's deadline, so a key that was there was a live session.
+    return Number(await this.#command(client, client.del(key))) > 0;
+  }
+
+  /**
+   * The old key's `DEL` and the new key's `SET ... NX` go out together (one
+   * round trip, also when a Cluster keeps them on different nodes). If the
+   * `DEL` found nothing, the session was ended meanwhile: the new key, whose
+   * ID nobody has seen yet, is deleted again and the regenerate refused.
+   */
+  override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
+    const oldKey = await this.#keys.keyOf(oldId);
+    if (oldKey === null) return null;
+    const text = this.#text(record);
+    const client = await this.#ready(ctx);
+    const fresh = await this.#keys.newId();
+    const [deleted, written] = await Promise.all([
+      this.#command(client, client.del(oldKey)),
+      this.#command(client, client.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true })),
+    ]);
+    const wasAlive = Number(deleted) > 0;
+    const wrote = written !== null && written !== undefined;
+    if (!wasAlive) {
+      if (wrote) await this.#command(client, client.del(fresh.key));
+      return null;
+    }
+    return wrote ? fresh.id : this.createRecord(record, ctx);
+  }
+
+  #text(record: SessionRecord<Data>): string {
     if (!Number.isFinite(record.expiresAt)) {
       throw new SessionSetupError("RedisSessionStore needs a finite session lifetime.");
     }
-    const text = recordToText(record, this.#keys.serializer);
-    const ttl = () => Math.max(1, Math.ceil(record.expiresAt - Date.now()));
-    const key = id === null ? null : await this.#keys.keyOf(id);
-    const client = await this.#ready(ctx);
-    if (id !== null && key !== null) {
-      await this.#command(client, client.set(key, text, { PX: ttl(), XX: true }));
-      return id;
-    }
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId();
-      const reply = await this.#command(client, client.set(fresh.key, text, { PX: ttl(), NX: true }));
-      if (reply !== null && reply !== undefined) return fresh.id;
-    }
-    throw new SessionSetupError(`generateId returned IDs already in use ${NEW_ID_ATTEMPTS} times: it is not random enough.`);
-  }
-
-  async destroy(id: string, ctx: RequestContext): Promise<void> {
-    const key = await this.#keys.keyOf(id);
-    if (key === null) return;
-    const client = await this.#ready(ctx);
-    await this.#command(client, client.del(key));
+    return recordToText(record, this.#keys.serializer);
   }
 
   /**
@@ -129,6 +159,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
    */
   async #ready(ctx: RequestContext): Promise<RedisClientLike> {
     const client = await this.#getClient(ctx);
+    assertModernClient(client);
     watchErrors(client);
     if (client.isReady) return client;
     // Also reopens a client that node-redis closed for good (its reconnect strategy gave up).
@@ -154,10 +185,32 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
       return await withTimeout(command, this.#timeout);
     } catch (error) {
       if (error instanceof TimedOut) throw unavailable(client, `did not answer within ${this.#timeout} ms`);
-      if (error instanceof Error && error.message.startsWith("WRONGTYPE")) throw error;
+      if (isWrongType(error)) throw error;
       throw new SessionStoreUnavailableError(`Redis failed a session command: ${describe(error)}`, { cause: error });
     }
   }
+}
+
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("WRONGTYPE");
+}
+
+function ttlUntil(expiresAt: number): number {
+  return Math.max(1, Math.ceil(expiresAt - Date.now()));
+}
+
+/**
+ * node-redis v3 (callbacks) and other clients fail deep inside a command
+ * with "client.connect is not a function" or a wrong reply: name the fix.
+ */
+function assertModernClient(client: RedisClientLike): void {
+  const candidate = client as Partial<RedisClientLike> | null;
+  if (candidate && typeof candidate.connect === "function" && typeof candidate.isReady === "boolean" && typeof candidate.isOpen === "boolean") return;
+  throw new SessionSetupError(
+    "RedisSessionStore needs a node-redis v4 or later client (createClient, createCluster or createSentinel from the `redis` package). " +
+      "This one looks like a node-redis v3 callback client or another library's: run `npm install redis@latest` and pass " +
+      "`getClient: () => client` with `const client = createClient({ url: process.env.REDIS_URL })` created once.",
+  );
 }
 
 /** node-redis throws an unhandled 'error' event (and so ends the process) when no one listens: listen. */

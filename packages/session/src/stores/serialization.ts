@@ -8,36 +8,25 @@ export interface Serializer<Data> {
   stringify(data: Data): string;
   /** The parsed data, or `null` when it is invalid for any reason. */
   parse(serialized: string): Data | null;
+  /**
+   * `true` for the default serializer, whose text is what `JSON.stringify`
+   * writes: the middleware's default change detection can then compare the
+   * stored text instead of stringifying the loaded data once more.
+   */
+  readonly isJson: boolean;
 }
 
-/**
- * The JSON text each object parsed by a default (JSON) serializer came
- * from. The middleware's default change detection compares JSON texts, so
- * this text stands in for stringifying the data again before the handler
- * runs. A text that is not what JSON.stringify would write (spaces, say)
- * only makes the session look changed, and so written once more.
- */
-const jsonSources = new WeakMap<object, string>();
-
-/** The JSON text `data` was parsed from by a default serializer, if it was. */
-export function jsonSourceOf(data: unknown): string | undefined {
-  return typeof data === "object" && data !== null ? jsonSources.get(data) : undefined;
-}
-
-export function createSerializer<Data = SessionData>(
-  options: SessionSerializationOptions<Data> = {},
-): Serializer<Data> {
+export function createSerializer<Data = SessionData>(options: SessionSerializationOptions<Data> = {}): Serializer<Data> {
   const isJson = options.stringify === undefined && options.parse === undefined;
   const stringify = options.stringify ?? (JSON.stringify as (data: Data) => string);
-  const parse = options.parse ?? (JSON.parse as (text: string) => Data);
+  const parse = options.parse ?? (parseJsonSafely as (text: string) => Data);
   return {
     stringify,
+    isJson,
     parse(serialized) {
       try {
         const data = parse(serialized);
-        if (!isPlainObject(data)) return null;
-        if (isJson) jsonSources.set(data as object, serialized);
-        return data;
+        return isPlainObject(data) ? data : null;
       } catch {
         return null;
       }
@@ -45,8 +34,36 @@ export function createSerializer<Data = SessionData>(
   };
 }
 
-function isPlainObject(value: unknown): boolean {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
+}
+
+/** Keys that change what an object inherits when code copies them (`Object.assign`, spreads, deep merges). */
+const PROTOTYPE_KEYS = ["__proto__", "constructor", "prototype"] as const;
+
+/**
+ * `JSON.parse` without the keys in `PROTOTYPE_KEYS`, at any depth. JSON.parse
+ * makes `"__proto__"` an own property, which `Object.assign({}, data)` then
+ * turns into the copy's prototype: an unsigned cookie could choose it.
+ */
+export function parseJsonSafely(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  // Such a key can only be there if its name, or an escape that spells it, is in the text.
+  if (text.includes("\\u") || PROTOTYPE_KEYS.some((key) => text.includes(key))) dropPrototypeKeys(value);
+  return value;
+}
+
+function dropPrototypeKeys(root: unknown): void {
+  // An explicit stack: a deeply nested document must not overflow the call stack.
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== "object" || value === null) continue;
+    if (!Array.isArray(value)) {
+      for (const key of PROTOTYPE_KEYS) if (Object.hasOwn(value, key)) delete (value as Record<string, unknown>)[key];
+    }
+    for (const child of Object.values(value)) if (typeof child === "object" && child !== null) pending.push(child);
+  }
 }

@@ -1,12 +1,18 @@
 /**
  * Session IDs for server-side stores: 256 random bits, base64url. The
  * stores key their records by a SHA-256 of the ID, so that reading the
- * database does not hand out live session IDs.
+ * database does not hand out live session IDs; a session's public handle
+ * (in a user's session list) is a hash of that hash, so it leads to
+ * neither.
  */
 import { encodeBase64Url } from "../crypto/base64url.js";
+import { SessionSetupError } from "../errors.js";
+import { sha256Base64Url } from "../crypto/sha256.js";
 
 const ID_BYTES = 32;
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** 132 bits: unguessable, and short enough for a form field. */
+const HANDLE_LENGTH = 22;
 
 export function generateSessionId(): string {
   return encodeBase64Url(crypto.getRandomValues(new Uint8Array(ID_BYTES)));
@@ -17,4 +23,20 @@ export function isWellFormedSessionId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
 
-export { sha256Base64Url as hashSessionId } from "../crypto/sha256.js";
+/** The at-rest form of a session ID: what storage keys are made of. */
+export const hashSessionId = sha256Base64Url;
+
+/** The public handle of the session whose ID hashes to `idHash`. */
+export async function handleFromIdHash(idHash: string): Promise<string> {
+  return (await sha256Base64Url(`hattip-session/handle:${idHash}`)).slice(0, HANDLE_LENGTH);
+}
+
+/** The public handle of session `id`. */
+export async function sessionHandleOf(id: string): Promise<string> {
+  return handleFromIdHash(await hashSessionId(id));
+}
+
+/** A `generateId` that kept returning IDs already in use is not random enough to run on. */
+export function idsExhausted(attempts: number): SessionSetupError {
+  return new SessionSetupError(`generateId returned IDs already in use ${attempts} times in a row: it is not random enough.`);
+}

@@ -1,30 +1,53 @@
-import type { SessionData, SessionSerializationOptions, SessionStore } from "../types.js";
-import { createSerializer, type Serializer } from "./serialization.js";
-
 /**
  * Session data in a plain cookie: the client can read and change all of
  * it, so keep only harmless data here (a theme, a language) and validate it
- * with `parse`; a zod schema's `parse` fits. Invalid data gives a fresh
- * session. There are no timestamps to trust, so the lifetime is the
- * cookie's Max-Age and nothing else.
+ * (`schema` on session(), or `parse`). Invalid data gives a fresh session.
+ * The value is the same record text the other stores keep, in the clear;
+ * its timestamps are honoured but a client can edit them, so expiry here
+ * is a convenience, not a control.
  */
-export class UnsignedCookieStore<Data = SessionData> implements SessionStore<Data> {
+import type { RequestContext } from "@hattip/compose";
+import { RecordStore, type StoredEntry } from "../record-store.js";
+import type { SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
+import { recordToText, textToRecord } from "./record-text.js";
+import { createSerializer, type Serializer } from "./serialization.js";
+
+export class UnsignedCookieStore<Data = SessionData> extends RecordStore<Data> {
   readonly #serializer: Serializer<Data>;
 
+  /**
+   * @example
+   * ```ts
+   * session({ name: "preferences", store: new UnsignedCookieStore(), schema: Preferences, defaultSessionData: { theme: "light" } })
+   * ```
+   */
   constructor(serializationOptions?: SessionSerializationOptions<Data>) {
+    super();
     this.#serializer = createSerializer(serializationOptions);
   }
 
-  load(cookieValue: string): NoInfer<Data> | null {
-    return typeof cookieValue === "string" ? this.#serializer.parse(cookieValue) : null;
+  loadEntry(cookieValue: string, _ctx?: RequestContext): StoredEntry<NoInfer<Data>> | null {
+    if (typeof cookieValue !== "string" || cookieValue.length === 0) return null;
+    // A value written by @hattip/session (or 0.1) is the data alone; it lives as long as its cookie.
+    if (cookieValue.startsWith("{")) {
+      const data = this.#serializer.parse(cookieValue);
+      return data === null ? null : { record: { data, createdAt: Date.now(), expiresAt: Number.POSITIVE_INFINITY } };
+    }
+    return textToRecord(cookieValue, this.#serializer, Date.now());
   }
 
-  save(_id: string | null, data: Data): string {
-    return this.#serializer.stringify(data);
+  createRecord(record: SessionRecord<Data>): string {
+    return recordToText(record, this.#serializer);
+  }
+
+  updateRecord(_id: string, record: SessionRecord<Data>): string {
+    return this.createRecord(record);
   }
 
   /** Nothing to delete: the middleware clears the cookie. */
-  destroy(): void {}
+  destroyRecord(): boolean {
+    return true;
+  }
 }
 
 /** The name `@hattip/session` uses for `UnsignedCookieStore`. */

@@ -15,7 +15,6 @@ const kvStore: StoreSubject = {
   name: "KvSessionStore",
   make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
   revocable: true,
-  enforcesExpiry: true,
 };
 
 /** Proof that the store really writes to the binding, and what it writes there. */

@@ -23,18 +23,16 @@ export interface SuiteOptions {
 }
 
 const bundledStores: StoreSubject[] = [
-  { name: "UnsafeMemoryStore", make: async () => new UnsafeMemoryStore<Data>(), revocable: true, enforcesExpiry: true },
+  { name: "UnsafeMemoryStore", make: async () => new UnsafeMemoryStore<Data>(), revocable: true, indexesUsers: true },
   {
     name: "SignedCookieStore",
     make: async () => new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]),
     revocable: false,
-    enforcesExpiry: true,
   },
   {
     name: "EncryptedCookieStore",
     make: async () => new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]),
     revocable: false,
-    enforcesExpiry: true,
   },
 ];
 
@@ -42,7 +40,6 @@ const unsignedStore: StoreSubject = {
   name: "UnsignedCookieStore",
   make: async () => new UnsignedCookieStore<Data>(),
   revocable: false,
-  enforcesExpiry: false,
 };
 
 export async function runSuite({ platform, platformStores = [], platformTests }: SuiteOptions): Promise<SuiteReport> {

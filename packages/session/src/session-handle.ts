@@ -1,0 +1,144 @@
+/**
+ * What a handler holds as `ctx.session`: the data, and the requests it can
+ * make (regenerate, destroy, flash, bind a user, mark a fresh sign-in). It
+ * only records those requests; the middleware decides at the end of the
+ * request (decision.ts) what they add up to. Listing and revoking a user's
+ * sessions act at once, through the store's per-user index.
+ */
+import type { RequestContext } from "@hattip/compose";
+import { deviceLabel } from "./device-label.js";
+import { SessionUnsupportedError } from "./errors.js";
+import { FlashState } from "./flash.js";
+import type { RecordAccess } from "./record-access.js";
+import type { Session, SessionMeta, UserSessionIndex, UserSessionInfo } from "./types.js";
+
+const MAX_USER_ID_LENGTH = 512;
+
+export class SessionHandle<Data> implements Session<Data, Record<string, unknown>> {
+  data: Data;
+  readonly isFresh: boolean;
+  destroyed = false;
+  regenerated = false;
+  /** Binding or sign-in time changed: the session must be written even if its data did not. */
+  metaChanged = false;
+  readonly #flash: FlashState;
+  readonly #meta: SessionMeta;
+  readonly #ctx: RequestContext;
+  readonly #store: RecordAccess<Data>;
+  /** The ID the request loaded its session with, if it loaded one. */
+  readonly #loadedId: string | undefined;
+
+  constructor(init: { data: Data; meta: SessionMeta | undefined; loadedId: string | undefined; ctx: RequestContext; store: RecordAccess<Data> }) {
+    this.data = init.data;
+    this.isFresh = init.loadedId === undefined;
+    this.#meta = { ...init.meta };
+    this.#flash = new FlashState(init.meta?.flash);
+    this.#ctx = init.ctx;
+    this.#store = init.store;
+    this.#loadedId = init.loadedId;
+  }
+
+  /** The metadata to store at the end of the request. */
+  nextMeta(): SessionMeta {
+    const { flash: _previous, seenAt: _seenAt, ...rest } = this.#meta;
+    const flash = this.#flash.next();
+    return flash === undefined ? rest : { ...rest, flash };
+  }
+
+  /** `true` when flash values were set or read, or the binding or sign-in time changed. */
+  get metaDirty(): boolean {
+    return this.metaChanged || this.#flash.dirty;
+  }
+
+  async regenerate(): Promise<void> {
+    this.regenerated = true;
+  }
+
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+  }
+
+  flash(key: string, value: unknown): void {
+    this.#requireRecords("flash()");
+    this.#flash.set(key, value);
+  }
+
+  getFlash(key: string): unknown {
+    return this.#flash.take(key);
+  }
+
+  get authenticatedAt(): number | undefined {
+    return this.#meta.authAt;
+  }
+
+  markAuthenticated(): void {
+    this.#requireRecords("markAuthenticated()");
+    this.#meta.authAt = Date.now();
+    this.metaChanged = true;
+  }
+
+  authenticatedWithin(seconds: number): boolean {
+    if (typeof seconds !== "number" || !(seconds >= 0)) throw new TypeError("authenticatedWithin(seconds) needs a number of seconds, 0 or more.");
+    const at = this.#meta.authAt;
+    return at !== undefined && Date.now() - at <= seconds * 1000;
+  }
+
+  get userId(): string | undefined {
+    return this.#meta.user;
+  }
+
+  bindUser(userId: string): void {
+    this.#requireRecords("bindUser()");
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+      throw new TypeError(`bindUser(userId) needs a non-empty string of at most ${MAX_USER_ID_LENGTH} characters.`);
+    }
+    this.#meta.user = userId;
+    this.#meta.agent = deviceLabel(this.#ctx.request.headers.get("user-agent"));
+    this.metaChanged = true;
+    // A change of privilege: a new ID, as regenerate() gives.
+    this.regenerated = true;
+  }
+
+  async listSessions(): Promise<UserSessionInfo[]> {
+    const users = this.#users("listSessions()");
+    const userId = this.#meta.user;
+    if (userId === undefined) return [];
+    const [sessions, current] = await Promise.all([users.listUserSessions(userId, this.#ctx), this.#currentHandle(users)]);
+    return sessions.map((session) => ({ ...session, current: session.handle === current }));
+  }
+
+  async revokeSession(handle: string): Promise<void> {
+    const users = this.#users("revokeSession()");
+    const userId = this.#meta.user;
+    // Whatever the handle, the same quiet answer: no oracle for handles of other users.
+    if (userId === undefined || typeof handle !== "string") return;
+    await users.revokeUserSession(userId, handle, this.#ctx);
+  }
+
+  async revokeOtherSessions(): Promise<void> {
+    const users = this.#users("revokeOtherSessions()");
+    const userId = this.#meta.user;
+    if (userId === undefined) return;
+    await users.revokeUserSessions(userId, this.#ctx, await this.#currentHandle(users));
+  }
+
+  async #currentHandle(users: UserSessionIndex): Promise<string | undefined> {
+    return this.#loadedId === undefined ? undefined : users.sessionHandle(this.#loadedId);
+  }
+
+  #users(method: string): UserSessionIndex {
+    const { users } = this.#store;
+    if (users) return users;
+    throw new SessionUnsupportedError(
+      `${method} needs a server-side store with a per-user index (UnsafeMemoryStore, RedisSessionStore, KvSessionStore, ...). ` +
+        "Cookie stores keep sessions only in browsers, so they cannot list or revoke them.",
+    );
+  }
+
+  #requireRecords(method: string): void {
+    if (this.#store.keepsRecords) return;
+    throw new SessionUnsupportedError(
+      `${method} needs a store that keeps session records (loadRecord/saveRecord); every bundled store does, a store written for @hattip/session may not.`,
+    );
+  }
+}
