@@ -7,7 +7,7 @@
 import { SessionSetupError } from "../errors.js";
 import type { Awaitable, SessionData, SessionSerializationOptions } from "../types.js";
 import { createSerializer, type Serializer } from "./serialization.js";
-import { generateSessionId, hashSessionId, isWellFormedSessionId } from "./session-id.js";
+import { generateSessionId, hashSessionId, isWellFormedSessionId, splitSessionId, userTag } from "./session-id.js";
 
 export interface ExternalStoreOptions<Data = SessionData> {
   /**
@@ -29,12 +29,24 @@ export interface ExternalStoreOptions<Data = SessionData> {
   serializationOptions?: SessionSerializationOptions<Data>;
 }
 
+export interface StorageKey {
+  /** The key the record lives under: the prefix, the routing tag in braces (a Cluster hash tag) if any, the ID's hash. */
+  key: string;
+  /** The SHA-256 of the whole ID: what an index stores, and what a handle is derived from. */
+  idHash: string;
+  /** The routing tag of a session bound to a user. */
+  tag: string | undefined;
+}
+
 export interface ExternalKeys<Data> {
   readonly serializer: Serializer<Data>;
+  readonly prefix: string;
+  /** Where `id` lives, or `null` when `id` is not one this store could have issued. */
+  locate(id: string): Promise<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
   keyOf(id: string): Promise<string | null>;
-  /** A fresh ID and its storage key. */
-  newId(): Promise<{ id: string; key: string }>;
+  /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
+  newId(userId?: string): Promise<{ id: string } & StorageKey>;
 }
 
 export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeName: string): ExternalKeys<Data> {
@@ -47,16 +59,29 @@ export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeNam
   const prefix = options.prefix ?? "session:";
   const generateId = options.generateId ?? generateSessionId;
   const validateId = options.validateId ?? isWellFormedSessionId;
-  const keyOf = async (id: string) =>
-    typeof id === "string" && id.length > 0 && (await validateId(id)) ? prefix + (await hashSessionId(id)) : null;
+  const located = async (id: string, tag: string | undefined): Promise<StorageKey> => {
+    const idHash = await hashSessionId(id);
+    return { key: tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`, idHash, tag };
+  };
+  const locate = async (id: string): Promise<StorageKey | null> => {
+    if (typeof id !== "string" || id.length === 0) return null;
+    const { base, tag } = splitSessionId(id);
+    if (tag !== undefined && (await validateId(base))) return located(id, tag);
+    return (await validateId(id)) ? located(id, undefined) : null;
+  };
   return {
     serializer: createSerializer(options.serializationOptions),
-    keyOf,
-    async newId() {
-      const id = String(await generateId());
-      const key = await keyOf(id);
-      if (key === null) throw new SessionSetupError(`generateId made an ID that validateId rejects: ${JSON.stringify(id.slice(0, 60))}.`);
-      return { id, key };
+    prefix,
+    locate,
+    keyOf: async (id) => (await locate(id))?.key ?? null,
+    async newId(userId) {
+      const base = String(await generateId());
+      if (!(await validateId(base))) {
+        throw new SessionSetupError(`generateId made an ID that validateId rejects: ${JSON.stringify(base.slice(0, 60))}.`);
+      }
+      const tag = userId === undefined ? undefined : await userTag(userId);
+      const id = tag === undefined ? base : `${base}.${tag}`;
+      return { id, ...(await located(id, tag)) };
     },
   };
 }

@@ -23,6 +23,28 @@ export function isWellFormedSessionId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
 
+/**
+ * A session bound to a user carries a routing tag after a dot,
+ * `<id>.<tag>`, the same for every session of that user: it lets a store
+ * keep a user's sessions and their index together (one Redis Cluster hash
+ * slot, one Durable Object), so that revoking them all is one atomic step.
+ * The tag is a hash of the user ID, never the ID itself.
+ */
+const TAG_LENGTH = 16;
+const TAG_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+
+/** The routing tag of every session of `userId`. */
+export async function userTag(userId: string): Promise<string> {
+  return (await sha256Base64Url(`hattip-session/user:${userId}`)).slice(0, TAG_LENGTH);
+}
+
+/** `id` split into the part `generateId` made and the routing tag, if it has one. */
+export function splitSessionId(id: string): { base: string; tag: string | undefined } {
+  const dot = id.lastIndexOf(".");
+  if (dot > 0 && TAG_PATTERN.test(id.slice(dot + 1))) return { base: id.slice(0, dot), tag: id.slice(dot + 1) };
+  return { base: id, tag: undefined };
+}
+
 /** The at-rest form of a session ID: what storage keys are made of. */
 export const hashSessionId = sha256Base64Url;
 
