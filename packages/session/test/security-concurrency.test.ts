@@ -17,6 +17,7 @@ import {
 } from "../src/index.js";
 import { serveSessionApp, sessionRoutes } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
+import { Gate } from "./support/gate.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
 
@@ -42,21 +43,6 @@ afterAll(async () => {
   if (redisClient?.isOpen) await redisClient.close();
   await redis?.stop();
 });
-
-/** A request parked inside its handler, the session loaded, until the test lets it finish. */
-class Gate {
-  #release!: () => void;
-  #entered!: () => void;
-  readonly released = new Promise<void>((resolve) => (this.#release = resolve));
-  readonly entered = new Promise<void>((resolve) => (this.#entered = resolve));
-  enter() {
-    this.#entered();
-    return this.released;
-  }
-  release() {
-    this.#release();
-  }
-}
 
 const gates = new Map<string, Gate>();
 
