@@ -5,7 +5,10 @@
  * constant-time verification.
  */
 import { readFileSync, readdirSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
+import { compose } from "@hattip/compose";
+import { cookie } from "@hattip/cookie";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   EncryptedCookieStore,
@@ -13,6 +16,7 @@ import {
   SessionSetupError,
   SignedCookieStore,
   UnsafeMemoryStore,
+  UnsignedCookieStore,
   session,
   type SessionOptions,
   type SessionStore,
@@ -21,7 +25,7 @@ import { generateSessionId } from "../src/stores/session-id.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { SHORT_LIVES, bodyOf, pause, readEvery400msUntilFresh } from "./support/lifetime-probe.js";
-import type { Served } from "./support/serve.js";
+import { serve, type Served } from "./support/serve.js";
 
 const running: Served[] = [];
 afterEach(async () => {
@@ -126,6 +130,81 @@ describe("cookie flags", () => {
       SessionSetupError,
     );
     expect(() => session({ store, cookieName: "__Host-s", cookieOptions: { path: "/app" } })).toThrow(SessionSetupError);
+  });
+});
+
+/** A GET with a Host header of our choosing (fetch does not let one be set), as a proxy would forward it. */
+function getWithHost(baseUrl: string, path: string, host: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${baseUrl}${path}`, { headers: { host } }, (response) => {
+      response.resume();
+      response.on("end", () => resolve((response.headers["set-cookie"] as string[] | undefined) ?? []));
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+describe("Secure by default", () => {
+  it("sends Secure behind a TLS-terminating proxy that speaks plain http to the app (an untrusted X-Forwarded-Proto changes nothing)", async () => {
+    const client = await start({ store: new UnsafeMemoryStore() });
+    // What the app sees behind Fly.io, Render or Railway: plain http, the public host name.
+    const setCookies = await getWithHost(client.baseUrl, "/increment", "app.example.com");
+    expect(parseSetCookie(setCookies[0]!).attributes.has("secure")).toBe(true);
+    const spoofed = await client.get("/increment", { headers: { "x-forwarded-proto": "http" } });
+    expect(spoofed.setCookies).toHaveLength(1);
+  });
+
+  it.each(["localhost", "dev.localhost", "127.0.0.1", "127.1.2.3", "[::1]"])("leaves Secure out for plain http to the loopback host %s", async (host) => {
+    const client = await start({ store: new UnsafeMemoryStore() });
+    const setCookies = await getWithHost(client.baseUrl, "/increment", `${host}:3000`);
+    expect(parseSetCookie(setCookies[0]!).attributes.has("secure")).toBe(false);
+  });
+
+  it("leaves Secure out everywhere with secure: false, the explicit opt-out", async () => {
+    const client = await start({ store: new UnsafeMemoryStore(), cookieOptions: { secure: false } });
+    const setCookies = await getWithHost(client.baseUrl, "/increment", "app.example.com");
+    expect(parseSetCookie(setCookies[0]!).attributes.has("secure")).toBe(false);
+  });
+
+  it("refuses secure: false for a __Host- or __Secure- cookie at setup", () => {
+    const store = new UnsafeMemoryStore();
+    expect(() => session({ store, cookieName: "__Secure-s", cookieOptions: { secure: false } })).toThrow(SessionSetupError);
+  });
+});
+
+describe("cookie prefixes, matched as browsers match them (without regard to case)", () => {
+  it.each(["__host-s", "__HOST-s", "__Host-s"])("refuses %s with a Domain or another Path at setup", (cookieName) => {
+    const store = new UnsafeMemoryStore();
+    expect(() => session({ store, cookieName, cookieOptions: { domain: "example.com" } })).toThrow(SessionSetupError);
+    expect(() => session({ store, cookieName, cookieOptions: { path: "/app" } })).toThrow(SessionSetupError);
+  });
+
+  it.each(["__secure-s", "__host-s"])("forces Secure for %s, even over plain http to loopback", async (cookieName) => {
+    const client = await start({ store: new UnsafeMemoryStore(), cookieName });
+    const { attributes } = parseSetCookie((await client.get("/increment")).setCookies[0]!);
+    expect(attributes.has("secure")).toBe(true);
+  });
+});
+
+describe("data from the client", () => {
+  it("cannot choose the prototype of a copy of ctx.session.data through an unsigned cookie", async () => {
+    const served = await serve(
+      compose(cookie(), session({ store: new UnsignedCookieStore() }), (ctx) => {
+        const copy = Object.assign({}, ctx.session.data) as { isAdmin?: unknown };
+        return Response.json({ isAdmin: copy.isAdmin ?? null, keys: Object.keys(ctx.session.data) });
+      }),
+    );
+    running.push(served);
+    const now = Date.now();
+    const forged = `2|${now}|${now + 60_000}|0|{"theme":"dark","__proto__":{"isAdmin":true},"nested":{"constructor":{"prototype":{"isAdmin":true}}}}`;
+    const legacy = '{"__proto__":{"isAdmin":true}}';
+    for (const value of [forged, legacy]) {
+      const response = await fetch(`${served.url}/`, { headers: { cookie: `session=${encodeURIComponent(value)}` } });
+      const body = (await response.json()) as { isAdmin: unknown; keys: string[] };
+      expect(body.isAdmin).toBeNull();
+      expect(body.keys).not.toContain("__proto__");
+    }
   });
 });
 
