@@ -33,6 +33,9 @@ class Jar {
   }
 }
 
+/** Where a request can be parked inside its handler, its session loaded, until the test releases it. */
+let parked: { entered: () => void; release: Promise<void> } | undefined;
+
 function featureApp(store: SessionStore<Data>, options: Partial<SessionOptions<Data>> = {}): HattipHandler<Platform> {
   return compose(
     (ctx) => {
@@ -57,6 +60,12 @@ function featureApp(store: SessionStore<Data>, options: Partial<SessionOptions<D
         await s.regenerate();
         s.data["user"] = value;
       }
+      if (action === "parked-regenerate" && parked) {
+        parked.entered();
+        await parked.release;
+        await s.regenerate();
+      }
+      if (action === "destroy") await s.destroy();
       if (action === "destroy-then-regenerate") {
         await s.destroy();
         await s.regenerate();
@@ -80,24 +89,50 @@ const body = (answer: Exchange) => {
 };
 
 export function featureBehaviour(tests: TestList, subject: StoreSubject, platform: Platform): void {
-  const it = (behaviour: string, run: (send: (path: string) => Promise<Exchange>, jar: Jar) => Promise<void>) =>
+  const it = (
+    behaviour: string,
+    run: (send: (path: string) => Promise<Exchange>, jar: Jar, handler: HattipHandler<Platform>) => Promise<void>,
+  ) =>
     tests.test(`features with ${subject.name}: ${behaviour}`, async () => {
       const handler = featureApp(await subject.make());
       const jar = new Jar();
-      await run(async (path) => jar.take(await exchange(handler, platform, "POST", path, jar.cookies)), jar);
+      await run(async (path) => jar.take(await exchange(handler, platform, "POST", path, jar.cookies)), jar, handler);
     });
 
-  it("destroy() then regenerate() in one request ends logged out", async (send, jar) => {
+  it("destroy() then regenerate() in one request ends logged out", async (send, jar, handler) => {
     await send("/login/ada");
     const loggedIn = { ...jar.cookies };
     const answer = await send("/destroy-then-regenerate");
     assertEqual(answer.setCookies.get("session")?.value, "", "the session cookie, cleared");
     assertEqual(Object.keys(jar.cookies), [], "cookies left");
     if (subject.revocable) {
-      const replay = body(await exchange(featureApp(await subject.make()), platform, "GET", "/read", loggedIn));
+      const replay = body(await exchange(handler, platform, "GET", "/read", loggedIn));
       assertEqual(replay.isFresh, true, "the old cookie after logout");
     }
   });
+
+  if (subject.revocable) {
+    it("a regenerate() in flight while another request logs out does not bring the session back", async (send, jar, handler) => {
+      await send("/login/ada");
+      const loggedIn = { ...jar.cookies };
+      let release!: () => void;
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      parked = { entered, release: new Promise<void>((resolve) => (release = resolve)) };
+      try {
+        const regenerating = exchange(handler, platform, "POST", "/parked-regenerate", loggedIn);
+        await inside;
+        await exchange(handler, platform, "POST", "/destroy", loggedIn);
+        release();
+        const late = await regenerating;
+        const issued = [...late.setCookies.values()].filter((cookie) => cookie.value !== "");
+        assertEqual(issued.length, 0, "session cookies issued by the late regenerate");
+        assertEqual(body(await exchange(handler, platform, "GET", "/read", loggedIn)).isFresh, true, "the old ID after logout");
+      } finally {
+        parked = undefined;
+      }
+    });
+  }
 
   it("a flash is invisible where it was set, read once on the next request", async (send) => {
     assertEqual(body(await send("/flash/Saved")).result, null, "read on the request that set it");
@@ -136,6 +171,24 @@ const Theme: StandardSchemaV1<unknown, { theme: "light" | "dark" }> = {
 };
 
 export function cookieFeatureBehaviour(tests: TestList, platform: Platform): void {
+  tests.test("cookie prefixes are matched without regard to case, as browsers do", async () => {
+    let refused = false;
+    try {
+      session({ store: new UnsignedCookieStore(), cookieName: "__host-s", cookieOptions: { domain: "example.com" } });
+    } catch (error) {
+      refused = error instanceof Error && (error as { code?: string }).code === "ERR_SESSION_SETUP";
+    }
+    assert(refused, "a __host- cookie with a Domain is refused at setup with ERR_SESSION_SETUP");
+  });
+
+  tests.test("cookieOptions.expires is sent as Expires, with a Max-Age that agrees", async () => {
+    const deadline = new Date(Date.now() + 3_600_000);
+    const answer = await exchange(featureApp(new UnsignedCookieStore(), { cookieOptions: { expires: deadline } }), platform, "POST", "/fill/1");
+    const attributes = answer.setCookies.get("session")?.attributes ?? {};
+    assert(Math.abs(Date.parse(attributes["expires"] ?? "") - deadline.getTime()) < 1_000, `Expires: ${attributes["expires"]}`);
+    assert(Math.abs(Number(attributes["max-age"]) - 3600) <= 2, `Max-Age: ${attributes["max-age"]}`);
+  });
+
   const protectedStores = [
     { name: "SignedCookieStore", make: async () => new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]) },
     { name: "EncryptedCookieStore", make: async () => new EncryptedCookieStore<Data>([await EncryptedCookieStore.generateKey()]) },
