@@ -1,22 +1,26 @@
 /**
- * Sessions in Redis, through a node-redis client (`createClient`) or
- * cluster (`createCluster`), v4 and later. One key per session, the value
- * `1|createdAt|expiresAt|<data>` with a TTL set in the same SET: a
- * read-only request costs one GET, a write one SET.
+ * Sessions in Redis, through a node-redis client (`createClient`), cluster
+ * (`createCluster`) or Sentinel client (`createSentinel`), v4 and later.
+ * One key per session, the value `1|createdAt|expiresAt|<data>` with a TTL
+ * set in the same SET: a read-only request costs one GET, a write one SET.
+ * With `durability`, logins and logouts also wait for replicas
+ * (redis-durability.ts).
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
+import { durabilityOf, writeDurably, type RedisDurability, type RedisDurabilityOptions, type RedisMultiCapable } from "./redis-durability.js";
 import { recordToText, textToRecord } from "./record-text.js";
 import { idsExhausted } from "./session-id.js";
 
 /**
- * The part of a node-redis client or cluster the store uses. Clients from
- * `redis` (v4, v5, v6) and `createCluster` fit as they are.
+ * The part of a node-redis client, cluster or Sentinel client the store
+ * uses. Clients from `redis` (v4, v5, v6), `createCluster` and
+ * `createSentinel` fit as they are.
  */
-export interface RedisClientLike {
+export interface RedisClientLike extends Partial<RedisMultiCapable> {
   readonly isOpen: boolean;
   readonly isReady: boolean;
   connect(): Promise<unknown>;
@@ -40,6 +44,22 @@ export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalSt
    * milliseconds. Defaults to 2000.
    */
   timeout?: number;
+  /**
+   * Makes the writes that create or end a session (login, regenerate,
+   * logout, a new session) wait until `replicas` replicas have them
+   * (Redis `WAIT`, in the same round trip as the write). When they do not
+   * confirm within `durability.timeout`, the request fails with
+   * `SessionStoreUnavailableError` (answer 503): a login is not handed
+   * out and a logout is not acknowledged, though its cookie is still
+   * cleared, since a failover could undo either. Off by default: without
+   * it, a failover can lose the last writes before it (see RELIABILITY.md).
+   *
+   * @example
+   * ```ts
+   * new RedisSessionStore({ getClient: () => sentinel, durability: { replicas: 1, timeout: 500 } });
+   * ```
+   */
+  durability?: RedisDurabilityOptions;
 }
 
 interface Connecting {
@@ -57,6 +77,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #keys: ExternalKeys<Data>;
   readonly #timeout: number;
+  readonly #durability: RedisDurability | undefined;
 
   constructor(options: RedisSessionStoreOptions<Data>) {
     super();
@@ -67,6 +88,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     this.#keys = externalKeys(options, "RedisSessionStore");
     this.#timeout = options.timeout ?? 2000;
     if (!(this.#timeout > 0)) throw new SessionSetupError("RedisSessionStore `timeout` must be a positive number of milliseconds.");
+    this.#durability = durabilityOf(options.durability, this.#timeout);
   }
 
   async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
@@ -92,7 +114,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     const client = await this.#ready(ctx);
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
       const fresh = await this.#keys.newId();
-      const reply = await this.#command(client, client.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true }));
+      const reply = await this.#write(client, fresh.key, (redis) => redis.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true }));
       if (reply !== null && reply !== undefined) return fresh.id;
     }
     throw idsExhausted(NEW_ID_ATTEMPTS);
@@ -117,7 +139,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     if (key === null) return false;
     const client = await this.#ready(ctx);
     // The key's TTL is the session's deadline, so a key that was there was a live session.
-    return Number(await this.#command(client, client.del(key))) > 0;
+    return Number(await this.#write(client, key, (redis) => redis.del(key))) > 0;
   }
 
   /**
@@ -133,8 +155,8 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     const client = await this.#ready(ctx);
     const fresh = await this.#keys.newId();
     const [deleted, written] = await Promise.all([
-      this.#command(client, client.del(oldKey)),
-      this.#command(client, client.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true })),
+      this.#write(client, oldKey, (redis) => redis.del(oldKey)),
+      this.#write(client, fresh.key, (redis) => redis.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true })),
     ]);
     const wasAlive = Number(deleted) > 0;
     const wrote = written !== null && written !== undefined;
@@ -178,6 +200,11 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     if (pending && remaining > 0) await withTimeout(pending.promise, remaining).catch(() => undefined);
     if (!client.isReady) throw unavailable(client, "is not connected");
     return client;
+  }
+
+  /** A write that creates or ends a session: with `durability`, confirmed by replicas (redis-durability.ts). */
+  #write(client: RedisClientLike, key: string, write: Parameters<typeof writeDurably>[2]): Promise<unknown> {
+    return this.#command(client, writeDurably(client, key, write, this.#durability));
   }
 
   async #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
