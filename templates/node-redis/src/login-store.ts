@@ -4,7 +4,7 @@
  * on a machine with nothing installed.
  */
 import { RedisSessionStore, UnsafeMemoryStore, type SessionStore } from "hattip-session";
-import { createClient } from "redis";
+import { createRedisClient } from "./redis-client.js";
 import { parseLoginSession, type LoginSession } from "./session-data.js";
 
 export interface LoginStore {
@@ -37,7 +37,7 @@ export async function openLoginStore({ redisUrl, dev }: { redisUrl: string | und
 
 async function openRedisStore(redisUrl: string): Promise<LoginStore> {
   // One client for the process; the store connects it on first use and turns outages into 503s.
-  const client = createClient({ url: redisUrl });
+  const client = createRedisClient(redisUrl);
   client.on("error", (error: Error) => console.error(`Redis: ${error.message}`));
   return {
     store: new RedisSessionStore<LoginSession>({
