@@ -4,7 +4,7 @@
  * on a machine with nothing installed.
  */
 import { RedisSessionStore, UnsafeMemoryStore, type SessionStore } from "hattip-session";
-import { createRedisClient } from "./redis-client.js";
+import { createRedisClient, redisDurability } from "./redis-client.js";
 import { parseLoginSession, type LoginSession } from "./session-data.js";
 
 export interface LoginStore {
@@ -43,6 +43,7 @@ async function openRedisStore(redisUrl: string): Promise<LoginStore> {
     store: new RedisSessionStore<LoginSession>({
       getClient: () => client,
       prefix: "session:",
+      durability: redisDurability(),
       serializationOptions: { parse: parseLoginSession },
     }),
     description: `Redis at ${redactPassword(redisUrl)}`,
