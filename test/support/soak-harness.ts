@@ -53,8 +53,10 @@ export async function startStack(): Promise<Stack> {
   }
 }
 
-export async function startTemplateServer(env: Record<string, string>): Promise<TemplateServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+/** `wrap` prefixes the command, e.g. `ip netns exec <name>` to run the server in a network namespace. */
+export async function startTemplateServer(env: Record<string, string>, wrap: string[] = []): Promise<TemplateServer> {
+  const [command, ...args] = [...wrap, process.execPath, "--import", "tsx", "src/server.ts"];
+  const child = spawn(command!, args, {
     cwd: TEMPLATE_DIR,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],

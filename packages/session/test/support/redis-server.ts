@@ -60,6 +60,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const args = [
     "--port", String(port),
     "--bind", "127.0.0.1", ...(options.alsoBind ?? []),
+    // Only test namespace addresses are ever added, and they need to reach it without a password.
+    ...(options.alsoBind?.length ? ["--protected-mode", "no"] : []),
     "--dir", dir,
     "--save", "",
     "--appendonly", options.appendonly ? "yes" : "no",
