@@ -15,8 +15,12 @@ import { namespacesAvailable } from "./support/netns.js";
 const { values } = parseArgs({ options: { only: { type: "string" } } });
 const wanted = (name: string) => values.only === undefined || values.only === name;
 
-/** 8 connections at 60 requests/s (24 logins/s), 8 s before the fault and 14 s after it, 2,000 requests at most. */
-const load: LoadShape = { connections: 8, ratePerSecond: 60, maxRequests: 2_000, beforeFaultMs: 8_000, afterFaultMs: 14_000 };
+/**
+ * 8 connections at 60 requests/s at most (24 logins/s), 8 s before the
+ * fault and 20 s after it (long enough for Sentinel to take the restarted
+ * node back as a replica, which durable logins wait for), 3,000 requests at most.
+ */
+const load: LoadShape = { connections: 8, ratePerSecond: 60, maxRequests: 3_000, beforeFaultMs: 8_000, afterFaultMs: 20_000 };
 const restartAfterMs = 2_000;
 
 const problems: string[] = [];
