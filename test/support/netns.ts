@@ -51,11 +51,14 @@ process.once("exit", () => {
 /** Whether this machine lets us make namespaces (root, iproute2): tests skip with a reason otherwise. */
 export async function namespacesAvailable(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return "network namespaces need root";
+  // Listing works almost anywhere; making one is what needs the privileges (a container may lack them).
+  const probe = `hsfo-probe-${process.pid}`;
   try {
-    await run("ip", ["netns", "list"], { timeout: IP_TIMEOUT_MS });
+    await run("ip", ["netns", "add", probe], { timeout: IP_TIMEOUT_MS });
+    await run("ip", ["netns", "delete", probe], { timeout: IP_TIMEOUT_MS });
     return undefined;
   } catch (error) {
-    return `\`ip netns\` is not usable here (${error instanceof Error ? error.message : String(error)}); install iproute2`;
+    return `\`ip netns add\` failed here (${error instanceof Error ? error.message.trim() : String(error)}); it needs iproute2 and CAP_SYS_ADMIN`;
   }
 }
 
