@@ -1,3 +1,6 @@
+// The templates on offer: the four platforms this project maintains (with their
+// labels, hints and the secrets each needs locally), then any other template
+// folder found; and the hattip-session range new apps depend on.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
