@@ -45,3 +45,9 @@ export { EncryptedCookieStore } from "./stores/encrypted.js";
 export { UnsafeMemoryStore, UnsafeMemorySessionStore, type UnsafeMemoryStoreOptions } from "./stores/memory.js";
 export { RedisSessionStore, type RedisClientLike, type RedisSessionStoreOptions } from "./stores/redis.js";
 export { KvSessionStore, KV_MIN_TTL_SECONDS, type KvNamespaceLike, type KvSessionStoreOptions } from "./stores/kv.js";
+export {
+  PostgresSessionStore,
+  postgresSessionTableSql,
+  type PostgresClientLike,
+  type PostgresSessionStoreOptions,
+} from "./stores/postgres.js";
