@@ -108,3 +108,191 @@ describe("PostgresSessionStore over HTTP", () => {
     expect(rows[0].user_hash).not.toContain(user);
   });
 });
+
+/**
+ * Holds the row of session `id` locked from a transaction of its own, so
+ * that the statements under test queue on it in a known order; `release()`
+ * commits and lets them run, first come first served.
+ */
+async function lockRow(id: string) {
+  const holder = new pg.Client({ connectionString: database.url });
+  await holder.connect();
+  await holder.query("BEGIN");
+  const { rowCount } = await holder.query("SELECT 1 FROM hattip_sessions WHERE id_hash = $1 FOR UPDATE", [await hashSessionId(id)]);
+  expect(rowCount).toBe(1);
+  const waitingOnLocks = async () =>
+    Number(
+      (
+        await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+      ).rows[0].n,
+    );
+  return {
+    /** Resolves once `count` statements wait on a lock. */
+    async untilWaiting(count: number) {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        if ((await waitingOnLocks()) >= count) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`${count} statements never queued on the lock`);
+    },
+    async release() {
+      await holder.query("COMMIT");
+      await holder.end();
+    },
+  };
+}
+
+describe("PostgresSessionStore under concurrent statements (gated by a row lock)", () => {
+  const bound = (user: string, agent = "A") => {
+    const now = Date.now();
+    return { data: { user }, createdAt: now, expiresAt: now + 60_000, meta: { user, agent, seenAt: now } };
+  };
+
+  it("a revoke-all queued behind a login's rotation ends the rotated session too", async () => {
+    const store = new PostgresSessionStore({ client: pool });
+    const user = `user-${crypto.randomUUID()}`;
+    const old = await store.createRecord(bound(user));
+    const lock = await lockRow(old);
+    const rotation = store.replaceRecord(old, bound(user, "B"));
+    await lock.untilWaiting(1);
+    const revokeAll = store.revokeUserSessions(user);
+    await lock.untilWaiting(2);
+    await lock.release();
+    const rotated = await rotation;
+    await revokeAll;
+    expect(rotated).not.toBeNull();
+    expect(await store.load(rotated!)).toBeNull();
+    expect(await store.load(old)).toBeNull();
+    expect(await store.listUserSessions(user)).toEqual([]);
+  });
+
+  it("a rotation queued behind a revoke-all is refused and stores nothing", async () => {
+    const store = new PostgresSessionStore({ client: pool });
+    const user = `user-${crypto.randomUUID()}`;
+    const old = await store.createRecord(bound(user));
+    const lock = await lockRow(old);
+    const revokeAll = store.revokeUserSessions(user);
+    await lock.untilWaiting(1);
+    const rotation = store.replaceRecord(old, bound(user, "B"));
+    await lock.untilWaiting(2);
+    await lock.release();
+    await revokeAll;
+    expect(await rotation).toBeNull();
+    expect(await store.listUserSessions(user)).toEqual([]);
+  });
+
+  it("a rolling refresh queued behind a revoke writes nothing, and one queued before it is revoked with it", async () => {
+    const store = new PostgresSessionStore({ client: pool });
+    const user = `user-${crypto.randomUUID()}`;
+    const first = await store.createRecord(bound(user));
+    const second = await store.createRecord(bound(user));
+
+    let lock = await lockRow(first);
+    const revoke = store.revokeUserSession(user, await store.sessionHandle(first));
+    await lock.untilWaiting(1);
+    const lateRefresh = store.updateRecord(first, bound(user));
+    await lock.untilWaiting(2);
+    await lock.release();
+    await revoke;
+    expect(await lateRefresh).toBeNull();
+    expect(await store.load(first)).toBeNull();
+
+    lock = await lockRow(second);
+    const earlyRefresh = store.updateRecord(second, bound(user));
+    await lock.untilWaiting(1);
+    const revokeAll = store.revokeUserSessions(user);
+    await lock.untilWaiting(2);
+    await lock.release();
+    expect(await earlyRefresh).toBe(second);
+    await revokeAll;
+    expect(await store.load(second)).toBeNull();
+  });
+
+  it("a logout queued before a regenerate wins: the regenerate is refused", async () => {
+    const store = new PostgresSessionStore({ client: pool });
+    const id = await store.save(null, { count: 1 }, 60_000);
+    const lock = await lockRow(id);
+    const logout = store.destroyRecord(id);
+    await lock.untilWaiting(1);
+    const regenerate = store.replaceRecord(id, bound("ada"));
+    await lock.untilWaiting(2);
+    await lock.release();
+    expect(await logout).toBe(true);
+    expect(await regenerate).toBeNull();
+    expect(await store.load(id)).toBeNull();
+  });
+});
+
+describe("PostgresSessionStore's table", () => {
+  const expiredRow = (table: string, i: number, expiresAt: number) =>
+    pool.query(`INSERT INTO ${table} (id_hash, record, expires_at) VALUES ($1, $2, $3)`, [`expired-${i}`, `2|0|${expiresAt}|0|{}`, expiresAt]);
+
+  async function freshTable(options: { sweepLimit?: number } = {}) {
+    const table = `sessions_${crypto.randomUUID().replaceAll("-", "")}`;
+    const store = new PostgresSessionStore({ client: pool, table, ...options });
+    await store.createTable();
+    return { table, store };
+  }
+
+  it("is created with its indexes by createTable(), which can run again", async () => {
+    const { table, store } = await freshTable();
+    await store.createTable();
+    const { rows } = await pool.query("SELECT indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname", [table]);
+    expect(rows.map((row) => row.indexdef)).toEqual([
+      expect.stringMatching(/INDEX .*_expires_at_idx .* USING btree \(expires_at\)$/),
+      expect.stringMatching(/UNIQUE INDEX .*_pkey .* USING btree \(id_hash\)$/),
+      expect.stringMatching(/INDEX .*_user_hash_idx .* USING btree \(user_hash\) WHERE \(user_hash IS NOT NULL\)$/),
+    ]);
+  });
+
+  it("takes a schema-qualified name and refuses one that is not a plain identifier", async () => {
+    await pool.query("CREATE SCHEMA IF NOT EXISTS auth");
+    const store = new PostgresSessionStore({ client: pool, table: "auth.sessions" });
+    await store.createTable();
+    const id = await store.save(null, { count: 1 }, 60_000);
+    expect((await pool.query("SELECT count(*)::int AS n FROM auth.sessions")).rows[0].n).toBe(1);
+    expect(await store.load(id)).toEqual({ count: 1 });
+    expect(postgresSessionTableSql("auth.sessions")).toContain('CREATE TABLE IF NOT EXISTS "auth"."sessions"');
+    for (const table of ["sessions; DROP TABLE x", 'a"b', "a.b.c", "", "1abc", "x".repeat(64)]) {
+      expect(() => new PostgresSessionStore({ client: pool, table })).toThrow(SessionSetupError);
+    }
+  });
+
+  it("a missing table is a SessionSetupError that names the fix", async () => {
+    const store = new PostgresSessionStore({ client: pool, table: "no_such_table" });
+    await expect(store.load("A".repeat(43))).rejects.toThrow(SessionSetupError);
+    await expect(store.save(null, {}, 60_000)).rejects.toThrow(/createTable\(\)/);
+  });
+
+  it("each new session deletes up to sweepLimit expired rows, oldest first, and no live one", async () => {
+    const { table, store } = await freshTable({ sweepLimit: 4 });
+    const now = Date.now();
+    for (let i = 0; i < 6; i++) await expiredRow(table, i, now - 10_000 + i);
+    const live = await store.save(null, { live: true }, 60_000);
+    const left = async () => (await pool.query(`SELECT id_hash FROM ${table} ORDER BY expires_at`)).rows.map((row) => row.id_hash);
+    expect(await left()).toEqual(["expired-4", "expired-5", await hashSessionId(live)]);
+    await store.save(null, { live: true }, 60_000);
+    expect((await left()).filter((id) => id.startsWith("expired-"))).toEqual([]);
+    expect(await store.load(live)).toEqual({ live: true });
+  });
+
+  it("deleteExpired() deletes every expired row and no live one; sweepLimit 0 leaves them to it", async () => {
+    const { table, store } = await freshTable({ sweepLimit: 0 });
+    const now = Date.now();
+    for (let i = 0; i < 25; i++) await expiredRow(table, i, now - 1_000);
+    const live = await store.save(null, { live: true }, 60_000);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(26);
+    expect(await store.deleteExpired()).toBe(25);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(1);
+    expect(await store.load(live)).toEqual({ live: true });
+  });
+
+  it("a row that is not a session record loads as no session, not an error", async () => {
+    const { table, store } = await freshTable();
+    const id = await store.save(null, { count: 1 }, 60_000);
+    for (const record of ["not a record", `2|${Date.now()}|${Date.now() + 60_000}|0|{oops`, `2|${Date.now()}|${Date.now() + 60_000}|0|null`]) {
+      await pool.query(`UPDATE ${table} SET record = $1`, [record]);
+      expect(await store.load(id)).toBeNull();
+    }
+  });
+});
