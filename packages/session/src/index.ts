@@ -51,3 +51,10 @@ export {
   type PostgresClientLike,
   type PostgresSessionStoreOptions,
 } from "./stores/postgres.js";
+export {
+  DurableObjectSessionStore,
+  type DurableObjectNamespaceLike,
+  type DurableObjectSessionStoreOptions,
+  type DurableObjectStubLike,
+} from "./stores/durable-object.js";
+export { SessionDurableObject, type SessionDurableObjectState } from "./stores/session-durable-object.js";
