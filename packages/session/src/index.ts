@@ -58,3 +58,8 @@ export {
   type DurableObjectStubLike,
 } from "./stores/durable-object.js";
 export { SessionDurableObject, type SessionDurableObjectState } from "./stores/session-durable-object.js";
+export {
+  NetlifyBlobsSessionStore,
+  type NetlifyBlobStoreLike,
+  type NetlifyBlobsSessionStoreOptions,
+} from "./stores/netlify-blobs.js";
