@@ -157,16 +157,16 @@ describe("NetlifyBlobsSessionStore and expired sessions", () => {
   it("deleteExpired() deletes every expired session and leftover, and no live one", async () => {
     const store = freshStore();
     const sessions = new NetlifyBlobsSessionStore({ getStore: () => store });
-    for (let i = 0; i < 4; i++) await sessions.save(null, { i }, 100);
+    for (let i = 0; i < 4; i++) await sessions.save(null, { count: i }, 100);
     await sessions.createRecord({ ...bound(`user-${crypto.randomUUID()}`), expiresAt: Date.now() + 100 });
     await store.set("session/not-a-session", "junk", { metadata: {} });
     await store.set("elsewhere/kept", "not under the prefix");
-    const live = await sessions.save(null, { live: true }, 60_000);
+    const live = await sessions.save(null, { count: 7 }, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     expect(await sessions.deleteExpired()).toBe(6);
     expect((await store.list({ prefix: "" })).blobs.map((blob) => blob.key).sort()).toEqual(["elsewhere/kept", `session/${await hashSessionId(live)}`]);
-    expect(await sessions.load(live)).toEqual({ live: true });
+    expect(await sessions.load(live)).toEqual({ count: 7 });
   });
 });
 

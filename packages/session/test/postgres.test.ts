@@ -268,23 +268,23 @@ describe("PostgresSessionStore's table", () => {
     const { table, store } = await freshTable({ sweepLimit: 4 });
     const now = Date.now();
     for (let i = 0; i < 6; i++) await expiredRow(table, i, now - 10_000 + i);
-    const live = await store.save(null, { live: true }, 60_000);
+    const live = await store.save(null, { count: 7 }, 60_000);
     const left = async () => (await pool.query(`SELECT id_hash FROM ${table} ORDER BY expires_at`)).rows.map((row) => row.id_hash);
     expect(await left()).toEqual(["expired-4", "expired-5", await hashSessionId(live)]);
-    await store.save(null, { live: true }, 60_000);
+    await store.save(null, { count: 7 }, 60_000);
     expect((await left()).filter((id) => id.startsWith("expired-"))).toEqual([]);
-    expect(await store.load(live)).toEqual({ live: true });
+    expect(await store.load(live)).toEqual({ count: 7 });
   });
 
   it("deleteExpired() deletes every expired row and no live one; sweepLimit 0 leaves them to it", async () => {
     const { table, store } = await freshTable({ sweepLimit: 0 });
     const now = Date.now();
     for (let i = 0; i < 25; i++) await expiredRow(table, i, now - 1_000);
-    const live = await store.save(null, { live: true }, 60_000);
+    const live = await store.save(null, { count: 7 }, 60_000);
     expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(26);
     expect(await store.deleteExpired()).toBe(25);
     expect((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(1);
-    expect(await store.load(live)).toEqual({ live: true });
+    expect(await store.load(live)).toEqual({ count: 7 });
   });
 
   it("a row that is not a session record loads as no session, not an error", async () => {

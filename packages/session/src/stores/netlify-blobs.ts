@@ -36,7 +36,7 @@ type BlobMetadata = Record<string, unknown>;
 export interface NetlifyBlobStoreLike {
   getWithMetadata(key: string, options: Consistency): Promise<{ data: string; etag?: string; metadata: BlobMetadata } | null>;
   getMetadata(key: string, options: Consistency): Promise<{ etag?: string; metadata: BlobMetadata } | null>;
-  set(key: string, value: string, options: { metadata: BlobMetadata; onlyIfNew?: boolean; onlyIfMatch?: string }): Promise<unknown>;
+  set(key: string, value: string, options: { metadata: BlobMetadata; onlyIfNew: true } | { metadata: BlobMetadata; onlyIfMatch: string }): Promise<unknown>;
   delete(key: string): Promise<unknown>;
   list(options: { prefix: string }): Promise<{ blobs: { key: string; etag?: string }[] }>;
 }
@@ -266,19 +266,17 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
    * written, when the session is gone or expired.
    */
   async #overwriteLive(store: NetlifyBlobStoreLike, key: string, ctx: RequestContext | undefined, text: string, expiresAt: number): Promise<boolean> {
-    let etag = ctx ? etagsOf(ctx).get(key) : undefined;
+    let loaded = ctx ? etagsOf(ctx).get(key) : undefined;
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      if (etag === undefined) {
-        etag = await this.#liveEtag(store, key);
-        if (etag === null) return false;
-      }
+      const etag = loaded ?? (await this.#liveEtag(store, key));
+      if (etag === null) return false;
       const written = await this.#write(store, key, text, expiresAt, { onlyIfMatch: etag });
       if (written) {
         if (ctx) etagsOf(ctx).set(key, written);
         return true;
       }
       // Another write (or a delete) got there first: read again to tell which.
-      etag = undefined;
+      loaded = undefined;
     }
     throw new SessionStoreUnavailableError(`Netlify Blobs kept refusing a session write at the ETag just read (${WRITE_ATTEMPTS} attempts). Retry later.`);
   }
