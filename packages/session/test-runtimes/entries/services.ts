@@ -7,11 +7,17 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { getStore } from "@netlify/blobs";
-import { NetlifyBlobsSessionStore, PostgresSessionStore, type PostgresClientLike } from "hattip-session";
+import {
+  isSessionError,
+  NetlifyBlobsSessionStore,
+  PostgresSessionStore,
+  type PostgresClientLike,
+  type SessionStore,
+} from "hattip-session";
 import pg from "pg";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
-import { assertEqual, TestList } from "../suite/harness.js";
+import { assert, assertEqual, TestList } from "../suite/harness.js";
 import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
 import { storeContract, type Data, type StoreSubject } from "../suite/store-contract.js";
 
@@ -22,9 +28,9 @@ interface Services {
 }
 
 interface RuntimeGlobals {
-  Deno?: { env: { get(name: string): string | undefined }; version: { deno: string } };
+  Deno?: { env: { get(name: string): string | undefined }; exit(code: number): never };
   Bun?: { version: string };
-  process?: { env: Record<string, string | undefined>; versions: { node?: string } };
+  process?: { env: Record<string, string | undefined>; exit(code: number): never };
 }
 
 const runtime = globalThis as RuntimeGlobals;
@@ -33,6 +39,22 @@ const services = JSON.parse(
 ) as Services;
 const platform: Platform = { name: runtime.Deno ? "deno" : runtime.Bun ? "bun" : "node" };
 const storeCtx = () => adapterContext(new Request("http://app.test/"), platform) as RequestContext;
+
+/** A port nothing listens on (discard), for a backend that is down. */
+const CLOSED = "127.0.0.1:9";
+const UNREACHABLE_TIMEOUT_MS = 1000;
+
+/** A read through a store whose backend is unreachable fails with SessionStoreUnavailableError within its timeout. */
+async function assertUnavailable(store: SessionStore<Data>): Promise<void> {
+  const started = Date.now();
+  const failure = await Promise.resolve(store.load("A".repeat(43), storeCtx())).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert(isSessionError(failure, "ERR_SESSION_STORE_UNAVAILABLE"), `a SessionStoreUnavailableError, got ${String(failure)}`);
+  const took = Date.now() - started;
+  assert(took < UNREACHABLE_TIMEOUT_MS + 1000, `the failure took ${took} ms`);
+}
 
 const subjects: StoreSubject[] = [];
 const tests = new TestList();
@@ -54,6 +76,15 @@ if (services.postgres) {
     const next = await store.replaceRecord(id, { data: { count: 3 }, createdAt: Date.now(), expiresAt: Date.now() + 60_000 }, ctx);
     await store.destroy(next!, ctx);
     assertEqual(sent, ["WITH", "SELECT", "UPDATE", "UPDATE", "DELETE"], "statements sent");
+  });
+
+  tests.test("PostgresSessionStore fails with SessionStoreUnavailableError when PostgreSQL is down", async () => {
+    const down = new pg.Pool({ connectionString: `postgres://postgres@${CLOSED}/postgres`, connectionTimeoutMillis: UNREACHABLE_TIMEOUT_MS });
+    try {
+      await assertUnavailable(new PostgresSessionStore<Data>({ client: down, timeout: UNREACHABLE_TIMEOUT_MS }));
+    } finally {
+      await down.end();
+    }
   });
 }
 
@@ -81,6 +112,12 @@ if (services.blobs) {
     await store.destroy(id, ctx);
     assertEqual((await blobs.list({ prefix: "" })).blobs, [], "blobs after a destroy");
   });
+
+  tests.test("NetlifyBlobsSessionStore fails with SessionStoreUnavailableError within its timeout when Blobs is down", async () => {
+    // The Blobs client would retry for 25 s on its own; the store's timeout cuts that short.
+    const down = getStore({ name: "sessions", siteID, token, edgeURL: `http://${CLOSED}`, uncachedEdgeURL: `http://${CLOSED}`, consistency: "strong" });
+    await assertUnavailable(new NetlifyBlobsSessionStore<Data>({ getStore: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
+  });
 }
 
 for (const subject of subjects) storeContract(tests, subject, storeCtx);
@@ -97,3 +134,6 @@ const report = {
   environment: { platformStores: subjects.map((subject) => subject.name).join(", ") || "none" },
 };
 console.log(`SUITE-REPORT ${JSON.stringify(report)}`);
+// The Blobs client keeps retrying the unreachable server in the background for some 25 s after the store gave up: do not wait for it.
+if (runtime.Deno) runtime.Deno.exit(0);
+else runtime.process?.exit(0);
