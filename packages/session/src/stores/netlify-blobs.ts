@@ -32,7 +32,7 @@ import { oldestFirst, userSessionInfo } from "./user-sessions.js";
 type Consistency = { consistency: "strong" };
 type BlobMetadata = Record<string, unknown>;
 
-/** The part of a `@netlify/blobs` store (`getStore(...)`) the session store uses. Version 10.1 or later. */
+/** The part of a `@netlify/blobs` store (`getStore(...)`) the session store uses. Version 10 or later. */
 export interface NetlifyBlobStoreLike {
   getWithMetadata(key: string, options: Consistency): Promise<{ data: string; etag?: string; metadata: BlobMetadata } | null>;
   getMetadata(key: string, options: Consistency): Promise<{ etag?: string; metadata: BlobMetadata } | null>;
@@ -306,7 +306,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     const modified = (result as { modified?: unknown } | undefined)?.modified;
     if (typeof modified !== "boolean") {
       throw new SessionSetupError(
-        "NetlifyBlobsSessionStore needs conditional writes (`onlyIfNew`, `onlyIfMatch`), which @netlify/blobs has since 10.1: run `npm install @netlify/blobs@latest`.",
+        "NetlifyBlobsSessionStore needs conditional writes (`onlyIfNew`, `onlyIfMatch`), which @netlify/blobs has since 10.0: run `npm install @netlify/blobs@latest`.",
       );
     }
     if (!modified) return null;
