@@ -5,6 +5,7 @@
  * expired rows, and a rotation racing a revoke-all, gated by a row lock
  * so that the interleaving is certain.
  */
+import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresSessionStore, SessionSetupError, postgresSessionTableSql, type PostgresClientLike } from "../src/index.js";
@@ -243,6 +244,12 @@ describe("PostgresSessionStore's table", () => {
       expect.stringMatching(/UNIQUE INDEX .*_pkey .* USING btree \(id_hash\)$/),
       expect.stringMatching(/INDEX .*_user_hash_idx .* USING btree \(user_hash\) WHERE \(user_hash IS NOT NULL\)$/),
     ]);
+  });
+
+  it("is the table the README shows", async () => {
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const shown = /```sql\n([\s\S]*?)\n```/.exec(readme.slice(readme.indexOf("### `PostgresSessionStore(")))?.[1];
+    expect(shown).toBe(postgresSessionTableSql());
   });
 
   it("takes a schema-qualified name and refuses one that is not a plain identifier", async () => {
