@@ -185,6 +185,30 @@ describe("DurableObjectSessionStore in workerd", () => {
     expect(await json(await tab.get("/read"))).toMatchObject({ data: { count: 2 }, isFresh: false });
   });
 
+  it("refuses a call that is not the store's with a 400 that says why, and allocates nothing", async () => {
+    const namespace = await mf.getDurableObjectNamespace("SESSIONS");
+    const object = `session:${"C".repeat(43)}`;
+    const stub = namespace.get(namespace.idFromName(object));
+    const url = "https://hattip-session.durable-object/";
+    const calls: [string, RequestInit][] = [
+      [url, { method: "GET" }],
+      ["https://elsewhere/", { method: "POST", body: JSON.stringify({ op: "load", id: "x" }) }],
+      [url, { method: "POST", body: "not json" }],
+      [url, { method: "POST", body: "null" }],
+      [url, { method: "POST", body: JSON.stringify({ op: "drop-table" }) }],
+      [url, { method: "POST", body: JSON.stringify({ op: "load", id: "'; DROP TABLE sessions; --" }) }],
+      [url, { method: "POST", body: JSON.stringify({ op: "create", id: "abc", record: 1, expiresAt: Date.now() }) }],
+      [url, { method: "POST", body: JSON.stringify({ op: "create", id: "abc", record: "2|", expiresAt: "soon" }) }],
+      [url, { method: "POST", body: JSON.stringify({ op: "revoke", user: "u".repeat(65), handle: "h" }) }],
+      [url, { method: "POST", body: "x".repeat(1_000_001) }],
+    ];
+    for (const [target, init] of calls) {
+      const response = await stub.fetch(target, init as never);
+      expect({ status: response.status, kind: ((await response.json()) as { kind: string }).kind }).toEqual({ status: 400, kind: "bad-call" });
+    }
+    expect(await inspect(object)).toEqual({ table: false, rows: 0, alarm: null });
+  });
+
   it("names the fix when the class is bound without SQLite storage", async () => {
     const { status, body } = await browser().get("/kv-backed/increment");
     expect({ status, body }).toEqual({ status: 500, body: expect.stringMatching(/^setup: .*new_sqlite_classes/) });

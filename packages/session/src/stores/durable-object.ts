@@ -221,7 +221,13 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
       const what = error instanceof DeadlineExceeded ? `did not answer within ${this.#timeout} ms` : `failed: ${describeFailure(error)}`;
       throw new SessionStoreUnavailableError(`The session's Durable Object ${what}. The session is intact; retry later.`, { cause: error });
     }
-    if (status === 200) return JSON.parse(body) as DurableObjectAnswers[Call["op"]];
+    if (status === 200) {
+      try {
+        return JSON.parse(body) as DurableObjectAnswers[Call["op"]];
+      } catch (error) {
+        throw new SessionStoreUnavailableError(`The session's Durable Object answered something that is not JSON: ${body.slice(0, 100)}`, { cause: error });
+      }
+    }
     const failure = parseFailure(body);
     if (failure?.kind === "setup") throw new SessionSetupError(failure.error);
     throw new SessionStoreUnavailableError(
