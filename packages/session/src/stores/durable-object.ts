@@ -135,7 +135,7 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
       const fresh = await this.#keys.newId(record.meta?.user);
       const fields = await this.#fields(record, text, fresh.idHash);
-      if (old.tag !== undefined && old.tag === fresh.tag) {
+      if (old.tag !== undefined && objectOf(old) === objectOf(fresh)) {
         const { outcome } = await this.#call(ctx, objectOf(fresh), { op: "rotate", old: old.idHash, id: fresh.idHash, ...fields });
         if (outcome === "taken") continue;
         return outcome === "rotated" ? fresh.id : null;
