@@ -12,7 +12,7 @@ const templatesDir = new URL("../templates/", import.meta.url).pathname;
 const reference = "node-redis";
 const others = ["vercel-edge", "workers-kv", "netlify-edge"];
 /** Entry and store wiring differ per platform on purpose; everything else in src/ is the shared app. */
-const platformSpecific = new Set(["server.ts", "login-store.ts", "edge-handler.ts", "worker.ts"]);
+const platformSpecific = new Set(["server.ts", "login-store.ts", "redis-client.ts", "edge-handler.ts", "worker.ts"]);
 
 const sharedModules = readdirSync(join(templatesDir, reference, "src")).filter(
   (name) => name.endsWith(".ts") && !platformSpecific.has(name),
