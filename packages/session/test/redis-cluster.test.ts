@@ -27,7 +27,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true }, async () => ({
+describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true, indexesUsers: true }, async () => ({
   store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
 }));
 

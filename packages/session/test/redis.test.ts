@@ -21,7 +21,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore", revocable: true }, async () => ({
+describeStoreContract({ name: "RedisSessionStore", revocable: true, indexesUsers: true }, async () => ({
   store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
 }));
 

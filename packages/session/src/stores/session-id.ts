@@ -33,9 +33,17 @@ export function isWellFormedSessionId(id: string): boolean {
 const TAG_LENGTH = 16;
 const TAG_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 
-/** The routing tag of every session of `userId`. */
+/**
+ * The at-rest form of a user ID: what a store's per-user index column holds
+ * (PostgreSQL), so that the index names no user in the clear.
+ */
+export async function userHash(userId: string): Promise<string> {
+  return sha256Base64Url(`hattip-session/user:${userId}`);
+}
+
+/** The routing tag of every session of `userId`: the start of its `userHash`. */
 export async function userTag(userId: string): Promise<string> {
-  return (await sha256Base64Url(`hattip-session/user:${userId}`)).slice(0, TAG_LENGTH);
+  return (await userHash(userId)).slice(0, TAG_LENGTH);
 }
 
 /** `id` split into the part `generateId` made and the routing tag, if it has one. */
@@ -61,4 +69,24 @@ export async function sessionHandleOf(id: string): Promise<string> {
 /** A `generateId` that kept returning IDs already in use is not random enough to run on. */
 export function idsExhausted(attempts: number): SessionSetupError {
   return new SessionSetupError(`generateId returned IDs already in use ${attempts} times in a row: it is not random enough.`);
+}
+
+const HANDLE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH}}$`);
+const ID_HASH_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const MAX_USER_ID_LENGTH = 512;
+
+/** `true` for a string shaped like a handle: anything else names no session and is not looked up. */
+export function isSessionHandle(handle: unknown): handle is string {
+  return typeof handle === "string" && HANDLE_PATTERN.test(handle);
+}
+
+/** `true` for a string shaped like an ID hash, as a per-user index holds them. */
+export function isIdHash(value: unknown): value is string {
+  return typeof value === "string" && ID_HASH_PATTERN.test(value);
+}
+
+/** `userId` as the per-user index methods take it, or a TypeError naming the mistake (an admin job passing `undefined`). */
+export function checkedUserId(userId: unknown): string {
+  if (typeof userId === "string" && userId.length > 0 && userId.length <= MAX_USER_ID_LENGTH) return userId;
+  throw new TypeError(`A user ID must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters, as bindUser() takes it.`);
 }
