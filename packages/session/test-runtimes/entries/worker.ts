@@ -15,6 +15,7 @@ const kvStore: StoreSubject = {
   name: "KvSessionStore",
   make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
   revocable: true,
+  indexesUsers: true,
 };
 
 /** Proof that the store really writes to the binding, and what it writes there. */

@@ -26,13 +26,14 @@ interface Handle {
 const sessions = (ctx: RequestContext) => (ctx.platform as { env: { SESSIONS: KvNamespaceLike } }).env.SESSIONS;
 
 /** KV calls made by the main store since the last /kv-ops, so that tests can pin the cost of each request. */
-const kvOps = { get: 0, put: 0, delete: 0 };
+const kvOps = { get: 0, put: 0, delete: 0, list: 0 };
 const counted = (ctx: RequestContext): KvNamespaceLike => {
   const namespace = sessions(ctx);
   return {
     get: (key) => (kvOps.get++, namespace.get(key)),
     put: (key, value, options) => (kvOps.put++, namespace.put(key, value, options)),
     delete: (key) => (kvOps.delete++, namespace.delete(key)),
+    list: (options) => (kvOps.list++, namespace.list(options)),
   };
 };
 const store = new KvSessionStore({ getStore: counted });
@@ -91,12 +92,12 @@ const app = compose(
       // The one store contract, run here because the KV binding exists only inside workerd.
       const tests = new TestList();
       const contractStore = new KvSessionStore<Record<string, unknown>>({ getStore: counted, prefix: "contract:" });
-      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true }, () => ctx);
+      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true }, () => ctx);
       return Response.json(await tests.run());
     }
     if (ctx.url.pathname === "/kv-ops") {
       const snapshot = { ...kvOps };
-      Object.assign(kvOps, { get: 0, put: 0, delete: 0 });
+      Object.assign(kvOps, { get: 0, put: 0, delete: 0, list: 0 });
       return Response.json(snapshot);
     }
     if (ctx.url.pathname === "/slow-write-waiting") return Response.json({ waiting: slowWrite.waiting });
