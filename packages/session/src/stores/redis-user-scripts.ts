@@ -106,17 +106,6 @@ return 1
 );
 
 /**
- * The ID hashes of the user's sessions that have not expired. Read-only.
- * KEYS: index.
- */
-export const LIST_BOUND = script(
-  "list-bound",
-  `
-return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now_ms(), '+inf')
-`,
-);
-
-/**
  * One round of revoking a user's sessions: deletes the sessions named in
  * KEYS[2..] and their entries, prunes, and returns the members still
  * listed, except ARGV[1]: sessions this round was not told about.

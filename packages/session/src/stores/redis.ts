@@ -15,7 +15,6 @@ import { recordToText, textToRecord } from "./record-text.js";
 import {
   DESTROY_BOUND,
   isNoScript,
-  LIST_BOUND,
   REVOKE_BOUND,
   ROTATE_BOUND,
   scriptSha1,
@@ -36,6 +35,8 @@ export interface RedisClientLike {
   get(key: string): Promise<unknown>;
   set(key: string, value: string, options: { PX: number; NX?: true; XX?: true }): Promise<unknown>;
   del(key: string): Promise<unknown>;
+  /** Reads a user's index (a sorted set), a plain read: listing writes nothing. */
+  zRange(key: string, start: number, stop: number): Promise<unknown[]>;
   /** Reads a user's sessions at once (keys of one slot). */
   mGet(keys: string[]): Promise<unknown[]>;
   /** Runs a cached script: how a bound session and its user's index are written together. */
@@ -159,11 +160,15 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     return wrote ? fresh.id : this.createRecord(record, ctx);
   }
 
-  /** The user's live sessions, read from their index and then their keys (two round trips). */
+  /**
+   * The user's live sessions, read from their index and then their keys
+   * (two round trips, two reads). Members that expired since the last
+   * write are still in the index; their keys are gone, so they drop out.
+   */
   async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
     const tag = await userTag(checkedUserId(userId));
     const client = await this.#ready(ctx);
-    const members = idHashes(await this.#script(client, LIST_BOUND, [this.#indexKey(tag)], []));
+    const members = await this.#members(client, tag);
     if (members.length === 0) return [];
     const values = await this.#command(client, client.mGet(members.map((member) => this.#keys.keyOfHash(member, tag))));
     const now = Date.now();
@@ -182,8 +187,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     const tag = await userTag(checkedUserId(userId));
     if (!isSessionHandle(handle)) return;
     const client = await this.#ready(ctx);
-    const members = idHashes(await this.#script(client, LIST_BOUND, [this.#indexKey(tag)], []));
-    for (const member of members) {
+    for (const member of await this.#members(client, tag)) {
       if ((await handleFromIdHash(member)) !== handle) continue;
       await this.#kill(client, { key: this.#keys.keyOfHash(member, tag), idHash: member, tag });
       return;
@@ -261,6 +265,15 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     throw idsExhausted(NEW_ID_ATTEMPTS);
   }
 
+  /** Every ID hash in the user's index, expired ones not yet pruned included. */
+  async #members(client: RedisClientLike, tag: string): Promise<string[]> {
+    try {
+      return idHashes(await this.#command(client, client.zRange(this.#indexKey(tag), 0, -1)));
+    } catch (error) {
+      throw indexError(error, "read the user's index");
+    }
+  }
+
   /** Where a user's index lives: beside their sessions, in their hash tag's slot. */
   #indexKey(tag: string): string {
     return `${this.#keys.prefix}{${tag}}:sessions`;
@@ -272,12 +285,12 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     try {
       return await this.#command(client, client.evalSha(await scriptSha1(target), options));
     } catch (error) {
-      if (!isNoScript(error) && !isNoScript((error as { cause?: unknown }).cause)) throw indexError(error, target);
+      if (!isNoScript(error) && !isNoScript((error as { cause?: unknown }).cause)) throw indexError(error, `script "${target.name}"`);
     }
     try {
       return await this.#command(client, client.eval(target.source, options));
     } catch (error) {
-      throw indexError(error, target);
+      throw indexError(error, `script "${target.name}"`);
     }
   }
 
@@ -344,16 +357,15 @@ function idHashes(reply: unknown): string[] {
 }
 
 /** A failed index script as the typed error; a user index key of the wrong type is named, since only deleting it helps. */
-function indexError(error: unknown, target: RedisScript): unknown {
-  if (error instanceof SessionStoreUnavailableError) return error;
+function indexError(error: unknown, what: string): unknown {
   if (isWrongType(error)) {
     return new SessionStoreUnavailableError(
-      `Redis refused the session script "${target.name}": a key of this user's sessions holds another type (${describe(error)}). ` +
+      `Redis refused the session ${what}: a key of this user's sessions holds another type (${describe(error)}). ` +
         "Something else wrote under the store's prefix; delete that key.",
       { cause: error },
     );
   }
-  return new SessionStoreUnavailableError(`Redis failed the session script "${target.name}": ${describe(error)}`, { cause: error });
+  return error;
 }
 
 function isWrongType(error: unknown): boolean {
