@@ -120,9 +120,10 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   }
 
   /**
-   * `SET ... XX`: only a session that still exists is replaced. If it was
-   * destroyed meanwhile (a logout in another tab, say), nothing is written
-   * and the logout stands.
+   * `SET ... XX` (for a bound session, its script, which checks the same
+   * way): only a session that still exists is replaced. If it was
+   * destroyed meanwhile (a logout in another tab, or a revoke from another
+   * device), nothing is written and the logout stands.
    */
   async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
     const where = await this.#keys.locate(id);
@@ -144,6 +145,9 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
    * round trip, also when a Cluster keeps them on different nodes). If the
    * `DEL` found nothing, the session was ended meanwhile: the new key, whose
    * ID nobody has seen yet, is deleted again and the regenerate refused.
+   * A session that stays with its user (a re-login, a regenerate) moves in
+   * one script instead, since a revoke-all could otherwise fall between
+   * the old key's death and the new one's birth and miss both.
    */
   override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
     const old = await this.#keys.locate(oldId);
