@@ -155,7 +155,8 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     const text = this.#text(record);
     const client = await this.#ready(ctx);
     const fresh = await this.#keys.newId(record.meta?.user);
-    if (old.tag !== undefined && old.tag === fresh.tag) return this.#rotateWithinUser(client, old, fresh, record.meta?.user, text, record.expiresAt);
+    const index = this.#indexOf(old);
+    if (index !== undefined && index === this.#indexOf(fresh)) return this.#rotateWithinUser(client, index, old, fresh, record.meta?.user, text, record.expiresAt);
     const [wasAlive, wrote] = await Promise.all([this.#kill(client, old), this.#plant(client, fresh, text, record.expiresAt)]);
     if (!wasAlive) {
       if (wrote) await this.#kill(client, fresh);
@@ -252,13 +253,13 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   /** A bound session's new ID for the same user: one script, so no revoke-all can fall between the two keys. */
   async #rotateWithinUser(
     client: RedisClientLike,
+    index: string,
     old: StorageKey,
     first: StorageKey & { id: string },
     user: string | undefined,
     text: string,
     expiresAt: number,
   ): Promise<string | null> {
-    const index = this.#indexKey(old.tag!);
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
       const fresh = attempt === 0 ? first : await this.#keys.newId(user);
       const args = [text, String(ttlUntil(expiresAt)), old.idHash, fresh.idHash];
@@ -276,6 +277,11 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     } catch (error) {
       throw indexError(error, "read the user's index");
     }
+  }
+
+  /** The index a session is listed in, if it is bound to a user. */
+  #indexOf(where: StorageKey): string | undefined {
+    return where.tag === undefined ? undefined : this.#indexKey(where.tag);
   }
 
   /** Where a user's index lives: beside their sessions, in their hash tag's slot. */
