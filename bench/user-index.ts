@@ -44,7 +44,13 @@ try {
     .add("list a user's 5 sessions (ZRANGE + MGET)", async () => void (await store.listUserSessions("ada", ctx)));
   await bench.run();
 
-  const opsPerSecond = new Map(bench.tasks.map((task) => [task.name, task.result?.throughput?.mean ?? Number.NaN]));
+  const opsPerSecond = new Map(
+    bench.tasks.map((task) => {
+      const stats = task.result;
+      if (!stats || !("throughput" in stats)) throw new Error(`"${task.name}" produced no statistics`);
+      return [task.name, stats.throughput.mean] as const;
+    }),
+  );
   const ratio = (a: string, b: string) => (opsPerSecond.get(a)! / opsPerSecond.get(b)!).toFixed(2);
   for (const [name, ops] of opsPerSecond) console.log(`${name.padEnd(44)} ${Math.round(ops).toString().padStart(7)} ops/s`);
   console.log(`bound write / anonymous write:   ${ratio("bound write (script: SET XX + index)", "anonymous write (SET XX)")}`);
