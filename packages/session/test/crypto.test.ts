@@ -87,7 +87,7 @@ describe("keys", () => {
 
   it("refuses keys made for another algorithm, with a message naming the store", async () => {
     const aes = await EncryptedCookieStore.generateKey();
-    expect(() => new SignedCookieStore<Loose>([aes])).toThrow(/SignedCookieStore key #0 is not an HMAC CryptoKey/);
+    expect(() => new SignedCookieStore<Loose>([aes])).toThrow(/SignedCookieStore key #0 is an AES-GCM key, not an HMAC key/);
     expect(() => new EncryptedCookieStore<Loose>([] as never)).toThrow(SessionKeyError);
   });
 });
@@ -107,9 +107,9 @@ describe("key rotation", () => {
   }
 });
 
-describe("the cookie stores' memory of cookies they already checked", () => {
+describe("no cookie value is trusted without its check", () => {
   for (const Store of [SignedCookieStore, EncryptedCookieStore]) {
-    it(`${Store.name}: still rejects a remembered cookie once it has expired`, async () => {
+    it(`${Store.name}: rejects a cookie it loaded a moment ago once it has expired`, async () => {
       const store = new Store<Loose>([await Store.generateKey()]);
       const now = Date.now();
       const cookie = await store.saveRecord(null, { data: { a: 1 }, createdAt: now, expiresAt: now + 150 });
@@ -118,7 +118,7 @@ describe("the cookie stores' memory of cookies they already checked", () => {
       expect(await store.load(cookie)).toBeNull();
     });
 
-    it(`${Store.name}: trusts only the exact value it remembers, not a near copy`, async () => {
+    it(`${Store.name}: accepts the exact value it made, not a near copy`, async () => {
       const store = new Store<Loose>([await Store.generateKey()]);
       const cookie = await store.save(null, { a: 1 }, 60_000);
       expect(await store.load(cookie)).toEqual({ a: 1 });
@@ -127,11 +127,14 @@ describe("the cookie stores' memory of cookies they already checked", () => {
       }
     });
 
-    it(`${Store.name}: a store holding other keys does not share the memory of one that made the cookie`, async () => {
+    it(`${Store.name}: a new store holding other keys refuses a cookie another store just made and loaded`, async () => {
       const key = await Store.generateKey();
       const maker = new Store<Loose>([key]);
       const cookie = await maker.save(null, { a: 1 }, 60_000);
+      expect(await maker.load(cookie)).toEqual({ a: 1 });
       expect(await new Store<Loose>([await Store.generateKey()]).load(cookie)).toBeNull();
+      // The rotation that drops the key: a new list without it refuses the cookie at once.
+      expect(await new Store<Loose>([await Store.generateKey(), await Store.generateKey()]).load(cookie)).toBeNull();
     });
   }
 });

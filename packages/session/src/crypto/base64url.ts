@@ -95,7 +95,12 @@ export function decodeBase64UrlAscii(codes: Uint8Array): Uint8Array<ArrayBuffer>
  * `text` is neither.
  */
 export function decodeBase64Key(text: string): Uint8Array<ArrayBuffer> | null {
-  const trimmed = text.trim().replace(/=+$/, "");
-  if (/[+/]/.test(trimmed) && /[-_]/.test(trimmed)) return null;
-  return decodeBase64Url(trimmed.replace(/\+/g, "-").replace(/\//g, "_"));
+  const trimmed = text.trim();
+  // Padding counted from the end by hand: a regex anchored at the end (/=+$/) retries from every
+  // "=" of a long run, which is quadratic in its length.
+  let end = trimmed.length;
+  while (end > 0 && trimmed.charCodeAt(end - 1) === 0x3d) end--;
+  const unpadded = trimmed.slice(0, end);
+  if (/[+/]/.test(unpadded) && /[-_]/.test(unpadded)) return null;
+  return decodeBase64Url(unpadded.replace(/\+/g, "-").replace(/\//g, "_"));
 }
