@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { decodeBase64Key, decodeBase64Url, encodeBase64Url } from "../src/crypto/base64url.js";
+import {
+  decodeBase64Key,
+  decodeBase64Url,
+  decodeBase64UrlText,
+  decodeBase64UrlTransient,
+  encodeBase64Url,
+  encodeTextBase64Url,
+} from "../src/crypto/base64url.js";
+import { randomBytes } from "../src/crypto/random.js";
 import { EncryptedCookieStore, SessionKeyError, SignedCookieStore } from "../src/index.js";
+import { onPath } from "./support/crypto-paths.js";
 
 type Loose = Record<string, unknown>;
 
@@ -40,10 +49,60 @@ describe("base64url", () => {
     expect(decodeBase64Url("-_9")).toBeNull();
   });
 
+  it("encodes and decodes text through UTF-8, past the size of its scratch buffers, and refuses invalid UTF-8", () => {
+    for (const text of ["", "a", "ü€😀", "x".repeat(5000), "日本語".repeat(3000)]) {
+      const encoded = encodeTextBase64Url(text);
+      expect(encoded).toBe(encodeBase64Url(new TextEncoder().encode(text)));
+      expect(decodeBase64UrlText(encoded)).toBe(text);
+    }
+    expect(decodeBase64UrlText(encodeBase64Url(bytes(0xff, 0xfe)))).toBeNull();
+    expect(decodeBase64UrlText("-x")).toBeNull();
+  });
+
+  it("hands out decoded bytes as an independent copy, or as a view valid until the next decode", () => {
+    const first = decodeBase64Url(encodeBase64Url(bytes(1, 2, 3)))!;
+    const view = decodeBase64UrlTransient(encodeBase64Url(bytes(4, 5, 6)))!;
+    expect(view).toEqual(bytes(4, 5, 6));
+    decodeBase64Url(encodeBase64Url(bytes(7, 8, 9)));
+    expect(first).toEqual(bytes(1, 2, 3));
+    expect(view).toEqual(bytes(7, 8, 9));
+  });
+
+  it("refuses a character whose low byte is in the alphabet (no truncation to 8 bits)", () => {
+    // U+0141 would read as "A" if cut to its low byte.
+    expect(decodeBase64Url("\u0141AAA")).toBeNull();
+    expect(decodeBase64UrlText("\u0141AAA")).toBeNull();
+  });
+
   it("reads keys in base64 or base64url, padded or not, but not a mix", () => {
     expect(decodeBase64Key("+/8=")).toEqual(bytes(0xfb, 0xff));
     expect(decodeBase64Key("-_8")).toEqual(bytes(0xfb, 0xff));
     expect(decodeBase64Key("+_8")).toBeNull();
+  });
+});
+
+describe("random IVs", () => {
+  it("are never handed out twice, across many refills of their pool", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) seen.add(encodeBase64Url(randomBytes(12)));
+    expect(seen.size).toBe(5000);
+  });
+
+  it("are copies: a later draw does not change an IV already in use", () => {
+    const iv = randomBytes(12);
+    const before = encodeBase64Url(iv);
+    for (let i = 0; i < 1000; i++) randomBytes(12);
+    expect(encodeBase64Url(iv)).toBe(before);
+  });
+
+  it("differ in every encrypted cookie, on both crypto paths", async () => {
+    const key = await EncryptedCookieStore.generateKey();
+    const ivs = new Set<string>();
+    for (const path of ["native", "web"] as const) {
+      const store = onPath(path, () => new EncryptedCookieStore<Loose>([key]));
+      for (let i = 0; i < 700; i++) ivs.add(encodeBase64Url(decodeBase64Url(await store.save(null, { i }, 60_000))!.subarray(6, 18)));
+    }
+    expect(ivs.size).toBe(1400);
   });
 });
 

@@ -11,7 +11,7 @@
  */
 import { SessionKeyError } from "../errors.js";
 import { aesKey, type AesKey } from "./aes-gcm.js";
-import { encodeBase64Url } from "./base64url.js";
+import { decodeBase64Url } from "./base64url.js";
 import { hmacKey, type HmacKey } from "./hmac.js";
 import type { KeyKind, KeyList } from "./keys.js";
 import { nativeCrypto } from "./native.js";
@@ -41,7 +41,7 @@ export function hmacKeyRing(keys: KeyList, storeName: string): KeyRing<HmacKey> 
   const native = nativeCrypto();
   return buildRing(
     keys.map((key) => hmacKey(key, native)),
-    (key) => key.sign(new Uint8Array(0), asciiLabel),
+    (key) => key.sign(new Uint8Array(0), ASCII_LABEL),
     storeName,
   );
 }
@@ -55,25 +55,24 @@ export function aesKeyRing(keys: KeyList, storeName: string): KeyRing<AesKey> | 
   );
 }
 
-const asciiLabel = String.fromCharCode(...KEY_ID_LABEL);
+const ASCII_LABEL = String.fromCharCode(...KEY_ID_LABEL);
 
 function buildRing<Key extends { path: "native" | "web" }>(
   keys: Key[],
-  fingerprint: (key: Key) => Uint8Array | Promise<Uint8Array>,
+  fingerprint: (key: Key) => string | Promise<string>,
   storeName: string,
 ): KeyRing<Key> | Promise<KeyRing<Key>> {
   const prints = keys.map(fingerprint);
-  const finish = (done: Uint8Array[]) =>
+  const finish = (done: string[]) =>
     ring(
       keys.map((key, index) => {
-        const idBytes = done[index]!.slice(0, KEY_ID_BYTES);
-        return { id: encodeBase64Url(idBytes), idBytes, key };
+        // The first six bytes of the fingerprint are its first eight base64url characters.
+        const id = done[index]!.slice(0, KEY_ID_LENGTH);
+        return { id, idBytes: decodeBase64Url(id)!, key };
       }),
       storeName,
     );
-  return prints.every((print): print is Uint8Array => print instanceof Uint8Array)
-    ? finish(prints)
-    : Promise.all(prints).then(finish);
+  return prints.every((print): print is string => typeof print === "string") ? finish(prints) : Promise.all(prints).then(finish);
 }
 
 function ring<Key extends { path: "native" | "web" }>(entries: Entry<Key>[], storeName: string): KeyRing<Key> {

@@ -21,7 +21,7 @@ export interface NativeSecretKey {
 export interface NativeHmac {
   update(data: Bytes): NativeHmac;
   update(data: string, encoding: "latin1" | "utf8"): NativeHmac;
-  digest(): Bytes;
+  digest(encoding: "base64url"): string;
 }
 
 export interface NativeCipher {
@@ -41,10 +41,10 @@ export interface NativeDecipher {
 export interface NativeCrypto {
   createSecretKey(key: Bytes): NativeSecretKey;
   createHmac(algorithm: "sha256", key: NativeSecretKey): NativeHmac;
-  createHash(algorithm: "sha256"): { update(data: string, encoding: "utf8"): { digest(): Bytes } };
+  createHash(algorithm: "sha256"): { update(data: string, encoding: "utf8"): { digest(encoding: "base64url"): string } };
   createCipheriv(algorithm: "aes-256-gcm", key: NativeSecretKey, iv: Bytes, options: { authTagLength: number }): NativeCipher;
   createDecipheriv(algorithm: "aes-256-gcm", key: NativeSecretKey, iv: Bytes, options: { authTagLength: number }): NativeDecipher;
-  timingSafeEqual(a: Bytes, b: Bytes): boolean;
+  timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean;
   KeyObject: { from(key: CryptoKey): NativeSecretKey };
 }
 

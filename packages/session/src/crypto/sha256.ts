@@ -16,7 +16,7 @@ const recent = new Map<string, string>();
 const native = nativeCrypto();
 
 export async function sha256Base64Url(text: string): Promise<string> {
-  if (native) return encodeBase64Url(native.createHash("sha256").update(text, "utf8").digest());
+  if (native) return native.createHash("sha256").update(text, "utf8").digest("base64url");
   const known = recent.get(text);
   if (known !== undefined) return known;
   const digest = encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text))));

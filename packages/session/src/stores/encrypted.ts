@@ -1,6 +1,5 @@
-import { IV_BYTES, TAG_BYTES, type AesKey } from "../crypto/aes-gcm.js";
-import { decodeBase64Url, encodeBase64Url } from "../crypto/base64url.js";
-import { aesKeyRing, KEY_ID_BYTES, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
+import type { AesKey } from "../crypto/aes-gcm.js";
+import { aesKeyRing, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
 import { assertKeys, exportKey, generateAesKey, importAesKeys } from "../crypto/keys.js";
 import { PurposeBytes } from "../crypto/purpose.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
@@ -47,15 +46,12 @@ export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<
 
   protected async protect(ring: KeyRing<AesKey>, text: string, name: string): Promise<string> {
     const { idBytes, key } = ring.current;
-    return encodeBase64Url(await key.seal(this.#purpose.of(name), text, idBytes));
+    return key.seal(this.#purpose.of(name), text, idBytes);
   }
 
   protected async recover(ring: KeyRing<AesKey>, cookieValue: string, name: string): Promise<string | null> {
     // Six bytes are eight base64url characters exactly: the key is found before anything is decoded.
     const key = ring.find(cookieValue.slice(0, KEY_ID_LENGTH));
-    if (key === undefined) return null;
-    const sealed = decodeBase64Url(cookieValue);
-    if (sealed === null || sealed.length < KEY_ID_BYTES + IV_BYTES + TAG_BYTES) return null;
-    return key.open(this.#purpose.of(name), sealed.subarray(KEY_ID_BYTES));
+    return key === undefined ? null : key.open(this.#purpose.of(name), cookieValue);
   }
 }

@@ -1,9 +1,8 @@
-import { decodeBase64Url, encodeBase64Url } from "../crypto/base64url.js";
-import { HMAC_BYTES, hmacSign, hmacVerify, type HmacKey } from "../crypto/hmac.js";
+import { decodeBase64UrlText, encodeTextBase64Url } from "../crypto/base64url.js";
+import { hmacSign, hmacVerify, type HmacKey } from "../crypto/hmac.js";
 import { hmacKeyRing, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
 import { assertKeys, deriveHmacKeys, exportKey, generateHmacKey, importHmacKeys } from "../crypto/keys.js";
 import { PurposeBytes } from "../crypto/purpose.js";
-import { utf8Decode, utf8Encode } from "../crypto/utf8.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
 import { CookieRecordStore } from "./cookie-record-store.js";
 
@@ -57,9 +56,8 @@ export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Dat
 
   protected async protect(ring: KeyRing<HmacKey>, text: string, name: string): Promise<string> {
     const { id, key } = ring.current;
-    const signedPart = `${id}.${encodeBase64Url(utf8Encode(text))}`;
-    const signature = await hmacSign(key, this.#purpose.of(name), signedPart);
-    return `${signedPart}.${encodeBase64Url(signature)}`;
+    const signedPart = `${id}.${encodeTextBase64Url(text)}`;
+    return `${signedPart}.${await hmacSign(key, this.#purpose.of(name), signedPart)}`;
   }
 
   protected async recover(ring: KeyRing<HmacKey>, cookieValue: string, name: string): Promise<string | null> {
@@ -69,11 +67,10 @@ export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Dat
     if (key === undefined) return null;
     const dot = cookieValue.indexOf(".", KEY_ID_LENGTH + 1);
     if (dot < 0 || cookieValue.indexOf(".", dot + 1) >= 0) return null;
-    const payload = decodeBase64Url(cookieValue.slice(KEY_ID_LENGTH + 1, dot));
-    const signature = decodeBase64Url(cookieValue.slice(dot + 1));
-    if (payload === null || signature === null || signature.length !== HMAC_BYTES) return null;
-    // The signed part is ASCII now: the key ID came from the ring and the payload decoded strictly.
-    if (!(await hmacVerify(key, this.#purpose.of(name), cookieValue.slice(0, dot), signature))) return null;
-    return utf8Decode(payload);
+    // Decoded before the check, so that the signed part is known to be ASCII (the key ID came from the ring).
+    const text = decodeBase64UrlText(cookieValue.slice(KEY_ID_LENGTH + 1, dot));
+    if (text === null) return null;
+    const verified = await hmacVerify(key, this.#purpose.of(name), cookieValue.slice(0, dot), cookieValue.slice(dot + 1));
+    return verified ? text : null;
   }
 }
