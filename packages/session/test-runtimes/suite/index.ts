@@ -8,6 +8,7 @@ import { EncryptedCookieStore, SignedCookieStore, UnsafeMemoryStore, UnsignedCoo
 import { adapterContext, type Platform } from "./adapter-context.js";
 import { TestList, type SuiteReport } from "./harness.js";
 import { cookieStoreBehaviour, middlewareBehaviour } from "./middleware-behaviour.js";
+import { cryptoPaths } from "./crypto-paths.js";
 import { storeContract, type Data, type StoreSubject } from "./store-contract.js";
 
 export type { Platform, StoreSubject, SuiteReport, Data, TestList };
@@ -48,6 +49,7 @@ export async function runSuite({ platform, platformStores = [], platformTests }:
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) storeContract(tests, subject, storeCtx);
   for (const subject of [...bundledStores, ...platformStores]) middlewareBehaviour(tests, subject, platform);
   cookieStoreBehaviour(tests, platform);
+  cryptoPaths(tests);
   platformTests?.(tests);
 
   const outcomes = await tests.run();
