@@ -7,7 +7,7 @@
  *   npm run bench -- --quick --out DIR     one short iteration of everything (the test smoke)
  *   npm run bench -- --label "<change>"    also record the many-users figures in bench/history.json
  *   npm run bench -- --only many-users     the in-process parts only (no HTTP)
- *   npm run bench -- --ours <dist/index.js> --only many-users --label "<before>"
+ *   npm run bench -- --ours <dist/index.js> --commit <sha> --only many-users --label "<before>"
  *                                          bench another build of hattip-session (a before run)
  *   npm run bench -- --web-crypto ...      build our stores as on a runtime without node:crypto
  */
@@ -33,6 +33,8 @@ const { values } = parseArgs({
     label: { type: "string" },
     only: { type: "string" },
     ours: { type: "string" },
+    /** The commit a --ours build was made from, for the history (it may not be a git checkout). */
+    commit: { type: "string" },
     "web-crypto": { type: "boolean", default: false },
   },
 });
@@ -64,7 +66,7 @@ if (values.only === undefined) {
 const summary = summarize({ manyUsers, http, memory, bundles });
 for (const target of summary.targets) log(`${target.met ? "met    " : "NOT MET"} ${target.name}: ${target.figures}`);
 
-const commit = commitOf(values.ours);
+const commit = values.commit ?? commitOf(values.ours);
 const history = values.label ? await recordRun(values.label, commit, summary.cpu) : await readHistory();
 if (values.label) log(`recorded "${values.label}" (${commit.slice(0, 7)}) in bench/history.json`);
 

@@ -8,6 +8,7 @@ import {
   encodeTextBase64Url,
 } from "../src/crypto/base64url.js";
 import { randomBytes } from "../src/crypto/random.js";
+import { sha256Base64Url } from "../src/crypto/sha256.js";
 import { EncryptedCookieStore, SessionKeyError, SignedCookieStore } from "../src/index.js";
 import { onPath } from "./support/crypto-paths.js";
 
@@ -78,6 +79,16 @@ describe("base64url", () => {
     expect(decodeBase64Key("+/8=")).toEqual(bytes(0xfb, 0xff));
     expect(decodeBase64Key("-_8")).toEqual(bytes(0xfb, 0xff));
     expect(decodeBase64Key("+_8")).toBeNull();
+  });
+});
+
+describe("SHA-256 of session IDs", () => {
+  it("agrees with Web Crypto's digest of the UTF-8 bytes, lone surrogates included", async () => {
+    expect(await sha256Base64Url("abc")).toBe("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+    for (const text of ["", "Ada", "ü€😀", "lone \ud800 surrogate", "x".repeat(1000)]) {
+      const viaWeb = encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+      expect(await sha256Base64Url(text), JSON.stringify(text)).toBe(viaWeb);
+    }
   });
 });
 
