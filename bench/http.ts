@@ -31,6 +31,12 @@ export interface HttpResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /**
+   * The server process's CPU (user + system) per request served, µs. A
+   * server kept busy by autocannon is CPU-bound, so its req/s is the
+   * inverse of this; unlike req/s, it hardly moves with other load on the machine.
+   */
+  serverCpuMicrosPerRequest: number;
   /** crypto.subtle.importKey calls in the server while it answered the measured requests, per request served. */
   keyImportsPerRequest: number;
   /** Redis scenarios only: commands the server sent per request served (INFO commandstats delta). */
@@ -109,6 +115,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
             timeouts: result.timeouts,
             served,
             keyImportsPerRequest: served > 0 ? (after.keyImports - before.keyImports) / served : Number.NaN,
+            serverCpuMicrosPerRequest: served > 0 ? (after.cpuMicros - before.cpuMicros) / served : Number.NaN,
           };
           if (redis && scenario.endsWith(":redis")) {
             const commands = appCommands(await redis.commandStats());
@@ -167,9 +174,9 @@ async function logIn(baseUrl: string, count: number): Promise<string[]> {
   return cookies.length > 0 ? cookies : [PLAIN_COOKIE];
 }
 
-async function serverStats(baseUrl: string): Promise<{ answered: number; keyImports: number }> {
+async function serverStats(baseUrl: string): Promise<{ answered: number; keyImports: number; cpuMicros: number }> {
   const response = await fetch(`${baseUrl}/__bench/stats`, { signal: AbortSignal.timeout(10_000) });
-  return (await response.json()) as { answered: number; keyImports: number };
+  return (await response.json()) as { answered: number; keyImports: number; cpuMicros: number };
 }
 
 interface RunningServer {

@@ -5,9 +5,9 @@
  *   node --import tsx bench/server.ts <scenario> [redis-url]
  *
  * Prints `listening <port>` once ready. Routes: those of bench/apps.ts,
- * and GET /__bench/stats: requests answered so far and calls to
+ * and GET /__bench/stats: requests answered so far, calls to
  * crypto.subtle.importKey since start (counted by wrapping it before any
- * store exists), as JSON.
+ * store exists) and the process's CPU time so far (µs), as JSON.
  */
 import { countKeyImports } from "./key-import-counter.js";
 const keyImports = countKeyImports();
@@ -33,7 +33,10 @@ if (storeOf(scenario) === "redis") {
 let answered = 0;
 const app = await createApp(scenario, { redis, onAnswer: () => answered++ });
 const handler = compose((ctx) => {
-  if (ctx.url.pathname === "/__bench/stats") return Response.json({ answered, keyImports: keyImports.count });
+  if (ctx.url.pathname === "/__bench/stats") {
+    const cpu = process.cpuUsage();
+    return Response.json({ answered, keyImports: keyImports.count, cpuMicros: cpu.user + cpu.system });
+  }
 }, app);
 
 const server = createServer(handler);
