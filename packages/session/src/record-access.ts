@@ -16,6 +16,8 @@ export interface RecordAccess<Data> {
   readonly keepsRecords: boolean;
   /** The store's per-user index, when it has one. */
   readonly users: UserSessionIndex | undefined;
+  /** `true` when the client can edit what the store keeps (an unsigned cookie). */
+  readonly clientEditable: boolean;
   load(id: string, ctx: RequestContext, scope: SessionScope): Promise<StoredEntry<Data> | null>;
   create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string>;
   /** `null` when the session is gone and nothing was written. */
@@ -26,8 +28,10 @@ export interface RecordAccess<Data> {
 }
 
 export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data> {
+  const clientEditable = (store as { clientEditable?: unknown }).clientEditable === true;
   if (isRecordStore(store)) {
     return {
+      clientEditable,
       keepsRecords: true,
       users: userIndexOf(store),
       load: async (id, ctx, scope) => store.loadEntry(id, ctx, scope),
@@ -46,6 +50,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
     const save = async (id: string | null, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope) =>
       saveRecord.call(store, id, record, ctx, scope);
     return {
+      clientEditable,
       keepsRecords: true,
       users: userIndexOf(store),
       async load(id, ctx, scope) {
@@ -64,6 +69,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
   const save = async (id: string | null, record: SessionRecord<Data>, ctx: RequestContext, now: number) =>
     store.save(id, record.data, record.expiresAt - now, ctx);
   return {
+    clientEditable,
     keepsRecords: false,
     users: undefined,
     async load(id, ctx) {

@@ -68,27 +68,29 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   }
 
   get authenticatedAt(): number | undefined {
-    return this.#meta.authAt;
+    return this.#store.clientEditable ? undefined : this.#meta.authAt;
   }
 
   markAuthenticated(): void {
     this.#requireRecords("markAuthenticated()");
+    this.#requireTamperProof("markAuthenticated()");
     this.#meta.authAt = Date.now();
     this.metaChanged = true;
   }
 
   authenticatedWithin(seconds: number): boolean {
     if (typeof seconds !== "number" || !(seconds >= 0)) throw new TypeError("authenticatedWithin(seconds) needs a number of seconds, 0 or more.");
-    const at = this.#meta.authAt;
+    const at = this.authenticatedAt;
     return at !== undefined && Date.now() - at <= seconds * 1000;
   }
 
   get userId(): string | undefined {
-    return this.#meta.user;
+    return this.#store.clientEditable ? undefined : this.#meta.user;
   }
 
   bindUser(userId: string): void {
     this.#requireRecords("bindUser()");
+    this.#requireTamperProof("bindUser()");
     if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
       throw new TypeError(`bindUser(userId) needs a non-empty string of at most ${MAX_USER_ID_LENGTH} characters.`);
     }
@@ -132,6 +134,13 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
     throw new SessionUnsupportedError(
       `${method} needs a server-side store with a per-user index (UnsafeMemoryStore, RedisSessionStore, KvSessionStore, ...). ` +
         "Cookie stores keep sessions only in browsers, so they cannot list or revoke them.",
+    );
+  }
+
+  #requireTamperProof(method: string): void {
+    if (!this.#store.clientEditable) return;
+    throw new SessionUnsupportedError(
+      `${method} in an UnsignedCookieStore would let the client forge it: keep sign-in state in a server-side, signed or encrypted store.`,
     );
   }
 

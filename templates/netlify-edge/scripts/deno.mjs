@@ -1,17 +1,31 @@
-// How to run the Deno that the `deno` npm package installed, with the
-// flags that keep it offline and inside its sandbox.
-import { existsSync } from "node:fs";
+// How to run the Deno that scripts/install-deno.mjs installed (the `deno` npm
+// package, at DENO_VERSION), with the flags that keep it offline and inside its sandbox.
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const require = createRequire(import.meta.url);
+/** The Deno that `npm install` puts in node_modules/.deno (see scripts/install-deno.mjs). */
+export const DENO_VERSION = "2.8.3";
+export const denoInstallDir = fileURLToPath(new URL("../node_modules/.deno", import.meta.url));
+const denoPackageDir = join(denoInstallDir, "node_modules", "deno");
+
+export function installedDenoVersion() {
+  try {
+    return JSON.parse(readFileSync(join(denoPackageDir, "package.json"), "utf8")).version;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The deno executable shipped by the `deno` npm package. */
 export function denoExecutable() {
-  const packageDir = dirname(require.resolve("deno/package.json"));
-  const executable = join(packageDir, process.platform === "win32" ? "deno.exe" : "deno");
+  if (installedDenoVersion() === undefined) {
+    throw new Error(`Deno is not installed in ${denoInstallDir}: run npm install (or npm run install-deno).`);
+  }
+  const executable = join(denoPackageDir, process.platform === "win32" ? "deno.exe" : "deno");
   if (existsSync(executable)) return executable;
-  return require("deno/install_api.cjs").runInstall();
+  return createRequire(import.meta.url)(join(denoPackageDir, "install_api.cjs")).runInstall();
 }
 
 /** Arguments of `deno run` for the bundled local server: loopback only, the env it reads, nothing remote. */

@@ -13,6 +13,8 @@ import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
 export class UnsignedCookieStore<Data = SessionData> extends RecordStore<Data> {
+  /** The client can edit what this store keeps: no user binding or sign-in time may live here. */
+  readonly clientEditable = true;
   readonly #serializer: Serializer<Data>;
 
   /**

@@ -7,6 +7,7 @@ import type { RequestContext } from "@hattip/compose";
 import { EncryptedCookieStore, SignedCookieStore, UnsafeMemoryStore, UnsignedCookieStore } from "hattip-session";
 import { adapterContext, type Platform } from "./adapter-context.js";
 import { TestList, type SuiteReport } from "./harness.js";
+import { cookieFeatureBehaviour, featureBehaviour } from "./feature-behaviour.js";
 import { cookieStoreBehaviour, middlewareBehaviour } from "./middleware-behaviour.js";
 import { cryptoPaths } from "./crypto-paths.js";
 import { storeContract, type Data, type StoreSubject } from "./store-contract.js";
@@ -48,7 +49,9 @@ export async function runSuite({ platform, platformStores = [], platformTests }:
   const storeCtx = () => adapterContext(new Request("http://app.test/"), platform) as RequestContext;
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) storeContract(tests, subject, storeCtx);
   for (const subject of [...bundledStores, ...platformStores]) middlewareBehaviour(tests, subject, platform);
+  for (const subject of [...bundledStores, unsignedStore, ...platformStores]) featureBehaviour(tests, subject, platform);
   cookieStoreBehaviour(tests, platform);
+  cookieFeatureBehaviour(tests, platform);
   cryptoPaths(tests);
   platformTests?.(tests);
 

@@ -15,7 +15,13 @@ declare module "../../src/index.js" {
     items?: string[];
     blob?: string;
   }
+  interface SessionFlashData {
+    notice: string;
+    other: string;
+  }
 }
+
+type FlashKey = "notice" | "other";
 
 export const sessionRoutes: RequestHandler = async (ctx) => {
   const { pathname, searchParams } = ctx.url;
@@ -39,6 +45,16 @@ export const sessionRoutes: RequestHandler = async (ctx) => {
     case "/logout":
       await s.destroy();
       return Response.redirect(new URL("/", ctx.url), 303);
+    case "/flash":
+      s.flash((searchParams.get("key") ?? "notice") as FlashKey, searchParams.get("value") ?? "");
+      return Response.json({ flashed: true, visibleNow: s.getFlash((searchParams.get("key") ?? "notice") as FlashKey) ?? null });
+    case "/take-flash":
+      return Response.json({ value: s.getFlash((searchParams.get("key") ?? "notice") as FlashKey) ?? null });
+    case "/authenticate":
+      s.markAuthenticated();
+      return Response.json({ authenticatedAt: s.authenticatedAt });
+    case "/sudo":
+      return Response.json({ within: s.authenticatedWithin(Number(searchParams.get("seconds"))), authenticatedAt: s.authenticatedAt ?? null });
     case "/redirect-after-write":
       s.data.count = 42;
       return Response.redirect(new URL("/read", ctx.url), 302);
