@@ -8,7 +8,7 @@
 import { compose } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeBase64Key, decodeBase64Url } from "../src/crypto/base64url.js";
 import {
   EncryptedCookieStore,
@@ -18,7 +18,7 @@ import {
   type SessionRecord,
 } from "../src/index.js";
 import { CookieClient } from "./support/browser-like-client.js";
-import { CRYPTO_PATHS, countCryptoOperations, onPath, type CryptoPath } from "./support/crypto-paths.js";
+import { CRYPTO_PATHS, countCryptoOperations, nodeCrypto, onPath, type CryptoPath } from "./support/crypto-paths.js";
 import { serve, type Served } from "./support/serve.js";
 
 type Data = Record<string, unknown>;
@@ -300,6 +300,28 @@ describe("the documented format, rebuilt from SECURITY.md with plain Web Crypto"
       expect(new TextDecoder().decode(plaintext)).toBe(`2|${record.createdAt}|${record.expiresAt}|0|{"user":"ada"}`);
     });
   }
+});
+
+describe("constant-time verification on the native path", () => {
+  it("compares every signed value's signature with timingSafeEqual, right or wrong, and never accepts a near miss", async () => {
+    const store = new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]);
+    const value = await store.saveRecord(null, liveRecord());
+    const last = value.at(-1)!;
+    const nearMisses = [
+      value.slice(0, -1) + (last === "A" ? "B" : "A"),
+      value.slice(0, -1) + String.fromCharCode(last.charCodeAt(0) + 0x100), // same low byte
+    ];
+    const spy = vi.spyOn(nodeCrypto, "timingSafeEqual");
+    try {
+      expect(await store.loadRecord(value)).not.toBeNull();
+      for (const nearMiss of nearMisses) expect(await store.loadRecord(nearMiss)).toBeNull();
+      // All three reach the comparison: the signature is compared as presented, 16 bits per character.
+      expect(spy.mock.calls.length).toBe(3);
+      for (const [expected, presented] of spy.mock.calls) expect((expected as Uint16Array).length).toBe((presented as Uint16Array).length);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe("the two crypto paths make and accept the same values", () => {
