@@ -23,17 +23,20 @@ export interface BundleResult {
 const DIST_ENTRY = fileURLToPath(new URL("../packages/session/dist/index.js", import.meta.url));
 
 /**
- * Property names only the server-side stores' code uses (minifying keeps
- * property names, not class names; the class names also appear in the
- * middleware's error messages, so they prove nothing). If tree shaking
- * fails, these end up in the bundle.
+ * Property names and SQL only the server-side stores' code uses (minifying
+ * keeps property names and strings, not class names; the class names also
+ * appear in the middleware's error messages, so they prove nothing). If
+ * tree shaking fails, these end up in the bundle.
  */
 const SERVER_STORE_MARKERS = [
   "getClient" /* Redis */,
   "listenerCount" /* Redis */,
-  "getStore" /* KV */,
+  "getStore" /* KV, Netlify Blobs */,
   "expirationTtl" /* KV */,
   "sweepInterval" /* memory */,
+  "getNamespace" /* Durable Object */,
+  "idFromName" /* Durable Object */,
+  "ON CONFLICT" /* PostgreSQL */,
 ];
 
 const ENTRIES: { name: string; imports: string; code: string; external: string[] }[] = [
