@@ -18,7 +18,7 @@ import type {
 } from "../types.js";
 import { metaToText, textToMeta } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
-import { generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";
+import { checkedUserId, generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";
 
 export interface UnsafeMemoryStoreOptions<Data = SessionData> {
   /**
@@ -124,7 +124,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
 
   async listUserSessions(userId: string): Promise<UserSessionInfo[]> {
     const sessions: UserSessionInfo[] = [];
-    for (const id of this.#byUser.get(userId) ?? []) {
+    for (const id of this.#byUser.get(checkedUserId(userId)) ?? []) {
       const entry = this.#live(id);
       const loaded = entry && this.#toStored(entry);
       if (!loaded || !entry.user) continue;
@@ -142,13 +142,13 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
   }
 
   async revokeUserSession(userId: string, handle: string): Promise<void> {
-    for (const id of this.#byUser.get(userId) ?? []) {
+    for (const id of this.#byUser.get(checkedUserId(userId)) ?? []) {
       if (this.#entries.get(id)?.user?.handle === handle) this.#remove(id);
     }
   }
 
   async revokeUserSessions(userId: string, _ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    for (const id of [...(this.#byUser.get(userId) ?? [])]) {
+    for (const id of [...(this.#byUser.get(checkedUserId(userId)) ?? [])]) {
       if (exceptHandle === undefined || this.#entries.get(id)?.user?.handle !== exceptHandle) this.#remove(id);
     }
   }
