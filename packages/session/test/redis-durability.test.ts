@@ -26,6 +26,7 @@ import {
 } from "./support/redis-replicas.js";
 import { serve, type Served } from "./support/serve.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { serveUserApp } from "./support/user-app.js";
 
 // Generous for a loaded CI machine. The WAIT gets half of it.
 const TIMEOUT_MS = 1500;
@@ -160,6 +161,75 @@ describe("durability with a primary and one replica (createClient)", () => {
     expect(login.body).toContain("only 1 of the 2 replicas required");
   });
 });
+
+describe("durability for sessions bound to a user (the user index scripts)", () => {
+  let redis: ReplicatedRedis;
+  let client: ReturnType<typeof createClient>;
+  beforeAll(async () => {
+    redis = await startReplicatedRedis(1);
+    client = createClient({ url: redis.primary.url });
+  }, 60_000);
+  afterAll(async () => {
+    client?.destroy();
+    await redis?.stop();
+  });
+
+  async function startUserApp() {
+    const store = new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS, durability: { replicas: 1, timeout: WAIT_MS } });
+    const served = await serveUserApp({ store });
+    cleanups.push(() => served.close());
+    return () => new CookieClient(served.url);
+  }
+
+  it("waits for the replica on a bound login and on a revoke, with the script in the same pipeline", async () => {
+    const browser = await startUserApp();
+    const laptop = browser();
+    const phone = browser();
+    const stats = async () => parseCommandStats(await redis.primary.cli("INFO", "commandstats"));
+    // The first bound write of this client may meet NOSCRIPT and send the script's source: counted from the second.
+    expect((await laptop.get("/login?user=ada")).status).toBe(200);
+    const before = await stats();
+    expect((await phone.get("/login?user=ada")).status).toBe(200);
+    const after = await stats();
+    expect(after.get("wait")).toBe(before.get("wait")! + 1);
+    expect(after.get("evalsha")).toBe(before.get("evalsha")! + 1);
+    expect(await keyCount(redis.replicas[0]!)).toBeGreaterThanOrEqual(3); // two sessions and the user's index
+    expect((await laptop.get("/revoke-others")).status).toBe(200);
+    expect((await stats()).get("wait")).toBeGreaterThan(after.get("wait")!);
+    expect(JSON.parse((await phone.get("/whoami")).body)).toEqual({ user: null, isFresh: true });
+  });
+
+  it("refuses a bound login and a revoke the frozen replica did not confirm, and still ends the session on logout", async () => {
+    const browser = await startUserApp();
+    const laptop = browser();
+    const phone = browser();
+    expect((await laptop.get("/login?user=grace")).status).toBe(200);
+    expect((await phone.get("/login?user=grace")).status).toBe(200);
+    freeze(redis.replicas[0]!);
+
+    const tablet = browser();
+    const login = await tablet.get("/login?user=grace");
+    expect(login.status).toBe(503);
+    expect(login.setCookies).toEqual([]);
+    expect((await laptop.get("/revoke-others")).status).toBe(503);
+    const logout = await laptop.get("/logout");
+    expect(logout.status).toBe(503);
+    expect(logout.setCookies[0]).toMatch(/^session=;.*Max-Age=0/i);
+  });
+
+  it("falls back to EVAL inside the durable pipeline when the primary has forgotten its scripts", async () => {
+    const browser = await startUserApp();
+    expect((await browser().get("/login?user=lin")).status).toBe(200);
+    await redis.primary.cli("SCRIPT", "FLUSH");
+    const phone = browser();
+    expect((await phone.get("/login?user=lin")).status).toBe(200);
+    expect(JSON.parse((await phone.get("/whoami")).body)).toEqual({ user: "lin", isFresh: false });
+  });
+});
+
+async function keyCount(node: RedisServer): Promise<number> {
+  return Number((await node.cli("DBSIZE")).trim());
+}
 
 describe("durability settings", () => {
   const getClient = () => createClient();

@@ -37,6 +37,8 @@ export interface RedisDurability {
 export interface RedisWriteTarget {
   set(key: string, value: string, options: { PX: number; NX?: true; XX?: true }): unknown;
   del(key: string): unknown;
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): unknown;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): unknown;
 }
 
 /** A node-redis pipeline (`client.multi()`), as far as a durable write uses it. */
@@ -89,7 +91,21 @@ export async function writeDurably(
   const pipeline = client.multi(key) as RedisPipelineLike;
   write(pipeline);
   pipeline.wait(durability.replicas, durability.timeout);
-  const replies = await pipeline.execAsPipeline();
+  // node-redis rejects a pipeline with any error reply in it, and keeps every reply on the rejection.
+  const replies = await pipeline.execAsPipeline().catch((error: unknown) => {
+    const partial = (error as { replies?: unknown } | null)?.replies;
+    if (Array.isArray(partial)) return partial as unknown[];
+    throw error;
+  });
+  // The write's own error (NOSCRIPT, WRONGTYPE...), as the caller would get it without durability.
+  if (replies[0] instanceof Error) throw replies[0];
+  if (replies[1] instanceof Error) {
+    throw new SessionStoreUnavailableError(
+      `Redis applied a session write but refused the WAIT that \`durability\` adds (${replies[1].message}), so it was not acknowledged. ` +
+        "Is the client talking to a replica? Retry later.",
+      { cause: replies[1] },
+    );
+  }
   const confirmed = Number(replies[1]);
   if (!(confirmed >= durability.replicas)) {
     throw new SessionStoreUnavailableError(
