@@ -71,13 +71,8 @@ export interface SentinelDeployment {
   stop(): Promise<void>;
 }
 
-export interface SentinelOptions {
-  /** Addresses the data nodes and sentinels also listen on (a test namespace's veth address). */
-  alsoBind?: string[];
-}
-
 /** 1 primary, 1 replica, 3 sentinels with a quorum of 2. */
-export async function startSentinelDeployment(options: SentinelOptions = {}): Promise<SentinelDeployment> {
+export async function startSentinelDeployment(): Promise<SentinelDeployment> {
   const masterName = "sessions";
   const dir = await mkdtemp(join(tmpdir(), "hattip-session-sentinel-"));
   const nodes: RedisServer[] = [];
@@ -87,10 +82,9 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    // Replicas announce themselves to sentinels by address: keep one address (loopback) for everyone.
-    const primary = await startRedis({ alsoBind: options.alsoBind });
+    const primary = await startRedis();
     nodes.push(primary);
-    const replica = await startRedis({ alsoBind: options.alsoBind, args: replicaArgs(primary.port) });
+    const replica = await startRedis({ args: replicaArgs(primary.port) });
     nodes.push(replica);
     await waitForReplicaLink(replica);
     const sentinelPorts: number[] = [];
@@ -102,7 +96,7 @@ export async function startSentinelDeployment(options: SentinelOptions = {}): Pr
         config,
         [
           `port ${port}`,
-          `bind 127.0.0.1 ${(options.alsoBind ?? []).join(" ")}`,
+          "bind 127.0.0.1",
           `dir ${dir}`,
           `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} 2`,
           `sentinel down-after-milliseconds ${masterName} ${DOWN_AFTER_MS}`,
@@ -267,11 +261,6 @@ export async function waitForReplicaLink(node: RedisServer, timeoutMs = 30_000):
     `the replica on port ${node.port} to finish its sync`,
     timeoutMs,
   );
-}
-
-/** The replicas a primary counts as connected, from INFO replication. */
-export async function connectedReplicas(node: RedisServer): Promise<number> {
-  return Number(/^connected_slaves:(\d+)/m.exec(await node.cli("INFO", "replication"))?.[1] ?? 0);
 }
 
 function replicaArgs(primaryPort: number): string[] {
