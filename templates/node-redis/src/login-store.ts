@@ -21,6 +21,8 @@ export interface LoginStore {
   description: StoreDescription;
   /** Where it is, for the start-up line (no password). */
   location: string;
+  /** Something the person starting the app must know. */
+  warning?: string;
   loginAttempts: AttemptStore;
   checkStore?: () => Promise<boolean>;
   /** Resolves once the store answers, or after `ms` with `false`. */
@@ -53,6 +55,11 @@ export function openLoginStore({ redisUrl, dev, log }: OpenOptions): LoginStore 
     store: new UnsafeMemoryStore<LoginSession>(),
     description: { name: "this process's memory (development only)", cookieHolds: "id" },
     location: "in memory, development only",
+    warning: [
+      "WARNING: REDIS_URL is not set, so sessions and login attempt counters are kept in this process's memory.",
+      "  They vanish on every restart (and every reload on edit) and are not shared between processes.",
+      "  Fine for trying the app, never for production. For a real Redis, set REDIS_URL=redis://127.0.0.1:6379 in .env.",
+    ].join("\n"),
     loginAttempts: new MemoryAttemptStore(),
     waitUntilReachable: async () => true,
     close: async () => {},

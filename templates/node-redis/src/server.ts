@@ -78,6 +78,7 @@ function warnAboutUntrustedProxy(ctx: RequestContext): void {
 }
 const server = createServer(compose(warnAboutUntrustedProxy, handler), { trustProxy });
 
+if (loginStore.warning) console.warn(loginStore.warning);
 await loginStore.waitUntilReachable(2_000);
 const actualPort = await listen(server, port, host);
 const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
