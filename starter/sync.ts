@@ -21,8 +21,17 @@ export type TemplateName = (typeof TEMPLATES)[number];
 /** Templates whose relative imports end in `.ts`. */
 const TS_IMPORTS = new Set<TemplateName>(["netlify-edge"]);
 
-/** Folders of starter/ copied as they are into every template, to the same relative path. */
-const SHARED_FOLDERS = ["src", "scripts", "test/shared"];
+/** What is shared, and where each template keeps it. */
+const SHARED: ReadonlyArray<{ from: string; to: Partial<Record<TemplateName, string>> }> = [
+  // The runtime-agnostic app, its scripts and the tests every platform must pass.
+  ...["src", "scripts", "test/shared"].map((folder) => ({ from: folder, to: everywhere(folder) })),
+  // Node-side serving (ports, .env): the node entry's, and the edge templates' local dev servers'.
+  { from: "node", to: { "node-redis": "src", "vercel-edge": "scripts", "netlify-edge": "scripts" } },
+];
+
+function everywhere(folder: string): Record<TemplateName, string> {
+  return Object.fromEntries(TEMPLATES.map((template) => [template, folder])) as Record<TemplateName, string>;
+}
 
 export interface PlannedCopy {
   /** Relative to the repository, "/" separators. */
@@ -34,14 +43,16 @@ export interface PlannedCopy {
 /** Every file the shared app puts into the templates, with the content it must have there. */
 export function plannedCopies(): PlannedCopy[] {
   const copies: PlannedCopy[] = [];
-  for (const folder of SHARED_FOLDERS) {
-    for (const file of listFiles(join(STARTER_DIR, folder))) {
+  for (const { from, to } of SHARED) {
+    for (const file of listFiles(join(STARTER_DIR, from))) {
       const source = readFileSync(file, "utf8");
-      const inside = relative(STARTER_DIR, file);
+      const inside = relative(join(STARTER_DIR, from), file);
       for (const template of TEMPLATES) {
+        const folder = to[template];
+        if (folder === undefined) continue;
         copies.push({
           source: toPosix(relative(REPO_DIR, file)),
-          target: toPosix(join("templates", template, inside)),
+          target: toPosix(join("templates", template, folder, inside)),
           content: TS_IMPORTS.has(template) ? withTsImports(source) : source,
         });
       }

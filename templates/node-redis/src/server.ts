@@ -1,8 +1,8 @@
 /**
  * The Node entry, and the one place that controls the process: it reads the
- * settings (environment, then `.env`, then `--port`/`--host`), refuses to
- * start with a message that says what to fix, serves the app, and shuts
- * down cleanly.
+ * settings (`--port`/`--host` over the environment over `.env`), refuses
+ * to start with a message that says what to fix, serves the app, and
+ * shuts down cleanly.
  *
  *   npm run dev     tsx, reloads on edit; REDIS_URL if set, else memory; demo user on
  *   npm start       compiled JavaScript (npm run build first); REDIS_URL and USERS required
@@ -10,39 +10,30 @@
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
  * REDIS_URL, USERS, ALLOW_DEMO_USER, TRUST_PROXY. See README.md.
  */
-import { existsSync } from "node:fs";
-import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { createServer } from "@hattip/adapter-node";
 import { compose, type RequestContext } from "@hattip/compose";
 import { createApp } from "./app.js";
+import { listen, loadDotEnv, serveOptions, type ServeOptions } from "./listen.js";
 import { openLoginStore, type LoginStore } from "./login-store.js";
 import { proxySettings } from "./proxy.js";
 import { usersFromSettings } from "./users.js";
 
-/** A setting is wrong: say so in one line and stop, with no stack trace. */
+/** A setting is wrong: say so and stop, with no stack trace. */
 function fail(message: string): never {
   console.error(`\n  ${message}\n`);
   process.exit(1);
 }
 
-const envFile = fileURLToPath(new URL("../.env", import.meta.url));
-// Variables already set in the environment win over the file.
-if (existsSync(envFile)) process.loadEnvFile(envFile);
+loadDotEnv(fileURLToPath(new URL("../.env", import.meta.url)));
 
-let args: { dev?: boolean; port?: string; host?: string };
+let options: ServeOptions;
 try {
-  ({ values: args } = parseArgs({
-    options: { dev: { type: "boolean" }, port: { type: "string" }, host: { type: "string" } },
-    strict: true,
-  }));
+  options = serveOptions(process.argv.slice(2), process.env, { port: 3000, dev: false });
 } catch (error) {
-  fail(`${(error as Error).message}. Options: --port <number>, --host <address> (and --dev, which npm run dev passes).`);
+  fail((error as Error).message);
 }
-const dev = args.dev === true;
-const port = parsePort(args.port ?? process.env.PORT ?? "3000", args.port !== undefined ? "--port" : "PORT");
-const host = args.host ?? process.env.HOST ?? (dev ? "127.0.0.1" : "0.0.0.0");
+const { dev, host } = options;
 
 let loginStore: LoginStore;
 let handler: ReturnType<typeof createApp>;
@@ -80,7 +71,7 @@ const server = createServer(compose(warnAboutUntrustedProxy, handler), { trustPr
 
 if (loginStore.warning) console.warn(loginStore.warning);
 await loginStore.waitUntilReachable(2_000);
-const actualPort = await listen(server, port, host);
+const actualPort = await listen(server, options).catch((error: Error) => fail(error.message));
 const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
 console.log(`Listening on http://${shownHost}:${actualPort} (sessions: ${loginStore.location})`);
 
@@ -89,42 +80,5 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     server.close();
     server.closeAllConnections();
     void loginStore.close().finally(() => process.exit(0));
-  });
-}
-
-function parsePort(text: string, name: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value > 65_535) fail(`${name} must be a whole number from 0 to 65535 (got "${text.slice(0, 20)}").`);
-  return value;
-}
-
-/** In dev, a busy port moves to the next free one, as Vite does; in production it is an error. */
-async function listen(server: Server, first: number, host: string): Promise<number> {
-  for (let candidate = first; ; candidate++) {
-    try {
-      return await listenOnce(server, candidate, host);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EADDRINUSE" && dev && first !== 0 && candidate < first + 20 && candidate < 65_535) {
-        console.warn(`Port ${candidate} is in use, trying ${candidate + 1} instead.`);
-        continue;
-      }
-      if (code === "EADDRINUSE") fail(`Port ${candidate} is already in use by another program. Stop it, or choose another: PORT=${candidate + 1} npm start`);
-      if (code === "EACCES") fail(`Port ${candidate} needs more rights than this user has. Choose one above 1023: PORT=3000`);
-      if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") fail(`HOST ${host} is not an address of this machine. Try HOST=0.0.0.0 (every interface) or HOST=127.0.0.1.`);
-      fail(`Cannot listen on ${host}:${candidate}: ${(error as Error).message}`);
-    }
-  }
-}
-
-function listenOnce(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
-    });
   });
 }
