@@ -218,8 +218,8 @@ function handleErrors(ctx: RequestContext): void {
   ctx.handleError = (error) => {
     const theme = themeOf(ctx);
     if (error instanceof FormTooLargeError) {
-      // Closing the connection drops the rest of the upload instead of reading it.
-      return errorPage(413, "The form was larger than this site accepts.", theme, { connection: "close" });
+      // The rest of the upload is never read: the client sees the 413 and stops sending.
+      return errorPage(413, "The form was larger than this site accepts.", theme);
     }
     if (isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || error instanceof ThrottleUnavailableError) {
       return errorPage(503, "Sign-in is unavailable for a moment. Please try again shortly.", theme, { "retry-after": "5" });

@@ -39,7 +39,8 @@ async function readAtMost(stream: ReadableStream<Uint8Array> | null, limit: numb
       if (done) break;
       total += value.byteLength;
       // Stop reading, but do not cancel: on Node, cancelling the body resets the connection before
-      // the 413 can be sent. The unread rest is dropped with the connection the 413 closes.
+      // the 413 can be sent. The rest stays unread (the server's buffers fill and it stops taking
+      // more), the client sees the 413 and stops sending.
       if (total > limit) throw new FormTooLargeError();
       chunks.push(value);
     }

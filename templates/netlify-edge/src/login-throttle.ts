@@ -5,8 +5,8 @@
  * Two counters are checked before any password is hashed (a refused attempt
  * costs no CPU):
  * - one per username and client address: after 10 attempts in a row that
- *   did not sign in, each further attempt waits 1 s, then 2 s, 4 s, ... up
- *   to 15 minutes. A correct password resets it. Keyed by address too, so a
+ *   did not sign in, each further attempt waits 5 s, then 10 s, 20 s, ...
+ *   up to 15 minutes. A correct password resets it. Keyed by address too, so a
  *   flood of guesses from one place cannot lock the real user out from
  *   another.
  * - one per client address, across usernames: the same backoff after 100,
@@ -33,14 +33,14 @@ export interface LockoutRule {
 
 export const PER_USER_AND_ADDRESS: LockoutRule = {
   freeAttempts: 10,
-  firstLockMs: 1_000,
+  firstLockMs: 5_000,
   maxLockMs: 15 * 60_000,
   forgetAfterMs: 60 * 60_000,
 };
 
 export const PER_ADDRESS: LockoutRule = {
   freeAttempts: 100,
-  firstLockMs: 1_000,
+  firstLockMs: 5_000,
   maxLockMs: 15 * 60_000,
   forgetAfterMs: 60 * 60_000,
 };

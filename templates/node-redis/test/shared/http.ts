@@ -22,8 +22,12 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** A form, sent url-encoded. */
   form?: Record<string, string>;
-  /** Raw chunks, sent with Transfer-Encoding: chunked; the send stops when the reply arrives. */
-  chunks?: { size: number; total: number };
+  /**
+   * Raw chunks, sent with Transfer-Encoding: chunked; the send stops when the
+   * reply arrives. `everyMs`: one chunk per that many milliseconds, like a
+   * slow upload, instead of as fast as the server takes them.
+   */
+  chunks?: { size: number; total: number; everyMs?: number };
   /** Send these headers and no body at all (a Content-Length that lies). */
   bodyless?: boolean;
   timeoutMs?: number;
@@ -102,12 +106,14 @@ export class Client {
         if (!replied) reject(error);
       });
       if (options.chunks) {
-        const { size, total } = options.chunks;
+        const { size, total, everyMs } = options.chunks;
         const chunk = Buffer.alloc(size, "a");
         const pump = () => {
           while (!replied && !request.destroyed && bytesSent < total) {
             bytesSent += chunk.length;
-            if (!request.write(chunk)) return void request.once("drain", pump);
+            const more = request.write(chunk);
+            if (everyMs !== undefined) return void setTimeout(pump, everyMs);
+            if (!more) return void request.once("drain", pump);
           }
           if (!replied && !request.destroyed) request.end();
         };
