@@ -194,6 +194,18 @@ describe("npm run dev", () => {
   });
 });
 
+describe("the tests themselves", () => {
+  it("say what to install when redis-server is not on the PATH", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = "";
+    try {
+      await expect(startRedis()).rejects.toThrow("sudo apt-get install redis-server");
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
 describe("Redis outage", () => {
   it("answers 503 pages while Redis is away, logs the outage once, and recovers without a restart", async () => {
     const redisPort = await freePort();
