@@ -84,7 +84,7 @@ describe("remote templates through giget", () => {
     });
     expect(result.code).toBe(0);
     expect(server.requests).toContain(`GET ${githubTarball}`);
-    expect(result.stdout).not.toContain("used the bundled copy");
+    expect(result.stderr).not.toContain("used the bundled copy");
     expect(readJson(join(workDir, "latest", "package.json")).name).toBe("latest");
     expect(existsSync(join(workDir, "latest", "FROM-GITHUB.md"))).toBe(true);
   });
@@ -94,7 +94,7 @@ describe("remote templates through giget", () => {
       GIGET_GITHUB_URL: `${server.origin}/unreachable`,
     });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("used the bundled copy");
+    expect(result.stderr).toContain("used the bundled copy");
     expect(readJson(join(workDir, "offline", "package.json")).name).toBe("offline");
     expect(existsSync(join(workDir, "offline", "FROM-GITHUB.md"))).toBe(false);
   });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -59,7 +60,7 @@ describe("create-hattip-session-app in a terminal", () => {
     await tty.waitFor("Install dependencies?");
     tty.press("Right"); // No: the test has no registry to install from.
     tty.press("Enter");
-    await tty.waitFor("Initialise a git repository?");
+    await tty.waitFor("Initialise a git repository (with a first commit)?");
     tty.press("Enter");
     const done = await tty.waitFor("EXIT:");
     if (process.env.SHOW_TRANSCRIPT) console.log(done);
@@ -76,7 +77,7 @@ describe("create-hattip-session-app in a terminal", () => {
     expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
   });
 
-  it("writes nothing when Ctrl-C cancels a prompt", async () => {
+  it("writes nothing when Ctrl-C cancels a prompt, and says so once", async () => {
     const tty = startCli();
     await tty.waitFor("Project folder");
     tty.press("-l", "cancelled-app");
@@ -85,8 +86,87 @@ describe("create-hattip-session-app in a terminal", () => {
     tty.press("C-c");
     const done = await tty.waitFor("EXIT:");
     expect(done).toContain("EXIT:130");
+    expect(done.match(/Cancelled: nothing was written\./g)).toHaveLength(1);
     expect(readdirSync(workDir)).not.toContain("cancelled-app");
     expect(readdirSync(workDir).filter((entry) => entry.includes("partial"))).toEqual([]);
+  });
+
+  it("asks for a package name when the folder's cannot be one, offering a valid one", async () => {
+    const tty = startCli();
+    await tty.waitFor("Project folder");
+    tty.press("-l", "http");
+    tty.press("Enter");
+    const asked = await tty.waitFor("Package name");
+    expect(asked).toContain('"http" cannot be a package name');
+    expect(asked).toContain("http-app");
+    tty.press("Enter");
+    await tty.waitFor("Where will it run?");
+    tty.press("Enter");
+    await tty.waitFor("Install dependencies?");
+    tty.press("Right");
+    tty.press("Enter");
+    await tty.waitFor("Initialise a git repository");
+    tty.press("Right");
+    tty.press("Enter");
+    const done = await tty.waitFor("EXIT:");
+    expect(done).toContain("EXIT:0");
+    expect(readJson(join(workDir, "http", "package.json")).name).toBe("http-app");
+  });
+
+  it("offers to remove or keep the files of a non-empty folder, or to cancel", async () => {
+    const target = join(workDir, "occupied");
+    mkdirSync(target);
+    execFileSync("git", ["init", "--quiet"], { cwd: target });
+    writeFileSync(join(target, "old.txt"), "old");
+
+    const cancelling = startCli();
+    await cancelling.waitFor("Project folder");
+    cancelling.press("-l", "occupied");
+    cancelling.press("Enter");
+    const choice = await cancelling.waitFor("What should happen to the files in it?");
+    expect(choice).toContain("occupied is not empty.");
+    expect(choice).toContain("Remove the existing files and continue");
+    expect(choice).toContain("Keep them and continue");
+    cancelling.press("Enter"); // Cancel is the default.
+    expect(await cancelling.waitFor("EXIT:")).toContain("EXIT:130");
+    expect(readdirSync(target).sort()).toEqual([".git", "old.txt"]);
+    cancelling.stop();
+
+    const removing = startCli();
+    await removing.waitFor("Project folder");
+    removing.press("-l", "occupied");
+    removing.press("Enter");
+    await removing.waitFor("What should happen to the files in it?");
+    removing.press("Down");
+    removing.press("Enter");
+    await removing.waitFor("Where will it run?");
+    removing.press("Enter");
+    await removing.waitFor("Install dependencies?");
+    removing.press("Right");
+    removing.press("Enter");
+    // Its own .git makes it a repository already: git is not asked about.
+    const done = await removing.waitFor("EXIT:");
+    expect(done).toContain("EXIT:0");
+    expect(done).not.toContain("Initialise a git repository");
+    expect(existsSync(join(target, "old.txt"))).toBe(false);
+    expect(existsSync(join(target, ".git"))).toBe(true);
+    expect(readJson(join(target, "package.json")).name).toBe("occupied");
+  });
+
+  it("asks which package manager installs, when installing", async () => {
+    const tty = startCli();
+    await tty.waitFor("Project folder");
+    tty.press("-l", "pm-app");
+    tty.press("Enter");
+    await tty.waitFor("Where will it run?");
+    tty.press("Enter");
+    await tty.waitFor("Install dependencies?");
+    tty.press("Enter");
+    const managers = await tty.waitFor("Install with");
+    for (const manager of ["npm", "pnpm", "yarn", "bun"]) expect(managers).toContain(manager);
+    expect(readdirSync(workDir)).not.toContain("pm-app");
+    tty.press("C-c");
+    expect(await tty.waitFor("EXIT:")).toContain("EXIT:130");
   });
 
   it("never prompts when CI is set, even in a terminal", async () => {

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseJsonc } from "jsonc-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCreateApp, makeTempDir, readJson, removeDir, repoRoot, runCli, sessionVersion } from "./support/scaffold-cli.js";
 import { packSession, runCommand, userEnvironment } from "./support/scaffold-user-path.js";
@@ -15,6 +16,15 @@ const notTemplates = folders.filter((name) => !templates.includes(name));
 
 /** Where each cookie-key platform's local dev reads its key; the scaffolder must fill it. */
 const secretFiles: Record<string, string> = { "vercel-edge": ".env", "netlify-edge": ".env" };
+
+/** The worker name in whichever wrangler config the app has (C3 now writes wrangler.jsonc). */
+function workerName(app: string): string | undefined {
+  for (const file of ["wrangler.jsonc", "wrangler.json"]) {
+    if (existsSync(join(app, file))) return parseJsonc(readFileSync(join(app, file), "utf8")).name;
+  }
+  if (!existsSync(join(app, "wrangler.toml"))) return undefined;
+  return /^name\s*=\s*"([^"]*)"/m.exec(readFileSync(join(app, "wrangler.toml"), "utf8"))?.[1];
+}
 
 /** Loads the app's generated keys with the installed hattip-session, as the app will at run time. */
 const keyCheck = `
@@ -65,6 +75,13 @@ describe("scaffolding every template, as a user would", () => {
       for (const leftOut of ["_gitignore", "node_modules", "dist", ".wrangler", "package-lock.json"]) {
         expect(existsSync(join(app, leftOut)), leftOut).toBe(false);
       }
+      if (name === "workers-kv") {
+        // Every scaffolded Workers app deploys as its own worker, named after the project.
+        expect(workerName(app)).toBe(appName);
+        expect(scaffolded.stdout).toContain(`Named the worker "${appName}"`);
+      } else {
+        expect(workerName(app)).toBeUndefined();
+      }
 
       // The published range is not on the registry from here: install the packed tarball instead.
       manifest.dependencies["hattip-session"] = `file:${sessionTarball}`;
@@ -76,6 +93,15 @@ describe("scaffolding every template, as a user would", () => {
         timeoutMs: 600_000,
       });
       expect(install.code, install.output).toBe(0);
+      expect(existsSync(join(app, "package-lock.json"))).toBe(true);
+
+      // The lockfile the first install wrote must be one that npm ci accepts (CI, a teammate's clone).
+      const clean = await runCommand("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund"], {
+        cwd: app,
+        env,
+        timeoutMs: 600_000,
+      });
+      expect(clean.code, clean.output).toBe(0);
 
       const secretFile = secretFiles[name];
       if (secretFile) {

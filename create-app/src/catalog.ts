@@ -1,6 +1,10 @@
+// The templates on offer: the four platforms this project maintains (with their
+// labels, hints and the secrets each needs locally), then any other template
+// folder found; and the hattip-session range new apps depend on.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import type { Environment } from "./environment.js";
 import type { DeclaredSecret } from "./secrets.js";
 
 export interface TemplateChoice {
@@ -46,8 +50,8 @@ const packageRoot = fileURLToPath(new URL("..", import.meta.url));
  * Where templates are read from: an explicit folder (template authors, tests),
  * else the copy bundled at prepack, else the monorepo's templates/ during development.
  */
-export function templatesRoot(): string {
-  const explicit = process.env[TEMPLATES_DIR_VARIABLE];
+export function templatesRoot({ env }: Pick<Environment, "env">): string {
+  const explicit = env[TEMPLATES_DIR_VARIABLE];
   if (explicit) return explicit;
   const bundled = join(packageRoot, "templates");
   if (existsSync(bundled)) return bundled;
@@ -55,7 +59,7 @@ export function templatesRoot(): string {
 }
 
 /** Every template folder with a package.json: known platforms first, then any others. */
-export function listTemplates(root = templatesRoot()): TemplateChoice[] {
+export function listTemplates(root: string): TemplateChoice[] {
   const folders = existsSync(root)
     ? readdirSync(root).filter(
         (name) =>
@@ -78,7 +82,7 @@ export function listTemplates(root = templatesRoot()): TemplateChoice[] {
 }
 
 /** The hattip-session range written into new apps: the version this package was packed with. */
-export function hattipSessionRange(root = templatesRoot()): string {
+export function hattipSessionRange(root: string): string {
   const recorded = readJson(join(root, "bundle-info.json"))?.hattipSessionVersion;
   if (typeof recorded === "string") return `^${recorded}`;
   const monorepo = readJson(join(packageRoot, "..", "packages", "session", "package.json"))?.version;

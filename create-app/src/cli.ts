@@ -1,195 +1,130 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
-import * as clack from "@clack/prompts";
-import { HELP, parseCliArgs, type CliArgs } from "./args.js";
-import { hattipSessionRange, listTemplates, ownVersion, type TemplateChoice } from "./catalog.js";
+// The scaffolder from arguments to a ready app: parse the flags, ask what they
+// leave open, write the app, then git init, install, make the first commit, and
+// print the next steps. A failed install still leaves the app in place but
+// ends non-zero, saying what failed and what to run.
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { HELP, parseCliArgs } from "./args.js";
+import { terminalAsker, unattendedAsker } from "./asker.js";
+import { hattipSessionRange, listTemplates, ownVersion, templatesRoot } from "./catalog.js";
+import { isCi, type Environment } from "./environment.js";
 import { CliError } from "./errors.js";
-import { initGitRepository, isInsideGitRepository } from "./git.js";
-import { packageNameProblem, suggestPackageName } from "./package-name.js";
-import {
-  detectPackageManager,
-  installCommand,
-  runScriptCommand,
-  type PackageManager,
-} from "./package-manager.js";
-import { askFolder, askTemplate, askYesNo } from "./prompts.js";
-import { isEmptyFolder, scaffold, type TemplateSource } from "./scaffold.js";
+import { commitAll, initRepository } from "./git.js";
+import { installDependencies } from "./install.js";
+import { runByNpm } from "./npm-hints.js";
+import { createOutput, type Output } from "./output.js";
+import { detectPackageManager, installCommand, runScriptCommand, type PackageManager } from "./package-manager.js";
+import { askQuestions, type Answers } from "./questions.js";
+import { scaffold } from "./scaffold.js";
 
-const DEFAULT_FOLDER = "hattip-session-app";
-/** Where --remote fetches this project's templates from. */
-const REPOSITORY_TEMPLATES = "gh:hattip-session/hattip-session/templates";
+export type { Environment } from "./environment.js";
 
-export interface Environment {
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-  stdinIsTTY: boolean;
-}
+const INITIAL_COMMIT_MESSAGE = "Initial commit from create-hattip-session-app";
 
 export async function run(argv: readonly string[], environment: Environment): Promise<void> {
-  const args = parseCliArgs(argv);
+  const { cwd, env } = environment;
+  const args = parseCliArgs(argv, env);
   if (args.help) return void console.log(HELP);
   if (args.version) return void console.log(ownVersion());
 
-  const interactive = environment.stdinIsTTY && !isCi(environment.env);
-  const templates = listTemplates();
-  const questions = new Questions(args, interactive);
-  if (interactive) clack.intro("create-hattip-session-app");
-
-  const folder = await questions.folder(environment.cwd);
-  const template = await questions.template(templates);
-  const install = await questions.yesNo("install", "Install dependencies?");
-  const target = folder === undefined ? undefined : resolve(environment.cwd, folder);
-  const git =
-    target !== undefined && isInsideGitRepository(target)
-      ? false
-      : await questions.yesNo("git", "Initialise a git repository?");
-  questions.failOnMissing();
-  if (target === undefined || template === undefined || install === undefined || git === undefined) {
-    throw new CliError("Internal error: an answer is missing.");
-  }
+  const interactive = environment.stdinIsTTY && environment.stdoutIsTTY && !isCi(env);
+  const output = createOutput(interactive);
+  const root = templatesRoot(environment);
+  output.start("create-hattip-session-app");
+  const answers = await askQuestions({
+    args,
+    ask: interactive ? terminalAsker : unattendedAsker(closingHint(env)),
+    output,
+    cwd,
+    env,
+    templates: listTemplates(root),
+    detectedPackageManager: detectPackageManager(env.npm_config_user_agent),
+  });
 
   const result = await scaffold({
-    target,
-    source: template.source,
-    secrets: template.secrets,
-    force: args.force,
-    packageName: basename(target),
-    hattipSessionRange: hattipSessionRange(),
-    onFallback: (reason) =>
-      clack.log.warn(`Could not fetch the latest template (${reason}); used the bundled copy.`),
+    target: answers.target,
+    shownPath: answers.shownPath,
+    source: answers.template.source,
+    ...(answers.template.secrets ? { secrets: answers.template.secrets } : {}),
+    existingFiles: answers.existingFiles,
+    packageName: answers.packageName,
+    hattipSessionRange: hattipSessionRange(root),
+    onFallback: (reason) => output.warn(`Could not fetch the latest template (${reason}); used the bundled copy.`),
   });
-
-  const manager = detectPackageManager(environment.env.npm_config_user_agent);
-  const shownPath = relative(environment.cwd, target) || ".";
-  clack.log.success(`Created ${shownPath === "." ? basename(target) : shownPath}`);
+  output.success(`Created ${answers.shownPath === "." ? basename(answers.target) : answers.shownPath}`);
+  if (result.worker) output.info(`Named the worker "${result.worker.name}" in ${result.worker.file}.`);
   if (result.secretFiles.length > 0) {
-    clack.log.info(
-      `Generated a fresh secret key in ${result.secretFiles.join(", ")} (kept out of git by .gitignore).`,
-    );
+    output.info(`Generated a fresh secret key in ${result.secretFiles.join(", ")} (kept out of git by .gitignore).`);
   }
-  if (git && !initGitRepository(target)) clack.log.warn("git init failed; the app was created without a repository.");
-  let installed = false;
-  if (install) installed = runInstall(manager, target);
-  clack.outro(nextSteps(manager, target, shownPath, installed));
+
+  const repository = startRepository(answers, output);
+  const installFailure = answers.install ? install(answers, env, output) : undefined;
+  if (repository) commitFirst(answers.target, output);
+  output.finish(nextSteps(answers, installFailure === undefined && answers.install));
+  if (installFailure !== undefined) throw new CliError(installFailure);
 }
 
-function isCi(env: NodeJS.ProcessEnv): boolean {
-  return env.CI !== undefined && env.CI !== "" && env.CI !== "0" && env.CI !== "false";
+/** The last line of the missing-answers report: how to pass flags from here. */
+function closingHint(env: NodeJS.ProcessEnv): string {
+  const yes = "Pass --yes to take the defaults for everything not given.";
+  if (!runByNpm(env)) return yes;
+  const kept = env.npm_config_yes === "true" ? ", as it did with the --yes you gave" : "";
+  return (
+    `${yes}\nWith npm, put the flags after a lone --, or npm keeps them for itself${kept}:\n` +
+    "  npm create hattip-session-app@latest my-app -- --yes"
+  );
 }
 
-/** Each answer: the flag if given, else the default with --yes, else a prompt, else recorded as missing. */
-class Questions {
-  private readonly missing: string[] = [];
-
-  constructor(
-    private readonly args: CliArgs,
-    private readonly interactive: boolean,
-  ) {}
-
-  async folder(cwd: string): Promise<string | undefined> {
-    const validate = (folder: string) => folderProblem(resolve(cwd, folder), this.args.force);
-    let folder = this.args.folder ?? (this.args.yes ? DEFAULT_FOLDER : undefined);
-    if (folder === undefined && this.interactive) folder = await askFolder(DEFAULT_FOLDER, validate);
-    if (folder === undefined) {
-      this.missing.push("the project folder: give it as the first argument, e.g. my-app");
-      return undefined;
-    }
-    const problem = validate(folder);
-    if (problem) throw new CliError(problem);
-    return folder;
+function startRepository(answers: Answers, output: Output): boolean {
+  const { git } = answers;
+  if (!git.init) {
+    if (git.skipped) output.info(git.skipped);
+    return false;
   }
-
-  async template(templates: TemplateChoice[]): Promise<ResolvedTemplate | undefined> {
-    let name = this.args.template ?? (this.args.yes ? templates[0]?.name : undefined);
-    if (name === undefined && this.interactive && templates.length > 0) name = await askTemplate(templates);
-    if (name === undefined) {
-      this.missing.push(
-        `the template: pass --template with one of ${templates.map((t) => t.name).join(", ") || "(none bundled)"}`,
-      );
-      return undefined;
-    }
-    return resolveTemplate(name, templates, this.args.remote);
-  }
-
-  async yesNo(flag: "install" | "git", question: string): Promise<boolean | undefined> {
-    const given = this.args[flag] ?? (this.args.yes ? true : undefined);
-    if (given !== undefined) return given;
-    if (this.interactive) return askYesNo(question);
-    this.missing.push(`whether to ${flag === "install" ? "install dependencies" : "run git init"}: pass --${flag} or --no-${flag}`);
-    return undefined;
-  }
-
-  failOnMissing(): void {
-    if (this.missing.length === 0) return;
-    throw new CliError(
-      [
-        "No terminal to ask in (stdin is not a TTY, or CI is set), and these answers are missing:",
-        ...this.missing.map((answer) => `  - ${answer}`),
-        "Pass --yes to take the defaults for everything not given.",
-      ].join("\n"),
-    );
-  }
+  const initialised = initRepository(answers.target);
+  if (!initialised.ok) output.warn(`git init failed (${initialised.reason}); the app was created without a repository.`);
+  return initialised.ok;
 }
 
-function folderProblem(target: string, force: boolean): string | undefined {
-  const name = basename(target);
-  const problem = packageNameProblem(name);
-  if (problem) {
-    return `"${name}" cannot be the package name (${problem}). Try "${suggestPackageName(name)}".`;
-  }
-  if (!force && !isEmptyFolder(target)) {
-    return `${target} is not empty. Choose another folder, or pass --force to write into it.`;
-  }
-  return undefined;
+/** Returns what went wrong, said so the user can act on it, or undefined when installed. */
+function install(answers: Answers, env: NodeJS.ProcessEnv, output: Output): string | undefined {
+  const manager = answers.packageManager;
+  output.step(`Installing dependencies with ${manager}...`);
+  const outcome = installDependencies(manager, answers.target, env);
+  if (outcome.ok) return undefined;
+  const cd = answers.shownPath === "." ? "" : `cd ${quoted(answers.shownPath)} && `;
+  return (
+    `Installing dependencies failed: ${outcome.reason}. The app itself is in place.\n` +
+    `Fix what the output above names (network, registry, Node version, or choose another manager with --pm), then run:\n` +
+    `  ${cd}${installCommand(manager)}`
+  );
 }
 
-interface ResolvedTemplate {
-  source: TemplateSource;
-  secrets?: TemplateChoice["secrets"];
-}
-
-/** A bundled name, a local folder, or anything with a giget provider prefix (gh:, https://, ...). */
-function resolveTemplate(name: string, templates: TemplateChoice[], remote: boolean): ResolvedTemplate {
-  if (name.startsWith(".") || name.startsWith("/")) {
-    const dir = resolve(name);
-    if (!existsSync(join(dir, "package.json"))) throw new CliError(`${dir} is not a template folder: it has no package.json.`);
-    return { source: { kind: "folder", dir } };
+function commitFirst(target: string, output: Output): void {
+  const committed = commitAll(target, INITIAL_COMMIT_MESSAGE);
+  if (committed.ok) {
+    output.info("Made the first git commit.");
+    return;
   }
-  if (/^[\w+.-]+:/.test(name)) return { source: { kind: "giget", source: name } };
-  const bundled = templates.find((template) => template.name === name);
-  if (!bundled) {
-    throw new CliError(
-      `Unknown template "${name}". Valid templates: ${templates.map((t) => t.name).join(", ") || "(none bundled)"}.\n` +
-        "A community template can be named by its giget source, e.g. gh:owner/repo/path.",
-    );
-  }
-  const source: TemplateSource = remote
-    ? { kind: "giget", source: `${REPOSITORY_TEMPLATES}/${name}`, fallbackDir: bundled.dir }
-    : { kind: "folder", dir: bundled.dir };
-  return { source, secrets: bundled.secrets };
+  output.warn(
+    `The git repository is ready but the first commit failed: ${committed.reason}\n` +
+      'Set your name and email (git config --global user.name "..." and user.email "..."), then: git add -A && git commit -m "Initial commit"',
+  );
 }
 
-function runInstall(manager: PackageManager, dir: string): boolean {
-  clack.log.step(`Installing dependencies with ${manager}...`);
-  const result = spawnSync(manager, ["install"], {
-    cwd: dir,
-    stdio: "inherit",
-    shell: process.platform === "win32",
-  });
-  if (result.status === 0) return true;
-  clack.log.warn(`${installCommand(manager)} failed; the app is in place, run it again yourself.`);
-  return false;
-}
-
-function nextSteps(manager: PackageManager, target: string, shownPath: string, installed: boolean): string {
-  const scripts = readScripts(join(target, "package.json"));
+function nextSteps(answers: Answers, installed: boolean): string {
+  const manager: PackageManager = answers.packageManager;
+  const scripts = readScripts(join(answers.target, "package.json"));
   const steps = [
-    ...(shownPath === "." ? [] : [`cd ${shownPath.includes(" ") ? JSON.stringify(shownPath) : shownPath}`]),
+    ...(answers.shownPath === "." ? [] : [`cd ${quoted(answers.shownPath)}`]),
     ...(installed ? [] : [installCommand(manager)]),
     ...["dev", "test"].filter((script) => script in scripts).map((script) => runScriptCommand(manager, script)),
   ];
   return `Next steps:\n${steps.map((step) => `  ${step}`).join("\n")}`;
+}
+
+function quoted(path: string): string {
+  return /[\s"'$`\\]/.test(path) ? JSON.stringify(path) : path;
 }
 
 function readScripts(packageJsonPath: string): Record<string, string> {

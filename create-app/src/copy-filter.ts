@@ -1,3 +1,4 @@
+// Which template files reach a new app (one rule for copy, bundle and download).
 /**
  * What never leaves the monorepo: installed packages, build output, local
  * runtime state, test artefacts and real secrets. Shared by the prepack

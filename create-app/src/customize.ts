@@ -1,6 +1,10 @@
+// Turning a copied template into the user's app: real dotfile names, the
+// package name and released hattip-session range in package.json, the worker's
+// name, and fresh local secrets that git never sees.
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeLocalSecrets, type DeclaredSecret } from "./secrets.js";
+import { renameWorker, workerNameFor } from "./wrangler.js";
 
 /** npm pack drops these dotfiles, so templates ship them with an underscore. */
 const DOTFILE_RENAMES = [
@@ -18,16 +22,25 @@ export interface Customization {
   secrets?: readonly DeclaredSecret[];
 }
 
-/** Turns a copied template into the user's app. Returns the secret files it generated. */
-export function customizeApp(appDir: string, options: Customization): { secretFiles: string[] } {
+export interface CustomizationResult {
+  /** Local secret files generated, relative to the app. */
+  secretFiles: string[];
+  /** The Workers config whose worker was named after the app, if the template has one. */
+  worker?: { file: string; name: string };
+}
+
+/** Turns a copied template into the user's app. */
+export function customizeApp(appDir: string, options: Customization): CustomizationResult {
   for (const [shipped, real] of DOTFILE_RENAMES) {
     const from = join(appDir, shipped);
     if (existsSync(from) && !existsSync(join(appDir, real))) renameSync(from, join(appDir, real));
   }
   rewritePackageJson(join(appDir, "package.json"), options);
+  const workerName = workerNameFor(options.packageName);
+  const workerFile = renameWorker(appDir, workerName);
   const secretFiles = writeLocalSecrets(appDir, options.secrets);
   keepOutOfGit(appDir, secretFiles);
-  return { secretFiles };
+  return { secretFiles, ...(workerFile ? { worker: { file: workerFile, name: workerName } } : {}) };
 }
 
 /** A generated key must never be committed, whatever the template's .gitignore says. */

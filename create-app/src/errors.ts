@@ -1,3 +1,6 @@
+// The scaffolder's refusals: typed, printed once without a stack by main.ts,
+// each with the exit code the shell should see.
+
 /** A refusal the user can act on: printed without a stack trace, exits non-zero. */
 export class CliError extends Error {
   constructor(
@@ -11,8 +14,8 @@ export class CliError extends Error {
 
 /** The user pressed Ctrl-C or cancelled a prompt; 130 is the shell's code for SIGINT. */
 export class CancelledError extends CliError {
-  constructor() {
-    super("Cancelled: nothing was written.", 130);
+  constructor(message = "Cancelled: nothing was written.") {
+    super(message, 130);
     this.name = "CancelledError";
   }
 }

@@ -1,19 +1,12 @@
 #!/usr/bin/env node
-import { run } from "./cli.js";
-import { CliError } from "./errors.js";
+// The bin entry: checks the Node version before loading anything else, because
+// the scaffolder's dependencies cannot even be parsed by an old Node.
+import { nodeVersionProblem } from "./node-version.js";
 
-try {
-  await run(process.argv.slice(2), {
-    cwd: process.cwd(),
-    env: process.env,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-  });
-} catch (error) {
-  if (error instanceof CliError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else {
-    process.stderr.write(`create-hattip-session-app failed unexpectedly: ${(error as Error).stack ?? error}\n`);
-    process.exitCode = 1;
-  }
+const problem = nodeVersionProblem(process.versions.node);
+if (problem === undefined) {
+  await import("./main.js");
+} else {
+  process.stderr.write(`${problem}\n`);
+  process.exitCode = 1;
 }

@@ -1,46 +1,33 @@
-import { builtinModules } from "node:module";
+// The name written into the new app's package.json: npm's own rules for new
+// packages (validate-npm-package-name, the library npm itself uses) decide what
+// is valid, and a refused folder name gets a suggestion that passes them.
+import validateName from "validate-npm-package-name";
+
+/** Why npm refuses `name` for a new package, or undefined when it is fine. */
+export function packageNameProblem(name: string): string | undefined {
+  const result = validateName(name);
+  if (result.validForNewPackages) return undefined;
+  return [...(result.errors ?? []), ...(result.warnings ?? [])].join("; ");
+}
+
+const FALLBACK_NAME = "hattip-session-app";
 
 /**
- * npm's rules for a new package name (the ones validate-npm-package-name
- * enforces for new packages), kept here as one small function rather than a
- * dependency: at most 214 characters, lowercase, URL-safe characters, no
- * leading dot or underscore, not a Node built-in, optionally @scope/name.
- * Returns why a name is refused, or undefined when it is fine.
+ * A valid package name close to `name`: "My App" -> "my-app", "_private" ->
+ * "private", "http" -> "http-app" (a Node built-in cannot be a package name).
  */
-export function packageNameProblem(name: string): string | undefined {
-  if (name.length === 0) return "the name is empty";
-  if (name.length > 214) return "a package name is at most 214 characters";
-  if (name !== name.toLowerCase()) return "a package name must be lowercase";
-  if (name.trim() !== name) return "a package name cannot start or end with spaces";
-  const [scope, bare] = name.startsWith("@") ? splitScope(name) : [undefined, name];
-  if (bare === undefined) return "a scoped name looks like @scope/name";
-  if (bare.startsWith(".") || bare.startsWith("_")) {
-    return "a package name cannot start with a dot or an underscore";
-  }
-  const safe = /^[a-z0-9-._~]+$/;
-  if (!safe.test(bare) || (scope !== undefined && !safe.test(scope))) {
-    return "use only lowercase letters, digits, and - . _ ~";
-  }
-  if (["node_modules", "favicon.ico"].includes(bare)) return `"${bare}" is reserved`;
-  if (scope === undefined && builtinModules.includes(bare)) {
-    return `"${bare}" is a Node.js built-in module`;
-  }
-  return undefined;
-}
-
-function splitScope(name: string): [string, string | undefined] {
-  const slash = name.indexOf("/");
-  if (slash < 2 || slash === name.length - 1) return ["", undefined];
-  return [name.slice(1, slash), name.slice(slash + 1)];
-}
-
-/** A valid suggestion for a refused folder name: "My App" -> "my-app". */
 export function suggestPackageName(name: string): string {
-  const suggestion = name
+  const normalized = name
     .trim()
     .toLowerCase()
     .replace(/\s+/g, "-")
-    .replace(/^[._]+/, "")
-    .replace(/[^a-z0-9-._~]+/g, "-");
-  return suggestion || "hattip-session-app";
+    .replace(/^[._-]+/, "")
+    .replace(/[^a-z0-9-._]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/-+$/, "")
+    .slice(0, 200);
+  if (normalized === "") return FALLBACK_NAME;
+  if (packageNameProblem(normalized) === undefined) return normalized;
+  const suffixed = `${normalized}-app`;
+  return packageNameProblem(suffixed) === undefined ? suffixed : FALLBACK_NAME;
 }

@@ -1,9 +1,14 @@
+// Writing the app: copy or download the template into a hidden staging folder
+// beside the target, customise it there, and only then move it into place, so
+// Ctrl-C or a failed download never leaves a half-written app behind.
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { downloadTemplate } from "giget";
+import type { ExistingFiles } from "./args.js";
 import { isTemplateFile } from "./copy-filter.js";
-import { customizeApp, type Customization } from "./customize.js";
+import { customizeApp, type Customization, type CustomizationResult } from "./customize.js";
 import { CancelledError, CliError } from "./errors.js";
+import { emptyFolderKeepingGit, folderState, notEmptyMessage } from "./folder.js";
 
 export type TemplateSource =
   | { kind: "folder"; dir: string }
@@ -11,26 +16,25 @@ export type TemplateSource =
 
 export interface ScaffoldRequest extends Customization {
   target: string;
+  /** The target as the user sees it (relative to where they ran the command), for messages. */
+  shownPath: string;
   source: TemplateSource;
-  force: boolean;
+  /** What to do with files already in the target; undefined refuses a folder that is not empty. */
+  existingFiles: ExistingFiles | undefined;
   /** Told when a remote template could not be fetched and the bundled copy was used. */
   onFallback?: (reason: string) => void;
 }
 
-/** A folder counts as empty when it holds nothing, or only a .git directory. */
-export function isEmptyFolder(path: string): boolean {
-  if (!existsSync(path)) return true;
-  return readdirSync(path).every((entry) => entry === ".git");
-}
-
 /**
  * Builds the app in a hidden sibling folder and only then moves it into
- * place, so Ctrl-C or a failed download never leaves a half-written app.
+ * place; existing files are removed (or merged over) only at that last step.
  */
-export async function scaffold(request: ScaffoldRequest): Promise<{ secretFiles: string[] }> {
-  const { target, force } = request;
-  if (existsSync(target) && !isEmptyFolder(target) && !force) {
-    throw new CliError(`${target} is not empty. Choose another folder, or pass --force to write into it.`);
+export async function scaffold(request: ScaffoldRequest): Promise<CustomizationResult> {
+  const { target, shownPath, existingFiles } = request;
+  const state = folderState(target);
+  if (state === "not-a-folder") throw new CliError(`${shownPath} exists and is not a folder: choose another name.`);
+  if (state === "not-empty" && existingFiles === undefined) {
+    throw new CliError(`${notEmptyMessage(shownPath)} Choose another folder, or pass --overwrite or --force.`);
   }
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -50,7 +54,7 @@ export async function scaffold(request: ScaffoldRequest): Promise<{ secretFiles:
       throw new CliError("The template has no package.json at its root: it is not an app template.");
     }
     const result = customizeApp(staging, request);
-    moveIntoPlace(staging, target);
+    moveIntoPlace(staging, target, existingFiles);
     return result;
   } finally {
     removeStaging();
@@ -92,14 +96,17 @@ export function copyTemplateFolder(from: string, to: string): void {
   });
 }
 
-function moveIntoPlace(staging: string, target: string): void {
+function moveIntoPlace(staging: string, target: string, existingFiles: ExistingFiles | undefined): void {
   if (!existsSync(target)) {
     renameSync(staging, target);
-  } else if (readdirSync(target).length === 0) {
-    // Keep the folder itself: it may be the user's shell's working directory (`create .`).
-    for (const entry of readdirSync(staging)) renameSync(join(staging, entry), join(target, entry));
-  } else {
-    // --force into a folder with files: merge, the template's files win.
-    cpSync(staging, target, { recursive: true, force: true });
+    return;
   }
+  if (existingFiles === "keep" && folderState(target) === "not-empty") {
+    // --force: merge, the template's files win over same-named ones, the others stay.
+    cpSync(staging, target, { recursive: true, force: true });
+    return;
+  }
+  if (existingFiles === "remove") emptyFolderKeepingGit(target);
+  // Keep the folder itself: it may be the user's shell's working directory (`create .`).
+  for (const entry of readdirSync(staging)) renameSync(join(staging, entry), join(target, entry));
 }

@@ -1,3 +1,5 @@
+// Fresh local secrets for every new app, so no two apps share a key and none
+// comes from the template: filled into .env / .dev.vars from their examples.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 

@@ -45,3 +45,21 @@ export { EncryptedCookieStore } from "./stores/encrypted.js";
 export { UnsafeMemoryStore, UnsafeMemorySessionStore, type UnsafeMemoryStoreOptions } from "./stores/memory.js";
 export { RedisSessionStore, type RedisClientLike, type RedisSessionStoreOptions } from "./stores/redis.js";
 export { KvSessionStore, KV_MIN_TTL_SECONDS, type KvNamespaceLike, type KvSessionStoreOptions } from "./stores/kv.js";
+export {
+  PostgresSessionStore,
+  postgresSessionTableSql,
+  type PostgresClientLike,
+  type PostgresSessionStoreOptions,
+} from "./stores/postgres.js";
+export {
+  DurableObjectSessionStore,
+  type DurableObjectNamespaceLike,
+  type DurableObjectSessionStoreOptions,
+  type DurableObjectStubLike,
+} from "./stores/durable-object.js";
+export { SessionDurableObject, type SessionDurableObjectState } from "./stores/session-durable-object.js";
+export {
+  NetlifyBlobsSessionStore,
+  type NetlifyBlobStoreLike,
+  type NetlifyBlobsSessionStoreOptions,
+} from "./stores/netlify-blobs.js";

@@ -107,7 +107,7 @@ describe.each(stores)("flash with $name", (kit) => {
 describe("flash in a named session", () => {
   it("works like the default session's, typed by NamedSessionFlashData", async () => {
     const served = await serve(
-      compose(cookie(), session({ name: "notices", store: new UnsignedCookieStore(), defaultSessionData: {} }), (ctx) => {
+      compose(cookie(), session({ name: "notices", store: new UnsignedCookieStore<Record<string, never>>(), defaultSessionData: {} }), (ctx) => {
         const notices = ctx.sessions.notices;
         if (ctx.url.pathname === "/set") notices.flash("notice", "Signed out");
         return Response.json({ value: ctx.url.pathname === "/get" ? (notices.getFlash("notice") ?? null) : null });

@@ -1,29 +1,19 @@
 /**
- * How to run the Deno that the `deno` npm package installed, with flags
- * that keep it offline and inside its sandbox: network on loopback only,
- * only the environment variables the app reads, and only public/ to read.
+ * How to run Deno (installed by scripts/install-deno.mjs, found by
+ * scripts/deno.mjs) with flags that keep it offline and inside its
+ * sandbox: network on loopback only, only the environment variables the
+ * app reads, and only public/ to read.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
 
-const require = createRequire(import.meta.url);
+export { denoExecutable } from "./deno.mjs";
 
 /** Where the local server serves static files from. */
 export const PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
 
 /** The variables the function and the local server read. */
 const ALLOWED_ENV = "SESSION_KEYS,USERS,ALLOW_DEMO_USER,HOST,PORT,PUBLIC_DIR";
-
-/** The deno executable shipped by the `deno` npm package. */
-export function denoExecutable(): string {
-  const packageDir = dirname(require.resolve("deno/package.json"));
-  const executable = join(packageDir, process.platform === "win32" ? "deno.exe" : "deno");
-  if (existsSync(executable)) return executable;
-  return (require("deno/install_api.cjs") as { runInstall(): string }).runInstall();
-}
 
 /** Arguments of `deno run` for the bundled local server; `watch` restarts it when the bundle changes. */
 export function denoRunArgs(bundlePath: string, { watch = false }: { watch?: boolean } = {}): string[] {

@@ -33,9 +33,17 @@ export function isWellFormedSessionId(id: string): boolean {
 const TAG_LENGTH = 16;
 const TAG_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 
-/** The routing tag of every session of `userId`. */
+/**
+ * The at-rest form of a user ID: what a store's per-user index column holds
+ * (PostgreSQL), so that the index names no user in the clear.
+ */
+export async function userHash(userId: string): Promise<string> {
+  return sha256Base64Url(`hattip-session/user:${userId}`);
+}
+
+/** The routing tag of every session of `userId`: the start of its `userHash`. */
 export async function userTag(userId: string): Promise<string> {
-  return (await sha256Base64Url(`hattip-session/user:${userId}`)).slice(0, TAG_LENGTH);
+  return (await userHash(userId)).slice(0, TAG_LENGTH);
 }
 
 /** `id` split into the part `generateId` made and the routing tag, if it has one. */

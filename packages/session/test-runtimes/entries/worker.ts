@@ -1,20 +1,38 @@
 /**
  * Entry for workerd: a Worker whose fetch handler runs the suite, with the
- * platform a Hattip Workers adapter exposes (env holds the KV binding), and
- * KvSessionStore on that real binding.
+ * platform a Hattip Workers adapter exposes (env holds the KV and Durable
+ * Object bindings), KvSessionStore on that real KV binding and
+ * DurableObjectSessionStore on real SQLite-backed Durable Objects of the
+ * SessionDurableObject class this module exports, as an app's entry does.
  */
-import { KvSessionStore, type KvNamespaceLike } from "hattip-session";
+import {
+  DurableObjectSessionStore,
+  KvSessionStore,
+  type DurableObjectNamespaceLike,
+  type KvNamespaceLike,
+} from "hattip-session";
 import type { RequestContext } from "@hattip/compose";
 import { adapterContext, assert, assertEqual, runSuite, type Data, type StoreSubject, type TestList } from "../suite/index.js";
 
+export { SessionDurableObject } from "hattip-session";
+
 interface Env {
   SESSIONS: KvNamespaceLike & { list(): Promise<{ keys: { name: string }[] }> };
+  SESSION_OBJECTS: DurableObjectNamespaceLike;
 }
 
 const kvStore: StoreSubject = {
   name: "KvSessionStore",
   make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
   revocable: true,
+};
+
+const durableObjectStore: StoreSubject = {
+  name: "DurableObjectSessionStore",
+  make: async () =>
+    new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx?.platform as { env: Env }).env.SESSION_OBJECTS }),
+  revocable: true,
+  indexesUsers: true,
 };
 
 /** Proof that the store really writes to the binding, and what it writes there. */
@@ -35,7 +53,7 @@ function kvBindingTests(env: Env) {
 
 export default {
   async fetch(_request: Request, env: Env): Promise<Response> {
-    const platformStores = [kvStore];
+    const platformStores = [kvStore, durableObjectStore];
     const report = await runSuite({
       platform: { name: "cloudflare-workers", env: env as unknown as Record<string, unknown> },
       platformStores,

@@ -1,6 +1,8 @@
 /**
  * Running a runtime's binary as a child process: found in node_modules/.bin
- * (the deno and bun npm packages ship it), killed if it outlives its time.
+ * (the bun npm package ships it) or, for Deno, in node_modules/.test-binaries,
+ * where the root postinstall puts it outside the lockfile (see
+ * scripts/install-test-binaries.mjs); killed if it outlives its time.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,10 +12,12 @@ import { fileURLToPath } from "node:url";
 export function findBinary(name) {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = join(dir, "node_modules", ".bin", name);
-    if (existsSync(candidate)) return candidate;
+    for (const bin of [join(dir, "node_modules", ".bin"), join(dir, "node_modules", ".test-binaries", "node_modules", ".bin")]) {
+      const candidate = join(bin, name);
+      if (existsSync(candidate)) return candidate;
+    }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${name} is not installed: run npm install at the repository root`);
+    if (parent === dir) throw new Error(`${name} is not installed: run npm install (or npm run install-test-binaries) at the repository root`);
     dir = parent;
   }
 }

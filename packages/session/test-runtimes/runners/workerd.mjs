@@ -18,6 +18,8 @@ export const workerd = {
       // Given as an explicit module list, so that workerd itself resolves any import left in the bundle.
       modules: [{ type: "ESModule", path: "worker.mjs", contents: await readFile(workerBundle, "utf8") }],
       kvNamespaces: ["SESSIONS"],
+      // The class the worker entry exports, on SQLite storage (wrangler's `new_sqlite_classes`).
+      durableObjects: { SESSION_OBJECTS: { className: "SessionDurableObject", useSQLite: true } },
       compatibilityDate: COMPATIBILITY_DATE,
       // workerd's own output becomes part of the failure message instead of stray lines.
       handleRuntimeStdio(stdout, stderr) {

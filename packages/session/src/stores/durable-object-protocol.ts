@@ -1,0 +1,49 @@
+/**
+ * What DurableObjectSessionStore asks a SessionDurableObject, and what it
+ * answers: JSON over the object's `fetch`, which every Durable Object
+ * binding has (RPC would need the class to extend `DurableObject` from
+ * `cloudflare:workers`, a module that exists only inside workerd). IDs
+ * travel as their hashes; users as the hash of their ID.
+ */
+
+/** The URL of every call; a Durable Object stub ignores the host. */
+export const DURABLE_OBJECT_CALL_URL = "https://hattip-session.durable-object/";
+
+/** The columns a session's row keeps beside its record text. */
+export interface RowFields {
+  /** The record text (record-text.ts). */
+  record: string;
+  expiresAt: number;
+  /** `userHash()` of the bound user, or `null`. */
+  user: string | null;
+  /** The session's public handle in its user's list, or `null` when unbound. */
+  handle: string | null;
+}
+
+export type DurableObjectCall =
+  | { op: "load"; id: string }
+  | ({ op: "create"; id: string } & RowFields)
+  | ({ op: "update"; id: string } & RowFields)
+  | { op: "destroy"; id: string }
+  | ({ op: "rotate"; old: string; id: string } & RowFields)
+  | { op: "list"; user: string }
+  | { op: "revoke"; user: string; handle: string }
+  | { op: "revokeAll"; user: string; except: string | null };
+
+export interface DurableObjectAnswers {
+  load: { record: string | null };
+  create: { created: boolean };
+  update: { updated: boolean };
+  destroy: { alive: boolean };
+  /** `gone`: the old session had ended, nothing written; `taken`: the new ID's hash exists, nothing written. */
+  rotate: { outcome: "rotated" | "gone" | "taken" };
+  list: { sessions: { handle: string; record: string }[] };
+  revoke: { revoked: number };
+  revokeAll: { revoked: number };
+}
+
+/** The body of an answer that is not 200: `setup` errors are the deployment's to fix, not transient. */
+export interface DurableObjectFailure {
+  error: string;
+  kind: "setup" | "bad-call";
+}

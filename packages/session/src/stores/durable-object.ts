@@ -1,0 +1,255 @@
+/**
+ * Sessions in Cloudflare Durable Objects (SessionDurableObject), for
+ * Workers apps that need a logout or a revoke to hold everywhere at once,
+ * which Workers KV cannot promise.
+ *
+ * Where a session lives: an anonymous session in an object of its own
+ * (named by its ID's hash); every session of a user in that user's object,
+ * named by the routing tag their session IDs carry (`<id>.<tag>`). So a
+ * read-only request is one call to one object, a write one call, a
+ * rotation within a user's sessions one atomic call, and listing or
+ * revoking all of a user's sessions one atomic call. A login moves an
+ * anonymous session into the user's object: a kill there and a create
+ * here, sent together; if the kill finds the session gone (a logout won
+ * the race), the new session is deleted again and the login refused.
+ */
+import type { RequestContext } from "@hattip/compose";
+import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
+import { RecordStore, type StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
+import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
+import {
+  DURABLE_OBJECT_CALL_URL,
+  type DurableObjectAnswers,
+  type DurableObjectCall,
+  type DurableObjectFailure,
+  type RowFields,
+} from "./durable-object-protocol.js";
+import { externalKeys, type ExternalKeys, type ExternalStoreOptions, type StorageKey } from "./external-keys.js";
+import { recordToText, textToRecord } from "./record-text.js";
+import { handleFromIdHash, idsExhausted, sessionHandleOf, userHash, userTag } from "./session-id.js";
+import { oldestFirst, userSessionInfo } from "./user-sessions.js";
+
+/** The part of a Durable Object stub the store uses. */
+export interface DurableObjectStubLike {
+  fetch(url: string, init: { method: "POST"; body: string; headers: Record<string, string> }): Promise<{
+    ok: boolean;
+    status: number;
+    text(): Promise<string>;
+  }>;
+}
+
+/** The part of a `DurableObjectNamespace` binding the store uses. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: never): DurableObjectStubLike;
+}
+
+export interface DurableObjectSessionStoreOptions<Data = SessionData> extends Omit<ExternalStoreOptions<Data>, "prefix"> {
+  /**
+   * The namespace bound to `SessionDurableObject` for this request.
+   * @example
+   * ```ts
+   * new DurableObjectSessionStore({ getNamespace: (ctx) => ctx.platform.env.SESSIONS })
+   * ```
+   */
+  getNamespace: (ctx: RequestContext | undefined) => Awaitable<DurableObjectNamespaceLike>;
+  /**
+   * How long a request may wait for a session's object before it fails with
+   * `SessionStoreUnavailableError`, in milliseconds.
+   * @default 3000
+   */
+  timeout?: number;
+}
+
+const NEW_ID_ATTEMPTS = 3;
+const HANDLE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * @example
+ * ```ts
+ * export { SessionDurableObject } from "hattip-session";
+ * const store = new DurableObjectSessionStore({ getNamespace: (ctx) => ctx.platform.env.SESSIONS });
+ * ```
+ */
+export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+  readonly #getNamespace: (ctx: RequestContext | undefined) => Awaitable<DurableObjectNamespaceLike>;
+  readonly #keys: ExternalKeys<Data>;
+  readonly #timeout: number;
+
+  constructor(options: DurableObjectSessionStoreOptions<Data>) {
+    super();
+    if (typeof options?.getNamespace !== "function") {
+      throw new SessionSetupError(
+        "DurableObjectSessionStore needs `getNamespace`, a function that returns the Durable Object namespace bound to SessionDurableObject " +
+          "(`(ctx) => ctx.platform.env.SESSIONS`).",
+      );
+    }
+    this.#getNamespace = options.getNamespace;
+    this.#keys = externalKeys({ ...options, prefix: "" }, "DurableObjectSessionStore");
+    this.#timeout = options.timeout ?? 3000;
+    if (!(this.#timeout > 0)) throw new SessionSetupError("DurableObjectSessionStore `timeout` must be a positive number of milliseconds.");
+  }
+
+  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+    const located = await this.#keys.locate(id);
+    if (located === null) return null;
+    const { record } = await this.#call(ctx, objectOf(located), { op: "load", id: located.idHash });
+    return record === null ? null : textToRecord(record, this.#keys.serializer, Date.now());
+  }
+
+  async createRecord(record: SessionRecord<Data>, ctx?: RequestContext): Promise<string> {
+    const text = this.#text(record);
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const fresh = await this.#keys.newId(record.meta?.user);
+      const fields = await this.#fields(record, text, fresh.idHash);
+      const { created } = await this.#call(ctx, objectOf(fresh), { op: "create", id: fresh.idHash, ...fields });
+      if (created) return fresh.id;
+    }
+    throw idsExhausted(NEW_ID_ATTEMPTS);
+  }
+
+  async updateRecord(id: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
+    const located = await this.#keys.locate(id);
+    if (located === null) return null;
+    const fields = await this.#fields(record, this.#text(record), located.idHash);
+    const { updated } = await this.#call(ctx, objectOf(located), { op: "update", id: located.idHash, ...fields });
+    return updated ? id : null;
+  }
+
+  async destroyRecord(id: string, ctx?: RequestContext): Promise<boolean> {
+    const located = await this.#keys.locate(id);
+    if (located === null) return false;
+    return (await this.#call(ctx, objectOf(located), { op: "destroy", id: located.idHash })).alive;
+  }
+
+  /**
+   * Within one user's object (a bound session rotated, as on a second
+   * login), one atomic call. Across objects, the kill and the create go out
+   * together, and the create is undone if the kill found nothing.
+   */
+  override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
+    const old = await this.#keys.locate(oldId);
+    if (old === null) return null;
+    const text = this.#text(record);
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const fresh = await this.#keys.newId(record.meta?.user);
+      const fields = await this.#fields(record, text, fresh.idHash);
+      if (old.tag !== undefined && objectOf(old) === objectOf(fresh)) {
+        const { outcome } = await this.#call(ctx, objectOf(fresh), { op: "rotate", old: old.idHash, id: fresh.idHash, ...fields });
+        if (outcome === "taken") continue;
+        return outcome === "rotated" ? fresh.id : null;
+      }
+      const [{ alive }, { created }] = await Promise.all([
+        this.#call(ctx, objectOf(old), { op: "destroy", id: old.idHash }),
+        this.#call(ctx, objectOf(fresh), { op: "create", id: fresh.idHash, ...fields }),
+      ]);
+      if (!alive) {
+        if (created) await this.#call(ctx, objectOf(fresh), { op: "destroy", id: fresh.idHash });
+        return null;
+      }
+      return created ? fresh.id : this.createRecord(record, ctx);
+    }
+    throw idsExhausted(NEW_ID_ATTEMPTS);
+  }
+
+  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
+    const { sessions } = await this.#call(ctx, await userObject(userId), { op: "list", user: await userHash(userId) });
+    const now = Date.now();
+    const listed: UserSessionInfo[] = [];
+    for (const { handle, record } of sessions) {
+      const loaded = textToRecord(record, this.#keys.serializer, now);
+      const info = loaded && userSessionInfo(userId, handle, loaded.record);
+      if (info) listed.push(info);
+    }
+    return oldestFirst(listed);
+  }
+
+  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
+    // Not shaped like a handle: there is nothing it could name, and the answer is the same.
+    if (typeof handle !== "string" || !HANDLE_PATTERN.test(handle)) return;
+    await this.#call(ctx, await userObject(userId), { op: "revoke", user: await userHash(userId), handle });
+  }
+
+  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
+    const except = typeof exceptHandle === "string" && HANDLE_PATTERN.test(exceptHandle) ? exceptHandle : null;
+    await this.#call(ctx, await userObject(userId), { op: "revokeAll", user: await userHash(userId), except });
+  }
+
+  sessionHandle(sessionId: string): Promise<string> {
+    return sessionHandleOf(sessionId);
+  }
+
+  async #fields(record: SessionRecord<Data>, text: string, idHash: string): Promise<RowFields> {
+    const user = record.meta?.user;
+    if (user === undefined) return { record: text, expiresAt: record.expiresAt, user: null, handle: null };
+    const [hash, handle] = await Promise.all([userHash(user), handleFromIdHash(idHash)]);
+    return { record: text, expiresAt: record.expiresAt, user: hash, handle };
+  }
+
+  #text(record: SessionRecord<Data>): string {
+    if (!Number.isFinite(record.expiresAt)) throw new SessionSetupError("DurableObjectSessionStore needs a finite session lifetime.");
+    return recordToText(record, this.#keys.serializer);
+  }
+
+  async #call<Call extends DurableObjectCall>(
+    ctx: RequestContext | undefined,
+    objectName: string,
+    call: Call,
+  ): Promise<DurableObjectAnswers[Call["op"]]> {
+    const namespace = await this.#getNamespace(ctx);
+    if (typeof namespace?.idFromName !== "function" || typeof namespace.get !== "function") {
+      throw new SessionSetupError(
+        "DurableObjectSessionStore's getNamespace returned something that is not a Durable Object namespace: bind SessionDurableObject " +
+          'in wrangler ("durable_objects": { "bindings": [{ "name": "SESSIONS", "class_name": "SessionDurableObject" }] }) and return ctx.platform.env.SESSIONS.',
+      );
+    }
+    let status: number;
+    let body: string;
+    try {
+      const stub = namespace.get(namespace.idFromName(objectName) as never);
+      const exchange = async () => {
+        const response = await stub.fetch(DURABLE_OBJECT_CALL_URL, {
+          method: "POST",
+          body: JSON.stringify(call),
+          headers: { "content-type": "application/json" },
+        });
+        return { status: response.status, body: await response.text() };
+      };
+      ({ status, body } = await withDeadline(exchange(), this.#timeout));
+    } catch (error) {
+      const what = error instanceof DeadlineExceeded ? `did not answer within ${this.#timeout} ms` : `failed: ${describeFailure(error)}`;
+      throw new SessionStoreUnavailableError(`The session's Durable Object ${what}. The session is intact; retry later.`, { cause: error });
+    }
+    if (status === 200) {
+      try {
+        return JSON.parse(body) as DurableObjectAnswers[Call["op"]];
+      } catch (error) {
+        throw new SessionStoreUnavailableError(`The session's Durable Object answered something that is not JSON: ${body.slice(0, 100)}`, { cause: error });
+      }
+    }
+    const failure = parseFailure(body);
+    if (failure?.kind === "setup") throw new SessionSetupError(failure.error);
+    throw new SessionStoreUnavailableError(
+      `The session's Durable Object answered ${status}${failure ? `: ${failure.error}` : ""}. Is the bound class SessionDurableObject from this version of hattip-session?`,
+    );
+  }
+}
+
+/** The object a session lives in: its user's, by the tag in its ID, or its own. */
+function objectOf(located: Pick<StorageKey, "idHash" | "tag">): string {
+  return located.tag === undefined ? `session:${located.idHash}` : `user:${located.tag}`;
+}
+
+async function userObject(userId: string): Promise<string> {
+  return `user:${await userTag(userId)}`;
+}
+
+function parseFailure(body: string): DurableObjectFailure | null {
+  try {
+    const parsed = JSON.parse(body) as Partial<DurableObjectFailure>;
+    return typeof parsed?.error === "string" && (parsed.kind === "setup" || parsed.kind === "bad-call") ? (parsed as DurableObjectFailure) : null;
+  } catch {
+    return null;
+  }
+}
