@@ -54,7 +54,7 @@ const LoginForm = v.object({
 const PreferencesForm = v.object({ theme: Theme });
 
 /** The login cookie's name: `__Host-` over https, so that no sibling subdomain can set or shadow it. */
-export function loginCookieName(ctx: RequestContext): string {
+function loginCookieName(ctx: RequestContext): string {
   return ctx.url.protocol === "https:" ? "__Host-session" : "session";
 }
 
@@ -86,7 +86,7 @@ export function createApp(options: AppOptions) {
     const body = username
       ? `<h1>Welcome back</h1>${notice}<p>You are signed in as <strong>${escapeHtml(username)}</strong>. Your <a href="/profile">profile</a> shows the session behind it.</p>`
       : `<h1>hattip-session starter</h1>${notice}<p>A login that survives session fixation and password guessing, a theme kept in a validated cookie, and forms that refuse cross-site posts.</p>
-<p><a class="button" href="/login">Sign in</a></p>${demoEnabled ? `<p>Try it as <code>demo</code> / <code>demo-password</code> (development only).</p>` : ""}`;
+<p><a class="button" href="/login">Sign in</a></p>${demoEnabled ? `<p>Try it as <code>demo</code> / <code>demo-password</code>: a user for trying the app, on in development only.</p>` : ""}`;
     return render(ctx, "Home", body);
   });
 

@@ -70,7 +70,8 @@ function freePort(): Promise<number> {
 describe("scripts/dev.ts", () => {
   it.each([
     ["a malformed SESSION_KEYS", ["--port", "0"], { SESSION_KEYS: "not-a-key" }, "SESSION_KEYS holds a key that cannot be used"],
-    ["npm start without SESSION_KEYS", ["--production", "--port", "0"], {}, "SESSION_KEYS is not set"],
+    // Empty rather than absent, so that a .env beside the app (a scaffolded app has one) cannot fill it.
+    ["npm start without SESSION_KEYS", ["--production", "--port", "0"], { SESSION_KEYS: "" }, "SESSION_KEYS is not set"],
     ["npm start without users", ["--production", "--port", "0"], { SESSION_KEYS: "GENERATE" }, "No users are configured"],
     ["PORT=abc", [], { PORT: "abc" }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
   ])("names what is wrong at start, in one line: %s", async (_what, args, env, message) => {
