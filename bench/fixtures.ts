@@ -1,7 +1,7 @@
 /**
  * What every benchmark shares: the session data (a typical ~200-byte
  * session and a ~2 KB one) and one set of keys, so that our stores and
- * @hattip/session's sign and encrypt with the very same CryptoKeys.
+ * @hattip/session's sign and encrypt with the same key bytes.
  */
 
 export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
@@ -30,27 +30,20 @@ export function largeSession(): Record<string, unknown> {
   return { ...typicalSession(), recentlyViewed };
 }
 
-export interface BenchKeys {
-  hmac: [CryptoKey, ...CryptoKey[]];
-  aes: [CryptoKey, ...CryptoKey[]];
+/**
+ * Fixed, bench-only key material: runs are comparable, and every process
+ * of a run loads the same keys. Each library loads them the way its README
+ * says (`generateKeysFromBase64`), so each gets the key handling it ships.
+ */
+export const BENCH_KEYS = {
+  hmac: "Vh3lq0m3c9d1yJx2nq5oQ0bW8r6tZk4pS7uA2eF9gH0",
+  aes: "k2Lr9xQ4sV7nB1mC8zT5wY3uI6oP0aE2dF4gH7jK9lM",
   /** For iron-session, which takes a password and derives its own keys. */
-  ironPassword: string;
-}
+  ironPassword: "bench-only-iron-password-0123456789abcdef",
+} as const;
 
-// Fixed, bench-only key material: runs are comparable, and the server
-// processes of the HTTP bench can import the same keys.
-const HMAC_KEY_BASE64URL = "Vh3lq0m3c9d1yJx2nq5oQ0bW8r6tZk4pS7uA2eF9gH0";
-const AES_KEY_BASE64URL = "k2Lr9xQ4sV7nB1mC8zT5wY3uI6oP0aE2dF4gH7jK9lM";
-
-export async function benchKeys(): Promise<BenchKeys> {
-  const raw = (text: string) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/") + "="), (c) => c.charCodeAt(0));
-  const hmac = await crypto.subtle.importKey("raw", raw(HMAC_KEY_BASE64URL), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]);
-  const aes = await crypto.subtle.importKey("raw", raw(AES_KEY_BASE64URL), { name: "AES-GCM" }, false, [
-    "encrypt",
-    "decrypt",
-  ]);
-  return { hmac: [hmac], aes: [aes], ironPassword: "bench-only-iron-password-0123456789abcdef" };
-}
+/**
+ * The Cookie header of the no-session apps' requests: a logged-in user's
+ * size, so that every app gets the same request to parse; they never read it.
+ */
+export const PLAIN_COOKIE = `session=${"x".repeat(360)}`;

@@ -1,14 +1,17 @@
 /**
  * HTTP benchmark: each scenario's app runs in its own Node process on
  * 127.0.0.1 and autocannon drives it from this one, a read-only route and
- * a writing route in turn. Redis scenarios also count the commands each
- * request costs, from INFO commandstats deltas.
+ * a writing route in turn, with many users: each app first logs in
+ * `users` visitors, and every request autocannon sends carries the next
+ * user's cookie, round-robin. Redis scenarios also count the commands
+ * each request costs, from INFO commandstats deltas.
  */
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { startRedis } from "../packages/session/test/support/redis-server.js";
+import { PLAIN_COOKIE } from "./fixtures.js";
 import { SCENARIOS, type Scenario } from "./scenarios.js";
 
 export type Route = "read" | "write";
@@ -28,6 +31,12 @@ export interface HttpResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /**
+   * The server process's CPU (user + system) per request served, µs. A
+   * server kept busy by autocannon is CPU-bound, so its req/s is the
+   * inverse of this; unlike req/s, it hardly moves with other load on the machine.
+   */
+  serverCpuMicrosPerRequest: number;
   /** crypto.subtle.importKey calls in the server while it answered the measured requests, per request served. */
   keyImportsPerRequest: number;
   /** Redis scenarios only: commands the server sent per request served (INFO commandstats delta). */
@@ -36,6 +45,8 @@ export interface HttpResult {
 }
 
 export interface HttpOptions {
+  /** Logged-in users per app, whose cookies the requests take in turn. */
+  users: number;
   durationSeconds: number;
   /** Autocannon run before each measurement, not counted: this long in the first round, half as long after. */
   warmupSeconds: number;
@@ -58,7 +69,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
   const log = options.log ?? (() => {});
   const needsRedis = scenarios.some((scenario) => scenario.endsWith(":redis"));
   const redis = needsRedis ? await startRedis() : null;
-  const servers = new Map<Scenario, RunningServer & { cookie: string | null }>();
+  const servers = new Map<Scenario, RunningServer & { cookies: string[] }>();
   const results: HttpResult[] = [];
   try {
     // All apps start up front and idle while the others are measured; the
@@ -66,8 +77,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
     // the machine hits every scenario alike instead of one.
     for (const scenario of scenarios) {
       const server = await startServer(scenario, redis?.url, options.serverNodeFlags ?? []);
-      servers.set(scenario, { ...server, cookie: null });
-      servers.get(scenario)!.cookie = await login(server.url);
+      servers.set(scenario, { ...server, cookies: await logIn(server.url, options.users) });
     }
     for (let round = 1; round <= options.rounds; round++) {
       log(`round ${round} of ${options.rounds}`);
@@ -79,14 +89,14 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
         const routes: Route[] = round % 2 === 1 ? ["read", "write"] : ["write", "read"];
         for (const route of routes) {
           const url = `${server.url}/${route}`;
-          const headers: Record<string, string> = server.cookie ? { cookie: server.cookie } : {};
+          const cookies = server.cookies;
           // Warm up before every measurement, not only the first: an app that idled while the
           // others ran answers its first second slower (V8 shrinks an idle heap), whichever route comes first.
           const warmup = round === 1 ? options.warmupSeconds : options.warmupSeconds / 2;
-          if (warmup > 0) await load({ url, headers, connections: options.connections, duration: warmup });
+          if (warmup > 0) await load({ url, cookies, connections: options.connections, duration: warmup });
           if (redis) await redis.cli("CONFIG", "RESETSTAT");
           const before = await serverStats(server.url);
-          const result = await load({ url, headers, connections: options.connections, duration: options.durationSeconds });
+          const result = await load({ url, cookies, connections: options.connections, duration: options.durationSeconds });
           // Requests autocannon abandoned at the stop still finish on the server; let them.
           await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
           const after = await serverStats(server.url);
@@ -105,6 +115,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
             timeouts: result.timeouts,
             served,
             keyImportsPerRequest: served > 0 ? (after.keyImports - before.keyImports) / served : Number.NaN,
+            serverCpuMicrosPerRequest: served > 0 ? (after.cpuMicros - before.cpuMicros) / served : Number.NaN,
           };
           if (redis && scenario.endsWith(":redis")) {
             const commands = appCommands(await redis.commandStats());
@@ -136,22 +147,36 @@ function appCommands(stats: Map<string, number>): Record<string, number> {
   return commands;
 }
 
-function load(options: { url: string; headers: Record<string, string>; connections: number; duration: number }) {
-  return autocannon({ ...options, timeout: 10 });
+/** Drives `url` for `duration` seconds, each request with the next cookie of `cookies`. */
+function load({ cookies, ...options }: { url: string; cookies: string[]; connections: number; duration: number }) {
+  let next = 0;
+  const setupRequest = (request: { headers?: Record<string, string> }) => {
+    request.headers = { ...request.headers, cookie: cookies[next++ % cookies.length]! };
+    return request;
+  };
+  return autocannon({ ...options, timeout: 10, requests: [{ method: "GET", setupRequest } as never] });
 }
 
-async function login(baseUrl: string): Promise<string | null> {
-  const response = await fetch(`${baseUrl}/login`, { signal: AbortSignal.timeout(10_000) });
-  await response.text();
-  if (!response.ok) throw new Error(`login answered ${response.status}`);
-  const setCookie = response.headers.get("set-cookie");
-  // The name=value pair, exactly as the server wrote it (already cookie-encoded).
-  return setCookie ? setCookie.split(";")[0]! : null;
+/** Logs `count` fresh visitors in, a few at a time; the cookie each was given (a plain one from an app that sets none). */
+async function logIn(baseUrl: string, count: number): Promise<string[]> {
+  const cookies: string[] = [];
+  const one = async () => {
+    const response = await fetch(`${baseUrl}/login`, { signal: AbortSignal.timeout(10_000) });
+    await response.text();
+    if (!response.ok) throw new Error(`login answered ${response.status}`);
+    const setCookie = response.headers.get("set-cookie");
+    // The name=value pair, exactly as the server wrote it (already cookie-encoded).
+    if (setCookie) cookies.push(setCookie.split(";")[0]!);
+  };
+  for (let started = 0; started < count; started += 20) {
+    await Promise.all(Array.from({ length: Math.min(20, count - started) }, one));
+  }
+  return cookies.length > 0 ? cookies : [PLAIN_COOKIE];
 }
 
-async function serverStats(baseUrl: string): Promise<{ answered: number; keyImports: number }> {
+async function serverStats(baseUrl: string): Promise<{ answered: number; keyImports: number; cpuMicros: number }> {
   const response = await fetch(`${baseUrl}/__bench/stats`, { signal: AbortSignal.timeout(10_000) });
-  return (await response.json()) as { answered: number; keyImports: number };
+  return (await response.json()) as { answered: number; keyImports: number; cpuMicros: number };
 }
 
 interface RunningServer {

@@ -1,17 +1,28 @@
 /**
- * `npm run bench`: micro benchmark, then the HTTP benchmark, then
+ * `npm run bench`: the many-users CPU benchmark (the headline), Redis
+ * round trips, memory, bundle sizes, then the HTTP benchmark; writes
  * bench/RESULTS.md and bench/results.json.
  *
- *   npm run bench                      full run (about 4 minutes on 2 cores)
- *   npm run bench -- --quick --out DIR one short iteration of everything (the test smoke)
+ *   npm run bench                          full run
+ *   npm run bench -- --quick --out DIR     one short iteration of everything (the test smoke)
+ *   npm run bench -- --label "<change>"    also record the many-users figures in bench/history.json
+ *   npm run bench -- --only many-users     the in-process parts only (no HTTP)
+ *   npm run bench -- --ours <dist/index.js> --commit <sha> --only many-users --label "<before>"
+ *                                          bench another build of hattip-session (a before run)
+ *   npm run bench -- --web-crypto ...      build our stores as on a runtime without node:crypto
  */
+import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import type * as OursModule from "hattip-session";
+import { measureBundles } from "./bundle.js";
 import { describeEnvironment } from "./environment.js";
+import { readHistory, recordRun } from "./history.js";
 import { runHttp, type HttpOptions } from "./http.js";
-import { runMicro, type MicroOptions } from "./micro.js";
+import { runManyUsers, type ManyUsersOptions } from "./many-users.js";
+import { measureMemory } from "./memory.js";
 import { renderReport } from "./report.js";
 import { summarize } from "./summary.js";
 
@@ -19,32 +30,98 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     out: { type: "string", default: fileURLToPath(new URL(".", import.meta.url)) },
+    label: { type: "string" },
+    only: { type: "string" },
+    ours: { type: "string" },
+    /** The commit a --ours build was made from, for the history (it may not be a git checkout). */
+    commit: { type: "string" },
+    "web-crypto": { type: "boolean", default: false },
   },
 });
+if (values.only !== undefined && values.only !== "many-users") throw new Error(`--only takes "many-users", not ${values.only}`);
 
-const microOptions: MicroOptions = values.quick ? { timeMs: 20, warmupMs: 5 } : { timeMs: 400, warmupMs: 100 };
+const manyUsersOptions: Omit<ManyUsersOptions, "log" | "ours"> = values.quick
+  ? { users: 50, rounds: 1, batch: 50 }
+  : { users: 5000, rounds: 9, batch: 1000 };
 const httpOptions: Omit<HttpOptions, "log"> = values.quick
-  ? { durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
-  : { durationSeconds: 2, warmupSeconds: 1, rounds: 3, connections: 50 };
+  ? { users: 20, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
+  : { users: 2000, durationSeconds: 2, warmupSeconds: 1, rounds: 3, connections: 50 };
 
 const log = (line: string) => console.log(line);
 const environment = await describeEnvironment();
 log(`bench: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)}, Node ${environment.node}`);
-log("micro: load + save per cookie store");
-const micro = await runMicro(microOptions);
-for (const row of micro) {
-  log(`  ${`${row.store} ${row.size} ${row.library}`.padEnd(36)} ${Math.round(row.opsPerSecond).toString().padStart(7)} ops/s`);
-}
-log("http: autocannon against each app");
-const http = await runHttp({ ...httpOptions, log });
-const summary = summarize(http, micro);
-for (const target of summary.targets) log(`target ${target.met ? "met" : "NOT met"}: ${target.name}: ${target.figures}`);
 
-const profileNotes = await readFile(new URL("./PROFILE.md", import.meta.url), "utf8").catch(() => "");
-await mkdir(values.out, { recursive: true });
-await writeFile(
-  join(values.out, "results.json"),
-  JSON.stringify({ environment, microOptions, httpOptions, summary, raw: { micro, http } }, null, 2) + "\n",
-);
-await writeFile(join(values.out, "RESULTS.md"), renderReport({ environment, summary, httpOptions, microOptions, profileNotes }));
-log(`wrote ${join(values.out, "RESULTS.md")} and results.json`);
+const ours = await loadOurs(values.ours, values["web-crypto"]);
+log(`many users: ${manyUsersOptions.users} users, ${manyUsersOptions.rounds} rounds of ${manyUsersOptions.batch} requests per app and route`);
+const manyUsers = await runManyUsers({ ...manyUsersOptions, ours, log });
+log("memory and bundles");
+const memory = values.ours ? null : await measureMemory(values.quick ? 1000 : 20_000);
+const bundles = values.ours ? [] : await measureBundles();
+let http: Awaited<ReturnType<typeof runHttp>> = [];
+if (values.only === undefined) {
+  log(`http: autocannon against each app, ${httpOptions.users} users each`);
+  http = await runHttp({ ...httpOptions, log });
+}
+
+const summary = summarize({ manyUsers, http, memory, bundles });
+for (const target of summary.targets) log(`${target.met ? "met    " : "NOT MET"} ${target.name}: ${target.figures}`);
+
+const commit = values.commit ?? commitOf(values.ours);
+const history = values.label ? await recordRun(values.label, commit, summary.cpu) : await readHistory();
+if (values.label) log(`recorded "${values.label}" (${commit.slice(0, 7)}) in bench/history.json`);
+
+if (values.ours || values["web-crypto"]) {
+  // A run of another build or path is a before/after entry, not the report of this build.
+  log("not writing RESULTS.md for a run of another build or crypto path");
+} else {
+  const profileNotes = await readFile(new URL("./PROFILE.md", import.meta.url), "utf8").catch(() => "");
+  await mkdir(values.out, { recursive: true });
+  await writeFile(
+    join(values.out, "results.json"),
+    JSON.stringify({ environment, manyUsersOptions, httpOptions, summary, raw: { manyUsers, http } }, null, 2) + "\n",
+  );
+  await writeFile(
+    join(values.out, "RESULTS.md"),
+    renderReport({ environment, summary, manyUsersOptions, httpOptions: values.only ? null : httpOptions, history, profileNotes }),
+  );
+  log(`wrote ${join(values.out, "RESULTS.md")} and results.json`);
+}
+
+/**
+ * The hattip-session module to bench: the workspace build, another build
+ * (a before run), or the workspace build with our cookie stores made as
+ * on a runtime without node:crypto (process.getBuiltinModule hidden while
+ * each is built: a store picks its crypto path then).
+ */
+async function loadOurs(path: string | undefined, webCrypto: boolean): Promise<typeof OursModule | undefined> {
+  if (!path && !webCrypto) return undefined;
+  const module = (await import(path ? pathToFileURL(resolve(path)).href : "hattip-session")) as typeof OursModule;
+  if (!webCrypto) return module;
+  const processLike = process as { getBuiltinModule?: unknown };
+  const hidden = processLike.getBuiltinModule;
+  const withoutNative = <T>(build: () => T): T => {
+    processLike.getBuiltinModule = undefined;
+    try {
+      return build();
+    } finally {
+      processLike.getBuiltinModule = hidden;
+    }
+  };
+  // The stores decide their path when built; wrap each constructor the apps call.
+  const wrap = <C extends new (...args: never[]) => object>(Store: C): C =>
+    new Proxy(Store, { construct: (target, args) => withoutNative(() => Reflect.construct(target, args)) });
+  return {
+    ...module,
+    SignedCookieStore: wrap(module.SignedCookieStore),
+    EncryptedCookieStore: wrap(module.EncryptedCookieStore),
+  };
+}
+
+function commitOf(path: string | undefined): string {
+  const cwd = path ? resolve(path, "..", "..") : fileURLToPath(new URL("..", import.meta.url));
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd, encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}

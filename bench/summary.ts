@@ -1,32 +1,55 @@
 /**
- * Turns raw results into what the targets are judged on: medians over
- * rounds of per-round ratios (the machine is shared, so single runs are
- * noisy and a ratio taken within one round is fairer than one across).
+ * Turns raw results into what the targets are judged on. CPU figures are
+ * medians over interleaved rounds; a session's cost is its app's CPU per
+ * request minus the no-session app's in the same round; ratios are taken
+ * between medians of the same run, never against absolute times.
  */
+import type { BundleResult } from "./bundle.js";
 import type { HttpResult, Route } from "./http.js";
-import type { MicroResult } from "./micro.js";
-import { STORES, type Scenario, type StoreName } from "./scenarios.js";
+import type { CpuSample, ManyUsersRaw, MeasuredRoute } from "./many-users.js";
+import type { MemoryResult } from "./memory.js";
+import { libraryOf, storeOf, type Scenario, type StoreName } from "./scenarios.js";
+
+export interface CpuRow {
+  scenario: Scenario;
+  route: MeasuredRoute;
+  /** Median CPU per request of the whole app, µs. */
+  appMicros: number;
+  /** Median over rounds of (app − no-session app), µs: what the session costs. */
+  sessionMicros: number | null;
+  /** @hattip/session's session cost over ours, same store and route: how many times cheaper ours is. */
+  timesCheaperThanHattip: number | null;
+  /** iron-session's over ours (encrypted only). */
+  timesCheaperThanIron: number | null;
+}
 
 export interface HttpRow {
   scenario: Scenario;
   route: Route;
   medianRequestsPerSecond: number;
   medianLatencyP99Ms: number;
-  /** Median over rounds of (this scenario's req/s) / (baseline's req/s), same route. */
+  /** Median over rounds of (this app's req/s) / (no-session app's req/s), same route. */
   ratioToBaseline: number | null;
-  /** Ours only: median over rounds of ours / @hattip/session req/s, same store and route. */
-  ratioToHattipSession: number | null;
+  /** Median server CPU per request, µs. */
+  medianServerCpuMicros: number;
+  /** Median over rounds of (no-session app's server CPU per request) / (this app's): the req/s ratio a CPU-bound server reaches. */
+  cpuRatioToBaseline: number | null;
 }
 
 export interface Target {
   name: string;
+  goal: string;
   met: boolean;
   figures: string;
 }
 
 export interface Summary {
+  cpu: CpuRow[];
   http: HttpRow[];
-  micro: (MicroResult & { ratioToHattipSession: number | null })[];
+  redis: ManyUsersRaw["redis"];
+  cookieBytes: ManyUsersRaw["cookieBytes"];
+  memory: MemoryResult | null;
+  bundles: BundleResult[];
   targets: Target[];
 }
 
@@ -37,99 +60,197 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-export function summarize(http: readonly HttpResult[], micro: readonly MicroResult[]): Summary {
-  const find = (scenario: Scenario, route: Route, round: number) =>
-    http.find((entry) => entry.scenario === scenario && entry.route === route && entry.round === round);
-  const rounds = [...new Set(http.map((entry) => entry.round))];
-  const ratio = (top: Scenario, bottom: Scenario, route: Route) => {
-    const perRound = rounds.flatMap((round) => {
-      const a = find(top, route, round);
-      const b = find(bottom, route, round);
-      return a && b && b.requestsPerSecond > 0 ? [a.requestsPerSecond / b.requestsPerSecond] : [];
+/** Session cost per request by scenario and route, from one run's samples. */
+export function cpuRows(samples: readonly CpuSample[]): CpuRow[] {
+  const scenarios = [...new Set(samples.map((sample) => sample.scenario))];
+  const routes = [...new Set(samples.map((sample) => sample.route))];
+  const of = (scenario: Scenario, route: MeasuredRoute) =>
+    samples.filter((sample) => sample.scenario === scenario && sample.route === route);
+  const sessionCost = (scenario: Scenario, route: MeasuredRoute): number | null => {
+    const baseline = of("baseline", route);
+    if (baseline.length === 0) return null;
+    const perRound = of(scenario, route).flatMap((sample) => {
+      const base = baseline.find((other) => other.round === sample.round);
+      return base ? [sample.cpuMicros - base.cpuMicros] : [];
     });
     return perRound.length ? median(perRound) : null;
   };
+  const rows: CpuRow[] = scenarios.flatMap((scenario) =>
+    routes.map((route) => ({
+      scenario,
+      route,
+      appMicros: median(of(scenario, route).map((sample) => sample.cpuMicros)),
+      sessionMicros: scenario === "baseline" ? null : sessionCost(scenario, route),
+      timesCheaperThanHattip: null,
+      timesCheaperThanIron: null,
+    })),
+  );
+  const costOf = (scenario: Scenario, route: MeasuredRoute) =>
+    rows.find((row) => row.scenario === scenario && row.route === route)?.sessionMicros ?? null;
+  for (const row of rows) {
+    const store = storeOf(row.scenario);
+    if (libraryOf(row.scenario) !== "ours" || !store || row.sessionMicros === null) continue;
+    row.timesCheaperThanHattip = timesCheaper(costOf(`theirs:${store}`, row.route), row.sessionMicros);
+    if (store === "encrypted") row.timesCheaperThanIron = timesCheaper(costOf("iron:encrypted", row.route), row.sessionMicros);
+  }
+  return rows;
+}
 
+function timesCheaper(theirs: number | null, ours: number): number | null {
+  if (theirs === null) return null;
+  // A cost within noise of nothing has no meaningful ratio; 0.5 µs is below what a batch resolves.
+  return ours > 0.5 ? theirs / ours : Number.POSITIVE_INFINITY;
+}
+
+export function summarize(input: {
+  manyUsers: ManyUsersRaw;
+  http: readonly HttpResult[];
+  memory: MemoryResult | null;
+  bundles: BundleResult[];
+}): Summary {
+  const cpu = cpuRows(input.manyUsers.samples);
+  const http = httpRows(input.http);
+  return {
+    cpu,
+    http,
+    redis: input.manyUsers.redis,
+    cookieBytes: input.manyUsers.cookieBytes,
+    memory: input.memory,
+    bundles: input.bundles,
+    targets: judge({ cpu, http, redis: input.manyUsers.redis, bundles: input.bundles, memory: input.memory, rawHttp: input.http }),
+  };
+}
+
+function httpRows(http: readonly HttpResult[]): HttpRow[] {
+  const rounds = [...new Set(http.map((entry) => entry.round))];
+  const find = (scenario: Scenario, route: Route, round: number) =>
+    http.find((entry) => entry.scenario === scenario && entry.route === route && entry.round === round);
   const scenarios = [...new Set(http.map((entry) => entry.scenario))];
-  const rows: HttpRow[] = scenarios.flatMap((scenario) =>
+  return scenarios.flatMap((scenario) =>
     (["read", "write"] as const).map((route) => {
       const runs = http.filter((entry) => entry.scenario === scenario && entry.route === route);
-      const theirs = scenario.startsWith("ours:") ? (scenario.replace("ours:", "theirs:") as Scenario) : null;
+      const perRound = (ratio: (top: HttpResult, bottom: HttpResult) => number) =>
+        rounds.flatMap((round) => {
+          const top = find(scenario, route, round);
+          const bottom = find("baseline", route, round);
+          return top && bottom ? [ratio(top, bottom)].filter(Number.isFinite) : [];
+        });
+      const throughput = perRound((top, bottom) => top.requestsPerSecond / bottom.requestsPerSecond);
+      const cpu = perRound((top, bottom) => bottom.serverCpuMicrosPerRequest / top.serverCpuMicrosPerRequest);
       return {
         scenario,
         route,
         medianRequestsPerSecond: median(runs.map((entry) => entry.requestsPerSecond)),
         medianLatencyP99Ms: median(runs.map((entry) => entry.latencyP99Ms)),
-        ratioToBaseline: scenario === "baseline" ? null : ratio(scenario, "baseline", route),
-        ratioToHattipSession: theirs && scenarios.includes(theirs) ? ratio(scenario, theirs, route) : null,
+        ratioToBaseline: scenario === "baseline" || throughput.length === 0 ? null : median(throughput),
+        medianServerCpuMicros: median(runs.map((entry) => entry.serverCpuMicrosPerRequest)),
+        cpuRatioToBaseline: scenario === "baseline" || cpu.length === 0 ? null : median(cpu),
       };
     }),
   );
-
-  const microRows = micro.map((entry) => {
-    const peer =
-      entry.library.startsWith("hattip-session")
-        ? micro.find((other) => other.library === "@hattip/session" && other.store === entry.store && other.size === entry.size)
-        : undefined;
-    return { ...entry, ratioToHattipSession: peer ? entry.opsPerSecond / peer.opsPerSecond : null };
-  });
-
-  return { http: rows, micro: microRows, targets: judge(rows, http) };
 }
 
-function judge(rows: readonly HttpRow[], http: readonly HttpResult[]): Target[] {
+const CPU_TARGETS: { stores: StoreName[]; times: number }[] = [
+  { stores: ["signed", "encrypted"], times: 3 },
+  { stores: ["unsigned", "memory"], times: 1.2 },
+];
+
+function judge(input: {
+  cpu: CpuRow[];
+  http: HttpRow[];
+  rawHttp: readonly HttpResult[];
+  redis: ManyUsersRaw["redis"];
+  bundles: BundleResult[];
+  memory: MemoryResult | null;
+}): Target[] {
   const targets: Target[] = [];
-  const versus = rows.filter((row) => row.ratioToHattipSession !== null);
-  if (versus.length) {
-    const worst = versus.reduce((a, b) => (a.ratioToHattipSession! <= b.ratioToHattipSession! ? a : b));
+  const micros = (value: number | null) => (value === null ? "–" : `${value.toFixed(1)} µs`);
+  for (const { stores, times } of CPU_TARGETS) {
+    for (const store of stores) {
+      for (const route of ["read", "write"] as const) {
+        const ours = input.cpu.find((row) => row.scenario === `ours:${store}` && row.route === route);
+        const theirs = input.cpu.find((row) => row.scenario === `theirs:${store}` && row.route === route);
+        if (!ours || ours.timesCheaperThanHattip === null) continue;
+        targets.push({
+          name: `Session CPU per request, ${store} store, ${route}, many users, ours vs @hattip/session`,
+          goal: `at least ${times}× cheaper`,
+          met: ours.timesCheaperThanHattip >= times,
+          figures: `${ours.timesCheaperThanHattip.toFixed(2)}× (ours ${micros(ours.sessionMicros)}, theirs ${micros(theirs?.sessionMicros ?? null)})`,
+        });
+      }
+    }
+  }
+
+  const signedRead = input.http.find((row) => row.scenario === "ours:signed" && row.route === "read");
+  if (signedRead?.cpuRatioToBaseline != null && signedRead.ratioToBaseline != null) {
+    // Judged on the server's CPU per request: the server is CPU-bound under autocannon, so that is the
+    // req/s it can reach; measured req/s on a shared two-core machine swing by tens of percent per run.
     targets.push({
-      name: "ours >= 1.3x @hattip/session req/s, every store, same route",
-      met: versus.every((row) => row.ratioToHattipSession! >= 1.3),
-      figures: versus
-        .map((row) => `${row.scenario.slice(5)} /${row.route} ${row.ratioToHattipSession!.toFixed(2)}x`)
-        .join(", ") + `; lowest ${worst.scenario.slice(5)} /${worst.route} ${worst.ratioToHattipSession!.toFixed(2)}x`,
+      name: "HTTP (autocannon), many users: signed-store read route vs the no-session app, judged on server CPU per request",
+      goal: "within 10% of its req/s",
+      met: signedRead.cpuRatioToBaseline >= 0.9,
+      figures:
+        `server CPU per request gives ${(signedRead.cpuRatioToBaseline * 100).toFixed(1)}% of the no-session app's req/s ` +
+        `(measured req/s: ${(signedRead.ratioToBaseline * 100).toFixed(1)}%)`,
     });
   }
-  const signedRead = rows.find((row) => row.scenario === "ours:signed" && row.route === "read");
-  if (signedRead?.ratioToBaseline != null) {
-    const overhead = 1 - signedRead.ratioToBaseline;
+
+  const redisCost = (route: "login" | "relogin" | "read" | "write") => input.redis.find((cost) => cost.scenario === "ours:redis" && cost.route === route);
+  const login = redisCost("login");
+  const relogin = redisCost("relogin");
+  if (login && relogin) {
     targets.push({
-      name: "signed-cookie store costs <= 10% of the no-session baseline req/s, read-only route",
-      met: overhead <= 0.1,
-      figures: `ours:signed /read at ${(signedRead.ratioToBaseline * 100).toFixed(1)}% of baseline: overhead ${(overhead * 100).toFixed(1)}%`,
+      name: "Redis login (regenerate), ours",
+      goal: "at most 2 round trips",
+      met: login.roundTripsPerRequest <= 2 && relogin.roundTripsPerRequest <= 2,
+      figures:
+        `over an existing session (load, then kill it and create the new one): ${relogin.roundTripsPerRequest.toFixed(2)} round trips, ${relogin.commandsPerRequest.toFixed(2)} commands; ` +
+        `fresh visitor: ${login.roundTripsPerRequest.toFixed(2)} round trips, ${login.commandsPerRequest.toFixed(2)} commands`,
     });
   }
-  const redisRuns = http.filter((entry) => entry.scenario === "ours:redis");
-  if (redisRuns.length) {
-    const perRoute = (route: Route) => median(redisRuns.filter((entry) => entry.route === route).map((entry) => entry.redisCommandsPerRequest ?? Number.NaN));
-    const read = perRoute("read");
-    const write = perRoute("write");
+  const read = redisCost("read");
+  if (read) {
     targets.push({
-      name: "Redis: 1 command per read-only request, <= 2 per writing request",
-      // Exact up to a request the server had not yet counted when the counters were read.
-      met: Math.abs(read - 1) < 0.005 && write < 2.005,
-      figures: `read ${read.toFixed(3)} commands/request (${commandNames(redisRuns, "read")}), write ${write.toFixed(3)} (${commandNames(redisRuns, "write")})`,
+      name: "Redis read-only request, ours",
+      goal: "1 command",
+      met: read.commandsPerRequest === 1,
+      figures: `${read.commandsPerRequest.toFixed(2)} commands, ${read.roundTripsPerRequest.toFixed(2)} round trips per request`,
     });
   }
-  const ours = http.filter((entry) => entry.scenario.startsWith("ours:"));
-  if (ours.length) {
-    const imports = Math.max(...ours.map((entry) => entry.keyImportsPerRequest));
-    const requests = ours.reduce((sum, entry) => sum + entry.served, 0);
+
+  const cookieOnly = input.bundles.filter((bundle) => !bundle.name.startsWith("everything"));
+  if (cookieOnly.length) {
+    const leaks = cookieOnly.filter((bundle) => bundle.serverStoreCode.length > 0);
+    const headline = cookieOnly.find((bundle) => bundle.name === "middleware + SignedCookieStore");
     targets.push({
-      name: "0 key imports per request",
+      name: "Bundle: middleware + one cookie store; a cookie-only app pulls in no Redis/KV/memory-store code",
+      goal: "reported; no server-side store code",
+      met: leaks.length === 0,
+      figures:
+        (headline ? `${(headline.gzippedBytes / 1024).toFixed(1)} KiB gzipped (${(headline.minifiedBytes / 1024).toFixed(1)} KiB minified); ` : "") +
+        (leaks.length ? `server-store code found in: ${leaks.map((bundle) => `${bundle.name} (${bundle.serverStoreCode.join(", ")})`).join("; ")}` : "no server-side store code in any cookie-only bundle"),
+    });
+  }
+
+  if (input.memory) {
+    const { ours, theirs } = input.memory.bytesPerSession;
+    targets.push({
+      name: "Memory: bytes per session in the memory store, and the caches' bounds",
+      goal: "reported",
+      met: true,
+      figures: `${Math.round(ours)} B per session (@hattip/session: ${Math.round(theirs)} B); ${input.memory.caches.map((cache) => `${cache.name}: ${cache.bound}`).join("; ")}`,
+    });
+  }
+
+  const ourHttp = input.rawHttp.filter((entry) => entry.scenario.startsWith("ours:"));
+  if (ourHttp.length) {
+    const imports = Math.max(...ourHttp.map((entry) => entry.keyImportsPerRequest));
+    targets.push({
+      name: "Key imports per request (keys are imported once, when the store is built)",
+      goal: "0",
       met: imports === 0,
-      figures: `max ${imports} crypto.subtle.importKey calls per request over ${requests} measured requests of our apps`,
+      figures: `max ${imports} crypto.subtle.importKey calls per request over ${ourHttp.reduce((sum, entry) => sum + entry.served, 0)} measured requests of our apps`,
     });
   }
   return targets;
 }
-
-function commandNames(runs: readonly HttpResult[], route: Route): string {
-  const run = runs.find((entry) => entry.route === route && entry.redisCommands);
-  if (!run?.redisCommands || run.served === 0) return "none";
-  return Object.entries(run.redisCommands)
-    .map(([name, calls]) => `${name.toUpperCase()} ${(calls / run.served).toFixed(2)}`)
-    .join(" + ");
-}
-
-export const STORE_ORDER: readonly StoreName[] = STORES;

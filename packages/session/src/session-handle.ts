@@ -17,12 +17,14 @@ const MAX_USER_ID_LENGTH = 512;
 export class SessionHandle<Data> implements Session<Data, Record<string, unknown>> {
   data: Data;
   readonly isFresh: boolean;
-  destroyed = false;
-  regenerated = false;
+  #destroyed = false;
+  #regenerated = false;
   /** Binding or sign-in time changed: the session must be written even if its data did not. */
-  metaChanged = false;
-  readonly #flash: FlashState;
-  readonly #meta: SessionMeta;
+  #metaChanged = false;
+  /** The metadata as loaded; copied into #changedMeta on the first change, so a read-only request allocates nothing. */
+  readonly #loadedMeta: SessionMeta;
+  #changedMeta: SessionMeta | undefined;
+  #flashState: FlashState | undefined;
   readonly #ctx: RequestContext;
   readonly #store: RecordAccess<Data>;
   /** The ID the request loaded its session with, if it loaded one. */
@@ -31,8 +33,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   constructor(init: { data: Data; meta: SessionMeta | undefined; loadedId: string | undefined; ctx: RequestContext; store: RecordAccess<Data> }) {
     this.data = init.data;
     this.isFresh = init.loadedId === undefined;
-    this.#meta = { ...init.meta };
-    this.#flash = new FlashState(init.meta?.flash);
+    this.#loadedMeta = init.meta ?? {};
     this.#ctx = init.ctx;
     this.#store = init.store;
     this.#loadedId = init.loadedId;
@@ -40,6 +41,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
 
   /** The metadata to store at the end of the request. */
   nextMeta(): SessionMeta {
+    if (!this.metaDirty) return this.#loadedMeta;
     const { flash: _previous, seenAt: _seenAt, ...rest } = this.#meta;
     const flash = this.#flash.next();
     return flash === undefined ? rest : { ...rest, flash };
@@ -47,15 +49,39 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
 
   /** `true` when flash values were set or read, or the binding or sign-in time changed. */
   get metaDirty(): boolean {
-    return this.metaChanged || this.#flash.dirty;
+    return this.#metaChanged || this.#flashState?.dirty === true;
+  }
+
+  get #meta(): SessionMeta {
+    return this.#changedMeta ?? this.#loadedMeta;
+  }
+
+  /** The metadata to change: a copy of what was loaded, made once. */
+  #editableMeta(): SessionMeta {
+    this.#metaChanged = true;
+    return (this.#changedMeta ??= { ...this.#loadedMeta });
+  }
+
+  get #flash(): FlashState {
+    return (this.#flashState ??= new FlashState(this.#loadedMeta.flash));
+  }
+
+  /** `destroy()` was called. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** `regenerate()` or `bindUser()` was called. */
+  get regenerated(): boolean {
+    return this.#regenerated;
   }
 
   async regenerate(): Promise<void> {
-    this.regenerated = true;
+    this.#regenerated = true;
   }
 
   async destroy(): Promise<void> {
-    this.destroyed = true;
+    this.#destroyed = true;
   }
 
   flash(key: string, value: unknown): void {
@@ -74,8 +100,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   markAuthenticated(): void {
     this.#requireRecords("markAuthenticated()");
     this.#requireTamperProof("markAuthenticated()");
-    this.#meta.authAt = Date.now();
-    this.metaChanged = true;
+    this.#editableMeta().authAt = Date.now();
   }
 
   authenticatedWithin(seconds: number): boolean {
@@ -94,11 +119,11 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
     if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
       throw new TypeError(`bindUser(userId) needs a non-empty string of at most ${MAX_USER_ID_LENGTH} characters.`);
     }
-    this.#meta.user = userId;
-    this.#meta.agent = deviceLabel(this.#ctx.request.headers.get("user-agent"));
-    this.metaChanged = true;
+    const meta = this.#editableMeta();
+    meta.user = userId;
+    meta.agent = deviceLabel(this.#ctx.request.headers.get("user-agent"));
     // A change of privilege: a new ID, as regenerate() gives.
-    this.regenerated = true;
+    this.#regenerated = true;
   }
 
   async listSessions(): Promise<UserSessionInfo[]> {

@@ -60,17 +60,23 @@ export function sessionTransport(
   const maxChunks = chunkLimit(options.chunking);
   const encode = userEncode ?? encodeURIComponent;
 
-  const attributes = (ctx: RequestContext): CookieSerializeOptions => ({
+  const attributesWith = (secure: boolean): CookieSerializeOptions => ({
     httpOnly: true,
     sameSite: "lax",
     path: "/",
     ...userAttributes,
-    // Secure unless told otherwise, except for plain http to this machine, where browsers would
-    // refuse to send a Secure cookie back... and where nothing can intercept it anyway.
-    secure: prefixed || (userAttributes.secure ?? !isPlainHttpToLoopback(ctx.url)),
+    secure,
     // The value is encoded once, here, where its size is measured.
     encode: (value: string) => value,
   });
+  // Made once: only Max-Age (and Expires) change from one write to the next.
+  const secureAttributes = attributesWith(true);
+  const plainAttributes = attributesWith(false);
+  const fixedLength = { secure: attributesLength(secureAttributes), plain: attributesLength(plainAttributes) };
+  // Secure unless told otherwise, except for plain http to this machine, where browsers would
+  // refuse to send a Secure cookie back, and where nothing can intercept it anyway.
+  const isSecure = (ctx: RequestContext) => prefixed || (userAttributes.secure ?? !isPlainHttpToLoopback(ctx.url));
+  const attributes = (ctx: RequestContext): CookieSerializeOptions => (isSecure(ctx) ? secureAttributes : plainAttributes);
 
   const cookieContext = (ctx: RequestContext, member: "cookie" | "setCookie"): CookieContext => {
     const candidate = ctx as Partial<CookieContext>;
@@ -102,11 +108,16 @@ export function sessionTransport(
       const maxAge = Math.max(0, Math.ceil((expiresAt - now) / 1000));
       if (options.setSessionId) return options.setSessionId(ctx, response, id, maxAge);
       const cookies = cookieContext(ctx, "setCookie");
-      const cookieOptions: CookieSerializeOptions = { ...attributes(ctx), maxAge };
+      const secure = isSecure(ctx);
+      const cookieOptions: CookieSerializeOptions = { ...(secure ? secureAttributes : plainAttributes), maxAge };
       // A fixed deadline is also sent as Expires, for clients that ignore Max-Age.
       if (expires !== undefined) cookieOptions.expires = new Date(expiresAt);
       const encoded = encode(id);
-      const overhead = attributesLength(cookieOptions);
+      const overhead =
+        (secure ? fixedLength.secure : fixedLength.plain) +
+        "; Max-Age=".length +
+        String(maxAge).length +
+        (cookieOptions.expires ? "; Expires=".length + cookieOptions.expires.toUTCString().length : 0);
       const single = cookieName.length + 1 + encoded.length + overhead;
       if (single <= MAX_COOKIE_BYTES || maxChunks === 1) {
         if (single > MAX_COOKIE_BYTES) throw new SessionTooLargeError(cookieName, single, MAX_COOKIE_BYTES);
@@ -153,13 +164,11 @@ function isPlainHttpToLoopback(url: URL): boolean {
   return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(host);
 }
 
-/** Characters the attributes add to a `Set-Cookie` header, as @hattip/cookie writes them (an upper bound). */
+/** Characters the fixed attributes add to a `Set-Cookie` header, as @hattip/cookie writes them (an upper bound). */
 function attributesLength(options: CookieSerializeOptions): number {
   let length = 0;
-  if (options.maxAge !== undefined) length += "; Max-Age=".length + String(Math.floor(options.maxAge)).length;
   if (options.domain) length += "; Domain=".length + options.domain.length;
   if (options.path) length += "; Path=".length + options.path.length;
-  if (options.expires) length += "; Expires=".length + options.expires.toUTCString().length;
   if (options.httpOnly) length += "; HttpOnly".length;
   if (options.secure) length += "; Secure".length;
   if (options.partitioned) length += "; Partitioned".length;

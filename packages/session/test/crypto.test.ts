@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { decodeBase64Key, decodeBase64Url, encodeBase64Url } from "../src/crypto/base64url.js";
+import {
+  decodeBase64Key,
+  decodeBase64Url,
+  decodeBase64UrlText,
+  decodeBase64UrlTransient,
+  encodeBase64Url,
+  encodeTextBase64Url,
+} from "../src/crypto/base64url.js";
+import { randomBytes } from "../src/crypto/random.js";
+import { sha256Base64Url } from "../src/crypto/sha256.js";
 import { EncryptedCookieStore, SessionKeyError, SignedCookieStore } from "../src/index.js";
+import { onPath } from "./support/crypto-paths.js";
 
 type Loose = Record<string, unknown>;
 
@@ -40,10 +50,70 @@ describe("base64url", () => {
     expect(decodeBase64Url("-_9")).toBeNull();
   });
 
+  it("encodes and decodes text through UTF-8, past the size of its scratch buffers, and refuses invalid UTF-8", () => {
+    for (const text of ["", "a", "ü€😀", "x".repeat(5000), "日本語".repeat(3000)]) {
+      const encoded = encodeTextBase64Url(text);
+      expect(encoded).toBe(encodeBase64Url(new TextEncoder().encode(text)));
+      expect(decodeBase64UrlText(encoded)).toBe(text);
+    }
+    expect(decodeBase64UrlText(encodeBase64Url(bytes(0xff, 0xfe)))).toBeNull();
+    expect(decodeBase64UrlText("-x")).toBeNull();
+  });
+
+  it("hands out decoded bytes as an independent copy, or as a view valid until the next decode", () => {
+    const first = decodeBase64Url(encodeBase64Url(bytes(1, 2, 3)))!;
+    const view = decodeBase64UrlTransient(encodeBase64Url(bytes(4, 5, 6)))!;
+    expect(view).toEqual(bytes(4, 5, 6));
+    decodeBase64Url(encodeBase64Url(bytes(7, 8, 9)));
+    expect(first).toEqual(bytes(1, 2, 3));
+    expect(view).toEqual(bytes(7, 8, 9));
+  });
+
+  it("refuses a character whose low byte is in the alphabet (no truncation to 8 bits)", () => {
+    // U+0141 would read as "A" if cut to its low byte.
+    expect(decodeBase64Url("\u0141AAA")).toBeNull();
+    expect(decodeBase64UrlText("\u0141AAA")).toBeNull();
+  });
+
   it("reads keys in base64 or base64url, padded or not, but not a mix", () => {
     expect(decodeBase64Key("+/8=")).toEqual(bytes(0xfb, 0xff));
     expect(decodeBase64Key("-_8")).toEqual(bytes(0xfb, 0xff));
     expect(decodeBase64Key("+_8")).toBeNull();
+  });
+});
+
+describe("SHA-256 of session IDs", () => {
+  it("agrees with Web Crypto's digest of the UTF-8 bytes, lone surrogates included", async () => {
+    expect(await sha256Base64Url("abc")).toBe("ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+    for (const text of ["", "Ada", "ü€😀", "lone \ud800 surrogate", "x".repeat(1000)]) {
+      const viaWeb = encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))));
+      expect(await sha256Base64Url(text), JSON.stringify(text)).toBe(viaWeb);
+    }
+  });
+});
+
+describe("random IVs", () => {
+  it("are never handed out twice, across many refills of their pool", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 5000; i++) seen.add(encodeBase64Url(randomBytes(12)));
+    expect(seen.size).toBe(5000);
+  });
+
+  it("are copies: a later draw does not change an IV already in use", () => {
+    const iv = randomBytes(12);
+    const before = encodeBase64Url(iv);
+    for (let i = 0; i < 1000; i++) randomBytes(12);
+    expect(encodeBase64Url(iv)).toBe(before);
+  });
+
+  it("differ in every encrypted cookie, on both crypto paths", async () => {
+    const key = await EncryptedCookieStore.generateKey();
+    const ivs = new Set<string>();
+    for (const path of ["native", "web"] as const) {
+      const store = onPath(path, () => new EncryptedCookieStore<Loose>([key]));
+      for (let i = 0; i < 700; i++) ivs.add(encodeBase64Url(decodeBase64Url(await store.save(null, { i }, 60_000))!.subarray(6, 18)));
+    }
+    expect(ivs.size).toBe(1400);
   });
 });
 
@@ -87,7 +157,7 @@ describe("keys", () => {
 
   it("refuses keys made for another algorithm, with a message naming the store", async () => {
     const aes = await EncryptedCookieStore.generateKey();
-    expect(() => new SignedCookieStore<Loose>([aes])).toThrow(/SignedCookieStore key #0 is not an HMAC CryptoKey/);
+    expect(() => new SignedCookieStore<Loose>([aes])).toThrow(/SignedCookieStore key #0 is an AES-GCM key, not an HMAC key/);
     expect(() => new EncryptedCookieStore<Loose>([] as never)).toThrow(SessionKeyError);
   });
 });
@@ -107,9 +177,9 @@ describe("key rotation", () => {
   }
 });
 
-describe("the cookie stores' memory of cookies they already checked", () => {
+describe("no cookie value is trusted without its check", () => {
   for (const Store of [SignedCookieStore, EncryptedCookieStore]) {
-    it(`${Store.name}: still rejects a remembered cookie once it has expired`, async () => {
+    it(`${Store.name}: rejects a cookie it loaded a moment ago once it has expired`, async () => {
       const store = new Store<Loose>([await Store.generateKey()]);
       const now = Date.now();
       const cookie = await store.saveRecord(null, { data: { a: 1 }, createdAt: now, expiresAt: now + 150 });
@@ -118,7 +188,7 @@ describe("the cookie stores' memory of cookies they already checked", () => {
       expect(await store.load(cookie)).toBeNull();
     });
 
-    it(`${Store.name}: trusts only the exact value it remembers, not a near copy`, async () => {
+    it(`${Store.name}: accepts the exact value it made, not a near copy`, async () => {
       const store = new Store<Loose>([await Store.generateKey()]);
       const cookie = await store.save(null, { a: 1 }, 60_000);
       expect(await store.load(cookie)).toEqual({ a: 1 });
@@ -127,11 +197,14 @@ describe("the cookie stores' memory of cookies they already checked", () => {
       }
     });
 
-    it(`${Store.name}: a store holding other keys does not share the memory of one that made the cookie`, async () => {
+    it(`${Store.name}: a new store holding other keys refuses a cookie another store just made and loaded`, async () => {
       const key = await Store.generateKey();
       const maker = new Store<Loose>([key]);
       const cookie = await maker.save(null, { a: 1 }, 60_000);
+      expect(await maker.load(cookie)).toEqual({ a: 1 });
       expect(await new Store<Loose>([await Store.generateKey()]).load(cookie)).toBeNull();
+      // The rotation that drops the key: a new list without it refuses the cookie at once.
+      expect(await new Store<Loose>([await Store.generateKey(), await Store.generateKey()]).load(cookie)).toBeNull();
     });
   }
 });

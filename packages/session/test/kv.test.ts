@@ -13,7 +13,8 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvSessionStore } from "../src/index.js";
-import { hashSessionId } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId, userHash } from "../src/stores/session-id.js";
+import type { UserSessionInfo } from "../src/index.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
 
@@ -61,7 +62,7 @@ const keyOf = async (id: string) => `session:${await hashSessionId(id)}`;
 const browser = () => new CookieClient(baseUrl);
 
 // The shared contract suite, with the store in Node and every KV call going to workerd's KV through Miniflare's binding proxy.
-describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true }, async () => {
+describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
   const namespace = await kv();
   return { store: new KvSessionStore({ getStore: () => namespace, prefix: "contract:" }) };
 });
@@ -70,7 +71,7 @@ describe("KvSessionStore in workerd", () => {
   it("honours the store contract, checked inside the worker", async () => {
     const response = await fetch(`${baseUrl}/contract`);
     const results = (await response.json()) as { name: string; ok: boolean; error?: string }[];
-    expect(results.length).toBeGreaterThanOrEqual(13);
+    expect(results.length).toBeGreaterThanOrEqual(19);
     expect(results.filter((result) => !result.ok)).toEqual([]);
   });
 
@@ -172,12 +173,12 @@ describe("KvSessionStore in workerd", () => {
       return (await (await fetch(`${baseUrl}/kv-ops`)).json()) as Record<string, number>;
     };
     const tab = browser();
-    expect(await opsDuring(() => tab.get("/read"))).toEqual({ get: 0, put: 0, delete: 0 });
-    expect(await opsDuring(() => tab.get("/increment"))).toEqual({ get: 0, put: 1, delete: 0 });
-    expect(await opsDuring(() => tab.get("/read"))).toEqual({ get: 1, put: 0, delete: 0 });
-    expect(await opsDuring(() => tab.get("/increment"))).toEqual({ get: 2, put: 1, delete: 0 });
-    expect(await opsDuring(() => tab.get("/login"))).toEqual({ get: 2, put: 2, delete: 0 });
-    expect(await opsDuring(() => tab.get("/logout"))).toEqual({ get: 2, put: 1, delete: 0 });
+    expect(await opsDuring(() => tab.get("/read"))).toEqual({ get: 0, put: 0, delete: 0, list: 0 });
+    expect(await opsDuring(() => tab.get("/increment"))).toEqual({ get: 0, put: 1, delete: 0, list: 0 });
+    expect(await opsDuring(() => tab.get("/read"))).toEqual({ get: 1, put: 0, delete: 0, list: 0 });
+    expect(await opsDuring(() => tab.get("/increment"))).toEqual({ get: 2, put: 1, delete: 0, list: 0 });
+    expect(await opsDuring(() => tab.get("/login"))).toEqual({ get: 2, put: 2, delete: 0, list: 0 });
+    expect(await opsDuring(() => tab.get("/logout"))).toEqual({ get: 2, put: 1, delete: 0, list: 0 });
   });
 
   it("does not bring back a session destroyed while a slower request was using it", async () => {
@@ -197,6 +198,164 @@ describe("KvSessionStore in workerd", () => {
     expect((await slow).status).toBe(200);
 
     expect(JSON.parse((await tab1.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+});
+
+/** A browser on one device: its own cookies and user agent. */
+class Device extends CookieClient {
+  constructor(readonly userAgent = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0") {
+    super(baseUrl);
+  }
+
+  override request(path: string, init: RequestInit = {}) {
+    const headers = new Headers(init.headers);
+    headers.set("user-agent", this.userAgent);
+    return super.request(path, { ...init, headers });
+  }
+
+  async json<T = Record<string, unknown>>(path: string): Promise<T> {
+    const response = await this.get(path);
+    expect(response.status, `${path} answered ${response.body}`).toBe(200);
+    return JSON.parse(response.body) as T;
+  }
+
+  whoami = (prefix = "") => this.json<{ user: string | null; isFresh: boolean }>(`${prefix}/user/whoami`);
+  sessions = (prefix = "") => this.json<UserSessionInfo[]>(`${prefix}/user/sessions`);
+  ownHandle = async (prefix = "") => (await this.sessions(prefix)).find((session) => session.current)!.handle;
+}
+
+const newUser = () => `user-${crypto.randomUUID()}`;
+const signedOut = { user: null, isFresh: true };
+
+/** KV calls the worker's store made during `action`. */
+async function kvOpsDuring(action: () => Promise<unknown>): Promise<Record<string, number>> {
+  await fetch(`${baseUrl}/kv-ops`);
+  await action();
+  return (await (await fetch(`${baseUrl}/kv-ops`)).json()) as Record<string, number>;
+}
+
+/** Waits until a request is parked at the worker's gate `name`. */
+async function waitAtGate(name: string): Promise<void> {
+  for (let attempt = 0; attempt < 250; attempt++) {
+    const { waiting } = (await (await fetch(`${baseUrl}/gate-waiting?name=${name}`)).json()) as { waiting: boolean };
+    if (waiting) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no request reached the gate ${name}`);
+}
+
+async function releaseGate(name: string): Promise<void> {
+  expect(await (await fetch(`${baseUrl}/gate-release?name=${name}`)).json()).toEqual({ released: true });
+}
+
+describe("a user's sessions in KV, in workerd", () => {
+  const gateName = () => `gate-${crypto.randomUUID()}`;
+
+  it("gives each bound session an entry under a hash of the user, expiring with it, its list line in metadata", async () => {
+    const user = `ada.lovelace+${crypto.randomUUID()}@example.com`;
+    const laptop = new Device();
+    await laptop.json(`/user/login?user=${encodeURIComponent(user)}`);
+    const id = laptop.jar.get("session")!;
+    const { tag } = splitSessionId(id);
+    const sessionKey = `session:{${tag}}${await hashSessionId(id)}`;
+    const entryPrefix = `session:user:${await userHash(user)}:`;
+
+    const { keys } = await (await kv()).list({ prefix: entryPrefix });
+    expect(keys.map((key) => key.name)).toEqual([entryPrefix + (await hashSessionId(id))]);
+    const [session] = (await (await kv()).list({ prefix: sessionKey })).keys;
+    expect(Math.abs(keys[0]!.expiration! - session!.expiration!)).toBeLessThanOrEqual(1);
+    const [listed] = await laptop.sessions();
+    expect(keys[0]!.metadata).toEqual({ c: listed!.createdAt, s: listed!.lastSeenAt, e: listed!.expiresAt, d: "Firefox on Linux" });
+    const { keys: all } = await (await kv()).list();
+    expect(all.map((key) => key.name).join(" ")).not.toMatch(/lovelace|example\.com/);
+
+    await laptop.get("/logout");
+    expect((await (await kv()).list({ prefix: entryPrefix })).keys).toEqual([]);
+  });
+
+  it("costs one read for a read-only request, one list to list, and one write more than an anonymous session for a write", async () => {
+    const user = newUser();
+    const [laptop, phone] = [new Device(), new Device()];
+    expect(await kvOpsDuring(() => laptop.get(`/user/login?user=${user}`))).toEqual({ get: 0, put: 2, delete: 0, list: 0 });
+    expect(await kvOpsDuring(() => laptop.get("/user/touch"))).toEqual({ get: 1, put: 0, delete: 0, list: 0 });
+    expect(await kvOpsDuring(() => laptop.get("/increment"))).toEqual({ get: 2, put: 2, delete: 0, list: 0 });
+    expect(await kvOpsDuring(() => laptop.get("/user/sessions"))).toEqual({ get: 1, put: 0, delete: 0, list: 1 });
+    expect(await kvOpsDuring(() => laptop.get(`/user/login?user=${user}`))).toEqual({ get: 2, put: 3, delete: 1, list: 0 });
+    await phone.get("/increment");
+    expect(await kvOpsDuring(() => phone.get(`/user/login?user=${user}`))).toEqual({ get: 2, put: 3, delete: 0, list: 0 });
+    expect(await kvOpsDuring(() => laptop.get("/user/revoke-others"))).toEqual({ get: 1, put: 1, delete: 1, list: 2 });
+    expect(await kvOpsDuring(() => laptop.get("/logout"))).toEqual({ get: 2, put: 1, delete: 1, list: 0 });
+  });
+
+  it("a re-login racing sign-out-everywhere does not carry the revoked session to a new ID", async () => {
+    const user = newUser();
+    const [laptop, phone] = [new Device(), new Device()];
+    await laptop.json(`/user/login?user=${user}`);
+    await phone.json(`/user/login?user=${user}`);
+    const gate = gateName();
+    const relogin = laptop.get(`/user/login?user=${user}&gate=${gate}`);
+    await waitAtGate(gate);
+    await phone.json("/user/revoke-others");
+    await releaseGate(gate);
+    expect((await relogin).status).toBe(200);
+    expect(await laptop.whoami()).toEqual(signedOut);
+    expect((await phone.sessions()).map((session) => session.current)).toEqual([true]);
+  });
+
+  it("a login landing inside a sign-out-everywhere is ended by it, a re-login and a first login alike", async () => {
+    const user = newUser();
+    const [laptop, phone, desktop] = [new Device(), new Device(), new Device()];
+    await laptop.json(`/user/login?user=${user}`);
+    await phone.json(`/user/login?user=${user}`);
+    await desktop.get("/increment");
+    const gate = gateName();
+    // Parked at its first write: it has listed the laptop and the phone, and ended neither.
+    const revoke = phone.get(`/user/revoke-others?store-gate=${gate}`);
+    await waitAtGate(gate);
+    await laptop.json(`/user/login?user=${user}`);
+    await desktop.json(`/user/login?user=${user}`);
+    expect((await laptop.whoami()).user).toBe(user);
+    await releaseGate(gate);
+    expect((await revoke).status).toBe(200);
+    expect(await laptop.whoami()).toEqual(signedOut);
+    expect(await desktop.whoami()).toEqual(signedOut);
+    expect(await phone.whoami()).toEqual({ user, isFresh: false });
+  });
+
+  it("a revoke racing a rolling refresh: the refresh writes nothing and the session stays ended", async () => {
+    const user = newUser();
+    const [laptop, phone] = [new Device(), new Device()];
+    await laptop.json(`/rolling/user/login?user=${user}`);
+    await phone.json(`/rolling/user/login?user=${user}`);
+    const handle = await laptop.ownHandle("/rolling");
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const gate = gateName();
+    const refresh = laptop.get(`/rolling/user/touch?gate=${gate}`);
+    await waitAtGate(gate);
+    await phone.json(`/rolling/user/revoke?handle=${handle}`);
+    await releaseGate(gate);
+    const refreshed = await refresh;
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.setCookies).toEqual([]);
+    expect(await laptop.whoami("/rolling")).toEqual(signedOut);
+    expect((await phone.sessions("/rolling")).map((session) => session.handle)).not.toContain(handle);
+  });
+
+  it("two logins of one user at once both stand, both listed, and both end with a revoke-all", async () => {
+    const user = newUser();
+    const [laptop, phone] = [new Device(), new Device()];
+    await laptop.get("/increment");
+    await phone.get("/increment");
+    const [first, second] = [gateName(), gateName()];
+    const logins = [laptop.get(`/user/login?user=${user}&gate=${first}`), phone.get(`/user/login?user=${user}&gate=${second}`)];
+    await Promise.all([waitAtGate(first), waitAtGate(second)]);
+    await Promise.all([releaseGate(first), releaseGate(second)]);
+    expect((await Promise.all(logins)).map((response) => response.status)).toEqual([200, 200]);
+    expect((await laptop.sessions()).map((session) => session.current).sort()).toEqual([false, true]);
+    expect((await phone.sessions()).map((session) => session.current).sort()).toEqual([false, true]);
+    await new Device().json(`/user/revoke-all?user=${user}`);
+    expect(await laptop.whoami()).toEqual(signedOut);
+    expect(await phone.whoami()).toEqual(signedOut);
   });
 });
 

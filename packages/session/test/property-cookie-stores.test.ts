@@ -107,7 +107,7 @@ let encryptedReader: EncryptedCookieStore<Data>;
 let encryptedWithOtherKey: EncryptedCookieStore<Data>;
 
 beforeAll(async () => {
-  // A store remembers the cookies it made; the readers (same key, other instance) must open them for real.
+  // Readers are other instances with the same key: what one store writes, any store holding the key reads.
   const signingKey = await SignedCookieStore.generateKey();
   signed = new SignedCookieStore<Data>([signingKey]);
   signedReader = new SignedCookieStore<Data>([signingKey]);

@@ -8,12 +8,14 @@ import { promisify } from "node:util";
 import { createCluster } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RedisSessionStore } from "../src/index.js";
-import { hashSessionId } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId, userTag } from "../src/stores/session-id.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { commandDelta, startRedisCluster, type RedisCluster } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
+import { clientCommandsDuring } from "./support/redis-monitor.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { serveUserApp } from "./support/user-app.js";
 
 let cluster: RedisCluster;
 let client: ReturnType<typeof createCluster>;
@@ -27,7 +29,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true }, async () => ({
+describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true, indexesUsers: true }, async () => ({
   store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
 }));
 
@@ -91,5 +93,61 @@ describe("RedisSessionStore on a Redis Cluster over HTTP", () => {
     expect(await commandsDuring(() => browser.get("/read"))).toEqual({ get: 1 });
     expect(await commandsDuring(() => browser.get("/increment"))).toEqual({ get: 1, set: 1 });
     expect(await commandsDuring(() => browser.get("/login"))).toEqual({ get: 1, del: 1, set: 1 });
+  });
+});
+
+describe("a user's sessions on a Redis Cluster", () => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+  });
+
+  async function start() {
+    served = await serveUserApp({ store: new RedisSessionStore({ getClient: () => client }) });
+    return () => new CookieClient(served!.url);
+  }
+
+  const cli = async (...args: string[]) =>
+    (await promisify(execFile)("redis-cli", ["-p", String(cluster.nodes[0]!.port), ...args], { timeout: 5000 })).stdout.trim();
+  const slotOf = (key: string) => cli("CLUSTER", "KEYSLOT", key);
+
+  it("keeps each user's index in the slot of that user's sessions, and users apart", async () => {
+    const device = await start();
+    const slots = new Set<string>();
+    for (const user of ["ada", "grace", "edsger", "barbara", "donald", "frances"]) {
+      const [laptop, phone] = [device(), device()];
+      await laptop.get(`/login?user=${user}`);
+      await phone.get(`/login?user=${user}`);
+      const tag = await userTag(user);
+      const index = await slotOf(`session:{${tag}}:sessions`);
+      for (const browser of [laptop, phone]) {
+        const id = browser.jar.get("session")!;
+        expect(splitSessionId(id).tag).toBe(tag);
+        expect(await slotOf(`session:{${tag}}${await hashSessionId(id)}`)).toBe(index);
+      }
+      expect(JSON.parse((await laptop.get("/sessions")).body)).toHaveLength(2);
+      slots.add(index);
+    }
+    expect(slots.size).toBeGreaterThan(1);
+  });
+
+  it("costs the same commands as on one node: a login's DEL and script in one round trip, a write one script", async () => {
+    const device = await start();
+    const ports = cluster.nodes.map((node) => node.port);
+    const commandsDuring = (action: () => Promise<unknown>) => clientCommandsDuring(ports, action);
+    const warmUp = device();
+    for (const path of ["/login?user=ada", "/login?user=ada", "/revoke-others", "/logout"]) await warmUp.get(path);
+
+    const [laptop, phone] = [device(), device()];
+    await phone.get("/login?user=ada");
+    await laptop.get("/change");
+    expect(await commandsDuring(() => laptop.get("/login?user=ada"))).toEqual({ get: 1, del: 1, evalsha: 1 });
+    expect(await commandsDuring(() => laptop.get("/touch"))).toEqual({ get: 1 });
+    expect(await commandsDuring(() => laptop.get("/change"))).toEqual({ get: 1, evalsha: 1 });
+    expect(await commandsDuring(() => laptop.get("/sessions"))).toEqual({ get: 1, zrange: 1, mget: 1 });
+    expect(await commandsDuring(() => laptop.get("/login?user=ada"))).toEqual({ get: 1, evalsha: 1 });
+    expect(await commandsDuring(() => laptop.get("/revoke-others"))).toEqual({ get: 1, evalsha: 2 });
+    expect(JSON.parse((await phone.get("/whoami")).body)).toEqual({ user: null, isFresh: true });
   });
 });

@@ -1,13 +1,15 @@
 import { createClient, RESP_TYPES } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestHandler } from "@hattip/compose";
-import { hashSessionId } from "../src/stores/session-id.js";
-import { RedisSessionStore, type SessionOptions } from "../src/index.js";
+import { hashSessionId, userTag } from "../src/stores/session-id.js";
+import { RedisSessionStore, type SessionOptions, type SessionRecord } from "../src/index.js";
 import { serveSessionApp, sessionRoutes } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { commandDelta, startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { clientCommandsDuring } from "./support/redis-monitor.js";
+import { serveUserApp } from "./support/user-app.js";
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
@@ -21,7 +23,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore", revocable: true }, async () => ({
+describeStoreContract({ name: "RedisSessionStore", revocable: true, indexesUsers: true }, async () => ({
   store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
 }));
 
@@ -203,5 +205,129 @@ describe("RedisSessionStore over HTTP", () => {
 
     expect(await sessionKeys()).toEqual([]);
     expect(JSON.parse((await tab1.get("/read")).body)).toEqual({ data: {}, isFresh: true });
+  });
+});
+
+describe("a user's sessions in Redis", () => {
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.close();
+    served = undefined;
+    await redis.cli("FLUSHALL");
+  });
+
+  async function start(options: Partial<SessionOptions> = {}) {
+    const store = new RedisSessionStore({ getClient: () => client });
+    served = await serveUserApp({ store, ...options });
+    return { store, device: () => new CookieClient(served!.url) };
+  }
+
+  const indexKey = async (user: string) => `session:{${await userTag(user)}}:sessions`;
+  const allKeys = async () => (await redis.cli("--raw", "KEYS", "*")).split("\n").filter(Boolean);
+  /** Commands the store sent (a script once, not the commands inside it). */
+  const commandsDuring = (action: () => Promise<unknown>) => clientCommandsDuring([redis.port], action);
+  const bound = (user: string, lifetimeMs: number): SessionRecord => {
+    const now = Date.now();
+    return { data: {}, createdAt: now, expiresAt: now + lifetimeMs, meta: { user, agent: "curl", seenAt: now } };
+  };
+
+  it("keeps a bound session and its user's index under the same hash tag, with no user ID in any key", async () => {
+    const { device } = await start();
+    const user = "ada.lovelace@example.com";
+    const laptop = device();
+    await laptop.get("/change");
+    await laptop.get(`/login?user=${encodeURIComponent(user)}`);
+    const id = laptop.jar.get("session")!;
+    const tag = await userTag(user);
+    expect(id).toMatch(new RegExp(`^[A-Za-z0-9_-]{43}\\.${tag}$`));
+    expect((await allKeys()).sort()).toEqual([`session:{${tag}}:sessions`, `session:{${tag}}${await hashSessionId(id)}`].sort());
+    expect((await allKeys()).join(" ")).not.toMatch(/ada|lovelace|example/);
+    expect((await redis.cli("--raw", "ZRANGE", await indexKey(user), "0", "-1")).trim()).toBe(await hashSessionId(id));
+  });
+
+  it("costs one command a write and none more for a read, listing two reads, a login one round trip after its GET", async () => {
+    const { device } = await start();
+    // A script's first use on a server costs one more round trip: EVALSHA answers NOSCRIPT, EVAL sends it.
+    await redis.cli("SCRIPT", "FLUSH");
+    const warmUp = device();
+    expect(await commandsDuring(() => warmUp.get("/login?user=warm-up"))).toEqual({ evalsha: 1, eval: 1 });
+    for (const path of ["/login?user=warm-up", "/revoke-others", "/logout"]) await warmUp.get(path);
+    const [laptop, phone] = [device(), device()];
+    await phone.get("/login?user=ada");
+
+    expect(await commandsDuring(() => laptop.get("/login?user=ada"))).toEqual({ evalsha: 1 });
+    expect(await commandsDuring(() => laptop.get("/touch"))).toEqual({ get: 1 });
+    expect(await commandsDuring(() => laptop.get("/change"))).toEqual({ get: 1, evalsha: 1 });
+    expect(await commandsDuring(() => laptop.get("/sessions"))).toEqual({ get: 1, zrange: 1, mget: 1 });
+    // A re-login moves the session within its user's slot: one script.
+    expect(await commandsDuring(() => laptop.get("/login?user=ada"))).toEqual({ get: 1, evalsha: 1 });
+    expect(await commandsDuring(() => laptop.get("/revoke-others"))).toEqual({ get: 1, evalsha: 2 });
+    expect(await commandsDuring(() => laptop.get("/logout"))).toEqual({ get: 1, evalsha: 1 });
+    // From an anonymous session: its DEL and the new session's script go out together.
+    await laptop.get("/change");
+    expect(await commandsDuring(() => laptop.get("/login?user=ada"))).toEqual({ get: 1, del: 1, evalsha: 1 });
+    await phone.get("/login?user=ada");
+    const handle = JSON.parse((await phone.get("/sessions")).body).find((session: { current: boolean }) => !session.current).handle;
+    expect(await commandsDuring(() => phone.get(`/revoke?handle=${handle}`))).toEqual({ get: 1, zrange: 1, evalsha: 1 });
+  });
+
+  it("gives the index the TTL of its newest member and prunes expired members on the next write", async () => {
+    const { store } = await start();
+    const ctx = {} as never;
+    const index = await indexKey("ada");
+    await store.createRecord(bound("ada", 10_000), ctx);
+    const pttl = async () => Number(await redis.cli("PTTL", index));
+    expect(await pttl()).toBeGreaterThan(9_000);
+    expect(await pttl()).toBeLessThanOrEqual(10_000);
+    const longest = await store.createRecord(bound("ada", 60_000), ctx);
+    expect(await pttl()).toBeGreaterThan(59_000);
+    // The index lives as long as its newest member, to the millisecond of that key's own expiry.
+    const expiresAt = async (key: string) => Number(await redis.cli("PEXPIRETIME", key));
+    expect(await expiresAt(index)).toBe(await expiresAt(`session:{${await userTag("ada")}}${await hashSessionId(longest)}`));
+
+    const shortLived = await hashSessionId(await store.createRecord(bound("ada", 200), ctx));
+    const members = async () => (await redis.cli("--raw", "ZRANGE", index, "0", "-1")).split("\n").filter(Boolean);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Expired, but only a write prunes: a listing skips it without writing.
+    expect(await members()).toContain(shortLived);
+    expect((await store.listUserSessions("ada")).length).toBe(2);
+    expect(await members()).toContain(shortLived);
+    await store.createRecord(bound("ada", 10_000), ctx);
+    expect(await members()).not.toContain(shortLived);
+    expect(await members()).toHaveLength(3);
+  });
+
+  it("lets a stale index entry keep nothing alive, list nothing and stop no revoke", async () => {
+    const { store, device } = await start();
+    const laptop = device();
+    await laptop.get("/login?user=ada");
+    const index = await indexKey("ada");
+    // An entry whose session is gone (say, a key deleted by hand) with a score far in the future.
+    await redis.cli("ZADD", index, String(Date.now() + 3_600_000), "B".repeat(43));
+    expect((await store.listUserSessions("ada")).map((session) => session.device)).toEqual(["Unknown device"]);
+    await store.revokeUserSessions("ada");
+    expect(JSON.parse((await laptop.get("/whoami")).body)).toEqual({ user: null, isFresh: true });
+    expect(await allKeys()).toEqual([]);
+  });
+
+  it("refuses a login rather than store a session its index cannot name, when the index key holds another type", async () => {
+    const { device } = await start();
+    await redis.cli("SET", await indexKey("ada"), "not a sorted set");
+    const laptop = device();
+    const login = await laptop.get("/login?user=ada");
+    expect(login.status).toBe(503);
+    expect(JSON.parse(login.body).message).toMatch(/holds another type/);
+    expect(await allKeys()).toEqual([await indexKey("ada")]);
+    await redis.cli("DEL", await indexKey("ada"));
+    expect((await laptop.get("/login?user=ada")).status).toBe(200);
+  });
+
+  it("lists through a client that maps strings to Buffers", async () => {
+    const bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+    const store = new RedisSessionStore({ getClient: () => bytes });
+    await store.createRecord(bound("ada", 60_000), {} as never);
+    expect((await store.listUserSessions("ada")).map((session) => session.device)).toEqual(["curl"]);
+    await store.revokeUserSessions("ada");
+    expect(await store.listUserSessions("ada")).toEqual([]);
   });
 });

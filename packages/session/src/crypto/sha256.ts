@@ -1,18 +1,22 @@
+/**
+ * SHA-256 of short texts (session IDs, hashed into storage keys on every
+ * request of a server-side store), as base64url. Through node:crypto where
+ * the runtime has it: a microsecond, synchronous. Through Web Crypto
+ * elsewhere, where a digest is a job handed to another thread that costs
+ * far more than the hash, so recent digests are remembered: a browser sends
+ * the same ID request after request.
+ */
 import { encodeBase64Url } from "./base64url.js";
+import { nativeCrypto } from "./native.js";
 import { utf8Encode } from "./utf8.js";
 
-/**
- * Recent digests of short texts (session IDs, hashed into storage keys on
- * every request). A Web Crypto digest is a job handed to another thread,
- * which costs far more than the hash itself; a browser sends the same ID
- * request after request.
- */
 const RECENT_LIMIT = 1000;
 const MAX_REMEMBERED_LENGTH = 256;
 const recent = new Map<string, string>();
+const native = nativeCrypto();
 
-/** SHA-256 of `text`'s UTF-8 bytes, as base64url. */
 export async function sha256Base64Url(text: string): Promise<string> {
+  if (native) return native.createHash("sha256").update(text, "utf8").digest("base64url");
   const known = recent.get(text);
   if (known !== undefined) return known;
   const digest = encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text))));

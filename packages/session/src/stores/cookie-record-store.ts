@@ -1,66 +1,59 @@
 /**
  * What the signed and encrypted cookie stores share: the "session ID" is
- * the cookie value itself, carrying the whole record. Subclasses only say
- * how text is protected (`protect`) and recovered (`recover`).
+ * the cookie value itself, carrying the whole record, bound to the cookie's
+ * name (the scope) and naming the key that made it. Subclasses only say
+ * how text is protected (`protect`) and recovered (`recover`) with their
+ * key ring.
  */
 import type { RequestContext } from "@hattip/compose";
+import type { KeyRing } from "../crypto/key-ring.js";
+import { DEFAULT_SCOPE_NAME } from "../crypto/purpose.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
+import type { SessionData, SessionRecord, SessionScope, SessionSerializationOptions } from "../types.js";
 import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
-/**
- * Cookie values recently proven ours, with their text. A browser sends the
- * same value on every request until the session changes, and checking it
- * again (HMAC or AES-GCM through Web Crypto) is most of what a read-only
- * request costs. The lookup is by the exact value, so nothing unproven is
- * ever trusted; expiry is still checked on every load, from the text.
- */
-const RECOVERED_CACHE_SIZE = 500;
-
-export abstract class CookieRecordStore<Data = SessionData> extends RecordStore<Data> {
+export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
   readonly #serializer: Serializer<Data>;
-  readonly #recovered = new Map<string, string>();
+  #ring: KeyRing<Key> | undefined;
+  readonly #pendingRing: Promise<KeyRing<Key>> | undefined;
 
-  constructor(serializationOptions?: SessionSerializationOptions<Data>) {
+  /**
+   * `ring` is ready at once where every key runs on native crypto; on Web
+   * Crypto the key IDs take a promise, and a ring that cannot be built (two
+   * keys with one ID) fails the first load or save instead of the constructor.
+   */
+  constructor(ring: KeyRing<Key> | Promise<KeyRing<Key>>, serializationOptions?: SessionSerializationOptions<Data>) {
     super();
     this.#serializer = createSerializer(serializationOptions);
+    if (ring instanceof Promise) {
+      this.#pendingRing = ring;
+      // Kept for the first use to rethrow; not an unhandled rejection meanwhile.
+      ring.then((ready) => (this.#ring = ready), () => {});
+    } else {
+      this.#ring = ring;
+    }
   }
 
-  /** Turns the record's text into a cookie value the client cannot forge. */
-  protected abstract protect(text: string): Promise<string>;
-  /** The text inside a cookie value, or `null` when it was not made with our keys. */
-  protected abstract recover(cookieValue: string): Promise<string | null>;
+  /** Turns the record's text into a cookie value the client cannot forge, bound to the cookie `name`. */
+  protected abstract protect(ring: KeyRing<Key>, text: string, name: string): Promise<string>;
+  /** The text inside a cookie value made for cookie `name`, or `null` when it was not made by a key of `ring` for it. */
+  protected abstract recover(ring: KeyRing<Key>, cookieValue: string, name: string): Promise<string | null>;
 
-  async loadEntry(cookieValue: string, _ctx?: RequestContext): Promise<StoredEntry<NoInfer<Data>> | null> {
+  async loadEntry(cookieValue: string, _ctx?: RequestContext, scope?: SessionScope): Promise<StoredEntry<NoInfer<Data>> | null> {
     if (typeof cookieValue !== "string" || cookieValue.length === 0) return null;
-    const text = this.#recovered.get(cookieValue) ?? (await this.#recoverAndRemember(cookieValue));
+    const text = await this.recover(this.#ring ?? (await this.#pendingRing!), cookieValue, scopeName(scope));
     return text === null ? null : textToRecord(text, this.#serializer, Date.now());
   }
 
-  async #recoverAndRemember(cookieValue: string): Promise<string | null> {
-    const text = await this.recover(cookieValue);
-    if (text !== null) this.#remember(cookieValue, text);
-    return text;
-  }
-
-  #remember(cookieValue: string, text: string): void {
-    // Oldest first out: a Map iterates in insertion order.
-    if (this.#recovered.size >= RECOVERED_CACHE_SIZE) this.#recovered.delete(this.#recovered.keys().next().value!);
-    this.#recovered.set(cookieValue, text);
-  }
-
-  async createRecord(record: SessionRecord<Data>, _ctx?: RequestContext): Promise<string> {
+  async createRecord(record: SessionRecord<Data>, _ctx?: RequestContext, scope?: SessionScope): Promise<string> {
     const text = recordToText(record, this.#serializer);
-    const cookieValue = await this.protect(text);
-    // We made it, so the browser's next request with it needs no check either.
-    this.#remember(cookieValue, text);
-    return cookieValue;
+    return this.protect(this.#ring ?? (await this.#pendingRing!), text, scopeName(scope));
   }
 
   /** A cookie session is rewritten whole: the new value replaces the old one in the browser. */
-  updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string> {
-    return this.createRecord(record, ctx);
+  updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Promise<string> {
+    return this.createRecord(record, ctx, scope);
   }
 
   /**
@@ -72,4 +65,8 @@ export abstract class CookieRecordStore<Data = SessionData> extends RecordStore<
   async destroyRecord(): Promise<boolean> {
     return true;
   }
+}
+
+function scopeName(scope: SessionScope | undefined): string {
+  return typeof scope?.name === "string" ? scope.name : DEFAULT_SCOPE_NAME;
 }

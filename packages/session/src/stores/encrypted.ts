@@ -1,24 +1,32 @@
-import { open, seal } from "../crypto/aes-gcm.js";
-import { decodeBase64Url, encodeBase64Url } from "../crypto/base64url.js";
-import { assertKeys, exportKey, generateAesKey, importAesKeys, type KeyList } from "../crypto/keys.js";
-import { utf8Decode, utf8Encode } from "../crypto/utf8.js";
+import type { AesKey } from "../crypto/aes-gcm.js";
+import { aesKeyRing, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
+import { assertKeys, exportKey, generateAesKey, importAesKeys } from "../crypto/keys.js";
+import { PurposeBytes } from "../crypto/purpose.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
 import { CookieRecordStore } from "./cookie-record-store.js";
 
 /**
  * Session data in a cookie encrypted with AES-256-GCM: the client can
- * neither read nor change it. The value is base64url of IV (96 bits, fresh
- * for every write), ciphertext and tag; the expiry is inside.
+ * neither read nor change it. The value is base64url of key ID (6 bytes),
+ * IV (96 bits, fresh for every write), ciphertext and tag; the expiry is
+ * inside. The additional data authenticates the cookie's name, so the
+ * value is refused under any other cookie. (The key ID needs no
+ * authenticating: naming another key only makes the tag check fail.)
  *
- * With several keys, all decrypt and the first encrypts (rotation).
+ * With several keys, all decrypt and the first encrypts (rotation); the
+ * key ID picks the one key to decrypt with.
  */
-export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<Data> {
-  readonly #keys: KeyList;
+export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<Data, AesKey> {
+  readonly #purpose = new PurposeBytes("encrypted");
 
+  /**
+   * @param keys AES-GCM keys of exactly 256 bits, newest first: from
+   *   `generateKeysFromBase64` or `generateKey`.
+   * @throws SessionKeyError for a key of another algorithm, length or usage, or listed twice.
+   */
   constructor(keys: [CryptoKey, ...CryptoKey[]], serializationOptions?: SessionSerializationOptions<Data>) {
-    super(serializationOptions);
-    assertKeys(keys, "AES-GCM", ["encrypt", "decrypt"], "EncryptedCookieStore");
-    this.#keys = [...keys];
+    assertKeys(keys, "AES-GCM", "EncryptedCookieStore");
+    super(aesKeyRing(keys, "EncryptedCookieStore"), serializationOptions);
   }
 
   /** Imports 256-bit keys written by `exportKey` (base64url; plain base64 is accepted too). */
@@ -36,14 +44,14 @@ export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<
     return exportKey(key);
   }
 
-  protected async protect(text: string): Promise<string> {
-    return encodeBase64Url(await seal(this.#keys[0], utf8Encode(text)));
+  protected async protect(ring: KeyRing<AesKey>, text: string, name: string): Promise<string> {
+    const { idBytes, key } = ring.current;
+    return key.seal(this.#purpose.of(name), text, idBytes);
   }
 
-  protected async recover(cookieValue: string): Promise<string | null> {
-    const sealed = decodeBase64Url(cookieValue);
-    if (sealed === null) return null;
-    const plaintext = await open(this.#keys, sealed);
-    return plaintext === null ? null : utf8Decode(plaintext);
+  protected async recover(ring: KeyRing<AesKey>, cookieValue: string, name: string): Promise<string | null> {
+    // Six bytes are eight base64url characters exactly: the key is found before anything is decoded.
+    const key = ring.find(cookieValue.slice(0, KEY_ID_LENGTH));
+    return key === undefined ? null : key.open(this.#purpose.of(name), cookieValue);
   }
 }

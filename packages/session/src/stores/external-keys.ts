@@ -47,6 +47,8 @@ export interface ExternalKeys<Data> {
   keyOf(id: string): Promise<string | null>;
   /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
   newId(userId?: string): Promise<{ id: string } & StorageKey>;
+  /** The storage key of the session whose ID hashes to `idHash`: what a per-user index leads back to. */
+  keyOfHash(idHash: string, tag: string | undefined): string;
 }
 
 export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeName: string): ExternalKeys<Data> {
@@ -59,9 +61,10 @@ export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeNam
   const prefix = options.prefix ?? "session:";
   const generateId = options.generateId ?? generateSessionId;
   const validateId = options.validateId ?? isWellFormedSessionId;
+  const keyOfHash = (idHash: string, tag: string | undefined) => (tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`);
   const located = async (id: string, tag: string | undefined): Promise<StorageKey> => {
     const idHash = await hashSessionId(id);
-    return { key: tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`, idHash, tag };
+    return { key: keyOfHash(idHash, tag), idHash, tag };
   };
   const locate = async (id: string): Promise<StorageKey | null> => {
     if (typeof id !== "string" || id.length === 0) return null;
@@ -74,6 +77,7 @@ export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeNam
     prefix,
     locate,
     keyOf: async (id) => (await locate(id))?.key ?? null,
+    keyOfHash,
     async newId(userId) {
       const base = String(await generateId());
       if (!(await validateId(base))) {

@@ -9,19 +9,36 @@
  * therefore writes a tombstone rather than deleting, so that a later save
  * at that location knows the session was ended (and will not revive it);
  * the docs spell out what stays open.
+ *
+ * A session bound to a user also has an entry of its own under that
+ * user's prefix (`prefix + "user:" + hash of the user ID + ":" + ID hash`),
+ * written before the session and expiring with it, its list details in
+ * the entry's metadata: listing a user's sessions is one `list()`, and no
+ * write ever reads and rewrites a shared index.
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord } from "../types.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
 import { recordToText, textToRecord } from "./record-text.js";
+import { checkedUserId, handleFromIdHash, isIdHash, isSessionHandle, sessionHandleOf, userHash, userTag } from "./session-id.js";
+import { oldestFirst } from "./user-sessions.js";
 
 /** The part of a Workers `KVNamespace` binding the store uses. */
 export interface KvNamespaceLike {
   get(key: string): Promise<string | null>;
-  put(key: string, value: string, options?: { expirationTtl?: number }): Promise<unknown>;
+  put(key: string, value: string, options?: { expirationTtl?: number; metadata?: unknown }): Promise<unknown>;
   delete(key: string): Promise<unknown>;
+  /** Keys under a prefix with their metadata, a page at a time: how a user's sessions are found. */
+  list(options: { prefix: string; cursor?: string }): Promise<KvListPage>;
+}
+
+/** A page of `list()`, as a KV binding returns it. */
+export interface KvListPage {
+  keys: { name: string; expiration?: number; metadata?: unknown }[];
+  list_complete: boolean;
+  cursor?: string;
 }
 
 export interface KvSessionStoreOptions<Data = SessionData> extends ExternalStoreOptions<Data> {
@@ -33,8 +50,30 @@ export interface KvSessionStoreOptions<Data = SessionData> extends ExternalStore
 export const KV_MIN_TTL_SECONDS = 60;
 /** Not a record (records start with "1|"), so every loader reads it as "no session". */
 const TOMBSTONE = "0|destroyed";
+/** Pages of one user's entries read at most (1,000 keys a page): far beyond any real user. */
+const MAX_LIST_PAGES = 20;
+/** Rounds of a revoke-all before giving up on a user whose sessions keep appearing faster than they are ended. */
+const MAX_REVOKE_ROUNDS = 8;
 
-export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
+/** What a user's session entry carries in its KV metadata: its line in the session list. */
+interface EntryMeta {
+  /** createdAt */
+  c: number;
+  /** seenAt */
+  s: number;
+  /** expiresAt */
+  e: number;
+  /** device label */
+  d: string;
+}
+
+interface UserEntry {
+  key: string;
+  idHash: string;
+  meta: EntryMeta;
+}
+
+export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
   readonly #getStore: (ctx: RequestContext) => Awaitable<KvNamespaceLike>;
   readonly #keys: ExternalKeys<Data>;
 
@@ -56,7 +95,9 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
 
   async createRecord(record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
     const text = this.#text(record);
-    const fresh = await this.#keys.newId();
+    const fresh = await this.#keys.newId(record.meta?.user);
+    // The entry first: a bound session is never stored without it, so a revoke cannot miss it.
+    if (fresh.tag !== undefined) await this.#putEntry(ctx, record, fresh.idHash);
     await this.#write(ctx, fresh.key, text, record.expiresAt);
     return fresh.id;
   }
@@ -69,30 +110,144 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
    * can still be overwritten (docs/external-stores.md).
    */
   async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const key = await this.#keys.keyOf(id);
-    if (key === null) return null;
+    const where = await this.#keys.locate(id);
+    if (where === null) return null;
     const text = this.#text(record);
-    if (!(await this.#isAlive(ctx, key))) return null;
-    await this.#write(ctx, key, text, record.expiresAt);
+    if (!(await this.#liveRecord(ctx, where.key))) return null;
+    // The entry moves first: its expiry and last-seen follow the session's.
+    if (where.tag !== undefined) await this.#putEntry(ctx, record, where.idHash);
+    await this.#write(ctx, where.key, text, record.expiresAt);
     return id;
   }
 
   /**
-   * Overwrites the session with a tombstone that KV clears after a minute.
-   * Read first, to tell whether a live session was there.
+   * Overwrites the session with a tombstone that KV clears after a minute,
+   * then drops its user's entry. Read first, to tell whether a live
+   * session was there (and whose).
    */
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
-    const key = await this.#keys.keyOf(id);
-    if (key === null) return false;
-    const wasAlive = await this.#isAlive(ctx, key);
-    const store = await this.#getStore(ctx);
-    await kvCall("write", () => store.put(key, TOMBSTONE, { expirationTtl: KV_MIN_TTL_SECONDS }));
-    return wasAlive;
+    const where = await this.#keys.locate(id);
+    if (where === null) return false;
+    const live = await this.#liveRecord(ctx, where.key);
+    await this.#bury(ctx, where.key);
+    const user = live?.meta?.user;
+    if (where.tag !== undefined && user !== undefined) await this.#deleteEntry(ctx, this.#entryKey(await userHash(user), where.idHash));
+    return live !== null;
   }
 
-  async #isAlive(ctx: RequestContext, key: string): Promise<boolean> {
+  /** The user's live sessions: one `list()` of their entries, whose metadata holds everything shown. */
+  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
+    const entries = await this.#userEntries(ctx, await userHash(checkedUserId(userId)));
+    const now = Date.now();
+    const sessions: UserSessionInfo[] = [];
+    for (const { idHash, meta } of entries) {
+      if (meta.e <= now) continue;
+      sessions.push({ handle: await handleFromIdHash(idHash), createdAt: meta.c, lastSeenAt: meta.s, expiresAt: meta.e, device: meta.d, current: false });
+    }
+    return oldestFirst(sessions);
+  }
+
+  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
+    const checked = checkedUserId(userId);
+    if (!isSessionHandle(handle)) return;
+    for (const entry of await this.#userEntries(ctx, await userHash(checked))) {
+      if ((await handleFromIdHash(entry.idHash)) !== handle) continue;
+      await this.#revokeEntry(ctx, entry, await userTag(checked));
+      return;
+    }
+  }
+
+  /**
+   * Ends every listed session of the user but the one named `exceptHandle`,
+   * then lists again, until a listing shows no session not yet ended: a
+   * session created or moved meanwhile (at this location) is ended too.
+   */
+  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
+    const checked = checkedUserId(userId);
+    const [digest, tag] = await Promise.all([userHash(checked), userTag(checked)]);
+    const settled = new Set<string>();
+    for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
+      const now = Date.now();
+      const due: UserEntry[] = [];
+      for (const entry of await this.#userEntries(ctx, digest)) {
+        if (settled.has(entry.idHash) || entry.meta.e <= now) continue;
+        settled.add(entry.idHash);
+        if (exceptHandle !== undefined && (await handleFromIdHash(entry.idHash)) === exceptHandle) continue;
+        due.push(entry);
+      }
+      if (due.length === 0) return;
+      await Promise.all(due.map((entry) => this.#revokeEntry(ctx, entry, tag)));
+    }
+    throw new SessionStoreUnavailableError(
+      `New sessions of this user kept appearing while revoking them (${MAX_REVOKE_ROUNDS} rounds): some may still be live. Retry.`,
+    );
+  }
+
+  sessionHandle(sessionId: string): Promise<string> {
+    return sessionHandleOf(sessionId);
+  }
+
+  async #liveRecord(ctx: RequestContext | undefined, key: string): Promise<SessionRecord<Data> | null> {
     const current = await this.#read(ctx, key);
-    return current !== null && textToRecord(current, this.#keys.serializer, Date.now()) !== null;
+    return current === null ? null : (textToRecord(current, this.#keys.serializer, Date.now())?.record ?? null);
+  }
+
+  async #bury(ctx: RequestContext | undefined, key: string): Promise<void> {
+    const store = await this.#getStore(ctx as RequestContext);
+    await kvCall("write", () => store.put(key, TOMBSTONE, { expirationTtl: KV_MIN_TTL_SECONDS }));
+  }
+
+  /** The session first, then its entry: a failure between leaves an entry naming a dead session, never a live session unlisted. */
+  async #revokeEntry(ctx: RequestContext | undefined, entry: UserEntry, tag: string): Promise<void> {
+    await this.#bury(ctx, this.#keys.keyOfHash(entry.idHash, tag));
+    await this.#deleteEntry(ctx, entry.key);
+  }
+
+  #entryPrefix(digest: string): string {
+    return `${this.#keys.prefix}user:${digest}:`;
+  }
+
+  #entryKey(digest: string, idHash: string): string {
+    return this.#entryPrefix(digest) + idHash;
+  }
+
+  /** Writes (or moves) the entry of a bound session, expiring with it. */
+  async #putEntry(ctx: RequestContext, record: SessionRecord<Data>, idHash: string): Promise<void> {
+    const user = record.meta?.user;
+    if (user === undefined) return;
+    const meta: EntryMeta = {
+      c: record.createdAt,
+      s: record.meta?.seenAt ?? record.createdAt,
+      e: record.expiresAt,
+      d: record.meta?.agent ?? "Unknown device",
+    };
+    const store = await this.#getStore(ctx);
+    const key = this.#entryKey(await userHash(user), idHash);
+    await kvCall("write", () => store.put(key, "", { expirationTtl: kvTtl(record.expiresAt), metadata: meta }));
+  }
+
+  async #deleteEntry(ctx: RequestContext | undefined, key: string): Promise<void> {
+    const store = await this.#getStore(ctx as RequestContext);
+    await kvCall("write", () => store.delete(key));
+  }
+
+  /** Every entry under the user's prefix, expired ones included; entries that are not ours (bad name or metadata) are skipped. */
+  async #userEntries(ctx: RequestContext | undefined, digest: string): Promise<UserEntry[]> {
+    const store = await this.#getStore(ctx as RequestContext);
+    const prefix = this.#entryPrefix(digest);
+    const entries: UserEntry[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const listed: KvListPage = await kvCall("read", () => store.list(cursor === undefined ? { prefix } : { prefix, cursor }));
+      for (const { name, metadata } of listed?.keys ?? []) {
+        const idHash = name.slice(prefix.length);
+        const meta = entryMeta(metadata);
+        if (name.startsWith(prefix) && isIdHash(idHash) && meta) entries.push({ key: name, idHash, meta });
+      }
+      if (listed?.list_complete !== false || !listed.cursor) break;
+      cursor = listed.cursor;
+    }
+    return entries;
   }
 
   #text(record: SessionRecord<Data>): string {
@@ -102,17 +257,32 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> {
     return recordToText(record, this.#keys.serializer);
   }
 
-  async #read(ctx: RequestContext, key: string): Promise<string | null> {
-    const store = await this.#getStore(ctx);
+  async #read(ctx: RequestContext | undefined, key: string): Promise<string | null> {
+    const store = await this.#getStore(ctx as RequestContext);
     const value = await kvCall("read", () => store.get(key));
     return typeof value === "string" ? value : null;
   }
 
   async #write(ctx: RequestContext, key: string, text: string, expiresAt: number): Promise<void> {
     const store = await this.#getStore(ctx);
-    const expirationTtl = Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
-    await kvCall("write", () => store.put(key, text, { expirationTtl }));
+    await kvCall("write", () => store.put(key, text, { expirationTtl: kvTtl(expiresAt) }));
   }
+}
+
+/** KV's TTL for something that must live until `expiresAt`: never below KV's minimum. */
+function kvTtl(expiresAt: number): number {
+  return Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
+}
+
+const MAX_DEVICE_LENGTH = 100;
+
+/** An entry's metadata, checked field by field; `null` for anything else. */
+function entryMeta(value: unknown): EntryMeta | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { c, s, e, d } = value as Partial<Record<keyof EntryMeta, unknown>>;
+  const isTime = (time: unknown): time is number => typeof time === "number" && Number.isSafeInteger(time) && time >= 0;
+  if (!isTime(c) || !isTime(s) || !isTime(e) || typeof d !== "string" || d.length > MAX_DEVICE_LENGTH) return null;
+  return { c, s, e, d };
 }
 
 async function kvCall<T>(what: "read" | "write", call: () => Promise<T>): Promise<T> {

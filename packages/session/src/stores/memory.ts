@@ -1,8 +1,8 @@
 /**
  * Sessions in a `Map` of this process: for development and tests only.
  * Everything is lost on restart, and on edge and serverless runtimes with
- * every new isolate. Records are stored as text, so a handler that keeps a
- * reference to `ctx.session.data` cannot change a stored session. Each
+ * every new isolate. Data and metadata are stored as text, so a handler that
+ * keeps a reference to `ctx.session.data` cannot change a stored session. Each
  * check-and-write runs without an `await` inside it, so concurrent
  * requests of this process see every operation as atomic.
  */
@@ -16,9 +16,9 @@ import type {
   UserSessionIndex,
   UserSessionInfo,
 } from "../types.js";
-import { recordToText, textToRecord } from "./record-text.js";
+import { metaToText, textToMeta } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
-import { generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";
+import { checkedUserId, generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";
 
 export interface UnsafeMemoryStoreOptions<Data = SessionData> {
   /**
@@ -35,7 +35,11 @@ export interface UnsafeMemoryStoreOptions<Data = SessionData> {
 }
 
 interface Entry {
-  text: string;
+  /** The data as the serializer wrote it. */
+  dataText: string;
+  /** The metadata as record-text writes it, "" when there is none. */
+  metaText: string;
+  createdAt: number;
   expiresAt: number;
   /** The bound user and the session's handle in their list. */
   user?: { id: string; handle: string };
@@ -73,7 +77,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
 
   loadEntry(id: string): StoredEntry<NoInfer<Data>> | null {
     const entry = this.#live(id);
-    return entry ? textToRecord(entry.text, this.#serializer, Date.now()) : null;
+    return entry ? this.#toStored(entry) : null;
   }
 
   async createRecord(record: SessionRecord<Data>): Promise<string> {
@@ -120,9 +124,9 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
 
   async listUserSessions(userId: string): Promise<UserSessionInfo[]> {
     const sessions: UserSessionInfo[] = [];
-    for (const id of this.#byUser.get(userId) ?? []) {
+    for (const id of this.#byUser.get(checkedUserId(userId)) ?? []) {
       const entry = this.#live(id);
-      const loaded = entry && textToRecord(entry.text, this.#serializer, Date.now());
+      const loaded = entry && this.#toStored(entry);
       if (!loaded || !entry.user) continue;
       const { createdAt, expiresAt, meta } = loaded.record;
       sessions.push({
@@ -138,13 +142,13 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
   }
 
   async revokeUserSession(userId: string, handle: string): Promise<void> {
-    for (const id of this.#byUser.get(userId) ?? []) {
+    for (const id of this.#byUser.get(checkedUserId(userId)) ?? []) {
       if (this.#entries.get(id)?.user?.handle === handle) this.#remove(id);
     }
   }
 
   async revokeUserSessions(userId: string, _ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    for (const id of [...(this.#byUser.get(userId) ?? [])]) {
+    for (const id of [...(this.#byUser.get(checkedUserId(userId)) ?? [])]) {
       if (exceptHandle === undefined || this.#entries.get(id)?.user?.handle !== exceptHandle) this.#remove(id);
     }
   }
@@ -153,9 +157,24 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
     return sessionHandleOf(sessionId);
   }
 
+  /** A fresh copy of what `entry` holds, or `null` when its data no longer parses. */
+  #toStored(entry: Entry): StoredEntry<Data> | null {
+    const data = this.#serializer.parse(entry.dataText);
+    if (data === null) return null;
+    const meta = entry.metaText === "" ? undefined : (textToMeta(entry.metaText) ?? undefined);
+    const record: SessionRecord<Data> = { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
+    if (meta) record.meta = meta;
+    return this.#serializer.isJson ? { record, dataJson: entry.dataText } : { record };
+  }
+
   /** Everything an entry needs, computed before the synchronous check-and-write. */
   async #entryOf(id: string, record: SessionRecord<Data>): Promise<Entry> {
-    const entry: Entry = { text: recordToText(record, this.#serializer), expiresAt: record.expiresAt };
+    const entry: Entry = {
+      dataText: this.#serializer.stringify(record.data),
+      metaText: metaToText(record.meta),
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+    };
     const user = record.meta?.user;
     if (user !== undefined) {
       const known = this.#entries.get(id)?.user;

@@ -29,15 +29,15 @@ export function textToRecord<Data>(text: string, serializer: Serializer<Data>, n
   if (first !== 1 || second < 0 || third < 0) return null;
   const version = text[0];
   if (version !== "1" && version !== "2") return null;
-  const createdAt = parseTimestamp(text.slice(first + 1, second));
-  const expiresAt = parseTimestamp(text.slice(second + 1, third));
+  const createdAt = parseDigits(text, first + 1, second, MAX_TIMESTAMP_DIGITS);
+  const expiresAt = parseDigits(text, second + 1, third, MAX_TIMESTAMP_DIGITS);
   if (createdAt === null || expiresAt === null || expiresAt <= now) return null;
 
   let meta: SessionMeta | undefined;
   let dataStart = third + 1;
   if (version === "2") {
     const fourth = text.indexOf("|", third + 1);
-    const metaLength = fourth < 0 ? null : parseLength(text.slice(third + 1, fourth));
+    const metaLength = fourth < 0 ? null : parseDigits(text, third + 1, fourth, MAX_LENGTH_DIGITS);
     if (metaLength === null || fourth + 1 + metaLength > text.length) return null;
     dataStart = fourth + 1 + metaLength;
     if (metaLength > 0) {
@@ -53,7 +53,8 @@ export function textToRecord<Data>(text: string, serializer: Serializer<Data>, n
   return serializer.isJson ? { record, dataJson: dataText } : { record };
 }
 
-function metaToText(meta: SessionMeta | undefined): string {
+/** The metadata as stored: JSON of its set fields, or "" when there are none. */
+export function metaToText(meta: SessionMeta | undefined): string {
   if (!meta) return "";
   const kept: SessionMeta = {};
   if (meta.user !== undefined) kept.user = meta.user;
@@ -65,7 +66,7 @@ function metaToText(meta: SessionMeta | undefined): string {
 }
 
 /** Metadata, checked field by field: anything unexpected makes the whole record invalid. */
-function textToMeta(text: string): SessionMeta | null {
+export function textToMeta(text: string): SessionMeta | null {
   let parsed: unknown;
   try {
     parsed = parseJsonSafely(text);
@@ -102,12 +103,18 @@ function isTimestamp(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
-function parseTimestamp(digits: string): number | null {
-  if (!/^\d{1,15}$/.test(digits)) return null;
-  return Number(digits);
-}
+/** Milliseconds since the epoch fit in 15 digits until the year 33658. */
+const MAX_TIMESTAMP_DIGITS = 15;
+const MAX_LENGTH_DIGITS = 7;
 
-function parseLength(digits: string): number | null {
-  if (!/^\d{1,7}$/.test(digits)) return null;
-  return Number(digits);
+/** The number written in `text[start..end)` with 1 to `maxDigits` decimal digits and nothing else, or `null`. */
+function parseDigits(text: string, start: number, end: number, maxDigits: number): number | null {
+  if (end <= start || end - start > maxDigits) return null;
+  let value = 0;
+  for (let at = start; at < end; at++) {
+    const digit = text.charCodeAt(at) - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return value;
 }

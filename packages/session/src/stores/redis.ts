@@ -2,15 +2,27 @@
  * Sessions in Redis, through a node-redis client (`createClient`) or
  * cluster (`createCluster`), v4 and later. One key per session, the value
  * `1|createdAt|expiresAt|<data>` with a TTL set in the same SET: a
- * read-only request costs one GET, a write one SET.
+ * read-only request costs one GET, a write one SET. A session bound to a
+ * user is written by a script that also keeps that user's index
+ * (redis-user-scripts.ts): still one command per write.
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord } from "../types.js";
-import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
+import { externalKeys, type ExternalKeys, type ExternalStoreOptions, type StorageKey } from "./external-keys.js";
 import { recordToText, textToRecord } from "./record-text.js";
-import { idsExhausted } from "./session-id.js";
+import {
+  DESTROY_BOUND,
+  isNoScript,
+  REVOKE_BOUND,
+  ROTATE_BOUND,
+  scriptSha1,
+  WRITE_BOUND,
+  type RedisScript,
+} from "./redis-user-scripts.js";
+import { checkedUserId, handleFromIdHash, idsExhausted, isIdHash, isSessionHandle, sessionHandleOf, userTag } from "./session-id.js";
+import { oldestFirst, userSessionInfo } from "./user-sessions.js";
 
 /**
  * The part of a node-redis client or cluster the store uses. Clients from
@@ -23,6 +35,14 @@ export interface RedisClientLike {
   get(key: string): Promise<unknown>;
   set(key: string, value: string, options: { PX: number; NX?: true; XX?: true }): Promise<unknown>;
   del(key: string): Promise<unknown>;
+  /** Reads a user's index (a sorted set), a plain read: listing writes nothing. */
+  zRange(key: string, start: number, stop: number): Promise<unknown[]>;
+  /** Reads a user's sessions at once (keys of one slot). */
+  mGet(keys: string[]): Promise<unknown[]>;
+  /** Runs a cached script: how a bound session and its user's index are written together. */
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** Runs (and caches) a script, when `evalSha` finds it missing. */
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   on(event: "error", listener: (error: unknown) => void): unknown;
   listenerCount(event: "error"): number;
 }
@@ -51,9 +71,11 @@ const connecting = new WeakMap<RedisClientLike, Connecting>();
 const watched = new WeakSet<RedisClientLike>();
 const lastErrors = new WeakMap<RedisClientLike, unknown>();
 const NEW_ID_ATTEMPTS = 3;
+/** Rounds of a revoke-all before giving up on a user whose sessions keep appearing faster than they are ended. */
+const MAX_REVOKE_ROUNDS = 8;
 const utf8 = new TextDecoder();
 
-export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
+export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #keys: ExternalKeys<Data>;
   readonly #timeout: number;
@@ -86,38 +108,36 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
     return typeof text === "string" ? textToRecord(text, this.#keys.serializer, Date.now()) : null;
   }
 
-  /** A new ID, written with `SET ... NX`, which can never overwrite another session. */
+  /** A new ID, written with `SET ... NX` (or its script, for a bound session), which can never overwrite another session. */
   async createRecord(record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
     const text = this.#text(record);
     const client = await this.#ready(ctx);
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId();
-      const reply = await this.#command(client, client.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true }));
-      if (reply !== null && reply !== undefined) return fresh.id;
+      const fresh = await this.#keys.newId(record.meta?.user);
+      if (await this.#plant(client, fresh, text, record.expiresAt)) return fresh.id;
     }
     throw idsExhausted(NEW_ID_ATTEMPTS);
   }
 
   /**
-   * `SET ... XX`: only a session that still exists is replaced. If it was
-   * destroyed meanwhile (a logout in another tab, say), nothing is written
-   * and the logout stands.
+   * `SET ... XX` (for a bound session, its script, which checks the same
+   * way): only a session that still exists is replaced. If it was
+   * destroyed meanwhile (a logout in another tab, or a revoke from another
+   * device), nothing is written and the logout stands.
    */
   async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const key = await this.#keys.keyOf(id);
-    if (key === null) return null;
+    const where = await this.#keys.locate(id);
+    if (where === null) return null;
     const text = this.#text(record);
     const client = await this.#ready(ctx);
-    const reply = await this.#command(client, client.set(key, text, { PX: ttlUntil(record.expiresAt), XX: true }));
-    return reply === null || reply === undefined ? null : id;
+    return (await this.#rewrite(client, where, text, record.expiresAt)) ? id : null;
   }
 
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
-    const key = await this.#keys.keyOf(id);
-    if (key === null) return false;
+    const where = await this.#keys.locate(id);
+    if (where === null) return false;
     const client = await this.#ready(ctx);
-    // The key's TTL is the session's deadline, so a key that was there was a live session.
-    return Number(await this.#command(client, client.del(key))) > 0;
+    return this.#kill(client, where);
   }
 
   /**
@@ -125,24 +145,163 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
    * round trip, also when a Cluster keeps them on different nodes). If the
    * `DEL` found nothing, the session was ended meanwhile: the new key, whose
    * ID nobody has seen yet, is deleted again and the regenerate refused.
+   * A session that stays with its user (a re-login, a regenerate) moves in
+   * one script instead, since a revoke-all could otherwise fall between
+   * the old key's death and the new one's birth and miss both.
    */
   override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const oldKey = await this.#keys.keyOf(oldId);
-    if (oldKey === null) return null;
+    const old = await this.#keys.locate(oldId);
+    if (old === null) return null;
     const text = this.#text(record);
     const client = await this.#ready(ctx);
-    const fresh = await this.#keys.newId();
-    const [deleted, written] = await Promise.all([
-      this.#command(client, client.del(oldKey)),
-      this.#command(client, client.set(fresh.key, text, { PX: ttlUntil(record.expiresAt), NX: true })),
-    ]);
-    const wasAlive = Number(deleted) > 0;
-    const wrote = written !== null && written !== undefined;
+    const fresh = await this.#keys.newId(record.meta?.user);
+    const index = this.#indexOf(old);
+    if (index !== undefined && index === this.#indexOf(fresh)) return this.#rotateWithinUser(client, index, old, fresh, record.meta?.user, text, record.expiresAt);
+    const [wasAlive, wrote] = await Promise.all([this.#kill(client, old), this.#plant(client, fresh, text, record.expiresAt)]);
     if (!wasAlive) {
-      if (wrote) await this.#command(client, client.del(fresh.key));
+      if (wrote) await this.#kill(client, fresh);
       return null;
     }
     return wrote ? fresh.id : this.createRecord(record, ctx);
+  }
+
+  /**
+   * The user's live sessions, read from their index and then their keys
+   * (two round trips, two reads). Members that expired since the last
+   * write are still in the index; their keys are gone, so they drop out.
+   */
+  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
+    const tag = await userTag(checkedUserId(userId));
+    const client = await this.#ready(ctx);
+    const members = await this.#members(client, tag);
+    if (members.length === 0) return [];
+    const values = await this.#command(client, client.mGet(members.map((member) => this.#keys.keyOfHash(member, tag))));
+    const now = Date.now();
+    const sessions: UserSessionInfo[] = [];
+    for (const [index, member] of members.entries()) {
+      const text = asText(values[index]);
+      const entry = text === null ? null : textToRecord(text, this.#keys.serializer, now);
+      // The record's own user is checked too: two users whose tags collide never see each other's sessions.
+      const info = entry && userSessionInfo(userId, await handleFromIdHash(member), entry.record);
+      if (info) sessions.push(info);
+    }
+    return oldestFirst(sessions);
+  }
+
+  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
+    const tag = await userTag(checkedUserId(userId));
+    if (!isSessionHandle(handle)) return;
+    const client = await this.#ready(ctx);
+    for (const member of await this.#members(client, tag)) {
+      if ((await handleFromIdHash(member)) !== handle) continue;
+      await this.#kill(client, { key: this.#keys.keyOfHash(member, tag), idHash: member, tag });
+      return;
+    }
+  }
+
+  /**
+   * Ends every session in the user's index but the one named `exceptHandle`,
+   * in rounds (redis-user-scripts.ts): each round is atomic, and the last
+   * finds no session it was not told about, so a session created or moved
+   * while this runs is ended too.
+   */
+  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
+    const tag = await userTag(checkedUserId(userId));
+    const client = await this.#ready(ctx);
+    const index = this.#indexKey(tag);
+    let kept = "";
+    let declared: string[] = [];
+    for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
+      const keys = [index, ...declared.map((member) => this.#keys.keyOfHash(member, tag))];
+      const left = idHashes(await this.#script(client, REVOKE_BOUND, keys, [kept, ...declared]));
+      declared = [];
+      for (const member of left) {
+        if (kept === "" && exceptHandle !== undefined && (await handleFromIdHash(member)) === exceptHandle) kept = member;
+        else declared.push(member);
+      }
+      if (declared.length === 0) return;
+    }
+    throw new SessionStoreUnavailableError(
+      `New sessions of this user kept appearing while revoking them (${MAX_REVOKE_ROUNDS} rounds): some may still be live. Retry.`,
+    );
+  }
+
+  sessionHandle(sessionId: string): Promise<string> {
+    return sessionHandleOf(sessionId);
+  }
+
+  /** Writes a new session unless its key is taken; a bound one with its index entry. */
+  async #plant(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
+    const ttl = ttlUntil(expiresAt);
+    if (where.tag === undefined) return isWritten(await this.#command(client, client.set(where.key, text, { PX: ttl, NX: true })));
+    return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "NX", where.idHash])) === 1;
+  }
+
+  /** Rewrites a session only if it still exists; a bound one with its index entry. */
+  async #rewrite(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
+    const ttl = ttlUntil(expiresAt);
+    if (where.tag === undefined) return isWritten(await this.#command(client, client.set(where.key, text, { PX: ttl, XX: true })));
+    return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "XX", where.idHash])) === 1;
+  }
+
+  /** Deletes a session (and its index entry); `true` when it was live, since a key's TTL is its session's deadline. */
+  async #kill(client: RedisClientLike, where: StorageKey): Promise<boolean> {
+    if (where.tag === undefined) return Number(await this.#command(client, client.del(where.key))) > 0;
+    return Number(await this.#script(client, DESTROY_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash])) > 0;
+  }
+
+  /** A bound session's new ID for the same user: one script, so no revoke-all can fall between the two keys. */
+  async #rotateWithinUser(
+    client: RedisClientLike,
+    index: string,
+    old: StorageKey,
+    first: StorageKey & { id: string },
+    user: string | undefined,
+    text: string,
+    expiresAt: number,
+  ): Promise<string | null> {
+    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
+      const fresh = attempt === 0 ? first : await this.#keys.newId(user);
+      const args = [text, String(ttlUntil(expiresAt)), old.idHash, fresh.idHash];
+      const moved = Number(await this.#script(client, ROTATE_BOUND, [old.key, fresh.key, index], args));
+      if (moved === 1) return fresh.id;
+      if (moved === 0) return null;
+    }
+    throw idsExhausted(NEW_ID_ATTEMPTS);
+  }
+
+  /** Every ID hash in the user's index, expired ones not yet pruned included. */
+  async #members(client: RedisClientLike, tag: string): Promise<string[]> {
+    try {
+      return idHashes(await this.#command(client, client.zRange(this.#indexKey(tag), 0, -1)));
+    } catch (error) {
+      throw indexError(error, "read the user's index");
+    }
+  }
+
+  /** The index a session is listed in, if it is bound to a user. */
+  #indexOf(where: StorageKey): string | undefined {
+    return where.tag === undefined ? undefined : this.#indexKey(where.tag);
+  }
+
+  /** Where a user's index lives: beside their sessions, in their hash tag's slot. */
+  #indexKey(tag: string): string {
+    return `${this.#keys.prefix}{${tag}}:sessions`;
+  }
+
+  /** Runs a script by its SHA-1, sending its source once when this server has not cached it. */
+  async #script(client: RedisClientLike, target: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+    const options = { keys, arguments: args };
+    try {
+      return await this.#command(client, client.evalSha(await scriptSha1(target), options));
+    } catch (error) {
+      if (!isNoScript(error) && !isNoScript((error as { cause?: unknown }).cause)) throw indexError(error, `script "${target.name}"`);
+    }
+    try {
+      return await this.#command(client, client.eval(target.source, options));
+    } catch (error) {
+      throw indexError(error, `script "${target.name}"`);
+    }
   }
 
   #text(record: SessionRecord<Data>): string {
@@ -157,8 +316,9 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
    * client that is reconnecting fails the request at once, and the first
    * connection gets `timeout` ms in all (not per request).
    */
-  async #ready(ctx: RequestContext): Promise<RedisClientLike> {
-    const client = await this.#getClient(ctx);
+  async #ready(ctx: RequestContext | undefined): Promise<RedisClientLike> {
+    // Outside a request (a job revoking a user's sessions) there is no context: getClient gets `undefined`.
+    const client = await this.#getClient(ctx as RequestContext);
     assertModernClient(client);
     watchErrors(client);
     if (client.isReady) return client;
@@ -189,6 +349,33 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> {
       throw new SessionStoreUnavailableError(`Redis failed a session command: ${describe(error)}`, { cause: error });
     }
   }
+}
+
+function isWritten(reply: unknown): boolean {
+  return reply !== null && reply !== undefined;
+}
+
+/** A reply as text: clients set up to map strings to Buffers (typeMapping) return bytes. */
+function asText(reply: unknown): string | null {
+  if (reply instanceof Uint8Array) return utf8.decode(reply);
+  return typeof reply === "string" ? reply : null;
+}
+
+/** The members of an index reply; anything not shaped like an ID hash (a hand-edited index) is ignored. */
+function idHashes(reply: unknown): string[] {
+  return Array.isArray(reply) ? reply.map(asText).filter(isIdHash) : [];
+}
+
+/** A failed index script as the typed error; a user index key of the wrong type is named, since only deleting it helps. */
+function indexError(error: unknown, what: string): unknown {
+  if (isWrongType(error)) {
+    return new SessionStoreUnavailableError(
+      `Redis refused the session ${what}: a key of this user's sessions holds another type (${describe(error)}). ` +
+        "Something else wrote under the store's prefix; delete that key.",
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 function isWrongType(error: unknown): boolean {

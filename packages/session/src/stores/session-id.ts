@@ -70,3 +70,23 @@ export async function sessionHandleOf(id: string): Promise<string> {
 export function idsExhausted(attempts: number): SessionSetupError {
   return new SessionSetupError(`generateId returned IDs already in use ${attempts} times in a row: it is not random enough.`);
 }
+
+const HANDLE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH}}$`);
+const ID_HASH_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const MAX_USER_ID_LENGTH = 512;
+
+/** `true` for a string shaped like a handle: anything else names no session and is not looked up. */
+export function isSessionHandle(handle: unknown): handle is string {
+  return typeof handle === "string" && HANDLE_PATTERN.test(handle);
+}
+
+/** `true` for a string shaped like an ID hash, as a per-user index holds them. */
+export function isIdHash(value: unknown): value is string {
+  return typeof value === "string" && ID_HASH_PATTERN.test(value);
+}
+
+/** `userId` as the per-user index methods take it, or a TypeError naming the mistake (an admin job passing `undefined`). */
+export function checkedUserId(userId: unknown): string {
+  if (typeof userId === "string" && userId.length > 0 && userId.length <= MAX_USER_ID_LENGTH) return userId;
+  throw new TypeError(`A user ID must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters, as bindUser() takes it.`);
+}

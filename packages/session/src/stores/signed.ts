@@ -1,34 +1,34 @@
-import { decodeBase64Url, decodeBase64UrlAscii, encodeBase64Url, encodeBase64UrlAscii } from "../crypto/base64url.js";
-import { hmacSign, hmacVerify } from "../crypto/hmac.js";
-import {
-  assertKeys,
-  deriveHmacKeys,
-  exportKey,
-  generateHmacKey,
-  importHmacKeys,
-  type KeyList,
-} from "../crypto/keys.js";
-import { utf8Decode, utf8Encode } from "../crypto/utf8.js";
+import { decodeBase64UrlText, encodeTextBase64Url } from "../crypto/base64url.js";
+import { hmacSign, hmacVerify, type HmacKey } from "../crypto/hmac.js";
+import { hmacKeyRing, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
+import { assertKeys, deriveHmacKeys, exportKey, generateHmacKey, importHmacKeys } from "../crypto/keys.js";
+import { PurposeBytes } from "../crypto/purpose.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
 import { CookieRecordStore } from "./cookie-record-store.js";
 
-const ascii = new TextDecoder();
-
 /**
  * Session data in a cookie signed with HMAC-SHA-256: the client can read it
- * but not change it. The value is `<payload>.<signature>`, both base64url;
- * the payload carries the expiry, so a replayed cookie dies on time.
+ * but not change it. The value is `<key ID>.<payload>.<signature>`, all
+ * base64url; the payload carries the expiry, so a replayed cookie dies on
+ * time, and the signature also covers the cookie's name, so the value is
+ * refused under any other cookie.
  *
  * With several keys, all verify and the first signs: put a new key first to
- * rotate, and drop the old one once its cookies have expired.
+ * rotate, and drop the old one once its cookies have expired. The key ID
+ * picks the one key to verify with.
  */
-export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Data> {
-  readonly #keys: KeyList;
+export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Data, HmacKey> {
+  readonly #purpose = new PurposeBytes("signed");
 
+  /**
+   * @param keys HMAC-SHA-256 keys of at least 256 bits, newest first: from
+   *   `generateKeysFromBase64`, `generateKey` or `generateKeysFromSecrets`.
+   * @throws SessionKeyError for a key of another algorithm, hash or usage,
+   *   shorter than 256 bits, or listed twice.
+   */
   constructor(keys: [CryptoKey, ...CryptoKey[]], serializationOptions?: SessionSerializationOptions<Data>) {
-    super(serializationOptions);
-    assertKeys(keys, "HMAC", ["sign", "verify"], "SignedCookieStore");
-    this.#keys = [...keys];
+    assertKeys(keys, "HMAC", "SignedCookieStore");
+    super(hmacKeyRing(keys, "SignedCookieStore"), serializationOptions);
   }
 
   /**
@@ -54,21 +54,23 @@ export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Dat
     return exportKey(key);
   }
 
-  protected async protect(text: string): Promise<string> {
-    // The signature covers the payload's ASCII bytes: made once, used for both.
-    const payload = encodeBase64UrlAscii(utf8Encode(text));
-    const signature = await hmacSign(this.#keys[0], payload);
-    return `${ascii.decode(payload)}.${encodeBase64Url(signature)}`;
+  protected async protect(ring: KeyRing<HmacKey>, text: string, name: string): Promise<string> {
+    const { id, key } = ring.current;
+    const signedPart = `${id}.${encodeTextBase64Url(text)}`;
+    return `${signedPart}.${await hmacSign(key, this.#purpose.of(name), signedPart)}`;
   }
 
-  protected async recover(cookieValue: string): Promise<string | null> {
-    const dot = cookieValue.indexOf(".");
+  protected async recover(ring: KeyRing<HmacKey>, cookieValue: string, name: string): Promise<string | null> {
+    // Everything that needs no key is checked first: the key ID, the shape, strict base64url.
+    if (cookieValue.charCodeAt(KEY_ID_LENGTH) !== 0x2e /* . */) return null;
+    const key = ring.find(cookieValue.slice(0, KEY_ID_LENGTH));
+    if (key === undefined) return null;
+    const dot = cookieValue.indexOf(".", KEY_ID_LENGTH + 1);
     if (dot < 0 || cookieValue.indexOf(".", dot + 1) >= 0) return null;
-    const payload = utf8Encode(cookieValue.slice(0, dot));
-    const signature = decodeBase64Url(cookieValue.slice(dot + 1));
-    if (signature === null || signature.length !== 32) return null;
-    if (!(await hmacVerify(this.#keys, signature, payload))) return null;
-    const bytes = decodeBase64UrlAscii(payload);
-    return bytes === null ? null : utf8Decode(bytes);
+    // Decoded before the check, so that the signed part is known to be ASCII (the key ID came from the ring).
+    const text = decodeBase64UrlText(cookieValue.slice(KEY_ID_LENGTH + 1, dot));
+    if (text === null) return null;
+    const verified = await hmacVerify(key, this.#purpose.of(name), cookieValue.slice(0, dot), cookieValue.slice(dot + 1));
+    return verified ? text : null;
   }
 }

@@ -25,6 +25,7 @@ const kvStore: StoreSubject = {
   name: "KvSessionStore",
   make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
   revocable: true,
+  indexesUsers: true,
 };
 
 const durableObjectStore: StoreSubject = {

@@ -9,6 +9,7 @@ import { adapterContext, type Platform } from "./adapter-context.js";
 import { TestList, type SuiteReport } from "./harness.js";
 import { cookieFeatureBehaviour, featureBehaviour } from "./feature-behaviour.js";
 import { cookieStoreBehaviour, middlewareBehaviour } from "./middleware-behaviour.js";
+import { cryptoPaths } from "./crypto-paths.js";
 import { storeContract, type Data, type StoreSubject } from "./store-contract.js";
 
 export type { Platform, StoreSubject, SuiteReport, Data, TestList };
@@ -51,6 +52,7 @@ export async function runSuite({ platform, platformStores = [], platformTests }:
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) featureBehaviour(tests, subject, platform);
   cookieStoreBehaviour(tests, platform);
   cookieFeatureBehaviour(tests, platform);
+  cryptoPaths(tests);
   platformTests?.(tests);
 
   const outcomes = await tests.run();

@@ -3,12 +3,15 @@
  * KV tests and run in workerd through Miniflare. It imports the built
  * package, as an app would. Paths under /short/ use a session that lives
  * one second, below KV's 60-second minimum TTL; paths under /broken/ use
- * keys longer than KV accepts, so that every KV call fails.
+ * keys longer than KV accepts, so that every KV call fails; paths under
+ * /rolling/ refresh a session at most every half second. Paths under /user/
+ * bind, list and revoke a user's sessions; a `gate` query parameter parks
+ * the request in its handler, a `store-gate` one parks its first KV write.
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
-import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike } from "hattip-session";
+import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike, type Session } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
 
@@ -16,28 +19,57 @@ interface Data {
   count?: number;
   user?: string;
 }
-interface Handle {
-  data: Data;
-  isFresh: boolean;
-  regenerate(): Promise<void>;
-  destroy(): Promise<void>;
-}
+type Handle = Session<Data, Record<string, unknown>>;
 
 const sessions = (ctx: RequestContext) => (ctx.platform as { env: { SESSIONS: KvNamespaceLike } }).env.SESSIONS;
 
 /** KV calls made by the main store since the last /kv-ops, so that tests can pin the cost of each request. */
-const kvOps = { get: 0, put: 0, delete: 0 };
+const kvOps = { get: 0, put: 0, delete: 0, list: 0 };
 const counted = (ctx: RequestContext): KvNamespaceLike => {
   const namespace = sessions(ctx);
   return {
     get: (key) => (kvOps.get++, namespace.get(key)),
     put: (key, value, options) => (kvOps.put++, namespace.put(key, value, options)),
     delete: (key) => (kvOps.delete++, namespace.delete(key)),
+    list: (options) => (kvOps.list++, namespace.list(options)),
   };
 };
-const store = new KvSessionStore({ getStore: counted });
+/**
+ * Gates a test can hold requests at. Flags polled by the waiting request
+ * itself: workerd does not let one request resume another's continuation.
+ */
+const gates = new Map<string, { waiting: boolean; released: boolean }>();
+async function enterGate(name: string): Promise<void> {
+  const gate = { waiting: true, released: false };
+  gates.set(name, gate);
+  for (let waited = 0; !gate.released && waited < 10_000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  gate.waiting = false;
+}
+
+/** The counted namespace; with `store-gate`, its first write of the request waits at that gate (after a revoke's first listing). */
+const maybeGated = (ctx: RequestContext): KvNamespaceLike => {
+  const namespace = counted(ctx);
+  const name = ctx.url.searchParams.get("store-gate");
+  if (!name) return namespace;
+  let held = false;
+  return {
+    ...namespace,
+    put: async (key, value, options) => {
+      if (!held) {
+        held = true;
+        await enterGate(name);
+      }
+      return namespace.put(key, value, options);
+    },
+  };
+};
+
+const store = new KvSessionStore({ getStore: maybeGated });
 const longSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
+const rollingSession = session({ store, cookieName: "rolling", cookieOptions: { maxAge: 120 }, rolling: { refreshInterval: 0.5 } });
 const brokenSession = session({
   store: new KvSessionStore({ getStore: sessions, prefix: "x".repeat(600) }),
   cookieName: "broken",
@@ -52,7 +84,9 @@ const slowWrite = { waiting: false, released: false };
 
 const routes: RequestHandler = async (ctx) => {
   const s = ctx.session as unknown as Handle;
-  switch (ctx.url.pathname.replace(/^\/(short|broken)/, "")) {
+  const gate = ctx.url.searchParams.get("gate");
+  if (gate) await enterGate(gate);
+  switch (ctx.url.pathname.replace(/^\/(short|broken|rolling)/, "")) {
     case "/read":
       return Response.json({ data: s.data, isFresh: s.isFresh });
     case "/increment":
@@ -64,6 +98,28 @@ const routes: RequestHandler = async (ctx) => {
       return Response.json(s.data);
     case "/logout":
       await s.destroy();
+      return Response.json({ ok: true });
+    case "/user/login": {
+      const user = ctx.url.searchParams.get("user") ?? "ada";
+      s.bindUser(user);
+      s.data.user = user;
+      return Response.json({ user });
+    }
+    case "/user/whoami":
+      return Response.json({ user: s.userId ?? null, isFresh: s.isFresh });
+    case "/user/touch":
+      return Response.json({ isFresh: s.isFresh });
+    case "/user/sessions":
+      return Response.json(await s.listSessions());
+    case "/user/revoke":
+      await s.revokeSession(ctx.url.searchParams.get("handle") ?? "");
+      return Response.json({ ok: true });
+    case "/user/revoke-others":
+      await s.revokeOtherSessions();
+      return Response.json({ ok: true });
+    case "/user/revoke-all":
+      // The store's own API, as a job outside any session would call it.
+      await store.revokeUserSessions(ctx.url.searchParams.get("user") ?? "", ctx);
       return Response.json({ ok: true });
     case "/slow-write":
       slowWrite.waiting = true;
@@ -91,15 +147,21 @@ const app = compose(
       // The one store contract, run here because the KV binding exists only inside workerd.
       const tests = new TestList();
       const contractStore = new KvSessionStore<Record<string, unknown>>({ getStore: counted, prefix: "contract:" });
-      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true }, () => ctx);
+      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true }, () => ctx);
       return Response.json(await tests.run());
     }
     if (ctx.url.pathname === "/kv-ops") {
       const snapshot = { ...kvOps };
-      Object.assign(kvOps, { get: 0, put: 0, delete: 0 });
+      Object.assign(kvOps, { get: 0, put: 0, delete: 0, list: 0 });
       return Response.json(snapshot);
     }
     if (ctx.url.pathname === "/slow-write-waiting") return Response.json({ waiting: slowWrite.waiting });
+    if (ctx.url.pathname === "/gate-waiting") return Response.json({ waiting: gates.get(ctx.url.searchParams.get("name") ?? "")?.waiting ?? false });
+    if (ctx.url.pathname === "/gate-release") {
+      const gate = gates.get(ctx.url.searchParams.get("name") ?? "");
+      if (gate) gate.released = true;
+      return Response.json({ released: gate?.waiting ?? false });
+    }
     if (ctx.url.pathname === "/release") {
       slowWrite.released = true;
       return Response.json({ released: slowWrite.waiting });
@@ -109,6 +171,7 @@ const app = compose(
   (ctx) => {
     if (ctx.url.pathname.startsWith("/short/")) return shortSession(ctx);
     if (ctx.url.pathname.startsWith("/broken/")) return brokenSession(ctx);
+    if (ctx.url.pathname.startsWith("/rolling/")) return rollingSession(ctx);
     return longSession(ctx);
   },
   routes,

@@ -50,6 +50,7 @@ export function useEveryStore(): StoreKit[] {
       get: (key) => namespace.get(key),
       put: (key, value, options) => (kvPuts++, namespace.put(key, value, options)),
       delete: (key) => namespace.delete(key),
+      list: (options) => namespace.list(options),
     };
   }, 30_000);
   afterAll(async () => {

@@ -1,0 +1,197 @@
+/**
+ * The headline benchmark: what a session costs in CPU per request on a
+ * server with many users. Each app (bench/apps.ts) runs in this process,
+ * fed Fetch Requests through @hattip/compose as an adapter would, minus
+ * the socket. Thousands of users log in first; the measured requests then
+ * go round-robin over them, so no cookie repeats within a batch, and each
+ * user's browser keeps the cookie the last answer set.
+ *
+ * CPU time comes from process.cpuUsage (user + system) over a batch,
+ * garbage collection included. A session's cost is its app's CPU per
+ * request minus the no-session app's in the same round; rounds interleave
+ * every app, each round starting one app further on, and the figures are
+ * medians over rounds. A secondary route replays one user's cookie.
+ */
+import { createClient } from "redis";
+import { adapterContextFor } from "./context.js";
+import { createApp, type AppOptions } from "./apps.js";
+import { PLAIN_COOKIE } from "./fixtures.js";
+import { countingRedis, type RedisCounter } from "./round-trips.js";
+import { SCENARIOS, storeOf, type Scenario } from "./scenarios.js";
+import { startRedis } from "../packages/session/test/support/redis-server.js";
+import type { HattipHandler } from "@hattip/core";
+
+export type MeasuredRoute = "read" | "write" | "replay";
+export const MEASURED_ROUTES: readonly MeasuredRoute[] = ["read", "write", "replay"];
+
+export interface ManyUsersOptions {
+  users: number;
+  rounds: number;
+  /** Requests per measurement (one app, one route, one round). */
+  batch: number;
+  scenarios?: readonly Scenario[];
+  /** Defaults to every measured route. */
+  routes?: readonly MeasuredRoute[];
+  /** Called around the measured batches (not log-ins or warm-up): for a profiler. */
+  beforeMeasuring?: () => Promise<unknown>;
+  afterMeasuring?: () => Promise<unknown>;
+  /** The hattip-session module to bench, for a before/after run against another build. */
+  ours?: AppOptions["ours"];
+  log?: (line: string) => void;
+}
+
+export interface CpuSample {
+  scenario: Scenario;
+  route: MeasuredRoute;
+  round: number;
+  /** CPU per request of the whole app, µs. */
+  cpuMicros: number;
+}
+
+export interface RedisCost {
+  scenario: Scenario;
+  /** "login" is a fresh visitor; "relogin" a visitor whose session exists (regenerate then rotates it). */
+  route: "login" | "relogin" | "read" | "write";
+  commandsPerRequest: number;
+  roundTripsPerRequest: number;
+  requests: number;
+}
+
+export interface ManyUsersRaw {
+  options: Pick<ManyUsersOptions, "users" | "rounds" | "batch">;
+  samples: CpuSample[];
+  redis: RedisCost[];
+  /** Bytes of the Cookie header a logged-in user sends, per app. */
+  cookieBytes: Partial<Record<Scenario, number>>;
+}
+
+interface User {
+  cookie: string;
+}
+
+interface RunningApp {
+  scenario: Scenario;
+  handler: HattipHandler;
+  users: User[];
+  cursor: number;
+  counter?: RedisCounter;
+}
+
+const ORIGIN = "http://app.test";
+
+export async function runManyUsers(options: ManyUsersOptions): Promise<ManyUsersRaw> {
+  const scenarios = options.scenarios ?? SCENARIOS;
+  const log = options.log ?? (() => {});
+  const needsRedis = scenarios.some((scenario) => storeOf(scenario) === "redis");
+  const redisServer = needsRedis ? await startRedis() : null;
+  const redisClient = redisServer ? createClient({ url: redisServer.url }) : null;
+  await redisClient?.connect();
+  try {
+    const apps: RunningApp[] = [];
+    const redis: RedisCost[] = [];
+    const cookieBytes: ManyUsersRaw["cookieBytes"] = {};
+    for (const scenario of scenarios) {
+      const counted = redisClient && storeOf(scenario) === "redis" ? countingRedis(redisClient) : null;
+      const handler = await createApp(scenario, { ours: options.ours, redis: counted?.client });
+      const app: RunningApp = { scenario, handler, users: [], cursor: 0, counter: counted?.counter };
+      app.users = await logIn(app, options.users, counted?.counter, redis);
+      cookieBytes[scenario] = app.users[0]!.cookie.length;
+      if (counted) redis.push(...(await countRedis(app, counted.counter)));
+      apps.push(app);
+      log(`  ${scenario}: ${options.users} users logged in`);
+    }
+    const measuredRoutes = options.routes ?? MEASURED_ROUTES;
+    // Unmeasured: every app's code paths compiled and its heap grown before round 1.
+    for (const app of apps) for (const route of measuredRoutes) await runBatch(app, route, Math.min(options.batch, 500));
+    await options.beforeMeasuring?.();
+
+    const samples: CpuSample[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      const offset = (round - 1) % apps.length;
+      for (const app of [...apps.slice(offset), ...apps.slice(0, offset)]) {
+        const routes = round % 2 === 1 ? measuredRoutes : [...measuredRoutes].reverse();
+        for (const route of routes) {
+          const cpuMicros = await runBatch(app, route, options.batch);
+          samples.push({ scenario: app.scenario, route, round, cpuMicros });
+        }
+      }
+      log(`  round ${round} of ${options.rounds} done`);
+    }
+    await options.afterMeasuring?.();
+    return {
+      options: { users: options.users, rounds: options.rounds, batch: options.batch },
+      samples,
+      redis,
+      cookieBytes,
+    };
+  } finally {
+    await redisClient?.close();
+    await redisServer?.stop();
+  }
+}
+
+/** Logs `count` users in, each a fresh visitor; the cookies their browsers keep. */
+async function logIn(app: RunningApp, count: number, counter: RedisCounter | undefined, redis: RedisCost[]): Promise<User[]> {
+  const users: User[] = [];
+  counter?.reset();
+  for (let index = 0; index < count; index++) {
+    const user = { cookie: app.scenario === "baseline" || app.scenario === "cookie-only" ? PLAIN_COOKIE : "" };
+    await send(app, "/login", user);
+    if (user.cookie === "") throw new Error(`${app.scenario}: /login set no cookie`);
+    users.push(user);
+  }
+  if (counter) {
+    redis.push({
+      scenario: app.scenario,
+      route: "login",
+      commandsPerRequest: counter.commands / count,
+      roundTripsPerRequest: counter.roundTrips / count,
+      requests: count,
+    });
+  }
+  return users;
+}
+
+/** One request of `user` to `path`; the browser keeps what Set-Cookie says. */
+async function send(app: RunningApp, path: string, user: User): Promise<void> {
+  const headers: Record<string, string> = user.cookie ? { cookie: user.cookie } : {};
+  const response = await app.handler(adapterContextFor(new Request(ORIGIN + path, { headers })));
+  await response.text();
+  if (!response.ok) throw new Error(`${app.scenario} ${path} answered ${response.status}`);
+  for (const line of response.headers.getSetCookie()) {
+    const end = line.indexOf(";");
+    // The session's own cookie (each app sets one): what the user sends from now on.
+    if (!/;\s*max-age=0\b/i.test(line)) user.cookie = end < 0 ? line : line.slice(0, end);
+  }
+}
+
+async function runBatch(app: RunningApp, route: MeasuredRoute, requests: number): Promise<number> {
+  const path = route === "replay" ? "/read" : `/${route}`;
+  // The replayed user's cookie never changes on /read; a copy keeps the real user's cookie apart.
+  const replayed = { ...app.users[0]! };
+  const started = process.cpuUsage();
+  for (let index = 0; index < requests; index++) {
+    const user = route === "replay" ? replayed : app.users[app.cursor++ % app.users.length]!;
+    await send(app, path, user);
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / requests;
+}
+
+/** Redis commands and round trips per request, on each route, counted over a pass of sequential requests. */
+async function countRedis(app: RunningApp, counter: RedisCounter): Promise<RedisCost[]> {
+  const costs: RedisCost[] = [];
+  const requests = Math.min(app.users.length, 500);
+  for (const route of ["read", "write", "relogin"] as const) {
+    counter.reset();
+    for (let index = 0; index < requests; index++) await send(app, route === "relogin" ? "/login" : `/${route}`, app.users[index]!);
+    costs.push({
+      scenario: app.scenario,
+      route,
+      commandsPerRequest: counter.commands / requests,
+      roundTripsPerRequest: counter.roundTrips / requests,
+      requests,
+    });
+  }
+  return costs;
+}
