@@ -1,17 +1,21 @@
 /**
- * Login -> profile -> theme -> logout in a real Chromium, for every
- * template. With UPDATE_SCREENSHOTS=1 the pages are saved to
- * templates/<name>/docs/ for the READMEs; otherwise nothing is written.
+ * Every template in a real Chromium: the login flow at desktop width and on
+ * a 375 px phone, the theme (following the system until the user picks
+ * one), the pages a person meets on the way (themed errors, a favicon, no
+ * stray 404), and CSRF as a browser and a script would try it. With
+ * UPDATE_SCREENSHOTS=1 the pages are saved to templates/<name>/docs/ for the
+ * READMEs; otherwise nothing is written.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "./support/browser-chromium.js";
 import { BROWSER_TEMPLATES, type RunningTemplate } from "./support/browser-templates.js";
 
 const SAVE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
 const PAGE_TIMEOUT_MS = 30_000;
+const PHONE = { width: 375, height: 740 };
 
 let browser: Browser;
 
@@ -22,6 +26,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+
+async function newPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  page.setDefaultNavigationTimeout(PAGE_TIMEOUT_MS);
+  return page;
+}
+
+/** Signs in as demo through the form, as a person would. */
+async function signIn(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.fill('input[name="username"]', "demo");
+  await page.fill('input[name="password"]', "demo-password");
+  await Promise.all([page.waitForURL(`${url}/profile`), page.getByRole("button", { name: "Sign in" }).click()]);
+}
 
 describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }) => {
   let app: RunningTemplate;
@@ -43,58 +62,131 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
     await writeFile(`${docs}${file}`, image);
   }
 
-  it("signs in, shows the profile, switches the theme and signs out", async () => {
-    const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
-    page.setDefaultNavigationTimeout(PAGE_TIMEOUT_MS);
+  it("signs in, shows the profile, switches the theme and signs out, with no failed request on the way", async () => {
+    const context = await browser.newContext({ viewport: { width: 900, height: 640 }, colorScheme: "light" });
+    const page = await newPage(context);
+    const failed: string[] = [];
+    page.on("response", (response) => {
+      if (response.status() === 404) failed.push(response.url());
+    });
     try {
       await page.goto(`${app.url}/`);
       await expect.poll(() => page.locator("h1").textContent()).toBe("hattip-session starter");
+      expect(await page.locator('header a[href="/profile"]').count()).toBe(0);
       await screenshot(page, "home.png");
 
-      // Logged out, the profile sends the browser to the login form.
+      // Signed out, the profile sends the browser to the login form, which says why.
       await page.goto(`${app.url}/profile`);
       expect(new URL(page.url()).pathname).toBe("/login");
       expect(await page.locator(".notice").textContent()).toContain("Please sign in");
 
       await page.fill('input[name="username"]', "demo");
       await page.fill('input[name="password"]', "wrong password");
-      const refused = await Promise.all([page.waitForNavigation(), page.click('button:has-text("Sign in")')]);
-      expect(refused[0]?.status()).toBe(401);
+      const [refused] = await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Sign in" }).click()]);
+      expect(refused?.status()).toBe(401);
       expect(await page.locator('[role="alert"]').textContent()).toBe("Wrong username or password.");
+      // The name stays, and the cursor waits in the password field.
+      expect(await page.inputValue('input[name="username"]')).toBe("demo");
+      expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("password");
       await screenshot(page, "login-error.png");
 
-      await page.fill('input[name="username"]', "demo");
       await page.fill('input[name="password"]', "demo-password");
-      await Promise.all([page.waitForURL(`${app.url}/profile`), page.click('button:has-text("Sign in")')]);
+      await Promise.all([page.waitForURL(`${app.url}/profile`), page.getByRole("button", { name: "Sign in" }).click()]);
       expect(await page.locator('[data-testid="username"]').textContent()).toBe("demo");
+      expect(await page.locator('[data-testid="fingerprint"] code').first().textContent()).toMatch(/^[0-9a-f]{8}$/);
+      expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
       const sessionCookie = (await context.cookies()).find((cookie) => cookie.name === "session");
       expect(sessionCookie?.httpOnly).toBe(true);
       expect(sessionCookie?.sameSite).toBe("Lax");
       await screenshot(page, "profile.png");
 
       // The theme form posts back to the same page, now dark.
-      await Promise.all([page.waitForNavigation(), page.click('button:has-text("Switch to dark theme")')]);
+      await Promise.all([page.waitForNavigation(), page.getByRole("button", { name: "Switch to dark theme" }).click()]);
       expect(new URL(page.url()).pathname).toBe("/profile");
       expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
+      expect(await page.getByRole("button", { name: "Switch to light theme" }).isVisible()).toBe(true);
       await screenshot(page, "profile-dark.png");
 
-      await Promise.all([page.waitForURL(`${app.url}/`), page.click('main button:has-text("Sign out")')]);
+      await Promise.all([page.waitForURL(`${app.url}/`), page.getByRole("button", { name: "Sign out" }).click()]);
+      expect(await page.locator(".notice").textContent()).toBe("You have been signed out.");
       expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain("session");
       await page.goto(`${app.url}/profile`);
       expect(new URL(page.url()).pathname).toBe("/login");
       // The preference outlives the login.
       expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
+
+      // An unknown page is the site's own, in its theme, with a way back.
+      const missing = await page.goto(`${app.url}/no/such/page`);
+      expect(missing?.status()).toBe(404);
+      expect(await page.locator("h1").textContent()).toBe("Page not found");
+      expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
+      await screenshot(page, "not-found.png");
+      await Promise.all([page.waitForURL(`${app.url}/`), page.getByRole("link", { name: "Back to the home page" }).click()]);
+
+      // No favicon or other request failed on the way.
+      expect(failed.filter((url) => !url.endsWith("/no/such/page"))).toEqual([]);
     } finally {
       await context.close();
     }
   });
 
-  it("refuses a form posted from another site", async () => {
+  it("follows the system's dark setting until the user picks a theme", async () => {
+    const context = await browser.newContext({ colorScheme: "dark" });
+    const page = await newPage(context);
+    try {
+      await page.goto(`${app.url}/`);
+      expect(await page.locator("html").getAttribute("data-theme")).toBeNull();
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe("rgb(20, 21, 24)");
+      expect(await page.getByRole("button", { name: "Switch to light theme" }).isVisible()).toBe(true);
+      expect(await page.getByRole("button", { name: "Switch to dark theme" }).isVisible()).toBe(false);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("fits a 375 px phone: no sideways scroll, a one-line header, Sign out in view", async () => {
+    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const page = await newPage(context);
+    try {
+      for (const signedIn of [false, true]) {
+        if (signedIn) await signIn(page, app.url);
+        else await page.goto(`${app.url}/login`);
+        const layout = await page.evaluate(() => {
+          const header = document.querySelector("header")!.getBoundingClientRect();
+          const buttons = [...document.querySelectorAll("header button, header a")]
+            .filter((element) => (element as HTMLElement).offsetParent !== null)
+            .map((element) => {
+              const box = element.getBoundingClientRect();
+              return { text: element.textContent?.trim(), left: box.left, right: box.right, height: box.height };
+            });
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            clientWidth: document.documentElement.clientWidth,
+            headerHeight: header.height,
+            buttons,
+          };
+        });
+        expect(layout.scrollWidth, JSON.stringify(layout)).toBeLessThanOrEqual(layout.clientWidth);
+        expect(layout.headerHeight, JSON.stringify(layout)).toBeLessThanOrEqual(64);
+        for (const button of layout.buttons) {
+          expect(button.left, JSON.stringify(button)).toBeGreaterThanOrEqual(0);
+          expect(button.right, JSON.stringify(button)).toBeLessThanOrEqual(PHONE.width);
+          expect(button.height, JSON.stringify(button)).toBeLessThan(48);
+        }
+        if (signedIn) {
+          expect(await page.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
+          await screenshot(page, "profile-phone.png");
+        }
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses a form posted from another site, with the site's own 403 page", async () => {
     const context = await browser.newContext();
-    const page = await context.newPage();
-    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+    const page = await newPage(context);
     try {
       // A data: URL page is another origin; its auto-submitting form is what a CSRF attack looks like.
       const attack = `<form id="f" method="post" action="${app.url}/preferences"><input name="theme" value="dark"></form><script>document.getElementById("f").submit()</script>`;
@@ -103,7 +195,25 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
         page.goto(`data:text/html,${encodeURIComponent(attack)}`),
       ]);
       expect(response.status()).toBe(403);
+      expect(await response.text()).toContain('<header class="site">');
       expect((await context.cookies(app.url)).some((cookie) => cookie.name === "preferences")).toBe(false);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("refuses a post that carries the browser's session cookie but no Origin or Sec-Fetch-Site, or Sec-Fetch-Site: none", async () => {
+    const context = await browser.newContext();
+    const page = await newPage(context);
+    try {
+      await signIn(page, app.url);
+      // The context's request API shares the browser's cookies and sends neither header unless told to.
+      const bare = await context.request.post(`${app.url}/logout`, { form: {}, maxRedirects: 0 });
+      expect(bare.status()).toBe(403);
+      const typed = await context.request.post(`${app.url}/logout`, { form: {}, headers: { "sec-fetch-site": "none" }, maxRedirects: 0 });
+      expect(typed.status()).toBe(403);
+      await page.goto(`${app.url}/profile`);
+      expect(new URL(page.url()).pathname).toBe("/profile");
     } finally {
       await context.close();
     }

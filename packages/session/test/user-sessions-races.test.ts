@@ -130,29 +130,32 @@ describe.each(subjects)("the races of a user's sessions on $name", (subject) => 
     expect((await store.listUserSessions("ada")).length).toBe(1);
   });
 
-  it.runIf(subject.gatesInside)("a login landing inside a sign-out-everywhere is ended by it, a re-login and a first login alike", async () => {
-    const store = subject.make();
-    const { laptop, phone, desktop } = await start(store);
-    await laptop.get("/login?user=ada");
-    await phone.get("/login?user=ada");
-    await desktop.get("/change");
+  // Only a store whose revoke-all awaits inside can have a login land in it: the memory store's runs in one step.
+  if (subject.gatesInside) {
+    it("a login landing inside a sign-out-everywhere is ended by it, a re-login and a first login alike", async () => {
+      const store = subject.make();
+      const { laptop, phone, desktop } = await start(store);
+      await laptop.get("/login?user=ada");
+      await phone.get("/login?user=ada");
+      await desktop.get("/change");
 
-    const held = gate("revoke");
-    const revoke = phone.get("/revoke-others?store-gate=revoke");
-    await held.entered;
-    // The revoke has read the index (laptop, phone); now the laptop moves to a new ID and the desktop signs in.
-    await laptop.get("/login?user=ada");
-    await desktop.get("/login?user=ada");
-    expect(await whoami(laptop)).toEqual(signedIn("ada"));
-    expect(await whoami(desktop)).toEqual(signedIn("ada"));
-    held.release();
-    expect((await revoke).status).toBe(200);
+      const held = gate("revoke");
+      const revoke = phone.get("/revoke-others?store-gate=revoke");
+      await held.entered;
+      // The revoke has read the index (laptop, phone); now the laptop moves to a new ID and the desktop signs in.
+      await laptop.get("/login?user=ada");
+      await desktop.get("/login?user=ada");
+      expect(await whoami(laptop)).toEqual(signedIn("ada"));
+      expect(await whoami(desktop)).toEqual(signedIn("ada"));
+      held.release();
+      expect((await revoke).status).toBe(200);
 
-    expect(await whoami(laptop)).toEqual(signedOut);
-    expect(await whoami(desktop)).toEqual(signedOut);
-    expect(await whoami(phone)).toEqual(signedIn("ada"));
-    expect((await sessions(phone)).map((session) => session.current)).toEqual([true]);
-  });
+      expect(await whoami(laptop)).toEqual(signedOut);
+      expect(await whoami(desktop)).toEqual(signedOut);
+      expect(await whoami(phone)).toEqual(signedIn("ada"));
+      expect((await sessions(phone)).map((session) => session.current)).toEqual([true]);
+    });
+  }
 
   it("a revoke racing a rolling refresh: the refresh writes nothing and the session stays ended", async () => {
     const store = subject.make();

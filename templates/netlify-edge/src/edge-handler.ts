@@ -1,13 +1,24 @@
 /**
  * The Netlify Edge entry: the app with login sessions in an encrypted
- * cookie. The keys come from SESSION_KEYS (comma-separated, newest first)
- * and are imported once per isolate, on its first request, not per request.
+ * cookie. Its settings come from the environment: SESSION_KEYS
+ * (comma-separated, newest first), USERS, ALLOW_DEMO_USER. They are read
+ * once per isolate, on its first request. A setting that is wrong gives a
+ * plain 500 page, and the log names the setting and the fix.
+ *
+ * Static files: the function runs for every path, so a GET the app does
+ * not know is handed back to Netlify (`context.next()`), which serves the
+ * file from public/ if there is one; otherwise the app's own 404 page.
+ *
+ * Login attempts are counted in the isolate's memory: a per-instance layer
+ * under the rate-limit rule of netlify/edge-functions/login-rate-limit.ts.
  */
 import netlifyEdgeAdapter, { type NetlifyContext, type NetlifyEdgeFunction } from "@hattip/adapter-netlify-edge";
-import { EncryptedCookieStore } from "hattip-session";
+import { EncryptedCookieStore, isSessionError } from "hattip-session";
 import { createApp } from "./app.ts";
+import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
-import { parseLoginSession, type LoginSession } from "./session-data.ts";
+import type { LoginSession } from "./session-data.ts";
+import { usersFromSettings } from "./users.ts";
 
 let ready: Promise<NetlifyEdgeFunction> | undefined;
 
@@ -20,30 +31,43 @@ export async function handleRequest(request: Request, context: NetlifyContext): 
       throw error;
     }));
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    return errorPage(500, "The app is not configured. Its log says what is missing.");
+    console.error(`The app is not configured: ${error instanceof Error ? error.message : String(error)}`);
+    return errorPage(500, "The app is not configured yet. Its log says what is missing.");
   }
-  return handler(request, context);
+  const response = await handler(request, context);
+  if (response?.status === 404 && (request.method === "GET" || request.method === "HEAD")) {
+    const staticFile = await context.next();
+    if (staticFile.status !== 404) return staticFile;
+  }
+  return response;
 }
 
 async function build(): Promise<NetlifyEdgeFunction> {
-  const keys = await EncryptedCookieStore.generateKeysFromBase64(readSessionKeys());
-  const loginStore = new EncryptedCookieStore<LoginSession>(keys, { parse: parseLoginSession });
-  return netlifyEdgeAdapter(createApp({ loginStore }));
+  const keys = await importSessionKeys(readEnv("SESSION_KEYS"));
+  const users = usersFromSettings({ users: readEnv("USERS"), allowDemoUser: readEnv("ALLOW_DEMO_USER"), development: false });
+  const app = createApp({
+    loginStore: new EncryptedCookieStore<LoginSession>(keys),
+    store: { name: "an encrypted cookie (AES-256-GCM)", cookieHolds: "data" },
+    users,
+    loginAttempts: new MemoryAttemptStore(),
+  });
+  return netlifyEdgeAdapter(app);
 }
 
-function readSessionKeys(): [string, ...string[]] {
-  const keys = (readEnv("SESSION_KEYS") ?? "")
+/** The AES-256 keys in SESSION_KEYS, or an error that names SESSION_KEYS and says how to make one. */
+export async function importSessionKeys(value: string | undefined): Promise<[CryptoKey, ...CryptoKey[]]> {
+  const keys = (value ?? "")
     .split(",")
     .map((key) => key.trim())
     .filter(Boolean);
-  if (keys.length === 0) {
-    throw new Error(
-      "SESSION_KEYS is not set. Generate a key with `npm run generate-key` and set it: " +
-        "`netlify env:set SESSION_KEYS <key>` (locally: SESSION_KEYS=<key> npm run dev).",
-    );
+  const howTo = "Make one with `npm run --silent generate-key` and set it: `netlify env:set SESSION_KEYS <key>` (locally: in .env).";
+  if (keys.length === 0) throw new Error(`SESSION_KEYS is not set. ${howTo}`);
+  try {
+    return await EncryptedCookieStore.generateKeysFromBase64(keys as [string, ...string[]]);
+  } catch (error) {
+    if (!isSessionError(error)) throw error;
+    throw new Error(`SESSION_KEYS holds a key that cannot be used: ${error.message} ${howTo}`, { cause: error });
   }
-  return keys as [string, ...string[]];
 }
 
 /** `Netlify.env` on Netlify; `Deno.env` wherever else Deno runs this function. */

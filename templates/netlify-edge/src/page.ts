@@ -1,10 +1,12 @@
 /**
- * The HTML of every page: one small layout, a stylesheet whose colours
- * follow the theme preference, and escaping for everything that is not
- * a literal of this file.
+ * The HTML of every page: one small layout that works from a 320 px phone
+ * up, a stylesheet that follows the theme preference (or the system's light
+ * or dark setting until the user picks one), themed error pages, the
+ * favicon, and escaping for everything that is not a literal of this file.
+ * No script, no external file: the CSP allows only this page's own style.
  */
 import { html } from "@hattip/response";
-import type { Theme } from "./preferences.ts";
+import type { Theme } from "./session-data.ts";
 
 /** Text made safe to place in HTML content or in a quoted attribute. */
 export function escapeHtml(text: string): string {
@@ -16,73 +18,106 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", "&#39;");
 }
 
+const LIGHT = "color-scheme: light; --bg: #f6f7f9; --fg: #1d1d1f; --muted: #5f6368; --accent: #0b57d0; --on-accent: #ffffff; --panel: #ffffff; --border: #d0d4da; --error: #b3261e; --notice-bg: #e8f0fe;";
+const DARK = "color-scheme: dark; --bg: #141518; --fg: #e8eaed; --muted: #a0a4ab; --accent: #8ab4f8; --on-accent: #141518; --panel: #1f2125; --border: #3c4043; --error: #f2b8b5; --notice-bg: #1e2a3d;";
+
 const STYLES = `
-:root { color-scheme: light; --bg: #fafafa; --fg: #1d1d1f; --muted: #5f6368; --accent: #0b57d0; --panel: #ffffff; --border: #d0d4da; --error: #b3261e; }
-:root[data-theme="dark"] { color-scheme: dark; --bg: #141518; --fg: #e8eaed; --muted: #a0a4ab; --accent: #8ab4f8; --panel: #1f2125; --border: #3c4043; --error: #f2b8b5; }
+:root { ${LIGHT} }
+:root[data-theme="dark"] { ${DARK} }
+@media (prefers-color-scheme: dark) { :root:not([data-theme]) { ${DARK} } }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, sans-serif; background: var(--bg); color: var(--fg); }
-header { display: flex; gap: 1rem; align-items: center; padding: 0.75rem 1.5rem; border-bottom: 1px solid var(--border); background: var(--panel); }
-header nav { display: flex; gap: 1rem; flex: 1; }
 a { color: var(--accent); }
-main { max-width: 32rem; margin: 2rem auto; padding: 0 1.5rem; }
+header.site { display: flex; flex-wrap: wrap; align-items: center; gap: 0.25rem 0.75rem; padding: 0.6rem 1rem; border-bottom: 1px solid var(--border); background: var(--panel); }
+header.site .brand { font-weight: 700; color: var(--fg); text-decoration: none; white-space: nowrap; }
+header.site nav { display: flex; gap: 0.75rem; flex: 1; min-width: 0; }
+header.site .user { max-width: 12rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--muted); }
+header.site form { margin: 0; }
+main { max-width: 36rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { line-height: 1.2; }
+button, .button { font: inherit; padding: 0.35rem 0.8rem; border: 1px solid var(--accent); border-radius: 6px; background: var(--accent); color: var(--on-accent); cursor: pointer; white-space: nowrap; text-decoration: none; display: inline-block; }
+button.quiet { background: transparent; color: var(--accent); }
+.to-light { display: none; }
+:root[data-theme="dark"] .to-light { display: inline-block; }
+:root[data-theme="dark"] .to-dark { display: none; }
+@media (prefers-color-scheme: dark) { :root:not([data-theme]) .to-light { display: inline-block; } :root:not([data-theme]) .to-dark { display: none; } }
 form.stacked { display: grid; gap: 0.75rem; padding: 1.25rem; border: 1px solid var(--border); border-radius: 8px; background: var(--panel); }
 label { display: grid; gap: 0.25rem; }
-input { font: inherit; padding: 0.4rem 0.5rem; border: 1px solid var(--border); border-radius: 4px; background: var(--bg); color: var(--fg); }
-button { font: inherit; padding: 0.4rem 0.9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: var(--panel); cursor: pointer; }
-button.quiet { background: transparent; color: var(--accent); }
-form.inline { display: inline; margin: 0; }
+input { font: inherit; padding: 0.45rem 0.55rem; border: 1px solid var(--border); border-radius: 6px; background: var(--bg); color: var(--fg); width: 100%; }
 .error { color: var(--error); font-weight: 600; }
-.notice { color: var(--muted); }
+.notice { padding: 0.6rem 0.8rem; border-radius: 6px; background: var(--notice-bg); }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.4rem 1rem; padding: 1rem; border: 1px solid var(--border); border-radius: 8px; background: var(--panel); }
+dl.facts dt { color: var(--muted); }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+.status { font-size: 3rem; font-weight: 700; color: var(--muted); margin: 0; }
+@media (max-width: 30rem) {
+  header.site .user, header.site .label { display: none; }
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dd { margin-bottom: 0.4rem; }
+}
 `;
+
+/** Who the header shows: a signed-in name, a sign-in link, or nothing (error pages, which must not depend on a session). */
+export type HeaderAccount = { username: string } | "signed-out" | "hidden";
 
 export interface PageOptions {
   title: string;
   /** Trusted HTML: build it with `escapeHtml` for anything that came from outside. */
   body: string;
-  theme: Theme;
-  /** The signed-in user, if any, for the header. */
-  username?: string | undefined;
+  /** `undefined`: follow the system's setting. */
+  theme: Theme | undefined;
+  account: HeaderAccount;
   status?: number;
+  headers?: Record<string, string>;
 }
 
-export function page({ title, body, theme, username, status = 200 }: PageOptions): Response {
-  const account = username
-    ? `<span>Signed in as <strong>${escapeHtml(username)}</strong></span>
-      <form class="inline" method="post" action="/logout"><button class="quiet" type="submit">Sign out</button></form>`
-    : `<a href="/login">Sign in</a>`;
-  const nextTheme: Theme = theme === "dark" ? "light" : "dark";
+export function page({ title, body, theme, account, status = 200, headers = {} }: PageOptions): Response {
+  const themeAttribute = theme ? ` data-theme="${theme}"` : "";
+  const signedIn = typeof account === "object";
+  const nav = signedIn ? `<a href="/profile">Profile</a>` : "";
+  const accountHtml = signedIn
+    ? `<span class="user" title="Signed in as ${escapeHtml(account.username)}">${escapeHtml(account.username)}</span>
+  <form method="post" action="/logout"><button class="quiet" type="submit">Sign out</button></form>`
+    : account === "signed-out"
+      ? `<a class="button" href="/login">Sign in</a>`
+      : "";
   return html(
     `<!doctype html>
-<html lang="en" data-theme="${theme}">
+<html lang="en"${themeAttribute}>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · hattip-session starter</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>${STYLES}</style>
 </head>
 <body>
-<header>
-  <nav><a href="/">Home</a><a href="/profile">Profile</a></nav>
-  <form class="inline" method="post" action="/preferences">
-    <input type="hidden" name="theme" value="${nextTheme}">
-    <button class="quiet" type="submit">Switch to ${nextTheme} theme</button>
+<header class="site">
+  <a class="brand" href="/">hattip-session</a>
+  <nav>${nav}</nav>
+  <form method="post" action="/preferences">
+    <button class="quiet to-dark" type="submit" name="theme" value="dark" aria-label="Switch to dark theme" title="Switch to dark theme">☾<span class="label"> Dark</span></button>
+    <button class="quiet to-light" type="submit" name="theme" value="light" aria-label="Switch to light theme" title="Switch to light theme">☀<span class="label"> Light</span></button>
   </form>
-  ${account}
+  ${accountHtml}
 </header>
 <main>
 ${body}
 </main>
 </body>
 </html>`,
-    { status, headers: PAGE_HEADERS },
+    { status, headers: { ...PAGE_HEADERS, ...headers } },
   );
 }
 
-/** Pages depend on the session, so no cache may keep them; the CSP allows nothing but this page's own style and forms. */
+/**
+ * Pages depend on the session, so no cache may keep them; the CSP allows
+ * nothing but this page's own style, the favicon, and forms to this site.
+ */
 const PAGE_HEADERS = {
   "cache-control": "no-store",
   "content-security-policy":
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   "referrer-policy": "same-origin",
   "x-content-type-options": "nosniff",
 };
@@ -92,11 +127,37 @@ export function seeOther(location: string): Response {
   return new Response(null, { status: 303, headers: { location, "cache-control": "no-store" } });
 }
 
-/** A bare page for errors, which must not depend on the session that may have failed. */
-export function errorPage(status: number, message: string): Response {
-  return html(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${status}</title></head>` +
-      `<body><h1>${status}</h1><p>${escapeHtml(message)}</p></body></html>`,
-    { status, headers: PAGE_HEADERS },
-  );
+const ERROR_TITLES: Record<number, string> = {
+  400: "That did not work",
+  403: "Refused",
+  404: "Page not found",
+  413: "Too large",
+  429: "Too many attempts",
+  500: "Something went wrong",
+  503: "Back in a moment",
+};
+
+/**
+ * An error page in the site's layout and theme, with a way back. It shows
+ * no account: the login session may be what failed.
+ */
+export function errorPage(status: number, message: string, theme?: Theme, headers: Record<string, string> = {}): Response {
+  const title = ERROR_TITLES[status] ?? "Error";
+  return page({
+    title,
+    body: `<p class="status">${status}</p><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to the home page</a></p>`,
+    theme,
+    account: "hidden",
+    status,
+    headers,
+  });
+}
+
+/** A key on a rounded square, in the accent colour of each theme. */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><style>rect{fill:#0b57d0}@media (prefers-color-scheme:dark){rect{fill:#8ab4f8}}</style><rect width="32" height="32" rx="7"/><circle cx="12" cy="16" r="5" fill="none" stroke="#fff" stroke-width="3"/><path d="M17 16h10m-3 0v4m-4-4v3" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>`;
+
+export function favicon(): Response {
+  return new Response(FAVICON, {
+    headers: { "content-type": "image/svg+xml", "cache-control": "public, max-age=86400", "x-content-type-options": "nosniff" },
+  });
 }

@@ -3,10 +3,13 @@
  * code runs on Node, Workers, Vercel Edge and Deno. A hash is one string:
  * `pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>`.
  *
- * 100,000 iterations is the most Cloudflare Workers accept; on a runtime
- * with no such cap, raise it (OWASP suggests 600,000) and re-hash.
+ * 100,000 iterations is the most Cloudflare Workers accept, so the same
+ * hash works on every platform; on Node alone you may raise it (OWASP
+ * suggests 600,000), lift MAX_ITERATIONS and re-hash.
  */
 export const PBKDF2_ITERATIONS = 100_000;
+/** Workers refuse more; a hash that asks for more could never be checked there. */
+const MAX_ITERATIONS = 100_000;
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 const SCHEME = "pbkdf2-sha256";
@@ -15,6 +18,11 @@ export async function hashPassword(password: string, iterations = PBKDF2_ITERATI
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   const hash = await derive(password, salt, iterations);
   return [SCHEME, iterations, toBase64(salt), toBase64(hash)].join("$");
+}
+
+/** `true` when `stored` is a hash this module can check. */
+export function isPasswordHash(stored: string): boolean {
+  return parseHash(stored) !== null;
 }
 
 /** `false` for a wrong password and for a malformed hash alike; never throws for either. */
@@ -29,10 +37,10 @@ function parseHash(stored: string): { iterations: number; salt: Uint8Array; hash
   const [scheme, iterationsText, saltText, hashText, ...rest] = stored.split("$");
   if (scheme !== SCHEME || rest.length > 0 || !iterationsText || !saltText || !hashText) return null;
   const iterations = Number(iterationsText);
-  if (!Number.isSafeInteger(iterations) || iterations < 1) return null;
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) return null;
   const salt = fromBase64(saltText);
   const hash = fromBase64(hashText);
-  return salt && hash ? { iterations, salt, hash } : null;
+  return salt && salt.length >= 8 && hash?.length === HASH_BITS / 8 ? { iterations, salt, hash } : null;
 }
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {

@@ -10,5 +10,6 @@ declare namespace Deno {
     remoteAddr: { hostname: string; port: number };
   }
   const env: { get(name: string): string | undefined };
+  function readFile(path: string | URL): Promise<Uint8Array<ArrayBuffer>>;
   function serve(options: ServeOptions, handler: (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>): unknown;
 }

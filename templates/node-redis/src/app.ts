@@ -1,138 +1,230 @@
 /**
  * The whole app, runtime-agnostic (Fetch API and Web Crypto only): each
- * platform's entry file picks the login session store and hands the
- * handler to its adapter.
+ * platform's entry file picks the login session store, the users, where
+ * login attempts are counted and how the client's address is known, and
+ * hands the handler to its adapter.
  *
- * Two sessions: the login session (`ctx.session`, in the store the entry
- * file chooses) and the theme preference (`ctx.sessions.preferences`, in a
- * plain cookie).
+ * Three sessions: the login session (`ctx.session`, in the store the entry
+ * file chooses), and two harmless cookie sessions, the theme
+ * (`ctx.sessions.preferences`) and one-time notices (`ctx.sessions.notice`).
+ * A visitor who is not signed in never causes a write to the login store.
  */
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { session, SessionStoreUnavailableError, type SessionStore } from "hattip-session";
-import { z } from "zod";
-import { rejectCrossSiteRequests } from "./csrf.js";
-import { readForm } from "./form.js";
-import { errorPage, escapeHtml, page, seeOther } from "./page.js";
-import { Theme, preferencesSession } from "./preferences.js";
-import type { LoginSession } from "./session-data.js";
-import { authenticate } from "./users.js";
-import "./session-data.js";
+import { isSessionError, session, type SessionStore } from "hattip-session";
+import * as v from "valibot";
+import { isCrossSiteRequest } from "./csrf.js";
+import { FormTooLargeError, readForm } from "./form.js";
+import { LoginThrottle, ThrottleUnavailableError, type AttemptStore } from "./login-throttle.js";
+import { errorPage, escapeHtml, favicon, page, seeOther } from "./page.js";
+import { noticeSession, preferencesSession } from "./preferences.js";
+import { profilePage, sessionFingerprint } from "./profile.js";
+import { safeReturnPath } from "./return-path.js";
+import { LoginSession, NOTICES, Theme, Username, type NoticeCode } from "./session-data.js";
+import { authenticate, DEMO_USER, type User } from "./users.js";
+
+/** Where the login session lives, as the profile page and /health name it. */
+export interface StoreDescription {
+  /** Like "Redis" or "an encrypted cookie". */
+  name: string;
+  /** `id`: the cookie holds a random ID and the data is on the server; `data`: the cookie holds the (sealed) data. */
+  cookieHolds: "id" | "data";
+}
 
 export interface AppOptions {
   /** Where login sessions live: Redis, Workers KV, an encrypted cookie... */
   loginStore: SessionStore<LoginSession>;
+  store: StoreDescription;
+  /** Who may sign in (see users.ts). */
+  users: readonly User[];
+  /** Where login attempts are counted (see login-throttle.ts). */
+  loginAttempts: AttemptStore;
+  /** The client's address, for throttling. Defaults to what the adapter reports (`ctx.ip`). */
+  clientAddress?: (ctx: RequestContext) => string;
+  /** Whether the login store answers, for GET /health. Cookie stores need none. */
+  checkStore?: () => Promise<boolean>;
 }
 
-const LoginForm = z.object({
-  username: z.string().trim().min(1).max(100),
-  password: z.string().min(1).max(1024),
+const LoginForm = v.object({
+  username: v.pipe(v.string(), v.trim(), Username),
+  password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
 });
 
-const PreferencesForm = z.object({ theme: Theme });
+const PreferencesForm = v.object({ theme: Theme });
 
-export function createApp({ loginStore }: AppOptions) {
+/** The login cookie's name: `__Host-` over https, so that no sibling subdomain can set or shadow it. */
+function loginCookieName(ctx: RequestContext): string {
+  return ctx.url.protocol === "https:" ? "__Host-session" : "session";
+}
+
+export function createApp(options: AppOptions) {
+  const { users, store } = options;
+  const throttle = new LoginThrottle(options.loginAttempts);
+  const clientAddress = options.clientAddress ?? ((ctx: RequestContext) => ctx.ip || "unknown");
+  const demoEnabled = users.includes(DEMO_USER);
   const router = createRouter();
 
   router.use(handleErrors);
-  router.use(rejectCrossSiteRequests);
+  router.get("/health", async () => {
+    const ok = options.checkStore ? await options.checkStore().catch(() => false) : true;
+    return Response.json(
+      { status: ok ? "ok" : "unavailable", store: store.name, storeReachable: ok },
+      { status: ok ? 200 : 503, headers: { "cache-control": "no-store" } },
+    );
+  });
+  router.get("/favicon.svg", favicon);
   router.use(cookie());
-  router.use(session({ store: loginStore, defaultSessionData: {} }));
   router.use(preferencesSession());
+  router.use(rejectCrossSiteRequests);
+  router.use(noticeSession());
+  router.use(loginSession(options.loginStore));
 
-  router.get("/", (ctx) =>
-    render(ctx, "Home", ctx.session.data.username
-      ? `<h1>Welcome back</h1><p>You are signed in as <strong>${escapeHtml(ctx.session.data.username)}</strong>. See your <a href="/profile">profile</a>.</p>`
-      : `<h1>hattip-session starter</h1><p>A login that survives session fixation, a theme kept in a validated cookie, and CSRF-safe forms.</p><p><a href="/login">Sign in</a> as <code>demo</code> / <code>demo-password</code>.</p>`),
-  );
+  router.get("/", (ctx) => {
+    const username = ctx.session.data.username;
+    const notice = noticeHtml(ctx);
+    const body = username
+      ? `<h1>Welcome back</h1>${notice}<p>You are signed in as <strong>${escapeHtml(username)}</strong>. Your <a href="/profile">profile</a> shows the session behind it.</p>`
+      : `<h1>hattip-session starter</h1>${notice}<p>A login that survives session fixation and password guessing, a theme kept in a validated cookie, and forms that refuse cross-site posts.</p>
+<p><a class="button" href="/login">Sign in</a></p>${demoEnabled ? `<p>Try it as <code>demo</code> / <code>demo-password</code>: a user for trying the app, on in development only.</p>` : ""}`;
+    return render(ctx, "Home", body);
+  });
 
   router.get("/login", (ctx) => {
     if (ctx.session.data.username) return seeOther("/profile");
-    return loginPage(ctx, takeNotice(ctx));
+    return loginPage(ctx, { notice: noticeHtml(ctx) });
   });
 
   router.post("/login", async (ctx) => {
-    const form = LoginForm.safeParse(await readForm(ctx));
-    const user = form.success ? await authenticate(form.data.username, form.data.password) : null;
+    const form = v.safeParse(LoginForm, await readForm(ctx));
+    if (!form.success) return loginPage(ctx, { error: "Wrong username or password." }, 401);
+    const { username, password } = form.output;
+    const attempt = { username, clientAddress: clientAddress(ctx) };
+    const verdict = await throttle.begin(attempt);
+    if (!verdict.allowed) {
+      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      return loginPage(ctx, { error: `Too many sign-in attempts. Try again in ${waitText(seconds)}.`, username }, 429, {
+        "retry-after": String(seconds),
+      });
+    }
+    const user = await authenticate(users, username, password);
     // A failed attempt leaves the session exactly as it was.
-    if (!user) return loginPage(ctx, { error: "Wrong username or password." }, 401);
+    if (!user) return loginPage(ctx, { error: "Wrong username or password.", username }, 401);
+    await throttle.succeeded(attempt);
+    const previousCookie = ctx.session.isFresh ? undefined : ctx.cookie[loginCookieName(ctx)];
     // A new ID before the session gains privilege: an ID planted or seen before login is now worthless.
     await ctx.session.regenerate();
-    ctx.session.data = { username: user.username };
+    ctx.session.data = {
+      username: user.username,
+      signedInAt: Date.now(),
+      ...(previousCookie ? { replacedId: await sessionFingerprint(previousCookie) } : {}),
+    };
     return seeOther("/profile");
   });
 
-  router.get("/profile", (ctx) => {
-    const { username } = ctx.session.data;
+  router.get("/profile", async (ctx) => {
+    const { username, signedInAt, replacedId } = ctx.session.data;
     if (!username) {
-      ctx.session.data.notice = "Please sign in to see your profile.";
+      flashNotice(ctx, "sign-in-required");
       return seeOther("/login");
     }
-    return render(ctx, "Profile", `<h1>Profile</h1><p>Signed in as <strong data-testid="username">${escapeHtml(username)}</strong>.</p>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>`);
+    const cookieValue = ctx.cookie[loginCookieName(ctx)] ?? "";
+    const body = await profilePage({ username, signedInAt, replacedId, cookieValue, store });
+    return render(ctx, "Profile", body);
   });
 
   router.post("/logout", async (ctx) => {
     await ctx.session.destroy();
+    flashNotice(ctx, "signed-out");
     return seeOther("/");
   });
 
   router.post("/preferences", async (ctx) => {
-    const form = PreferencesForm.safeParse(await readForm(ctx));
-    if (!form.success) return errorPage(400, "The theme must be light or dark.");
-    ctx.sessions.preferences.data = { theme: form.data.theme };
-    return seeOther(sameOriginReferrer(ctx) ?? "/");
+    const form = v.safeParse(PreferencesForm, await readForm(ctx));
+    if (!form.success) return errorPage(400, "The theme must be light or dark.", themeOf(ctx));
+    ctx.sessions.preferences.data = { theme: form.output.theme };
+    return seeOther(safeReturnPath(ctx.request.headers.get("referer"), ctx.url.origin) ?? "/");
   });
+
+  router.use((ctx) => errorPage(404, `There is no page at ${ctx.url.pathname}.`, themeOf(ctx)));
 
   return compose(router.handlers);
 }
 
-function render(ctx: RequestContext, title: string, body: string, status?: number): Response {
-  return page({
-    title,
-    body,
-    status,
-    theme: ctx.sessions.preferences.data.theme,
-    username: ctx.session.data.username,
-  });
+/** Two copies of `session()`, one per cookie name; each request runs the one its scheme calls for. */
+function loginSession(store: SessionStore<LoginSession>) {
+  const options = { schema: LoginSession, store, defaultSessionData: {} };
+  const overHttps = session({ ...options, cookieName: "__Host-session" });
+  const overHttp = session({ ...options, cookieName: "session" });
+  return (ctx: RequestContext) => (ctx.url.protocol === "https:" ? overHttps(ctx) : overHttp(ctx));
 }
 
-function loginPage(ctx: RequestContext, message: { error?: string; notice?: string }, status?: number): Response {
+function rejectCrossSiteRequests(ctx: RequestContext): Response | undefined {
+  if (!isCrossSiteRequest(ctx)) return undefined;
+  return errorPage(403, "This form was not sent from this site, so it was refused. Go back and send it again from here.", themeOf(ctx));
+}
+
+function render(ctx: RequestContext, title: string, body: string, status?: number, headers?: Record<string, string>): Response {
+  const { username } = ctx.session.data;
+  return page({ title, body, status, headers, theme: themeOf(ctx), account: username ? { username } : "signed-out" });
+}
+
+function loginPage(
+  ctx: RequestContext,
+  message: { error?: string; notice?: string; username?: string },
+  status?: number,
+  headers?: Record<string, string>,
+): Response {
   const error = message.error ? `<p class="error" role="alert">${escapeHtml(message.error)}</p>` : "";
-  const notice = message.notice ? `<p class="notice">${escapeHtml(message.notice)}</p>` : "";
-  return render(ctx, "Sign in", `<h1>Sign in</h1>${error}${notice}
+  const username = message.username ?? "";
+  // After a failed attempt the name stays and the cursor waits in the password field.
+  const focusUsername = username ? "" : " autofocus";
+  const focusPassword = username ? " autofocus" : "";
+  return render(ctx, "Sign in", `<h1>Sign in</h1>${error}${message.notice ?? ""}
 <form class="stacked" method="post" action="/login">
-  <label>Username <input name="username" autocomplete="username" required maxlength="100"></label>
-  <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
+  <label>Username <input name="username" autocomplete="username" required maxlength="100" value="${escapeHtml(username)}"${focusUsername}></label>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"${focusPassword}></label>
   <button type="submit">Sign in</button>
-</form>`, status);
+</form>`, status, headers);
 }
 
-/** Reads the one-time notice and removes it from the session. */
-function takeNotice(ctx: RequestContext): { notice?: string } {
-  const { notice } = ctx.session.data;
-  if (notice === undefined) return {};
-  delete ctx.session.data.notice;
-  return { notice };
+function flashNotice(ctx: RequestContext, code: NoticeCode): void {
+  ctx.sessions.notice.flash("notice", code);
 }
 
-/** The path of the page that posted the form, if it is on this site: never redirect elsewhere. */
-function sameOriginReferrer(ctx: RequestContext): string | undefined {
-  const referrer = ctx.request.headers.get("referer");
-  if (!referrer || !URL.canParse(referrer)) return undefined;
-  const url = new URL(referrer);
-  return url.origin === ctx.url.origin ? url.pathname + url.search : undefined;
+/** The notice flashed by the previous request, read once; an unknown code (an edited cookie) shows nothing. */
+function noticeHtml(ctx: RequestContext): string {
+  const code = ctx.sessions.notice.getFlash("notice");
+  if (typeof code !== "string" || !Object.hasOwn(NOTICES, code)) return "";
+  return `<p class="notice" role="status">${escapeHtml(NOTICES[code as NoticeCode])}</p>`;
 }
 
+/** The theme, if the preferences session has run; error pages must work without it. */
+function themeOf(ctx: RequestContext): Theme | undefined {
+  return (ctx as Partial<Pick<RequestContext, "sessions">>).sessions?.preferences?.data.theme;
+}
+
+function waitText(seconds: number): string {
+  if (seconds < 90) return `${seconds} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+/**
+ * Every error a handler throws ends here: the one place that maps errors to
+ * pages. Session errors are matched by their stable `code`, which holds even
+ * when two copies of hattip-session are loaded.
+ */
 function handleErrors(ctx: RequestContext): void {
   ctx.handleError = (error) => {
-    if (error instanceof SessionStoreUnavailableError) {
-      const response = errorPage(503, "Sessions are unavailable for a moment. Please try again shortly.");
-      response.headers.set("retry-after", "5");
-      return response;
+    const theme = themeOf(ctx);
+    if (error instanceof FormTooLargeError) {
+      // The rest of the upload is never read: the client sees the 413 and stops sending.
+      return errorPage(413, "The form was larger than this site accepts.", theme);
+    }
+    if (isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || error instanceof ThrottleUnavailableError) {
+      return errorPage(503, "Sign-in is unavailable for a moment. Please try again shortly.", theme, { "retry-after": "5" });
     }
     console.error(error);
-    return errorPage(500, "Something went wrong on our side.");
+    return errorPage(500, "Something went wrong on our side. It has been logged.", theme);
   };
 }

@@ -1,29 +1,79 @@
 /**
- * The Node entry: picks the login session store, serves the app, and
+ * The Node entry, and the one place that controls the process: it reads the
+ * settings (`--port`/`--host` over the environment over `.env`), refuses
+ * to start with a message that says what to fix, serves the app, and
  * shuts down cleanly.
  *
- *   npm run dev   REDIS_URL if set, else an in-memory store (with a warning)
- *   npm start     production: REDIS_URL is required
+ *   npm run dev     tsx, reloads on edit; REDIS_URL if set, else memory; demo user on
+ *   npm start       compiled JavaScript (npm run build first); REDIS_URL and USERS required
  *
- * PORT (default 3000) and HOST (default 127.0.0.1 in dev, 0.0.0.0 otherwise) set where it listens.
+ * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
+ * REDIS_URL, USERS, ALLOW_DEMO_USER, TRUST_PROXY. See README.md.
  */
+import { fileURLToPath } from "node:url";
 import { createServer } from "@hattip/adapter-node";
+import { compose, type RequestContext } from "@hattip/compose";
 import { createApp } from "./app.js";
-import { openLoginStore } from "./login-store.js";
+import { listen, loadDotEnv, serveOptions, type ServeOptions } from "./listen.js";
+import { openLoginStore, type LoginStore } from "./login-store.js";
+import { proxySettings } from "./proxy.js";
+import { usersFromSettings } from "./users.js";
 
-const dev = process.argv.includes("--dev");
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? (dev ? "127.0.0.1" : "0.0.0.0");
+/** A setting is wrong: say so and stop, with no stack trace. */
+function fail(message: string): never {
+  console.error(`\n  ${message}\n`);
+  process.exit(1);
+}
 
-const loginStore = await openLoginStore({ redisUrl: process.env.REDIS_URL, dev });
-const server = createServer(createApp({ loginStore: loginStore.store }));
+loadDotEnv(fileURLToPath(new URL("../.env", import.meta.url)));
 
-server.listen(port, host, () => {
-  const address = server.address();
-  const actualPort = typeof address === "object" && address ? address.port : port;
-  const shownHost = host === "0.0.0.0" ? "localhost" : host;
-  console.log(`Listening on http://${shownHost}:${actualPort} (sessions: ${loginStore.description})`);
-});
+let options: ServeOptions;
+try {
+  options = serveOptions(process.argv.slice(2), process.env, { port: 3000, dev: false });
+} catch (error) {
+  fail((error as Error).message);
+}
+const { dev, host } = options;
+
+let loginStore: LoginStore;
+let handler: ReturnType<typeof createApp>;
+let trustProxy: boolean;
+try {
+  const users = usersFromSettings({ users: process.env.USERS, allowDemoUser: process.env.ALLOW_DEMO_USER, development: dev });
+  if (!dev && users.some((user) => user.username === "demo")) {
+    console.warn("WARNING: ALLOW_DEMO_USER is on: anyone can sign in as demo / demo-password. Never on a public site.");
+  }
+  const proxy = proxySettings(process.env.TRUST_PROXY);
+  trustProxy = proxy.trustProxy;
+  loginStore = openLoginStore({ redisUrl: process.env.REDIS_URL, dev, log: (message) => console.error(message) });
+  handler = createApp({
+    loginStore: loginStore.store,
+    store: loginStore.description,
+    users,
+    loginAttempts: loginStore.loginAttempts,
+    clientAddress: proxy.clientAddress,
+    checkStore: loginStore.checkStore,
+  });
+} catch (error) {
+  fail((error as Error).message);
+}
+
+let warnedAboutProxy = false;
+function warnAboutUntrustedProxy(ctx: RequestContext): void {
+  if (trustProxy || warnedAboutProxy || !ctx.request.headers.has("x-forwarded-proto")) return;
+  warnedAboutProxy = true;
+  console.warn(
+    "Requests arrive with X-Forwarded-Proto, so a proxy stands in front of the app. If you run it, set TRUST_PROXY=1: " +
+      "then the login cookie is __Host- prefixed over https, and login throttling sees each client's address, not the proxy's.",
+  );
+}
+const server = createServer(compose(warnAboutUntrustedProxy, handler), { trustProxy });
+
+if (loginStore.warning) console.warn(loginStore.warning);
+await loginStore.waitUntilReachable(2_000);
+const actualPort = await listen(server, options).catch((error: Error) => fail(error.message));
+const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+console.log(`Listening on http://${shownHost}:${actualPort} (sessions: ${loginStore.location})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

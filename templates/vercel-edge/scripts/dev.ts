@@ -1,32 +1,59 @@
 /**
- * `npm run dev`: the Edge Function in edge-runtime on PORT (default 3000),
- * with SESSION_KEYS from the environment or `.env`.
- * Without SESSION_KEYS it makes a throwaway key, so every restart logs
- * everyone out. `npm start` (`--production`) refuses to run without it.
+ * `npm run dev` (and `npm start`, `--production`): the Edge Function in
+ * edge-runtime, with static files from public/, reloaded on every edit
+ * (`tsx watch`). Settings come from the environment or `.env`; they are
+ * checked here, at start, so that a wrong one is named now rather than on
+ * the first request.
+ *
+ * In development the demo user is on (ALLOW_DEMO_USER=0 turns it off), and
+ * a missing SESSION_KEYS gets a new key, written to `.env` (ignored by git)
+ * so that a reload keeps everyone signed in. `--production` needs
+ * SESSION_KEYS and USERS, as the deployed function does.
  */
-import { existsSync } from "node:fs";
+import { appendFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { EncryptedCookieStore } from "hattip-session";
-import { startEdgeServer } from "./edge-server.js";
+import { importSessionKeys } from "../src/edge-handler.js";
+import { usersFromSettings } from "../src/users.js";
+import { createEdgeServer } from "./edge-server.js";
+import { listen, loadDotEnv, serveOptions } from "./listen.js";
 
-// `.env` is where `vercel dev` and create-hattip-session-app keep SESSION_KEYS; the environment wins.
-if (existsSync(".env")) process.loadEnvFile(".env");
-
-let sessionKeys = process.env.SESSION_KEYS;
-if (!sessionKeys && process.argv.includes("--production")) {
-  console.error("SESSION_KEYS is not set. Make a key with `npm run --silent generate-key` and start with SESSION_KEYS=<key> npm start.");
+function fail(message: string): never {
+  console.error(`\n  ${message}\n`);
   process.exit(1);
 }
-if (!sessionKeys) {
-  sessionKeys = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-  console.warn("SESSION_KEYS is not set: using a throwaway key until this process ends. Make a lasting one with `npm run generate-key`.");
-}
-const server = await startEdgeServer({
-  env: { SESSION_KEYS: sessionKeys },
-  port: Number(process.env.PORT ?? 3000),
-  host: process.env.HOST ?? "127.0.0.1",
-});
-console.log(`Listening on ${server.url} (Vercel edge-runtime, sessions in an encrypted cookie)`);
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void server.close().finally(() => process.exit(0)));
+// `.env` is where `vercel dev` and create-hattip-session-app keep SESSION_KEYS; the environment wins.
+const envFile = fileURLToPath(new URL("../.env", import.meta.url));
+loadDotEnv(envFile);
+
+try {
+  const options = serveOptions(process.argv.slice(2), process.env, { port: 3000, dev: true });
+  const env: Record<string, string> = {};
+  for (const name of ["SESSION_KEYS", "USERS", "ALLOW_DEMO_USER"]) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  if (options.dev) env.ALLOW_DEMO_USER ??= "1";
+  if (!env.SESSION_KEYS && options.dev) {
+    env.SESSION_KEYS = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
+    appendFileSync(envFile, `\n# A key for local development, made by npm run dev. Never use it in production.\nSESSION_KEYS=${env.SESSION_KEYS}\n`, { mode: 0o600 });
+    console.warn("SESSION_KEYS was not set: a new key for local development is now in .env (ignored by git).");
+  }
+  // The checks the function makes on its first request, made now.
+  await importSessionKeys(env.SESSION_KEYS);
+  usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
+
+  const server = await createEdgeServer(env);
+  const port = await listen(server, options);
+  const shownHost = options.host === "0.0.0.0" ? "localhost" : options.host;
+  console.log(`Listening on http://${shownHost}:${port} (Vercel edge-runtime, sessions in an encrypted cookie)`);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      server.closeAllConnections();
+      server.close(() => process.exit(0));
+    });
+  }
+} catch (error) {
+  fail((error as Error).message);
 }

@@ -1,13 +1,20 @@
 /**
  * The Vercel Edge entry: the app with login sessions in an encrypted
- * cookie. The keys come from SESSION_KEYS (comma-separated, newest first)
- * and are imported once per isolate, on its first request, not per request.
+ * cookie. Its settings come from the environment: SESSION_KEYS
+ * (comma-separated, newest first), USERS, ALLOW_DEMO_USER. They are read
+ * once per isolate, on its first request. A setting that is wrong gives a
+ * plain 500 page, and the log names the setting and the fix.
+ *
+ * Login attempts are counted in the isolate's memory: a per-instance layer
+ * under the Vercel Firewall rate-limit rule that README.md gives.
  */
 import vercelAdapter, { type VercelEdgeFunction } from "@hattip/adapter-vercel-edge";
-import { EncryptedCookieStore } from "hattip-session";
+import { EncryptedCookieStore, isSessionError } from "hattip-session";
 import { createApp } from "./app.js";
+import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import { errorPage } from "./page.js";
-import { parseLoginSession, type LoginSession } from "./session-data.js";
+import type { LoginSession } from "./session-data.js";
+import { usersFromSettings } from "./users.js";
 
 type EdgeFunction = (request: Request, context: Parameters<VercelEdgeFunction>[1]) => Promise<Response>;
 
@@ -22,28 +29,36 @@ export const handleRequest: EdgeFunction = async (request, context) => {
       throw error;
     }));
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    return errorPage(500, "The app is not configured. Its log says what is missing.");
+    console.error(`The app is not configured: ${error instanceof Error ? error.message : String(error)}`);
+    return errorPage(500, "The app is not configured yet. Its log says what is missing.");
   }
   return (await handler(request, context)) ?? errorPage(404, "Not found.");
 };
 
 async function build(): Promise<VercelEdgeFunction> {
-  const keys = await EncryptedCookieStore.generateKeysFromBase64(readSessionKeys());
-  const loginStore = new EncryptedCookieStore<LoginSession>(keys, { parse: parseLoginSession });
-  return vercelAdapter(createApp({ loginStore }));
+  const keys = await importSessionKeys(process.env.SESSION_KEYS);
+  const users = usersFromSettings({ users: process.env.USERS, allowDemoUser: process.env.ALLOW_DEMO_USER, development: false });
+  const app = createApp({
+    loginStore: new EncryptedCookieStore<LoginSession>(keys),
+    store: { name: "an encrypted cookie (AES-256-GCM)", cookieHolds: "data" },
+    users,
+    loginAttempts: new MemoryAttemptStore(),
+  });
+  return vercelAdapter(app);
 }
 
-function readSessionKeys(): [string, ...string[]] {
-  const keys = (process.env.SESSION_KEYS ?? "")
+/** The AES-256 keys in SESSION_KEYS, or an error that names SESSION_KEYS and says how to make one. */
+export async function importSessionKeys(value: string | undefined): Promise<[CryptoKey, ...CryptoKey[]]> {
+  const keys = (value ?? "")
     .split(",")
     .map((key) => key.trim())
     .filter(Boolean);
-  if (keys.length === 0) {
-    throw new Error(
-      "SESSION_KEYS is not set. Generate a key with `npm run generate-key` and set it: " +
-        "`vercel env add SESSION_KEYS production` (locally: SESSION_KEYS=<key> npm run dev).",
-    );
+  const howTo = "Make one with `npm run --silent generate-key` and set it: `vercel env add SESSION_KEYS production` (locally: in .env).";
+  if (keys.length === 0) throw new Error(`SESSION_KEYS is not set. ${howTo}`);
+  try {
+    return await EncryptedCookieStore.generateKeysFromBase64(keys as [string, ...string[]]);
+  } catch (error) {
+    if (!isSessionError(error)) throw error;
+    throw new Error(`SESSION_KEYS holds a key that cannot be used: ${error.message} ${howTo}`, { cause: error });
   }
-  return keys as [string, ...string[]];
 }

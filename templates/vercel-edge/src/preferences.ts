@@ -1,25 +1,41 @@
 /**
- * The theme preference: harmless data, kept in a plain cookie the browser
- * can read and edit. Everything read back goes through the zod schema, so
- * a hand-edited cookie gives the defaults instead of reaching the pages.
+ * The two cookie sessions beside the login session, both harmless data the
+ * browser may read and edit, checked by their schemas on every read:
+ *
+ * - `preferences`: the theme, for a year.
+ * - `notice`: one-time messages ("Please sign in", "You have been signed
+ *   out") as flash values, for ten minutes at most. Kept in a cookie, not in
+ *   the login session, so that a visitor who is not signed in causes no
+ *   write to the server's store, and so that a logout, which ends the login
+ *   session, can still leave a message. The cookie holds a code; the text
+ *   comes from NOTICES, so an edited cookie can show nothing but our own words.
  */
 import { session, UnsignedCookieStore } from "hattip-session";
-import { z } from "zod";
+import { NoticeSession, Preferences } from "./session-data.js";
 
-export const Theme = z.enum(["light", "dark"]);
-export type Theme = z.infer<typeof Theme>;
+const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
+const TEN_MINUTES_SECONDS = 10 * 60;
 
-export const Preferences = z.strictObject({ theme: Theme });
-export type Preferences = z.infer<typeof Preferences>;
-
-const ONE_YEAR_SECONDS = 31_536_000;
-
-/** A named session: handlers read it as `ctx.sessions.preferences`. */
+/** Read in handlers as `ctx.sessions.preferences`. */
 export function preferencesSession() {
   return session({
     name: "preferences",
-    store: new UnsignedCookieStore<Preferences>({ parse: (text) => Preferences.parse(JSON.parse(text)) }),
-    defaultSessionData: { theme: "light" },
+    schema: Preferences,
+    store: new UnsignedCookieStore(),
+    defaultSessionData: {},
     cookieOptions: { maxAge: ONE_YEAR_SECONDS },
+  });
+}
+
+/** Read in handlers as `ctx.sessions.notice`: `flash("notice", code)` now, `getFlash("notice")` on the next page. */
+export function noticeSession() {
+  return session({
+    name: "notice",
+    schema: NoticeSession,
+    store: new UnsignedCookieStore(),
+    defaultSessionData: {},
+    cookieOptions: { maxAge: TEN_MINUTES_SECONDS },
+    // A fixed ten minutes from the flash, not renewed by reading.
+    rolling: false,
   });
 }

@@ -1,22 +1,49 @@
 /**
- * The Cloudflare Workers entry: login sessions live in Workers KV, bound
- * as SESSIONS in wrangler.toml.
+ * The Cloudflare Workers entry: login sessions in Workers KV (SESSIONS),
+ * login attempt counters in Durable Objects (LOGIN_ATTEMPTS), users from
+ * the USERS secret. The app is built on the first request, when the
+ * bindings are known, and kept for the isolate's life. A setting that is
+ * wrong gives every request a plain 500 page, and the log says which
+ * setting and how to fix it.
  */
-import cloudflareWorkersAdapter, { type CloudflareWorkersPlatformInfo } from "@hattip/adapter-cloudflare-workers/no-static";
+import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { KvSessionStore } from "hattip-session";
 import { createApp } from "./app.js";
-import { parseLoginSession } from "./session-data.js";
+import { DurableObjectAttemptStore } from "./login-attempts.js";
+import { errorPage } from "./page.js";
+import type { LoginSession } from "./session-data.js";
+import { usersFromSettings } from "./users.js";
 
-/** The bindings declared in wrangler.toml. */
-export interface Env {
-  SESSIONS: KVNamespace;
+export { LoginAttempts } from "./login-attempts.js";
+
+/** Settings that are not bindings: USERS is a secret, ALLOW_DEMO_USER a variable (`npm run dev` sets it). */
+interface Settings {
+  USERS?: string;
+  ALLOW_DEMO_USER?: string;
 }
 
-const handler = createApp({
-  loginStore: new KvSessionStore({
-    getStore: (ctx) => ((ctx.platform as CloudflareWorkersPlatformInfo).env as Env).SESSIONS,
-    serializationOptions: { parse: parseLoginSession },
-  }),
-});
+type Handler = ReturnType<typeof cloudflareWorkersAdapter>;
+let ready: Handler | undefined;
 
-export default { fetch: cloudflareWorkersAdapter(handler) };
+function build(env: Env & Settings): Handler {
+  const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
+  const app = createApp({
+    loginStore: new KvSessionStore<LoginSession>({ getStore: () => env.SESSIONS }),
+    store: { name: "Workers KV", cookieHolds: "id" },
+    users,
+    loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+  });
+  return cloudflareWorkersAdapter(app);
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    try {
+      ready ??= build(env);
+    } catch (error) {
+      console.error(`The app is not configured: ${(error as Error).message}`);
+      return errorPage(500, "The app is not configured yet. Its log says what is missing.");
+    }
+    return ready(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env & Settings>;

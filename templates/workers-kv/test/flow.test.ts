@@ -60,30 +60,21 @@ describe("workers-kv template", () => {
 
     const profile = await client.get("/profile");
     expect(profile.status).toBe(200);
-    expect(await profile.text()).toContain('<strong data-testid="username">demo</strong>');
+    expect(await profile.text()).toContain('data-testid="username">demo<');
   });
 
-  test("login issues a new session ID and the pre-login ID is dead", async () => {
-    const client = new CookieClient(app.url);
-    // Visiting the profile logged out stores a notice: a real pre-login session.
-    await client.get("/profile");
-    const preLoginId = client.cookies.get("session");
-    expect(preLoginId).toBeTruthy();
+  test("never adopts a planted session ID: login issues one of its own (no session fixation)", async () => {
+    const victim = new CookieClient(app.url);
+    const planted = "attacker-chosen-id-0123456789abcdefghijklmnopq";
+    victim.cookies.set("session", planted);
+    await logIn(victim);
+    const issued = victim.cookies.get("session");
+    expect(issued).toBeTruthy();
+    expect(issued).not.toBe(planted);
 
-    await logIn(client);
-    const loggedInId = client.cookies.get("session");
-    expect(loggedInId).toBeTruthy();
-    expect(loggedInId).not.toBe(preLoginId);
-
-    // Replayed, the pre-login ID is unknown: the notice it held is gone...
-    const replay = new CookieClient(app.url);
-    replay.cookies.set("session", preLoginId!);
-    const loginPage = await replay.get("/login");
-    expect(await loginPage.text()).not.toContain("Please sign in to see your profile.");
-    // ...and writing to it starts a new session under a new ID instead of reviving it.
-    await replay.get("/profile");
-    expect(replay.cookies.get("session")).toBeTruthy();
-    expect(replay.cookies.get("session")).not.toBe(preLoginId);
+    const attacker = new CookieClient(app.url);
+    attacker.cookies.set("session", planted);
+    expect((await attacker.get("/profile")).headers.get("location")).toBe("/login");
   });
 
   test("logging in again regenerates, and the replaced logged-in ID no longer works", async () => {
@@ -124,7 +115,7 @@ describe("workers-kv template", () => {
     const client = new CookieClient(app.url);
     const marker = `"username":"demo"`;
     const liveLogins = async () =>
-      (await app.storedSessions()).filter((value) => value.startsWith("1|") && value.includes(marker)).length;
+      (await app.storedSessions()).filter((value) => /^\d+\|/.test(value) && value.includes(marker)).length;
     const before = await liveLogins();
 
     await logIn(client);
@@ -141,15 +132,15 @@ describe("workers-kv template", () => {
     expect(saved.headers.get("location")).toBe("/profile");
     expect(themeOf(await (await client.get("/")).text())).toBe("dark");
 
-    const stored = JSON.parse(decodeURIComponent(client.cookies.get("preferences")!));
-    expect(stored).toEqual({ theme: "dark" });
+    expect(decodeURIComponent(client.cookies.get("preferences")!)).toContain('{"theme":"dark"}');
 
+    // A hand-edited cookie fails the schema: the theme follows the system again.
     client.cookies.set("preferences", encodeURIComponent(JSON.stringify({ theme: "purple" })));
-    expect(themeOf(await (await client.get("/")).text())).toBe("light");
+    expect(themeOf(await (await client.get("/")).text())).toBeUndefined();
     client.cookies.set("preferences", encodeURIComponent(JSON.stringify({ theme: "dark", admin: true })));
-    expect(themeOf(await (await client.get("/")).text())).toBe("light");
+    expect(themeOf(await (await client.get("/")).text())).toBeUndefined();
     client.cookies.set("preferences", "not json");
-    expect(themeOf(await (await client.get("/")).text())).toBe("light");
+    expect(themeOf(await (await client.get("/")).text())).toBeUndefined();
   });
 
   test("a cross-site form post is refused with 403 and does not log in", async () => {

@@ -12,8 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { EncryptedCookieStore } from "hattip-session";
-// @ts-expect-error: a plain .mjs helper shared with `npm run dev`, without type declarations
-import { denoEnv, denoExecutable, denoRunArgs, denoRunSourceArgs } from "../../scripts/deno.mjs";
+import { denoEnv, denoExecutable, denoRunArgs, denoRunSourceArgs, localServerBuild, PUBLIC_DIR } from "../../scripts/deno.ts";
 
 export interface RunningApp {
   url: string;
@@ -24,37 +23,31 @@ const localServerEntry = fileURLToPath(new URL("../../dev/local-server.ts", impo
 const STARTUP_TIMEOUT_MS = 60_000;
 
 export interface StartOptions {
+  /** `development` is `npm run dev`, which turns the demo user on. */
+  mode?: "development" | "production";
   /** Extra or overriding environment variables for the function. */
   env?: Record<string, string>;
   /** Run the TypeScript sources unbundled instead of the esbuild bundle. */
   source?: boolean;
 }
 
-export async function startApp({ env = {}, source = false }: StartOptions = {}): Promise<RunningApp> {
+export async function startApp({ mode = "development", env = {}, source = false }: StartOptions = {}): Promise<RunningApp> {
   const workDir = await mkdtemp(join(tmpdir(), "netlify-edge-test-"));
   const bundlePath = join(workDir, "local-server.js");
-  if (!source) await build({
-    entryPoints: [localServerEntry],
-    outfile: bundlePath,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    conditions: ["deno", "worker", "browser"],
-    target: "es2022",
-    logLevel: "warning",
-  });
+  if (!source) await build({ ...localServerBuild, outfile: bundlePath });
 
   const sessionKey = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-  const args: string[] = source ? denoRunSourceArgs(localServerEntry) : denoRunArgs(bundlePath);
-  const child = spawn(denoExecutable() as string, args, {
+  const args = source ? denoRunSourceArgs(localServerEntry) : denoRunArgs(bundlePath);
+  const child = spawn(denoExecutable(), args, {
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? workDir,
       ...denoEnv,
       SESSION_KEYS: sessionKey,
+      PUBLIC_DIR,
       PORT: "0",
+      ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

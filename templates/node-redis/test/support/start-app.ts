@@ -1,7 +1,9 @@
 /**
- * Starts the template as a user would: its own redis-server, then
- * `src/server.ts` in a child Node process on a free port. The root browser
- * test reuses this.
+ * Starts the template as a user would: its own redis-server, then the app in
+ * a child Node process on a free port. Development runs `src/server.ts
+ * --dev` through tsx, as `npm run dev` does; production runs the compiled
+ * `dist/server.js` on plain node, as `npm start` does (test/support/build.ts
+ * compiles it before the tests). The root browser test reuses this.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -16,38 +18,57 @@ export interface RunningApp {
   redis: RedisServer;
   /** Everything the server printed so far. */
   output(): string;
+  /** The app process's id, to read its memory. */
+  pid: number;
   stop(): Promise<void>;
 }
 
-export async function startApp(): Promise<RunningApp> {
-  const redis = await startRedis();
+export interface StartOptions {
+  mode?: "development" | "production";
+  env?: Record<string, string>;
+  /** Use this Redis instead of starting one (it is then left running). */
+  redis?: RedisServer;
+}
+
+export async function startApp({ mode = "development", env = {}, redis: shared }: StartOptions = {}): Promise<RunningApp> {
+  const redis = shared ?? (await startRedis());
   try {
-    const server = await startServer({ REDIS_URL: redis.url });
+    const server = await startServer({ REDIS_URL: redis.url, ...env }, mode);
     return {
       ...server,
       redis,
       async stop() {
         await server.stop();
-        await redis.stop();
+        if (!shared) await redis.stop();
       },
     };
   } catch (error) {
-    await redis.stop();
+    if (!shared) await redis.stop();
     throw error;
   }
 }
 
 export interface ServerProcess {
   url: string;
+  pid: number;
   output(): string;
   stop(): Promise<void>;
 }
 
-/** Runs `src/server.ts` with `env` added (PORT=0: the OS picks) and resolves once it prints its URL. */
-export async function startServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts", ...args], {
+/** The command `npm run dev` or `npm start` runs, without npm in between (so that stop() reaches the server itself). */
+export function serverCommand(mode: "development" | "production", args: string[] = []): string[] {
+  return mode === "production" ? ["dist/server.js", ...args] : ["--import", "tsx", "src/server.ts", "--dev", ...args];
+}
+
+/** Runs the app with `env` added (PORT=0: the OS picks) and resolves once it prints its URL. */
+export async function startServer(
+  env: Record<string, string>,
+  mode: "development" | "production" = "development",
+  args: string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, serverCommand(mode, args), {
     cwd: TEMPLATE_DIR,
-    env: { ...withoutRedisUrl(process.env), PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { ...withoutAppSettings(process.env), PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -60,10 +81,11 @@ export async function startServer(env: Record<string, string>, args: string[] = 
     await stopProcess(child);
     throw new Error(`${(error as Error).message}\n${output}`);
   }
-  return { url: listening()!, output: () => output, stop: () => stopProcess(child) };
+  return { url: listening()!, pid: child.pid!, output: () => output, stop: () => stopProcess(child) };
 }
 
-function withoutRedisUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { REDIS_URL: _ignored, ...rest } = env;
+/** The tests decide every setting: none leaks in from the shell that runs them. */
+export function withoutAppSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { REDIS_URL: _a, USERS: _b, ALLOW_DEMO_USER: _c, TRUST_PROXY: _d, PORT: _e, HOST: _f, ...rest } = env;
   return rest;
 }

@@ -1,0 +1,18 @@
+/** The shared tests' way into this template: Node with a real redis-server, client addresses from the socket. */
+import type { StarterHarness } from "../shared/harness.js";
+import { startApp } from "./start-app.js";
+
+export const harness: StarterHarness = {
+  name: "node-redis",
+  addressing: "socket",
+  async start({ mode = "development", env = {} } = {}) {
+    const app = await startApp({ mode, env });
+    return {
+      url: app.url,
+      async storedSessions() {
+        return (await app.redis.keys("session:*")).length;
+      },
+      stop: () => app.stop(),
+    };
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * Login attempt counters in Durable Objects: one object per counter, named
+ * by its key, so every request for that key, from any Cloudflare location,
+ * meets the same strongly consistent state (Workers KV would let two
+ * locations count past each other for up to a minute). An object runs one
+ * request at a time around its storage calls, which makes each attempt
+ * atomic. An alarm deletes a counter an hour after its last attempt.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  afterSuccess,
+  nextAttempt,
+  ThrottleUnavailableError,
+  type AttemptState,
+  type AttemptStore,
+  type AttemptVerdict,
+  type LockoutRule,
+} from "./login-throttle.js";
+
+export class LoginAttempts extends DurableObject {
+  async attempt(rule: LockoutRule): Promise<AttemptVerdict> {
+    const { state, verdict } = nextAttempt(await this.ctx.storage.get<AttemptState>("state"), rule, Date.now());
+    await this.ctx.storage.put("state", state);
+    await this.ctx.storage.setAlarm(state.lastAttemptAt + rule.forgetAfterMs);
+    return verdict;
+  }
+
+  async succeeded(forget: boolean): Promise<void> {
+    const state = afterSuccess(await this.ctx.storage.get<AttemptState>("state"), forget);
+    if (state) await this.ctx.storage.put("state", state);
+    else await this.ctx.storage.deleteAll();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+}
+
+/** The app's view of the counters: each key its own object. */
+export class DurableObjectAttemptStore implements AttemptStore {
+  constructor(private readonly namespace: DurableObjectNamespace<LoginAttempts>) {}
+
+  async attempt(key: string, rule: LockoutRule): Promise<AttemptVerdict> {
+    const verdict: AttemptVerdict = await this.#call(async () => {
+      const { allowed, retryAfterMs } = (await this.#counter(key).attempt(rule)) as { allowed: boolean; retryAfterMs?: number };
+      return allowed ? { allowed: true } : { allowed: false, retryAfterMs: retryAfterMs ?? 1_000 };
+    });
+    return verdict;
+  }
+
+  async succeeded(key: string, _rule: LockoutRule, forget: boolean): Promise<void> {
+    await this.#call(() => this.#counter(key).succeeded(forget));
+  }
+
+  #counter(key: string) {
+    return this.namespace.get(this.namespace.idFromName(key));
+  }
+
+  async #call<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new ThrottleUnavailableError(`The login attempt counter did not answer: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
