@@ -58,7 +58,8 @@ export async function startTemplateServer(env: Record<string, string>, wrap: str
   const [command, ...args] = [...wrap, process.execPath, "--import", "tsx", "src/server.ts"];
   const child = spawn(command!, args, {
     cwd: TEMPLATE_DIR,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production", ...env },
+    // Production settings, with the demo user on (the starter refuses to start with no users): the load signs in as demo.
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production", ALLOW_DEMO_USER: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
