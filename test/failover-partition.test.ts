@@ -1,7 +1,7 @@
 /**
  * A network partition between the app and Redis, short version of `npm
  * run failover`: the node-redis starter runs in a network namespace of its
- * own and reaches Redis over a veth link, which is cut (set down) for 4 s
+ * own and reaches Redis over a veth link, which is cut (set down) for 5 s
  * under load and then healed, with both processes running. Requests get
  * their 503 within the store's timeout, not after the kernel's TCP
  * timeout (minutes), and succeed again soon after the heal, with no
@@ -20,7 +20,8 @@ const RECOVERY_AFTER_HEAL_BOUND_MS = 5_000;
 it.skipIf(unavailable !== undefined)(`answers 503 within the store's timeout while cut off, and recovers after the heal${unavailable ? ` (skipped: ${unavailable})` : ""}`, async () => {
   const figures = await partition({
     load: { connections: 6, ratePerSecond: 40, maxRequests: 1_500, beforeFaultMs: 2_000, afterFaultMs: 5_000 },
-    cutMs: 4_000,
+    // Two and a half store timeouts: at least one timed read is sent and answered while cut off.
+    cutMs: 5_000,
   });
   console.log(formatFigures(figures));
   expect(figures.appRestarted).toBe(false);

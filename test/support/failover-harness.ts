@@ -78,6 +78,8 @@ export interface Figures {
   failed: number;
   /** Of those, 503s. */
   unavailable: number;
+  /** Of those, 429s: the starter's login throttle refusing the demo user (see RELIABILITY.md). */
+  throttled: number;
   timeouts: number;
   /** From the first failed answer after the fault to the last one, ms (0 when none failed). */
   failureWindowMs: number;
@@ -102,7 +104,7 @@ export interface Figures {
   };
   /** Partition: from the heal until answers succeed again for good, ms. */
   recoveryAfterHealMs?: number;
-  /** Answers that were neither 2xx/3xx nor 5xx/0 (a 4xx would mean the load itself is wrong). */
+  /** 4xx answers other than 429: they would mean the load itself is wrong (a 403 from the CSRF check, a 401). */
   unexpected: Record<string, number>;
 }
 
@@ -254,8 +256,10 @@ export async function partition(options: PartitionOptions): Promise<Figures> {
     const figures = summarize("partition", false, result, timeline, server, pid, await checkLedger(server.url, result.sessions));
     // Sent after the cut and answered before the heal: nothing could reach Redis for the whole request.
     const sentWhileCut = (answer: Answer) => answer.at - answer.ms >= faultAt && answer.at <= restoredAt;
-    const lastFailure = Math.max(restoredAt, ...result.answers.filter(({ status }) => failed(status)).map(({ at }) => at));
-    const recovered = result.answers.find(({ at, status }) => at > lastFailure && !failed(status));
+    // Requests sent before the heal may fail after it (their timeout runs out): recovery counts from what was sent after.
+    const sentAt = (answer: Answer) => answer.at - answer.ms;
+    const lastFailureSent = Math.max(restoredAt, ...result.answers.filter(({ status }) => failed(status)).map(sentAt));
+    const recovered = result.answers.filter((answer) => sentAt(answer) > lastFailureSent && !failed(answer.status)).sort((a, b) => a.at - b.at)[0];
     return {
       ...figures,
       partition: {
@@ -300,8 +304,9 @@ function appEnv(redisUrl: string, durable: boolean): Record<string, string> {
   return { REDIS_URL: redisUrl, ...(durable ? { REDIS_WAIT_REPLICAS: "1" } : {}) };
 }
 
+/** Not served: a timeout or connection error (0), a 5xx, or a 429 from the login throttle. */
 function failed(status: number): boolean {
-  return status === 0 || status >= 500;
+  return status === 0 || status >= 500 || status === 429;
 }
 
 function summarize(
@@ -320,7 +325,7 @@ function summarize(
   const recovered = lastFailure === undefined ? undefined : answers.find(({ at, status }) => at > lastFailure && !failed(status));
   const unexpected: Record<string, number> = {};
   for (const { status } of answers) {
-    if (status >= 400 && status < 500) unexpected[status] = (unexpected[status] ?? 0) + 1;
+    if (status >= 400 && status < 500 && status !== 429) unexpected[status] = (unexpected[status] ?? 0) + 1;
   }
   return {
     scenario,
@@ -328,6 +333,7 @@ function summarize(
     requests: answers.length,
     failed: failures.length,
     unavailable: failures.filter(({ status }) => status === 503).length,
+    throttled: failures.filter(({ status }) => status === 429).length,
     timeouts: result.timeouts,
     failureWindowMs: afterFault.length === 0 ? 0 : afterFault.at(-1)!.at - afterFault[0]!.at,
     recoveryMs: lastFailure === undefined ? 0 : recovered ? recovered.at - timeline.faultAt : Number.POSITIVE_INFINITY,
@@ -376,7 +382,7 @@ export function formatFigures(figures: Figures): string {
   const parts = [
     `${figures.scenario} | durability ${figures.durable ? "on " : "off"}`,
     `requests ${figures.requests}`,
-    `failed ${figures.failed} (503: ${figures.unavailable}, timeouts: ${figures.timeouts})`,
+    `failed ${figures.failed} (503: ${figures.unavailable}, 429: ${figures.throttled}, timeouts: ${figures.timeouts})`,
     `failure window ${figures.failureWindowMs} ms`,
     `recovered ${Number.isFinite(figures.recoveryMs) ? `${figures.recoveryMs} ms` : "never"} after the fault`,
   ];
