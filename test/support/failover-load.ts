@@ -50,26 +50,35 @@ export interface LoadResult {
   errors: number;
 }
 
-type Context = { cookie?: string; id?: string };
+type Context = { cookie?: string; id?: string; address?: string };
 type Headers = Record<string, string | string[]>;
 
 export async function runMixedLoad(options: LoadOptions): Promise<LoadResult> {
   const answers: Answer[] = [];
   const sessions = new Map<string, SessionEntry>();
   const origin = new URL(options.url).origin;
+  // Each round of the sequence comes from its own client address, as users behind a proxy do (the
+  // starter runs with TRUST_PROXY=1): one address signing in as demo on every connection would be a
+  // guessing bot to the starter's login throttle.
+  let rounds = 0;
+  const addressOf = (context: Context) => (context.address ??= `10.77.${(++rounds >> 8) & 255}.${rounds & 255}`);
   // A new object each time: autocannon writes Content-Length into the headers object it is given.
-  const formHeaders = () => ({ "content-type": "application/x-www-form-urlencoded", origin, "sec-fetch-site": "same-origin" });
+  const formHeaders = (context: Context) => ({
+    "content-type": "application/x-www-form-urlencoded",
+    origin,
+    "sec-fetch-site": "same-origin",
+    "x-forwarded-for": addressOf(context),
+  });
 
   // One object per place in the sequence: autocannon keeps each request's built buffer on it.
   const login = () => ({
     method: "POST",
     path: "/login",
-    headers: formHeaders(),
     body: DEMO_LOGIN,
     setupRequest(request: object, context: Context) {
       context.cookie = undefined;
       context.id = undefined;
-      return { ...request, headers: formHeaders() };
+      return { ...request, headers: formHeaders(context) };
     },
     onResponse(status: number, _body: string, context: Context, headers: Headers) {
       const found = sessionCookie(headers["set-cookie"]);
@@ -84,7 +93,7 @@ export async function runMixedLoad(options: LoadOptions): Promise<LoadResult> {
     method: "GET",
     path: "/profile",
     setupRequest(request: { headers?: Record<string, string> }, context: Context) {
-      return { ...request, headers: { ...request.headers, cookie: context.cookie ?? "" } };
+      return { ...request, headers: { ...request.headers, cookie: context.cookie ?? "", "x-forwarded-for": addressOf(context) } };
     },
   };
   const logout = {
@@ -92,7 +101,7 @@ export async function runMixedLoad(options: LoadOptions): Promise<LoadResult> {
     path: "/logout",
     setupRequest(request: object, context: Context) {
       if (context.id) sessions.get(context.id)!.logoutSent = true;
-      return { ...request, headers: { ...formHeaders(), cookie: context.cookie ?? "" } };
+      return { ...request, headers: { ...formHeaders(context), cookie: context.cookie ?? "" } };
     },
     onResponse(status: number, _body: string, context: Context) {
       const entry = context.id ? sessions.get(context.id) : undefined;
