@@ -8,6 +8,7 @@ declare module "autocannon" {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
+    body?: string;
     setupRequest?: (request: { headers?: Record<string, string> }, context: Context) => object;
     onResponse?: (status: number, body: string, context: Context, headers: Record<string, string | string[]>) => void;
   }
@@ -18,6 +19,10 @@ declare module "autocannon" {
     duration?: number;
     /** Seconds. */
     timeout?: number;
+    /** Requests per second over all connections. */
+    overallRate?: number;
+    /** Stop after this many requests in all (with `duration`, whichever comes first). */
+    maxOverallRequests?: number;
     requests?: RequestSpec<Context>[];
   }
 
@@ -29,7 +34,7 @@ declare module "autocannon" {
     total: number;
   }
 
-  interface Result {
+  export interface Result {
     errors: number;
     timeouts: number;
     non2xx: number;
@@ -38,6 +43,14 @@ declare module "autocannon" {
     requests: Histogram;
   }
 
+  /** A running load: 'response' (client, status, bytes, ms) per answer, 'reqError' per timeout or connection error. */
+  interface Instance {
+    on(event: "response", listener: (client: unknown, status: number, bytes: number, ms: number) => void): Instance;
+    on(event: "reqError", listener: (error: Error) => void): Instance;
+    stop(): void;
+  }
+
   function autocannon<Context>(options: Options<Context>): Promise<Result>;
+  function autocannon<Context>(options: Options<Context>, done: (error: Error | null, result: Result) => void): Instance;
   export default autocannon;
 }

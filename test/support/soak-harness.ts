@@ -54,8 +54,10 @@ export async function startStack(): Promise<Stack> {
   }
 }
 
-export async function startTemplateServer(env: Record<string, string>): Promise<TemplateServer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+/** `wrap` prefixes the command, e.g. `ip netns exec <name>` to run the server in a network namespace. */
+export async function startTemplateServer(env: Record<string, string>, wrap: string[] = []): Promise<TemplateServer> {
+  const [command, ...args] = [...wrap, process.execPath, "--import", "tsx", "src/server.ts"];
+  const child = spawn(command!, args, {
     cwd: TEMPLATE_DIR,
     // Production mode with the published demo user let in on purpose: the load signs in as demo, from
     // one address per connection given in X-Forwarded-For (trusted here, as behind a proxy).

@@ -44,6 +44,7 @@ export { SignedCookieStore } from "./stores/signed.js";
 export { EncryptedCookieStore } from "./stores/encrypted.js";
 export { UnsafeMemoryStore, UnsafeMemorySessionStore, type UnsafeMemoryStoreOptions } from "./stores/memory.js";
 export { RedisSessionStore, type RedisClientLike, type RedisSessionStoreOptions } from "./stores/redis.js";
+export type { RedisDurabilityOptions } from "./stores/redis-durability.js";
 export { KvSessionStore, KV_MIN_TTL_SECONDS, type KvNamespaceLike, type KvSessionStoreOptions } from "./stores/kv.js";
 export {
   PostgresSessionStore,

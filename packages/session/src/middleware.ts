@@ -6,7 +6,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { decideEndOfRequest, type EndOfRequest } from "./decision.js";
-import { SessionSetupError } from "./errors.js";
+import { isSessionError, SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
 import { recordAccess } from "./record-access.js";
 import type { StoredEntry } from "./record-store.js";
@@ -134,8 +134,16 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       case "leave":
         return response;
       case "end": {
-        await store.destroy(decision.kill, ctx, scope);
-        const mutable = withMutableHeaders(response);
+        // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
+        // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
+        const ended = await store.destroy(decision.kill, ctx, scope).then(
+          () => response,
+          (error: unknown) =>
+            isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") && typeof ctx.handleError === "function"
+              ? ctx.handleError(error)
+              : Promise.reject(error),
+        );
+        const mutable = withMutableHeaders(ended);
         transport.clear(ctx, mutable);
         return mutable;
       }

@@ -5,15 +5,16 @@
  * thrown, never turned into an exit here: server.ts owns process control.
  *
  * A Redis outage is logged once when it starts and once when it ends, not
- * on every reconnect attempt; the client retries with backoff (up to 30 s
- * apart) meanwhile, and requests get a 503 at once instead of waiting.
+ * on every reconnect attempt; the client retries with backoff meanwhile
+ * (redis-client.ts, which also reaches Sentinel and Cluster deployments),
+ * and requests get a 503 at once instead of waiting.
  */
 import { RedisSessionStore, UnsafeMemoryStore, type SessionStore } from "hattip-session";
-import { createClient } from "redis";
 import type { StoreDescription } from "./app.js";
 import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import { RedisAttemptStore } from "./login-attempts-redis.js";
 import type { AttemptStore } from "./login-throttle.js";
+import { createRedisClient, redisDurability } from "./redis-client.js";
 import type { LoginSession } from "./session-data.js";
 
 export interface LoginStore {
@@ -66,14 +67,6 @@ export function openLoginStore({ redisUrl, dev, log }: OpenOptions): LoginStore 
   };
 }
 
-/** The one place the Redis client is made: swap it for a Sentinel or Cluster client here. */
-export function createRedisClient(url: string) {
-  return createClient({
-    url,
-    socket: { connectTimeout: 5_000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 30_000) },
-  });
-}
-
 function openRedisStore(redisUrl: string, dev: boolean, log: (message: string) => void): LoginStore {
   const client = createRedisClient(redisUrl);
   const location = redactPassword(redisUrl);
@@ -100,7 +93,7 @@ function openRedisStore(redisUrl: string, dev: boolean, log: (message: string) =
     () => false,
   );
   return {
-    store: new RedisSessionStore<LoginSession>({ getClient: () => client, prefix: "session:" }),
+    store: new RedisSessionStore<LoginSession>({ getClient: () => client, prefix: "session:", durability: redisDurability() }),
     description: { name: "Redis", cookieHolds: "id" },
     location: `Redis at ${location}`,
     loginAttempts: new RedisAttemptStore(client),

@@ -1,10 +1,12 @@
 /**
- * Sessions in Redis, through a node-redis client (`createClient`) or
- * cluster (`createCluster`), v4 and later. One key per session, the value
- * `1|createdAt|expiresAt|<data>` with a TTL set in the same SET: a
- * read-only request costs one GET, a write one SET. A session bound to a
- * user is written by a script that also keeps that user's index
- * (redis-user-scripts.ts): still one command per write.
+ * Sessions in Redis, through a node-redis client (`createClient`), cluster
+ * (`createCluster`) or Sentinel client (`createSentinel`), v4 and later.
+ * One key per session, the value `1|createdAt|expiresAt|<data>` with a TTL
+ * set in the same SET: a read-only request costs one GET, a write one SET.
+ * A session bound to a user is written by a script that also keeps that
+ * user's index (redis-user-scripts.ts): still one command per write. With
+ * `durability`, the writes that create or end sessions also wait for
+ * replicas, in the same round trip (redis-durability.ts).
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
@@ -12,6 +14,14 @@ import { RecordStore, type StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
 import { externalKeys, type ExternalKeys, type ExternalStoreOptions, type StorageKey } from "./external-keys.js";
 import { recordToText, textToRecord } from "./record-text.js";
+import {
+  durabilityOf,
+  writeDurably,
+  type RedisDurability,
+  type RedisDurabilityOptions,
+  type RedisMultiCapable,
+  type RedisWriteTarget,
+} from "./redis-durability.js";
 import {
   DESTROY_BOUND,
   isNoScript,
@@ -25,10 +35,11 @@ import { checkedUserId, handleFromIdHash, idsExhausted, isIdHash, isSessionHandl
 import { oldestFirst, userSessionInfo } from "./user-sessions.js";
 
 /**
- * The part of a node-redis client or cluster the store uses. Clients from
- * `redis` (v4, v5, v6) and `createCluster` fit as they are.
+ * The part of a node-redis client, cluster or Sentinel client the store
+ * uses. Clients from `redis` (v4, v5, v6), `createCluster` and
+ * `createSentinel` fit as they are.
  */
-export interface RedisClientLike {
+export interface RedisClientLike extends Partial<RedisMultiCapable> {
   readonly isOpen: boolean;
   readonly isReady: boolean;
   connect(): Promise<unknown>;
@@ -60,6 +71,22 @@ export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalSt
    * milliseconds. Defaults to 2000.
    */
   timeout?: number;
+  /**
+   * Makes the writes that create or end a session (a new session, login,
+   * regenerate, logout, revoke) wait until `replicas` replicas have them
+   * (Redis `WAIT`, in the same round trip as the write). When they do not
+   * confirm within `durability.timeout`, the request fails with
+   * `SessionStoreUnavailableError` (answer 503): a login is not handed
+   * out and a logout is not acknowledged, though its cookie is still
+   * cleared, since a failover could undo either. Off by default: without
+   * it, a failover can lose the last such writes (see RELIABILITY.md).
+   *
+   * @example
+   * ```ts
+   * new RedisSessionStore({ getClient: () => sentinel, durability: { replicas: 1, timeout: 500 } });
+   * ```
+   */
+  durability?: RedisDurabilityOptions;
 }
 
 interface Connecting {
@@ -79,6 +106,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #keys: ExternalKeys<Data>;
   readonly #timeout: number;
+  readonly #durability: RedisDurability | undefined;
 
   constructor(options: RedisSessionStoreOptions<Data>) {
     super();
@@ -89,6 +117,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     this.#keys = externalKeys(options, "RedisSessionStore");
     this.#timeout = options.timeout ?? 2000;
     if (!(this.#timeout > 0)) throw new SessionSetupError("RedisSessionStore `timeout` must be a positive number of milliseconds.");
+    this.#durability = durabilityOf(options.durability, this.#timeout);
   }
 
   async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
@@ -213,7 +242,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     let declared: string[] = [];
     for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
       const keys = [index, ...declared.map((member) => this.#keys.keyOfHash(member, tag))];
-      const left = idHashes(await this.#script(client, REVOKE_BOUND, keys, [kept, ...declared]));
+      const left = idHashes(await this.#script(client, REVOKE_BOUND, keys, [kept, ...declared], true));
       declared = [];
       for (const member of left) {
         if (kept === "" && exceptHandle !== undefined && (await handleFromIdHash(member)) === exceptHandle) kept = member;
@@ -233,8 +262,8 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   /** Writes a new session unless its key is taken; a bound one with its index entry. */
   async #plant(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
-    if (where.tag === undefined) return isWritten(await this.#command(client, client.set(where.key, text, { PX: ttl, NX: true })));
-    return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "NX", where.idHash])) === 1;
+    if (where.tag === undefined) return isWritten(await this.#write(client, where.key, (redis) => redis.set(where.key, text, { PX: ttl, NX: true })));
+    return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "NX", where.idHash], true)) === 1;
   }
 
   /** Rewrites a session only if it still exists; a bound one with its index entry. */
@@ -246,8 +275,8 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
 
   /** Deletes a session (and its index entry); `true` when it was live, since a key's TTL is its session's deadline. */
   async #kill(client: RedisClientLike, where: StorageKey): Promise<boolean> {
-    if (where.tag === undefined) return Number(await this.#command(client, client.del(where.key))) > 0;
-    return Number(await this.#script(client, DESTROY_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash])) > 0;
+    if (where.tag === undefined) return Number(await this.#write(client, where.key, (redis) => redis.del(where.key))) > 0;
+    return Number(await this.#script(client, DESTROY_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash], true)) > 0;
   }
 
   /** A bound session's new ID for the same user: one script, so no revoke-all can fall between the two keys. */
@@ -263,7 +292,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
       const fresh = attempt === 0 ? first : await this.#keys.newId(user);
       const args = [text, String(ttlUntil(expiresAt)), old.idHash, fresh.idHash];
-      const moved = Number(await this.#script(client, ROTATE_BOUND, [old.key, fresh.key, index], args));
+      const moved = Number(await this.#script(client, ROTATE_BOUND, [old.key, fresh.key, index], args, true));
       if (moved === 1) return fresh.id;
       if (moved === 0) return null;
     }
@@ -289,19 +318,32 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     return `${this.#keys.prefix}{${tag}}:sessions`;
   }
 
-  /** Runs a script by its SHA-1, sending its source once when this server has not cached it. */
-  async #script(client: RedisClientLike, target: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+  /**
+   * Runs a script by its SHA-1, sending its source once when this server
+   * has not cached it. `endsOrCreates`: it creates or ends sessions, so
+   * `durability` applies (its keys share one slot: the first routes it).
+   */
+  async #script(client: RedisClientLike, target: RedisScript, keys: string[], args: string[], endsOrCreates = false): Promise<unknown> {
     const options = { keys, arguments: args };
+    const sha1 = await scriptSha1(target);
     try {
-      return await this.#command(client, client.evalSha(await scriptSha1(target), options));
+      return await this.#write(client, keys[0]!, (redis) => redis.evalSha(sha1, options), endsOrCreates);
     } catch (error) {
       if (!isNoScript(error) && !isNoScript((error as { cause?: unknown }).cause)) throw indexError(error, `script "${target.name}"`);
     }
     try {
-      return await this.#command(client, client.eval(target.source, options));
+      return await this.#write(client, keys[0]!, (redis) => redis.eval(target.source, options), endsOrCreates);
     } catch (error) {
       throw indexError(error, `script "${target.name}"`);
     }
+  }
+
+  /**
+   * A write, as one command; one that creates or ends a session is, with
+   * `durability`, pipelined with its WAIT (redis-durability.ts).
+   */
+  #write(client: RedisClientLike, key: string, write: (redis: RedisWriteTarget) => unknown, endsOrCreates = true): Promise<unknown> {
+    return this.#command(client, writeDurably(client, key, write, endsOrCreates ? this.#durability : undefined));
   }
 
   #text(record: SessionRecord<Data>): string {

@@ -25,6 +25,10 @@ export interface RedisServer {
   readonly url: string;
   /** Stop the server (SIGTERM, then SIGKILL) without deleting its folder. Idempotent. */
   kill(): Promise<void>;
+  /** End it at once with SIGKILL, as a crash or an OOM kill would: no shutdown, no last word to replicas. */
+  crash(): Promise<void>;
+  /** The process ID of the running server. */
+  readonly pid: number;
   /** Start it again on the same port and folder (data survives only with `appendonly`). */
   restart(): Promise<void>;
   /** Freeze the process (SIGSTOP): connections stay open but nothing is answered, like a hung server. */
@@ -42,18 +46,27 @@ export interface RedisServer {
 export interface StartRedisOptions {
   /** Persist every write to an append-only file, so that data survives restart(). */
   appendonly?: boolean;
+  /** Addresses to listen on besides 127.0.0.1 (a test network namespace's veth address, say). */
+  alsoBind?: string[];
+  /** More redis-server arguments, such as `--replicaof 127.0.0.1 <port>`. */
+  args?: string[];
+  /** A port chosen by the caller (a cluster node needs port + 10000 free too); a free one otherwise. */
+  port?: number;
 }
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), "hattip-session-redis-"));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = [
     "--port", String(port),
-    "--bind", "127.0.0.1",
+    "--bind", "127.0.0.1", ...(options.alsoBind ?? []),
+    // Only test namespace addresses are ever added, and they need to reach it without a password.
+    ...(options.alsoBind?.length ? ["--protected-mode", "no"] : []),
     "--dir", dir,
     "--save", "",
     "--appendonly", options.appendonly ? "yes" : "no",
     "--appendfsync", "always",
+    ...(options.args ?? []),
   ];
   let child = await spawnRedis(args, port);
   const cli = (...command: string[]) => redisCli(port, command);
@@ -66,6 +79,12 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     port,
     url: `redis://127.0.0.1:${port}`,
     kill,
+    async crash() {
+      await crash(child);
+    },
+    get pid() {
+      return child.pid!;
+    },
     async restart() {
       await kill();
       child = await spawnRedis(args, port);
@@ -162,7 +181,7 @@ export function commandDelta(after: Map<string, number>, before: Map<string, num
   return delta;
 }
 
-function parseCommandStats(info: string): Map<string, number> {
+export function parseCommandStats(info: string): Map<string, number> {
   const stats = new Map<string, number>();
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
     stats.set(match[1]!.toLowerCase(), Number(match[2]));
@@ -170,7 +189,7 @@ function parseCommandStats(info: string): Map<string, number> {
   return stats;
 }
 
-async function redisCli(port: number, command: string[]): Promise<string> {
+export async function redisCli(port: number, command: string[]): Promise<string> {
   const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...command], {
     timeout: CLI_TIMEOUT_MS,
   });
@@ -183,7 +202,7 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
+export async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
   const child = spawn("redis-server", args, { stdio: "ignore" });
   running.add(child);
   child.once("exit", () => running.delete(child));
@@ -202,7 +221,7 @@ async function spawnRedis(args: string[], port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+export async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGCONT"); // a paused server cannot act on SIGTERM
@@ -212,13 +231,21 @@ async function terminate(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+/** SIGKILL, and resolves once the process is gone. */
+export async function crash(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+export async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`Timed out after ${STARTUP_TIMEOUT_MS} ms waiting for ${what}.`);
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -229,7 +256,7 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -245,7 +272,7 @@ async function freePort(): Promise<number> {
  * both must be free; OS-assigned ports can be too high for that, hence a
  * random pick below the ephemeral range.
  */
-async function freeClusterPort(taken: number[]): Promise<number> {
+export async function freeClusterPort(taken: number[]): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (taken.includes(port)) continue;
