@@ -138,10 +138,13 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
         const ended = await store.destroy(decision.kill, ctx, scope).then(
           () => response,
-          (error: unknown) =>
-            isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") && typeof ctx.handleError === "function"
-              ? ctx.handleError(error)
-              : Promise.reject(error),
+          async (error: unknown) => {
+            if (!isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || typeof ctx.handleError !== "function") throw error;
+            // An error handler that does not answer this error leaves it to compose, as any other.
+            const answer: unknown = await ctx.handleError(error);
+            if (!(answer instanceof Response)) throw error;
+            return answer;
+          },
         );
         const mutable = withMutableHeaders(ended);
         transport.clear(ctx, mutable);
