@@ -16,6 +16,22 @@ export interface StoredEntry<Data> {
   dataJson?: string;
 }
 
+/**
+ * Extend it to write a store of your own: four methods, each exact, and the
+ * middleware's guarantees (logout wins, regenerate never resurrects) hold
+ * for your store too.
+ *
+ * @example
+ * ```ts
+ * class MapStore extends RecordStore {
+ *   #texts = new Map<string, string>();
+ *   loadEntry(id: string) { const text = this.#texts.get(id); return text ? { record: parse(text) } : null; }
+ *   createRecord(record: SessionRecord) { const id = crypto.randomUUID(); this.#texts.set(id, format(record)); return id; }
+ *   updateRecord(id: string, record: SessionRecord) { if (!this.#texts.has(id)) return null; this.#texts.set(id, format(record)); return id; }
+ *   destroyRecord(id: string) { return this.#texts.delete(id); }
+ * }
+ * ```
+ */
 export abstract class RecordStore<Data = SessionData> implements SessionStore<Data> {
   /** The record of `id` with its stored data text, or `null` when it is unknown, expired or invalid. */
   abstract loadEntry(id: string, ctx?: RequestContext, scope?: SessionScope): Awaitable<StoredEntry<NoInfer<Data>> | null>;

@@ -375,7 +375,10 @@ export interface SchemaSessionOptions<Schema extends StandardSchemaV1>
   schema: Schema;
   /** Where the session data lives; the schema checks what it loads. */
   store: SessionStore<unknown>;
-  /** Expose it as `ctx.sessions[name]` too (and name its cookie), besides `middleware.of(ctx)`. */
+  /**
+   * Expose it as `ctx.sessions[name]` too (and name its cookie), besides `middleware.of(ctx)`.
+   * @default undefined (the session is `ctx.session`, its cookie `session` unless `cookieName` says otherwise)
+   */
   name?: string;
 }
 
@@ -386,6 +389,7 @@ export interface SchemaSessionOptions<Schema extends StandardSchemaV1>
  */
 export interface NamedSessionOptions<Name extends keyof NamedSessionData & string>
   extends SessionOptions<NamedSessionData[Name]> {
+  /** The key in `ctx.sessions` and in `NamedSessionData`; also the cookie's name unless `cookieName` is given. */
   name: Name;
 }
 

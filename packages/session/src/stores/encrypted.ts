@@ -15,6 +15,13 @@ import { CookieRecordStore } from "./cookie-record-store.js";
  *
  * With several keys, all decrypt and the first encrypts (rotation); the
  * key ID picks the one key to decrypt with.
+ *
+ * @example
+ * ```ts
+ * // once: console.log(await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey()))
+ * const keys = await EncryptedCookieStore.generateKeysFromBase64([process.env.SESSION_KEY!]);
+ * app.use(session({ store: new EncryptedCookieStore(keys) }));
+ * ```
  */
 export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<Data, AesKey> {
   readonly #purpose = new PurposeBytes("encrypted");

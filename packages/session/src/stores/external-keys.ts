@@ -26,6 +26,11 @@ export interface ExternalStoreOptions<Data = SessionData> {
    * @default the shape of the default `generateId` (43 base64url characters)
    */
   validateId?: (id: string) => Awaitable<boolean>;
+  /**
+   * How session data becomes text and back (`serialize`/`deserialize`),
+   * say for dates or a format other than JSON.
+   * @default JSON, with `__proto__`, `constructor` and `prototype` keys dropped on read
+   */
   serializationOptions?: SessionSerializationOptions<Data>;
 }
 

@@ -73,6 +73,17 @@ interface UserEntry {
   meta: EntryMeta;
 }
 
+/**
+ * Sessions in Cloudflare Workers KV: cheap reads at the edge, eventually
+ * consistent (a logout reaches other locations within about a minute; pick
+ * `DurableObjectSessionStore` where that matters).
+ *
+ * @example
+ * ```ts
+ * // wrangler.jsonc: "kv_namespaces": [{ "binding": "SESSIONS", "id": "..." }]
+ * app.use(session({ store: new KvSessionStore({ getStore: (ctx) => ctx.platform.env.SESSIONS }) }));
+ * ```
+ */
 export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
   readonly #getStore: (ctx: RequestContext) => Awaitable<KvNamespaceLike>;
   readonly #keys: ExternalKeys<Data>;

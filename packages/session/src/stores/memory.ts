@@ -26,6 +26,11 @@ export interface UnsafeMemoryStoreOptions<Data = SessionData> {
    * @default 256 random bits as base64url
    */
   generateId?: () => Awaitable<string>;
+  /**
+   * How session data becomes text and back. The store keeps text, not the
+   * objects, so a handler's later changes never leak into the stored copy.
+   * @default JSON, with `__proto__`, `constructor` and `prototype` keys dropped on read
+   */
   serializationOptions?: SessionSerializationOptions<Data>;
   /**
    * Expired sessions are swept out at most this often, in milliseconds.

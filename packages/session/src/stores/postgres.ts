@@ -37,14 +37,20 @@ export interface PostgresClientLike {
 export interface PostgresSessionStoreOptions<Data = SessionData> extends Omit<ExternalStoreOptions<Data>, "prefix"> {
   /**
    * The client: a `pg.Pool`, created once. A pool reconnects by itself
-   * after PostgreSQL restarts; a single `pg.Client` does not.
+   * after PostgreSQL restarts; a single `pg.Client` does not. Give either
+   * `client` or `getClient`.
+   * @default undefined (then `getClient` is required)
    * @example
    * ```ts
    * new PostgresSessionStore({ client: new pg.Pool({ connectionString: process.env.DATABASE_URL }) })
    * ```
    */
   client?: PostgresClientLike;
-  /** Instead of `client`: the client for this request (say, one per request through Hyperdrive on Workers). */
+  /**
+   * Instead of `client`: the client for this request (say, one per request
+   * through Hyperdrive on Workers).
+   * @default undefined (then `client` is required)
+   */
   getClient?: (ctx: RequestContext | undefined) => Awaitable<PostgresClientLike>;
   /**
    * The sessions table, optionally schema-qualified (`"auth.sessions"`).

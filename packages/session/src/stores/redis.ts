@@ -68,7 +68,8 @@ export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalSt
   /**
    * How long a request may wait for Redis (to connect, or to answer one
    * command) before it fails with `SessionStoreUnavailableError`, in
-   * milliseconds. Defaults to 2000.
+   * milliseconds.
+   * @default 2000
    */
   timeout?: number;
   /**
@@ -81,6 +82,7 @@ export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalSt
    * cleared, since a failover could undo either. Off by default: without
    * it, a failover can lose the last such writes (see RELIABILITY.md).
    *
+   * @default undefined (no `WAIT`: a write is acknowledged by the primary alone)
    * @example
    * ```ts
    * new RedisSessionStore({ getClient: () => sentinel, durability: { replicas: 1, timeout: 500 } });
@@ -102,6 +104,19 @@ const NEW_ID_ATTEMPTS = 3;
 const MAX_REVOKE_ROUNDS = 8;
 const utf8 = new TextDecoder();
 
+/**
+ * Sessions in Redis (a client, a Cluster or a Sentinel client from
+ * node-redis 4 or later): one GET per read-only request, one SET per write,
+ * and a user's sessions listed and revoked through an index that expires
+ * with them.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * const redis = createClient({ url: process.env.REDIS_URL });
+ * app.use(session({ store: new RedisSessionStore({ getClient: () => redis }) }));
+ * ```
+ */
 export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #keys: ExternalKeys<Data>;

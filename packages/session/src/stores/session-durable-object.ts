@@ -28,6 +28,7 @@ interface SqlStorageLike {
 
 /** The part of `DurableObjectState` the object uses. */
 export interface SessionDurableObjectState {
+  /** The object's SQLite-backed storage (declare the class under `new_sqlite_classes` in its migration). */
   storage: {
     sql?: SqlStorageLike;
     transactionSync?<T>(closure: () => T): T;

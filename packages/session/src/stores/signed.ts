@@ -16,6 +16,13 @@ import { CookieRecordStore } from "./cookie-record-store.js";
  * With several keys, all verify and the first signs: put a new key first to
  * rotate, and drop the old one once its cookies have expired. The key ID
  * picks the one key to verify with.
+ *
+ * @example
+ * ```ts
+ * // once: console.log(await SignedCookieStore.exportKey(await SignedCookieStore.generateKey()))
+ * const keys = await SignedCookieStore.generateKeysFromBase64([process.env.SESSION_KEY!]);
+ * app.use(session({ store: new SignedCookieStore(keys) }));
+ * ```
  */
 export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Data, HmacKey> {
   readonly #purpose = new PurposeBytes("signed");

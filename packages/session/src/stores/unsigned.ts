@@ -12,6 +12,17 @@ import type { SessionData, SessionRecord, SessionSerializationOptions } from "..
 import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
+/**
+ * Session data in a plain cookie the client can read and edit: for
+ * harmless data only (a theme, a language), validated on every load. It
+ * refuses sign-in state (`bindUser`, `markAuthenticated`).
+ *
+ * @example
+ * ```ts
+ * const Preferences = v.object({ theme: v.picklist(["light", "dark"]) });
+ * app.use(session({ name: "preferences", store: new UnsignedCookieStore(), schema: Preferences, defaultSessionData: { theme: "light" } }));
+ * ```
+ */
 export class UnsignedCookieStore<Data = SessionData> extends RecordStore<Data> {
   /** The client can edit what this store keeps: no user binding or sign-in time may live here. */
   readonly clientEditable = true;
