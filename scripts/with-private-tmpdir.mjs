@@ -7,7 +7,7 @@
 // runtimes the tests start can leave theirs too. One private temp root per run, removed at
 // the end, keeps the system temp directory exactly as it was.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,6 +18,10 @@ if (!command) {
 }
 
 const privateTmp = mkdtempSync(join(tmpdir(), "hattip-session-test-run-"));
+// mkdtemp makes it 0700. A server that a test runs as another user (PostgreSQL refuses to run as
+// root, so the tests start it as `postgres` in a folder they give that user) must be able to pass
+// through; 0711 lets it reach its own folder without listing anyone else's.
+chmodSync(privateTmp, 0o711);
 const env = { ...process.env, TMPDIR: privateTmp, TMP: privateTmp, TEMP: privateTmp };
 const child = spawn(command, args, { stdio: "inherit", env, shell: process.platform === "win32" });
 
