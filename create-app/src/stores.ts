@@ -24,6 +24,11 @@ export interface StoreChoice {
   devDependencies?: Record<string, string>;
   /** Removed from package.json (dependencies and devDependencies). */
   removeDependencies?: string[];
+  /**
+   * Text replaced in a template file: for a large generated file (workerd's
+   * types) where only a few lines differ. Each `find` must occur exactly once.
+   */
+  edits?: { file: string; find: string; replace: string }[];
 }
 
 /** The stores a template folder offers, default first; undefined when it offers no choice at all. */
@@ -83,6 +88,7 @@ export function applyStore(appDir: string, storeName: string | undefined, templa
     const overlay = join(appDir, VARIANTS_FOLDER, store.name);
     for (const file of store.remove ?? []) rmSync(insideApp(appDir, file), { recursive: true, force: true });
     if (existsSync(overlay)) cpSync(overlay, appDir, { recursive: true, force: true });
+    for (const edit of store.edits ?? []) editFile(appDir, edit);
     adjustPackageJson(join(appDir, "package.json"), store);
   }
   rmSync(join(appDir, VARIANTS_FOLDER), { recursive: true, force: true });
@@ -95,6 +101,16 @@ function insideApp(appDir: string, file: string): string {
     throw new CliError(`The template's ${VARIANTS_FOLDER}/${MANIFEST} names ${file}, which is not a file inside the app.`);
   }
   return join(appDir, relativePath);
+}
+
+function editFile(appDir: string, { file, find, replace }: { file: string; find: string; replace: string }): void {
+  const path = insideApp(appDir, file);
+  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const at = text.indexOf(find);
+  if (at === -1 || text.indexOf(find, at + 1) !== -1) {
+    throw new CliError(`The template's store variant expects ${file} to contain ${JSON.stringify(find)} exactly once: the template is out of date.`);
+  }
+  writeFileSync(path, text.slice(0, at) + replace + text.slice(at + find.length));
 }
 
 function adjustPackageJson(path: string, store: StoreChoice): void {

@@ -71,7 +71,7 @@ export class PostgresAttemptStore implements AttemptStore {
   async #write(client: pg.PoolClient, key: string, state: AttemptState, rule: LockoutRule): Promise<void> {
     await client.query(
       `UPDATE ${TABLE} SET count = $2, locked_until = $3, last_attempt_at = $4,
-         forget_at = to_timestamp(($4 + $5) / 1000.0) WHERE key = $1`,
+         forget_at = to_timestamp(($4::bigint + $5::bigint) / 1000.0) WHERE key = $1`,
       [key, state.count, state.lockedUntil, state.lastAttemptAt, rule.forgetAfterMs],
     );
   }

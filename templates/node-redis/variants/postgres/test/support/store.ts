@@ -6,6 +6,7 @@
  * in production.
  */
 import { randomBytes } from "node:crypto";
+import { userInfo } from "node:os";
 import pg from "pg";
 
 export interface TestStore {
@@ -22,7 +23,14 @@ export interface TestStore {
   stop(): Promise<void>;
 }
 
-const SERVER_URL = process.env.TEST_POSTGRES_URL || "postgres://127.0.0.1:5432/postgres";
+const SERVER_URL = withUser(process.env.TEST_POSTGRES_URL || "postgres://127.0.0.1:5432/postgres");
+
+/** libpq would take the login name from the system; node-postgres only from USER/PGUSER, which a CI shell may lack. */
+function withUser(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username) parsed.username = process.env.PGUSER || userInfo().username;
+  return parsed.toString();
+}
 
 const INSTALL_HINT =
   "The tests need a PostgreSQL server they may create databases on, at TEST_POSTGRES_URL " +
