@@ -4,11 +4,11 @@
  * templates/node-redis/variants/postgres/ over a copy of the template in
  * .store-variants/node-redis-postgres/ (ignored by git), exactly as
  * create-hattip-session-app does, and prints the folder. Its packages
- * resolve from the repository's node_modules, so `npx tsc --noEmit` and
+ * resolve from the repository's node_modules (and the template's own, linked), so `npx tsc --noEmit` and
  * `npx vitest run` work there with no install. Add --test to run them.
  */
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { copyTemplateFolder } from "../create-app/src/scaffold.js";
@@ -22,6 +22,8 @@ export function materializeVariant(template: string, store: string): string {
   rmSync(target, { recursive: true, force: true });
   copyTemplateFolder(source, target);
   applyStore(target, store, template);
+  // The template's own installed tools (Deno, for netlify-edge), where npm put any.
+  if (existsSync(join(source, "node_modules"))) symlinkSync(join(source, "node_modules"), join(target, "node_modules"), "dir");
   return target;
 }
 

@@ -46,7 +46,7 @@ export function customizeApp(appDir: string, options: Customization): Customizat
   rewritePackageJson(join(appDir, "package.json"), options);
   const workerName = workerNameFor(options.packageName);
   const workerFile = renameWorker(appDir, workerName);
-  const secretFiles = writeLocalSecrets(appDir, options.secrets);
+  const secretFiles = writeLocalSecrets(appDir, store?.secrets ?? options.secrets);
   keepOutOfGit(appDir, secretFiles);
   return {
     secretFiles,

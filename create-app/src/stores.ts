@@ -7,6 +7,7 @@
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, normalize, sep } from "node:path";
 import { CliError } from "./errors.js";
+import type { DeclaredSecret } from "./secrets.js";
 
 export const VARIANTS_FOLDER = "variants";
 const MANIFEST = "stores.json";
@@ -24,6 +25,10 @@ export interface StoreChoice {
   devDependencies?: Record<string, string>;
   /** Removed from package.json (dependencies and devDependencies). */
   removeDependencies?: string[];
+  /** npm scripts this store has no use for. */
+  removeScripts?: string[];
+  /** The local secrets this store needs, instead of the platform's (`[]`: none). */
+  secrets?: DeclaredSecret[];
   /**
    * Text replaced in a template file: for a large generated file (workerd's
    * types) where only a few lines differ. Each `find` must occur exactly once.
@@ -117,6 +122,8 @@ function adjustPackageJson(path: string, store: StoreChoice): void {
   if (!existsSync(path)) return;
   const manifest = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   if (store.description !== undefined) manifest.description = store.description;
+  const scripts = manifest.scripts as Record<string, string> | undefined;
+  for (const name of store.removeScripts ?? []) delete scripts?.[name];
   for (const field of ["dependencies", "devDependencies"] as const) {
     const current = { ...((manifest[field] as Record<string, string> | undefined) ?? {}) };
     for (const name of store.removeDependencies ?? []) delete current[name];
