@@ -18,16 +18,13 @@
  * netlify/functions/clean-sessions.ts deletes the rest daily.
  */
 import netlifyEdgeAdapter, { type NetlifyContext, type NetlifyEdgeFunction } from "@hattip/adapter-netlify-edge";
-import { getStore } from "@netlify/blobs";
 import { NetlifyBlobsSessionStore } from "hattip-session";
 import { createApp } from "./app.ts";
 import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
+import { sessionsBlobs } from "./sessions-blobs.ts";
 import { usersFromSettings } from "./users.ts";
-
-/** The Blobs store that holds the sessions (one site-wide store of that name). */
-export const SESSIONS_STORE = "sessions";
 
 let ready: Promise<NetlifyEdgeFunction> | undefined;
 
@@ -53,7 +50,7 @@ export async function handleRequest(request: Request, context: NetlifyContext): 
 
 async function build(): Promise<NetlifyEdgeFunction> {
   const users = usersFromSettings({ users: readEnv("USERS"), allowDemoUser: readEnv("ALLOW_DEMO_USER"), development: false });
-  const blobs = getStore({ name: SESSIONS_STORE, consistency: "strong" });
+  const blobs = sessionsBlobs();
   const app = createApp({
     loginStore: new NetlifyBlobsSessionStore<LoginSession>({ getStore: () => blobs }),
     store: { name: "Netlify Blobs", cookieHolds: "id" },

@@ -15,7 +15,7 @@ import { getStore } from "@netlify/blobs";
 import { build } from "esbuild";
 import { denoEnv, denoExecutable, denoRunArgs, denoRunSourceArgs, localServerBuild, PUBLIC_DIR } from "../../scripts/deno.ts";
 import { startLocalBlobs } from "../../scripts/local-blobs.ts";
-import { SESSIONS_STORE } from "../../src/edge-handler.ts";
+import { SESSIONS_STORE } from "../../src/sessions-blobs.ts";
 
 export interface RunningApp {
   url: string;
