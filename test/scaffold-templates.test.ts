@@ -36,8 +36,8 @@ const storeShown: Record<string, string> = {
   "netlify-edge/blobs": "Netlify Blobs.",
 };
 
-/** Where each cookie-key platform's local dev reads its key; the scaffolder must fill it. */
-const secretFiles: Record<string, string> = { "vercel-edge": ".env", "netlify-edge": ".env" };
+/** Where each cookie store's local dev reads its key; the scaffolder must fill it. Server-side stores need none. */
+const secretFiles: Record<string, string> = { "vercel-edge/cookie": ".env", "netlify-edge/cookie": ".env" };
 
 /** The worker name in whichever wrangler config the app has (C3 now writes wrangler.jsonc). */
 function workerName(app: string): string | undefined {
@@ -156,7 +156,8 @@ describe("scaffolding every template, as a user would", () => {
       });
       expect(clean.code, clean.output).toBe(0);
 
-      const secretFile = secretFiles[name];
+      const secretFile = secretFiles[`${name}/${store}`];
+      if (!secretFile) expect(scaffolded.output).not.toContain("Generated a fresh secret key");
       if (secretFile) {
         expect(readFileSync(join(app, ".gitignore"), "utf8").split("\n")).toContain(secretFile);
         const check = await runCommand(
