@@ -37,6 +37,21 @@ beforeAll(() => {
     cpSync(join(fixtureTemplates, "fixture-cookie"), join(templatesRoot, name), { recursive: true });
     writeFileSync(join(templatesRoot, name, "PLATFORM"), name);
   }
+  // A platform with a choice of stores, laid out as the real templates lay theirs out.
+  cpSync(join(fixtureTemplates, "fixture-cookie"), join(templatesRoot, "netlify-edge"), { recursive: true });
+  writeFileSync(join(templatesRoot, "netlify-edge", "PLATFORM"), "netlify-edge");
+  const storeChoice = join(templatesRoot, "netlify-edge", "variants");
+  mkdirSync(join(storeChoice, "blobs"), { recursive: true });
+  writeFileSync(
+    join(storeChoice, "stores.json"),
+    JSON.stringify({
+      stores: [
+        { name: "cookie", label: "Encrypted cookie", hint: "the default" },
+        { name: "blobs", label: "Netlify Blobs", hint: "the other one", remove: ["PLATFORM"] },
+      ],
+    }),
+  );
+  writeFileSync(join(storeChoice, "blobs", "STORE"), "blobs");
 });
 
 afterEach(() => terminal?.stop());
@@ -75,6 +90,34 @@ describe("create-hattip-session-app in a terminal", () => {
     expect(existsSync(join(app, ".git"))).toBe(true);
     expect(existsSync(join(app, "node_modules"))).toBe(false);
     expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
+  });
+
+  it("asks where sessions live only for a platform with a choice, between the platform and the install", async () => {
+    const tty = startCli();
+    await tty.waitFor("Project folder");
+    tty.press("-l", "store-app");
+    tty.press("Enter");
+    await tty.waitFor("Where will it run?");
+    tty.press("Down");
+    tty.press("Down");
+    tty.press("Enter"); // netlify-edge, the one with two stores
+    const stores = await tty.waitFor("Where should sessions live?");
+    expect(stores).toContain("Encrypted cookie");
+    expect(stores).toContain("Netlify Blobs");
+    tty.press("Down");
+    tty.press("Enter");
+    await tty.waitFor("Install dependencies?");
+    tty.press("Right");
+    tty.press("Enter");
+    await tty.waitFor("Initialise a git repository (with a first commit)?");
+    tty.press("Right");
+    tty.press("Enter");
+    const done = await tty.waitFor("EXIT:");
+    expect(done).toContain("EXIT:0");
+    const app = join(workDir, "store-app");
+    expect(readFileSync(join(app, "STORE"), "utf8")).toBe("blobs");
+    expect(existsSync(join(app, "PLATFORM"))).toBe(false);
+    expect(existsSync(join(app, "variants"))).toBe(false);
   });
 
   it("writes nothing when Ctrl-C cancels a prompt, and says so once", async () => {

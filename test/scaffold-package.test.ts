@@ -42,6 +42,8 @@ describe("the packed create-hattip-session-app", () => {
     }
     expect(packedFiles.filter((path) => /(^|\/)(node_modules|\.wrangler|\.env|\.dev\.vars)(\/|$)/.test(path))).toEqual([]);
     expect(packedFiles.filter((path) => path.startsWith("src/") || path.startsWith("test/"))).toEqual([]);
+    // Each template's store variants travel with it; the scaffolder strips them from every app.
+    for (const name of bundledTemplates) expect(packedFiles).toContain(`templates/${name}/variants/stores.json`);
     // postpack removes the bundled copy, so development keeps reading ../templates.
     expect(existsSync(join(createAppDir, "templates"))).toBe(false);
   });
@@ -72,5 +74,16 @@ describe("the packed create-hattip-session-app", () => {
     if (template === "vercel-edge") {
       expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
     }
+    expect(existsSync(join(app, "variants"))).toBe(false);
+
+    // A store the platform does not offer: refused before anything is written, naming the valid ones.
+    const refused = await runCommand(bin, ["refused-app", "--template", "workers-kv", "--store", "postgres", "--no-install", "--no-git"], {
+      cwd: workDir,
+      env: { ...env, XDG_CACHE_HOME: join(workDir, "cache") },
+      timeoutMs: 60_000,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('The template workers-kv has no store "postgres". Valid stores: kv, durable-objects.');
+    expect(existsSync(join(workDir, "refused-app"))).toBe(false);
   });
 });

@@ -1,21 +1,43 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseJsonc } from "jsonc-parser";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCreateApp, makeTempDir, readJson, removeDir, repoRoot, runCli, sessionVersion } from "./support/scaffold-cli.js";
+import { readStores } from "../create-app/src/stores.js";
+import { launchChromium } from "./support/browser-chromium.js";
+import { createAppDir, makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
+import { startDevServer } from "./support/scaffold-dev-server.js";
 import { packSession, runCommand, userEnvironment } from "./support/scaffold-user-path.js";
 
 /**
- * The whole user path for every template in templates/: scaffold it outside
- * the repository, install it against the packed hattip-session, run its own tests.
+ * The whole user path for every template in templates/ on every store it
+ * offers: scaffold it outside the repository with the packed
+ * create-hattip-session-app, install it against the packed hattip-session,
+ * start its dev server and sign in through it in Chromium, run its own tests.
  */
 const templatesDir = join(repoRoot, "templates");
 const folders = existsSync(templatesDir) ? readdirSync(templatesDir).sort() : [];
 const templates = folders.filter((name) => existsSync(join(templatesDir, name, "package.json")));
 const notTemplates = folders.filter((name) => !templates.includes(name));
+/** Every platform x store: `store` undefined for a template that offers no choice. */
+const combinations = templates.flatMap((name) =>
+  (readStores(join(templatesDir, name))?.map((store) => store.name) ?? [undefined]).map((store) => ({ name, store })),
+);
 
-/** Where each cookie-key platform's local dev reads its key; the scaffolder must fill it. */
-const secretFiles: Record<string, string> = { "vercel-edge": ".env", "netlify-edge": ".env" };
+/** What the profile page names as the store, per platform and store: proof that the variant is what runs. */
+const storeShown: Record<string, string> = {
+  "node-redis/redis": "Redis.",
+  "node-redis/postgres": "PostgreSQL.",
+  "workers-kv/kv": "Workers KV.",
+  "workers-kv/durable-objects": "Durable Objects.",
+  "vercel-edge/cookie": "an encrypted cookie",
+  "netlify-edge/cookie": "an encrypted cookie",
+  "netlify-edge/blobs": "Netlify Blobs.",
+};
+
+/** Where each cookie store's local dev reads its key; the scaffolder must fill it. Server-side stores need none. */
+const secretFiles: Record<string, string> = { "vercel-edge/cookie": ".env", "netlify-edge/cookie": ".env" };
 
 /** The worker name in whichever wrangler config the app has (C3 now writes wrangler.jsonc). */
 function workerName(app: string): string | undefined {
@@ -42,14 +64,36 @@ console.log("keys ok: " + keys.length);
 
 let workDir: string;
 let sessionTarball: string;
+let createApp: string;
+let browser: Browser;
 
-beforeAll(() => {
-  buildCreateApp();
+beforeAll(async () => {
   workDir = makeTempDir("scaffold-templates");
   sessionTarball = packSession(workDir);
+  // The scaffolder as published: npm pack (its prepack builds and bundles the templates), installed outside the repository.
+  const packed = execFileSync("npm", ["pack", "--json", "--pack-destination", workDir], {
+    cwd: createAppDir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [tarball] = JSON.parse(packed.slice(packed.indexOf("["))) as Array<{ filename: string }>;
+  const cliDir = join(workDir, "cli");
+  mkdirSync(cliDir);
+  writeFileSync(join(cliDir, "package.json"), '{ "private": true }\n');
+  const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(workDir, tarball!.filename)], {
+    cwd: cliDir,
+    env: userEnvironment(),
+    timeoutMs: 300_000,
+  });
+  expect(install.code, install.output).toBe(0);
+  createApp = join(cliDir, "node_modules", ".bin", "create-hattip-session-app");
+  browser = await launchChromium();
 });
 
-afterAll(() => removeDir(workDir));
+afterAll(async () => {
+  await browser?.close();
+  removeDir(workDir);
+});
 
 describe("scaffolding every template, as a user would", () => {
   it("finds every platform's template, and nothing in templates/ that is not one", () => {
@@ -57,28 +101,37 @@ describe("scaffolding every template, as a user would", () => {
     expect([...templates].sort()).toEqual(["netlify-edge", "node-redis", "vercel-edge", "workers-kv"]);
   });
 
-  for (const name of templates) {
-    it(`${name}: scaffolds, installs from the packed hattip-session, and passes its own tests`, async () => {
-      const appName = `my-${name}-app`;
-      const scaffolded = await runCli([appName, "--template", name, "--no-install", "--no-git"], {
+  it("covers a store for every platform, and more than one where the platform has a choice", () => {
+    expect(combinations.map(({ name, store }) => `${name}/${store}`)).toEqual(
+      expect.arrayContaining(["node-redis/redis", "node-redis/postgres", "workers-kv/kv", "workers-kv/durable-objects", "vercel-edge/cookie"]),
+    );
+    for (const { name, store } of combinations) expect(storeShown[`${name}/${store}`], `${name}/${store}`).toBeDefined();
+  });
+
+  for (const { name, store } of combinations) {
+    it(`${name}${store ? ` on ${store}` : ""}: scaffolds, installs from the packed hattip-session, signs in through its dev server in Chromium, and passes its own tests`, async () => {
+      const appName = `my-${name}-${store ?? "default"}-app`;
+      const started = Date.now();
+      const scaffolded = await runCommand(createApp, [appName, "--template", name, ...(store ? ["--store", store] : []), "--no-install", "--no-git"], {
         cwd: workDir,
-        env: { CREATE_HATTIP_SESSION_APP_TEMPLATES: templatesDir },
+        env: { ...userEnvironment(), XDG_CACHE_HOME: join(workDir, "cache") },
+        timeoutMs: 60_000,
       });
-      expect(scaffolded.stderr).toBe("");
-      expect(scaffolded.code).toBe(0);
+      expect(scaffolded.code, scaffolded.output).toBe(0);
+      const stdout = scaffolded.output;
 
       const app = join(workDir, appName);
       const manifest = readJson(join(app, "package.json"));
       expect(manifest.name).toBe(appName);
       expect(manifest.dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
       expect(existsSync(join(app, ".gitignore"))).toBe(true);
-      for (const leftOut of ["_gitignore", "node_modules", "dist", ".wrangler", "package-lock.json"]) {
+      for (const leftOut of ["_gitignore", "node_modules", "dist", ".wrangler", "package-lock.json", "variants"]) {
         expect(existsSync(join(app, leftOut)), leftOut).toBe(false);
       }
       if (name === "workers-kv") {
         // Every scaffolded Workers app deploys as its own worker, named after the project.
         expect(workerName(app)).toBe(appName);
-        expect(scaffolded.stdout).toContain(`Named the worker "${appName}"`);
+        expect(stdout).toContain(`Named the worker "${appName}"`);
       } else {
         expect(workerName(app)).toBeUndefined();
       }
@@ -103,7 +156,8 @@ describe("scaffolding every template, as a user would", () => {
       });
       expect(clean.code, clean.output).toBe(0);
 
-      const secretFile = secretFiles[name];
+      const secretFile = secretFiles[`${name}/${store}`];
+      if (!secretFile) expect(scaffolded.output).not.toContain("Generated a fresh secret key");
       if (secretFile) {
         expect(readFileSync(join(app, ".gitignore"), "utf8").split("\n")).toContain(secretFile);
         const check = await runCommand(
@@ -114,8 +168,30 @@ describe("scaffolding every template, as a user would", () => {
         expect(check.output).toContain("keys ok: 1");
       }
 
+      const devServer = await startDevServer(app, name, store, env);
+      try {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        page.setDefaultTimeout(30_000);
+        await page.goto(`${devServer.url}/login`);
+        await page.fill('input[name="username"]', "demo");
+        await page.fill('input[name="password"]', "demo-password");
+        await Promise.all([page.waitForURL(`${devServer.url}/profile`), page.getByRole("button", { name: "Sign in" }).click()]);
+        expect(await page.locator('[data-testid="username"]').textContent()).toBe("demo");
+        expect(await page.locator('[data-testid="store"]').textContent()).toContain(storeShown[`${name}/${store}`]);
+        await Promise.all([page.waitForURL(`${devServer.url}/`), page.getByRole("button", { name: "Sign out" }).click()]);
+        await page.goto(`${devServer.url}/profile`);
+        expect(new URL(page.url()).pathname).toBe("/login");
+        await context.close();
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n--- npm run dev said:\n${devServer.output()}`);
+      } finally {
+        await devServer.stop();
+      }
+
       const tests = await runCommand("npm", ["test"], { cwd: app, env, timeoutMs: 600_000 });
       expect(tests.code, tests.output).toBe(0);
+      console.log(`${name}${store ? ` on ${store}` : ""}: ${Math.round((Date.now() - started) / 1000)} s from scaffold to passing tests`);
     }, 1_200_000);
   }
 });

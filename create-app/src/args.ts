@@ -9,6 +9,8 @@ import { npmAteFlagsHint } from "./npm-hints.js";
 export interface CliArgs {
   folder: string | undefined;
   template: string | undefined;
+  /** The session store, for a template that offers more than one (see stores.ts). */
+  store: string | undefined;
   /** The package.json name, when the folder's name cannot be one (or to choose another). */
   name: string | undefined;
   packageManager: PackageManager | undefined;
@@ -28,6 +30,7 @@ export type ExistingFiles = "remove" | "keep";
 
 const OPTIONS = {
   template: { type: "string", short: "t" },
+  store: { type: "string", short: "s" },
   name: { type: "string" },
   pm: { type: "string" },
   install: { type: "boolean" },
@@ -64,6 +67,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {
   return {
     folder: positionals[0],
     template: values.template,
+    store: values.store,
     name: values.name,
     packageManager: parsePackageManager(values.pm),
     install: pairedFlag("install", values.install, values["no-install"]),
@@ -106,6 +110,11 @@ Options:
   -t, --template <name|source>  node-redis, workers-kv, vercel-edge, netlify-edge,
                                 a local folder (./path), or any giget source
                                 (gh:owner/repo/path, https://host/template.tar.gz)
+  -s, --store <name>            where sessions live, for a platform with a choice:
+                                  node-redis    redis (default) or postgres
+                                  workers-kv    kv (default) or durable-objects
+                                  netlify-edge  cookie (default) or blobs
+                                  vercel-edge   cookie (its only store)
       --remote                  fetch the named template from this project's GitHub
                                 repository instead of the bundled copy; falls back to
                                 the bundled copy when offline

@@ -46,12 +46,15 @@ export async function run(argv: readonly string[], environment: Environment): Pr
     shownPath: answers.shownPath,
     source: answers.template.source,
     ...(answers.template.secrets ? { secrets: answers.template.secrets } : {}),
+    templateName: answers.template.name,
+    ...(answers.store !== undefined ? { store: answers.store } : {}),
     existingFiles: answers.existingFiles,
     packageName: answers.packageName,
     hattipSessionRange: hattipSessionRange(root),
     onFallback: (reason) => output.warn(`Could not fetch the latest template (${reason}); used the bundled copy.`),
   });
   output.success(`Created ${answers.shownPath === "." ? basename(answers.target) : answers.shownPath}`);
+  if (result.store) output.info(`Sessions live in ${result.store.label} (--store ${result.store.name}).`);
   if (result.worker) output.info(`Named the worker "${result.worker.name}" in ${result.worker.file}.`);
   if (result.secretFiles.length > 0) {
     output.info(`Generated a fresh secret key in ${result.secretFiles.join(", ")} (kept out of git by .gitignore).`);

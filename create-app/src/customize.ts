@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeLocalSecrets, type DeclaredSecret } from "./secrets.js";
+import { applyStore } from "./stores.js";
 import { renameWorker, workerNameFor } from "./wrangler.js";
 
 /** npm pack drops these dotfiles, so templates ship them with an underscore. */
@@ -20,6 +21,10 @@ export interface Customization {
   hattipSessionRange: string;
   /** Secrets the chosen platform needs locally even if the template ships no example file. */
   secrets?: readonly DeclaredSecret[];
+  /** The template as the user named it, for messages. */
+  templateName?: string;
+  /** The session store (stores.ts); undefined: the template's default. */
+  store?: string;
 }
 
 export interface CustomizationResult {
@@ -27,10 +32,13 @@ export interface CustomizationResult {
   secretFiles: string[];
   /** The Workers config whose worker was named after the app, if the template has one. */
   worker?: { file: string; name: string };
+  /** The session store the app was made for, if the template offers a choice. */
+  store?: { name: string; label: string };
 }
 
 /** Turns a copied template into the user's app. */
 export function customizeApp(appDir: string, options: Customization): CustomizationResult {
+  const store = applyStore(appDir, options.store, options.templateName ?? "you chose");
   for (const [shipped, real] of DOTFILE_RENAMES) {
     const from = join(appDir, shipped);
     if (existsSync(from) && !existsSync(join(appDir, real))) renameSync(from, join(appDir, real));
@@ -38,9 +46,13 @@ export function customizeApp(appDir: string, options: Customization): Customizat
   rewritePackageJson(join(appDir, "package.json"), options);
   const workerName = workerNameFor(options.packageName);
   const workerFile = renameWorker(appDir, workerName);
-  const secretFiles = writeLocalSecrets(appDir, options.secrets);
+  const secretFiles = writeLocalSecrets(appDir, store?.secrets ?? options.secrets);
   keepOutOfGit(appDir, secretFiles);
-  return { secretFiles, ...(workerFile ? { worker: { file: workerFile, name: workerName } } : {}) };
+  return {
+    secretFiles,
+    ...(workerFile ? { worker: { file: workerFile, name: workerName } } : {}),
+    ...(store ? { store: { name: store.name, label: store.label } } : {}),
+  };
 }
 
 /** A generated key must never be committed, whatever the template's .gitignore says. */

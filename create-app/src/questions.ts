@@ -1,11 +1,11 @@
 // The questions, one step each, in the order they are asked. Every step ends
 // with a definite, typed value: the flag if one was given, else the default
 // when --yes was given, else the asker's answer (a prompt in a terminal; without
-// one, the default, with the missing answer noted for the report). A new
-// question (say, which session store) is one more step between the others.
+// one, the default, with the missing answer noted for the report).
 import { basename, relative, resolve } from "node:path";
 import type { CliArgs, ExistingFiles } from "./args.js";
 import type { Asker } from "./asker.js";
+import { findStore, readStores, type StoreChoice } from "./stores.js";
 import { resolveTemplate, type ResolvedTemplate } from "./templates.js";
 import type { TemplateChoice } from "./catalog.js";
 import { CancelledError, CliError } from "./errors.js";
@@ -27,6 +27,11 @@ export interface Answers {
   existingFiles: ExistingFiles | undefined;
   packageName: string;
   template: ResolvedTemplate;
+  /**
+   * The session store's name; undefined when the template's stores are only
+   * known once it is downloaded (a giget source), where its default applies.
+   */
+  store: string | undefined;
   install: boolean;
   packageManager: PackageManager;
   git: GitPlan;
@@ -49,11 +54,12 @@ export async function askQuestions(context: QuestionContext): Promise<Answers> {
   const existingFiles = await filesAlreadyThere(context, target, shownPath);
   const packageName = await packageNameFor(context, target);
   const template = await templateChoice(context);
+  const store = await storeChoice(context, template);
   const install = await installChoice(context);
   const packageManager = await packageManagerChoice(context, install);
   const git = await gitChoice(context, target);
   context.ask.finish();
-  return { target, shownPath, existingFiles, packageName, template, install, packageManager, git };
+  return { target, shownPath, existingFiles, packageName, template, store, install, packageManager, git };
 }
 
 async function projectFolder({ args, ask, cwd }: QuestionContext): Promise<{ target: string; shownPath: string }> {
@@ -138,6 +144,30 @@ async function templateChoice({ args, ask, cwd, templates }: QuestionContext): P
         missing: `the template: pass --template with one of ${templates.map((t) => t.name).join(", ")}`,
       });
   return resolveTemplate(name, templates, { remote: args.remote, cwd });
+}
+
+/**
+ * Asked only where the template offers more than one store. A giget source
+ * is not on disk yet: its --store is checked once it is downloaded.
+ */
+async function storeChoice({ args, ask }: QuestionContext, template: ResolvedTemplate): Promise<string | undefined> {
+  const stores = storesOf(template);
+  if (stores === null) return args.store;
+  if (args.store !== undefined) return findStore(args.store, stores, template.name).name;
+  if (stores === undefined) return undefined;
+  const [first] = stores as [StoreChoice, ...StoreChoice[]];
+  if (args.yes || stores.length === 1) return first.name;
+  return ask.select({
+    message: "Where should sessions live?",
+    choices: stores.map(({ name, label, hint }) => ({ value: name, label, hint })),
+    initial: first.name,
+  });
+}
+
+/** The template's stores; null when it is not on disk yet. */
+function storesOf({ source }: ResolvedTemplate): StoreChoice[] | undefined | null {
+  const dir = source.kind === "folder" ? source.dir : source.fallbackDir;
+  return dir === undefined ? null : readStores(dir);
 }
 
 async function installChoice({ args, ask }: QuestionContext): Promise<boolean> {

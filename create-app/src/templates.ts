@@ -11,6 +11,8 @@ import type { TemplateSource } from "./scaffold.js";
 const REPOSITORY_TEMPLATES = "gh:hattip-session/hattip-session/templates";
 
 export interface ResolvedTemplate {
+  /** As the user named it, for messages. */
+  name: string;
   source: TemplateSource;
   secrets?: TemplateChoice["secrets"];
 }
@@ -23,9 +25,9 @@ export function resolveTemplate(
   if (name.startsWith(".") || name.startsWith("/") || /^[A-Za-z]:[\\/]/.test(name)) {
     const dir = resolve(cwd, name);
     if (!existsSync(join(dir, "package.json"))) throw new CliError(`${dir} is not a template folder: it has no package.json.`);
-    return { source: { kind: "folder", dir } };
+    return { name, source: { kind: "folder", dir } };
   }
-  if (/^[\w+.-]+:/.test(name)) return { source: { kind: "giget", source: name } };
+  if (/^[\w+.-]+:/.test(name)) return { name, source: { kind: "giget", source: name } };
   const bundled = templates.find((template) => template.name === name);
   if (!bundled) {
     throw new CliError(
@@ -36,5 +38,5 @@ export function resolveTemplate(
   const source: TemplateSource = remote
     ? { kind: "giget", source: `${REPOSITORY_TEMPLATES}/${name}`, fallbackDir: bundled.dir }
     : { kind: "folder", dir: bundled.dir };
-  return bundled.secrets ? { source, secrets: bundled.secrets } : { source };
+  return bundled.secrets ? { name, source, secrets: bundled.secrets } : { name, source };
 }

@@ -1,7 +1,8 @@
 // The scaffolder's pure parts, case by case; the CLI end to end is tested from the root test/.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "jsonc-parser";
 import { parseCliArgs } from "../src/args.js";
@@ -11,7 +12,9 @@ import { nodeVersionProblem } from "../src/node-version.js";
 import { npmAteFlagsHint } from "../src/npm-hints.js";
 import { packageNameProblem, suggestPackageName } from "../src/package-name.js";
 import { detectPackageManager, runScriptCommand } from "../src/package-manager.js";
+import { copyTemplateFolder } from "../src/scaffold.js";
 import { fillSecrets } from "../src/secrets.js";
+import { applyStore, findStore, readStores } from "../src/stores.js";
 import { renameWorker, workerNameFor } from "../src/wrangler.js";
 
 describe("package names", () => {
@@ -230,5 +233,91 @@ describe("worker names", () => {
   it("leaves an app without a wrangler config alone", () => {
     dir = mkdtempSync(join(tmpdir(), "worker-name-"));
     expect(renameWorker(dir, "shop")).toBeUndefined();
+  });
+});
+
+describe("store variants", () => {
+  const templatesDir = fileURLToPath(new URL("../../templates", import.meta.url));
+  const copies: string[] = [];
+  afterEach(() => {
+    for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  function copyOf(template: string): string {
+    const dir = mkdtempSync(join(tmpdir(), "create-app-stores-"));
+    copies.push(dir);
+    copyTemplateFolder(join(templatesDir, template), dir);
+    return dir;
+  }
+  const filesUnder = (dir: string) =>
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
+      .sort();
+
+  it("lists each platform's stores, its default first", () => {
+    const names = (template: string) => readStores(join(templatesDir, template))?.map((store) => store.name);
+    expect(names("node-redis")).toEqual(["redis", "postgres"]);
+    expect(names("workers-kv")).toEqual(["kv", "durable-objects"]);
+    expect(names("vercel-edge")).toEqual(["cookie"]);
+    expect(names("netlify-edge")?.[0]).toBe("cookie");
+  });
+
+  it("the default store: the template as it is, without variants/", () => {
+    const app = copyOf("node-redis");
+    const before = filesUnder(app).filter((file) => !file.startsWith("variants/"));
+    expect(applyStore(app, undefined, "node-redis")?.name).toBe("redis");
+    expect(filesUnder(app)).toEqual(before);
+  });
+
+  it("postgres on node-redis: the Postgres files in, every Redis file and dependency out", () => {
+    const app = copyOf("node-redis");
+    applyStore(app, "postgres", "node-redis");
+    const files = filesUnder(app);
+    expect(files).toContain("src/login-attempts-postgres.ts");
+    expect(files.filter((file) => /redis|^variants\//.test(file))).toEqual([]);
+    const sources = files.filter((file) => file.startsWith("src/")).map((file) => readFileSync(join(app, file), "utf8"));
+    expect(sources.filter((text) => /from "redis"|REDIS_URL/.test(text))).toEqual([]);
+    expect(readFileSync(join(app, "src/login-store.ts"), "utf8")).toContain("PostgresSessionStore");
+    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8"));
+    expect(manifest.dependencies.pg).toBe("8.23.1");
+    expect(manifest.dependencies.redis).toBeUndefined();
+    expect(manifest.devDependencies["@types/pg"]).toBeDefined();
+    expect(Object.keys(manifest.dependencies)).toEqual(Object.keys(manifest.dependencies).sort());
+  });
+
+  it("durable-objects on workers-kv: the class exported and bound with its migration, no KV namespace, the types edited", () => {
+    const app = copyOf("workers-kv");
+    applyStore(app, "durable-objects", "workers-kv");
+    const config = parse(readFileSync(join(app, "wrangler.jsonc"), "utf8"));
+    expect(config.kv_namespaces).toBeUndefined();
+    expect(config.durable_objects.bindings).toContainEqual({ name: "SESSIONS", class_name: "SessionDurableObject" });
+    expect(config.migrations[0].new_sqlite_classes).toContain("SessionDurableObject");
+    expect(readFileSync(join(app, "src/worker.ts"), "utf8")).toContain('export { SessionDurableObject } from "hattip-session"');
+    const types = readFileSync(join(app, "worker-configuration.d.ts"), "utf8");
+    expect(types).toContain('SESSIONS: DurableObjectNamespace<import("./src/worker").SessionDurableObject>;');
+    expect(types).not.toContain("KVNamespace;\n\t\tLOGIN");
+    expect(existsSync(join(app, "variants"))).toBe(false);
+  });
+
+  it("refuses a store the template does not offer, listing the ones it does", () => {
+    expect(() => applyStore(copyOf("node-redis"), "mongodb", "node-redis")).toThrow(
+      'The template node-redis has no store "mongodb". Valid stores: redis, postgres.',
+    );
+    expect(() => findStore("kv", readStores(join(templatesDir, "vercel-edge")), "vercel-edge")).toThrow(
+      "Valid stores: cookie (its only store, the default).",
+    );
+    expect(() => findStore("kv", undefined, "./mine")).toThrow("offers no choice of session store: leave out --store");
+  });
+
+  it("refuses a variant whose edit no longer matches the template", () => {
+    const app = copyOf("workers-kv");
+    writeFileSync(join(app, "worker-configuration.d.ts"), "// regenerated by hand\n");
+    expect(() => applyStore(app, "durable-objects", "workers-kv")).toThrow("the template is out of date");
+  });
+
+  it("reads --store and -s", () => {
+    expect(parseCliArgs(["app", "--store", "postgres"]).store).toBe("postgres");
+    expect(parseCliArgs(["app", "-s", "kv"]).store).toBe("kv");
+    expect(parseCliArgs(["app"]).store).toBeUndefined();
   });
 });

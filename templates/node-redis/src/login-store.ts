@@ -26,7 +26,7 @@ export interface LoginStore {
   warning?: string;
   loginAttempts: AttemptStore;
   checkStore?: () => Promise<boolean>;
-  /** Resolves once the store answers, or after `ms` with `false`. */
+  /** Resolves once the store answers (and is ready for sessions), or after `ms` with `false`. */
   waitUntilReachable(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -43,14 +43,16 @@ export class MissingRedisUrlError extends Error {
 }
 
 export interface OpenOptions {
-  redisUrl: string | undefined;
+  /** The settings: REDIS_URL (and the REDIS_WAIT_* of redis-client.ts). */
+  env: NodeJS.ProcessEnv;
   dev: boolean;
   /** Where to report a Redis outage (once per outage). */
   log: (message: string) => void;
 }
 
-export function openLoginStore({ redisUrl, dev, log }: OpenOptions): LoginStore {
-  if (redisUrl) return openRedisStore(redisUrl, dev, log);
+export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
+  const redisUrl = env.REDIS_URL;
+  if (redisUrl) return openRedisStore(redisUrl, env, dev, log);
   if (!dev) throw new MissingRedisUrlError();
   return {
     store: new UnsafeMemoryStore<LoginSession>(),
@@ -67,7 +69,7 @@ export function openLoginStore({ redisUrl, dev, log }: OpenOptions): LoginStore 
   };
 }
 
-function openRedisStore(redisUrl: string, dev: boolean, log: (message: string) => void): LoginStore {
+function openRedisStore(redisUrl: string, env: NodeJS.ProcessEnv, dev: boolean, log: (message: string) => void): LoginStore {
   const client = createRedisClient(redisUrl);
   const location = redactPassword(redisUrl);
   let down = false;
@@ -93,7 +95,7 @@ function openRedisStore(redisUrl: string, dev: boolean, log: (message: string) =
     () => false,
   );
   return {
-    store: new RedisSessionStore<LoginSession>({ getClient: () => client, prefix: "session:", durability: redisDurability() }),
+    store: new RedisSessionStore<LoginSession>({ getClient: () => client, prefix: "session:", durability: redisDurability(env) }),
     description: { name: "Redis", cookieHolds: "id" },
     location: `Redis at ${location}`,
     loginAttempts: new RedisAttemptStore(client),

@@ -4,11 +4,11 @@
  * to start with a message that says what to fix, serves the app, and
  * shuts down cleanly.
  *
- *   npm run dev     tsx, reloads on edit; REDIS_URL if set, else memory; demo user on
- *   npm start       compiled JavaScript (npm run build first); REDIS_URL and USERS required
+ *   npm run dev     tsx, reloads on edit; the store's URL if set, else memory; demo user on
+ *   npm start       compiled JavaScript (npm run build first); the store's URL and USERS required
  *
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
- * REDIS_URL, USERS, ALLOW_DEMO_USER, TRUST_PROXY. See README.md.
+ * the store's (login-store.ts), USERS, ALLOW_DEMO_USER, TRUST_PROXY. See README.md.
  */
 import { fileURLToPath } from "node:url";
 import { createServer } from "@hattip/adapter-node";
@@ -45,7 +45,7 @@ try {
   }
   const proxy = proxySettings(process.env.TRUST_PROXY);
   trustProxy = proxy.trustProxy;
-  loginStore = openLoginStore({ redisUrl: process.env.REDIS_URL, dev, log: (message) => console.error(message) });
+  loginStore = openLoginStore({ env: process.env, dev, log: (message) => console.error(message) });
   handler = createApp({
     loginStore: loginStore.store,
     store: loginStore.description,

@@ -1,4 +1,4 @@
-/** The shared tests' way into this template: Node with a real redis-server, client addresses from the socket. */
+/** The shared tests' way into this template: Node with a real store (store.ts), client addresses from the socket. */
 import type { StarterHarness } from "../shared/harness.js";
 import { startApp } from "./start-app.js";
 
@@ -10,7 +10,7 @@ export const harness: StarterHarness = {
     return {
       url: app.url,
       async storedSessions() {
-        return (await app.redis.keys("session:*")).length;
+        return (await app.store.sessionKeys()).length;
       },
       stop: () => app.stop(),
     };

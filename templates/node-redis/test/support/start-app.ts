@@ -1,5 +1,5 @@
 /**
- * Starts the template as a user would: its own redis-server, then the app in
+ * Starts the template as a user would: its own store (store.ts), then the app in
  * a child Node process on a free port. Development runs `src/server.ts
  * --dev` through tsx, as `npm run dev` does; production runs the compiled
  * `dist/server.js` on plain node, as `npm start` does (test/support/build.ts
@@ -7,7 +7,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startRedis, type RedisServer } from "./redis-server.js";
+import { startStore, type TestStore } from "./store.js";
 import { stopProcess, waitFor } from "./processes.js";
 
 const TEMPLATE_DIR = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,7 +15,7 @@ const TEMPLATE_DIR = fileURLToPath(new URL("../..", import.meta.url));
 export interface RunningApp {
   /** Like `http://127.0.0.1:41234`, no trailing slash. */
   url: string;
-  redis: RedisServer;
+  store: TestStore;
   /** Everything the server printed so far. */
   output(): string;
   /** The app process's id, to read its memory. */
@@ -26,24 +26,24 @@ export interface RunningApp {
 export interface StartOptions {
   mode?: "development" | "production";
   env?: Record<string, string>;
-  /** Use this Redis instead of starting one (it is then left running). */
-  redis?: RedisServer;
+  /** Use this store instead of starting one (it is then left running). */
+  store?: TestStore;
 }
 
-export async function startApp({ mode = "development", env = {}, redis: shared }: StartOptions = {}): Promise<RunningApp> {
-  const redis = shared ?? (await startRedis());
+export async function startApp({ mode = "development", env = {}, store: shared }: StartOptions = {}): Promise<RunningApp> {
+  const store = shared ?? (await startStore());
   try {
-    const server = await startServer({ REDIS_URL: redis.url, ...env }, mode);
+    const server = await startServer({ ...store.env, ...env }, mode);
     return {
       ...server,
-      redis,
+      store,
       async stop() {
         await server.stop();
-        if (!shared) await redis.stop();
+        if (!shared) await store.stop();
       },
     };
   } catch (error) {
-    if (!shared) await redis.stop();
+    if (!shared) await store.stop();
     throw error;
   }
 }
@@ -86,6 +86,6 @@ export async function startServer(
 
 /** The tests decide every setting: none leaks in from the shell that runs them. */
 export function withoutAppSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { REDIS_URL: _a, USERS: _b, ALLOW_DEMO_USER: _c, TRUST_PROXY: _d, PORT: _e, HOST: _f, ...rest } = env;
+  const { REDIS_URL: _a, DATABASE_URL: _g, USERS: _b, ALLOW_DEMO_USER: _c, TRUST_PROXY: _d, PORT: _e, HOST: _f, ...rest } = env;
   return rest;
 }

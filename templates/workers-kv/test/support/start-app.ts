@@ -1,10 +1,13 @@
 /**
  * Runs the worker in workerd through Miniflare, the simulator inside
  * `wrangler dev`, configured from wrangler.jsonc by wrangler's own reader
- * (entry point, compatibility date, KV namespaces, Durable Objects), with
- * in-memory storage. esbuild bundles the worker as wrangler does; nothing
+ * (entry point, compatibility date, KV namespaces, Durable Objects and
+ * which of them use SQLite), KV in memory, Durable Objects in a temp folder. esbuild bundles the worker as wrangler does; nothing
  * is fetched or written to disk.
  */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
@@ -12,7 +15,11 @@ import { unstable_readConfig } from "wrangler";
 
 export interface RunningApp {
   url: string;
-  /** Every value in the SESSIONS namespace, read straight from KV. */
+  /**
+   * Every value in the SESSIONS namespace, read straight from KV; or, where
+   * SESSIONS is a Durable Object binding, the objects that hold sessions
+   * (their SQLite files).
+   */
   storedSessions(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -50,6 +57,9 @@ export async function bundleWorker(options: { minify?: boolean } = {}): Promise<
 export async function startApp({ mode = "development", env = {} }: StartOptions = {}): Promise<RunningApp> {
   const config = unstable_readConfig({ config: wranglerConfig });
   const { script } = await bundleWorker();
+  // As on Cloudflare: the classes a migration created with SQLite storage get it.
+  const sqliteClasses = new Set(config.migrations.flatMap((migration: { new_sqlite_classes?: string[] }) => migration.new_sqlite_classes ?? []));
+  const objectsDir = await mkdtemp(join(tmpdir(), "workers-kv-objects-"));
   const bindings = { ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}), ...env };
   const miniflare = new Miniflare({
     modules: true,
@@ -57,8 +67,13 @@ export async function startApp({ mode = "development", env = {} }: StartOptions 
     compatibilityDate: config.compatibility_date,
     kvNamespaces: config.kv_namespaces.map((namespace: { binding: string }) => namespace.binding),
     durableObjects: Object.fromEntries(
-      config.durable_objects.bindings.map((binding: { name: string; class_name: string }) => [binding.name, binding.class_name]),
+      config.durable_objects.bindings.map((binding: { name: string; class_name: string }) => [
+        binding.name,
+        { className: binding.class_name, useSQLite: sqliteClasses.has(binding.class_name) },
+      ]),
     ),
+    // On disk, in the tests' own temp folder, so that the tests can count the objects that hold sessions.
+    durableObjectsPersist: objectsDir,
     bindings,
     host: "127.0.0.1",
     port: 0,
@@ -66,11 +81,26 @@ export async function startApp({ mode = "development", env = {} }: StartOptions 
     cf: false,
   });
   const url = await miniflare.ready;
+  const sessionsInKv = config.kv_namespaces.some((namespace: { binding: string }) => namespace.binding === "SESSIONS");
   const storedSessions = async () => {
+    // The Durable Objects variant: one object per session, each with its own SQLite file.
+    if (!sessionsInKv) return (await listFiles(objectsDir)).filter((file) => /SessionDurableObject\/[0-9a-f]{64}\.sqlite$/.test(file));
     const namespace = await miniflare.getKVNamespace("SESSIONS");
     const { keys } = await namespace.list();
     const values = await Promise.all(keys.map(({ name }) => namespace.get(name)));
     return values.filter((value): value is string => value !== null);
   };
-  return { url: url.origin, storedSessions, stop: () => miniflare.dispose() };
+  return {
+    url: url.origin,
+    storedSessions,
+    async stop() {
+      await miniflare.dispose();
+      await rm(objectsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1));
 }

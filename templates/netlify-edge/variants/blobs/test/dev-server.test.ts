@@ -1,0 +1,111 @@
+/**
+ * `npm run dev` (scripts/dev.ts): what a person sees when a setting is
+ * wrong (one line naming it, at start, not a 500 on the first request), a
+ * busy port, `--port`, and static files from public/.
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const TEMPLATE_DIR = fileURLToPath(new URL("..", import.meta.url));
+const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+
+interface Started {
+  url: string | undefined;
+  code: number | null;
+  output: string;
+  stop(): Promise<void>;
+}
+
+/** Runs scripts/dev.ts until it listens or exits. */
+async function runDev(args: string[], env: Record<string, string>): Promise<Started> {
+  const { NETLIFY_BLOBS_CONTEXT: _a, USERS: _b, ALLOW_DEMO_USER: _c, PORT: _d, HOST: _e, ...base } = process.env;
+  const child = spawn(process.execPath, [tsx, "scripts/dev.ts", ...args], {
+    cwd: TEMPLATE_DIR,
+    env: { ...base, HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const url = await new Promise<string | undefined>((resolve) => {
+    const timer = setInterval(() => {
+      const match = /Listening on (http:\/\/\S+)/.exec(output)?.[1];
+      if (match) {
+        clearInterval(timer);
+        resolve(match);
+      }
+    }, 50);
+    void exited.then(() => {
+      clearInterval(timer);
+      resolve(undefined);
+    });
+  });
+  const code = url ? null : await exited;
+  return {
+    url,
+    code,
+    output,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("scripts/dev.ts", () => {
+  it.each([
+    ["a malformed USERS", ["--port", "0"], { USERS: "bob" }, 'USERS entry 1 ("bob") must be `name:hash`'],
+    ["PORT=abc", [], { PORT: "abc" }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
+  ])("names what is wrong at start, in one line: %s", async (_what, args, env, message) => {
+    const run = await runDev(args, env);
+    await run.stop();
+    expect(run.url).toBeUndefined();
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(message);
+    expect(run.output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  });
+
+  it("moves to the next free port in development, honours --port, serves public/ as Vercel does, and keeps sessions in local Blobs", async () => {
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, "127.0.0.1", resolve));
+    const run = await runDev(["--port", String(port)], {});
+    blocker.close();
+    try {
+      expect(run.output).toContain(`Port ${port} is in use, trying ${port + 1} instead.`);
+      expect(run.url).toBe(`http://127.0.0.1:${port + 1}/`);
+      const robots = await fetch(new URL("/robots.txt", run.url));
+      expect(robots.status).toBe(200);
+      expect(robots.headers.get("content-type")).toMatch(/^text\/plain/);
+      expect(await robots.text()).toContain("User-agent");
+      // The demo user is on in development.
+      const login = await fetch(new URL("/login", run.url), {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(run.url!).origin, "sec-fetch-site": "same-origin" },
+        body: "username=demo&password=demo-password",
+        redirect: "manual",
+      });
+      expect(login.status).toBe(303);
+      // The session is on the server: the profile answers with the cookie alone, and names the store.
+      const cookie = login.headers.getSetCookie().map((header) => header.split(";")[0]).join("; ");
+      const profile = await fetch(new URL("/profile", run.url), { headers: { cookie } });
+      expect(await profile.text()).toContain("Netlify Blobs.");
+    } finally {
+      await run.stop();
+    }
+  });
+});

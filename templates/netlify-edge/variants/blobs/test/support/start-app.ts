@@ -1,0 +1,102 @@
+/**
+ * Runs the edge function in a real Deno (the `deno` npm package), offline,
+ * on a free loopback port, with its sessions in Netlify's own local Blobs
+ * server (scripts/local-blobs.ts), files in a fresh temp folder. By default the app is
+ * bundled with esbuild into one file, as `npm run dev` does; with
+ * `source: true` Deno runs the TypeScript files as they are and reads npm
+ * packages from node_modules, as Netlify's bundler resolves them.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getStore } from "@netlify/blobs";
+import { build } from "esbuild";
+import { denoEnv, denoExecutable, denoRunArgs, denoRunSourceArgs, localServerBuild, PUBLIC_DIR } from "../../scripts/deno.ts";
+import { startLocalBlobs } from "../../scripts/local-blobs.ts";
+import { SESSIONS_STORE } from "../../src/sessions-blobs.ts";
+
+export interface RunningApp {
+  url: string;
+  /** The blobs in the sessions store now (live sessions, and tombstones of a login in progress). */
+  storedSessions(): Promise<string[]>;
+  /** Takes the Blobs server away (the store is unreachable) for the rest of the run. */
+  stopBlobs(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const localServerEntry = fileURLToPath(new URL("../../dev/local-server.ts", import.meta.url));
+const STARTUP_TIMEOUT_MS = 60_000;
+
+export interface StartOptions {
+  /** `development` is `npm run dev`, which turns the demo user on. */
+  mode?: "development" | "production";
+  /** Extra or overriding environment variables for the function. */
+  env?: Record<string, string>;
+  /** Run the TypeScript sources unbundled instead of the esbuild bundle. */
+  source?: boolean;
+}
+
+export async function startApp({ mode = "development", env = {}, source = false }: StartOptions = {}): Promise<RunningApp> {
+  const workDir = await mkdtemp(join(tmpdir(), "netlify-edge-test-"));
+  const bundlePath = join(workDir, "local-server.js");
+  if (!source) await build({ ...localServerBuild, outfile: bundlePath });
+
+  const blobs = await startLocalBlobs(join(workDir, "blobs"));
+  const args = source ? denoRunSourceArgs(localServerEntry) : denoRunArgs(bundlePath);
+  const child = spawn(denoExecutable(), args, {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? workDir,
+      ...denoEnv,
+      NETLIFY_BLOBS_CONTEXT: blobs.context,
+      PUBLIC_DIR,
+      PORT: "0",
+      ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killTimer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(killTimer);
+    }
+    await blobs.stop();
+    await rm(workDir, { recursive: true, force: true });
+  };
+  const { siteID, token } = JSON.parse(atob(blobs.context)) as { siteID: string; token: string };
+  const sessions = getStore({ name: SESSIONS_STORE, siteID, token, edgeURL: blobs.url, uncachedEdgeURL: blobs.url, consistency: "strong" });
+  const storedSessions = async () => (await sessions.list()).blobs.map((blob) => blob.key);
+
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = "";
+      const timer = setTimeout(() => reject(new Error(`Deno did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output}`)), STARTUP_TIMEOUT_MS);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /Listening on (http:\/\/[^\s/]+)\//.exec(output);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      };
+      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`Deno exited with code ${code} before listening:\n${output}`));
+      });
+    });
+    return { url, storedSessions, stopBlobs: () => blobs.stop(), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The session store the tests run the app against: a throwaway
+ * redis-server. The tests reach the store only through this module, so
+ * that a store variant (variants/ in the template) swaps this one file.
+ */
+import { startRedis } from "./redis-server.js";
+
+export interface TestStore {
+  /** As the tests name it, like "Redis". */
+  name: string;
+  /** The app's settings that point at it. */
+  env: Record<string, string>;
+  /** How the store knows each login session (keys, row hashes): never the session ID itself. */
+  sessionKeys(): Promise<string[]>;
+  /** Login attempt counters it holds now. */
+  attemptCounters(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startStore(): Promise<TestStore> {
+  const redis = await startRedis();
+  return {
+    name: "Redis",
+    env: { REDIS_URL: redis.url },
+    sessionKeys: () => redis.keys("session:*"),
+    attemptCounters: async () => (await redis.keys("login-attempts:*")).length,
+    stop: () => redis.stop(),
+  };
+}

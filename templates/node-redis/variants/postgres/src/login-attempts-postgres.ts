@@ -1,0 +1,120 @@
+/**
+ * Login attempt counters in PostgreSQL: shared by every process of the app
+ * and kept across restarts, so neither more processes nor a crash hands a
+ * guesser fresh attempts. One row per counter; an attempt is one short
+ * transaction that locks the counter's row (created first if missing, so
+ * that two first attempts cannot both start from zero) and applies the rule
+ * of login-throttle.ts (`nextAttempt`), so concurrent attempts on any
+ * process are counted one by one. Rows idle for longer than the rule
+ * forgets are deleted by `deleteExpired()` (login-store.ts runs it hourly).
+ */
+import type pg from "pg";
+import {
+  afterSuccess,
+  nextAttempt,
+  ThrottleUnavailableError,
+  type AttemptState,
+  type AttemptStore,
+  type AttemptVerdict,
+  type LockoutRule,
+} from "./login-throttle.js";
+
+const TABLE = "hattip_login_attempts";
+
+/** The counters' table; `forget_at` is when a counter with no further attempt may be deleted. */
+export const LOGIN_ATTEMPTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${TABLE} (
+  key text PRIMARY KEY,
+  count integer NOT NULL DEFAULT 0,
+  locked_until bigint NOT NULL DEFAULT 0,
+  last_attempt_at bigint NOT NULL DEFAULT 0,
+  forget_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ${TABLE}_forget_at ON ${TABLE} (forget_at);`;
+
+interface Row {
+  count: number;
+  locked_until: string;
+  last_attempt_at: string;
+}
+
+export class PostgresAttemptStore implements AttemptStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async createTable(): Promise<void> {
+    await this.pool.query(LOGIN_ATTEMPTS_TABLE_SQL);
+  }
+
+  /** Deletes the counters nobody tried for longer than their rule remembers; returns how many. */
+  async deleteExpired(): Promise<number> {
+    return (await this.pool.query(`DELETE FROM ${TABLE} WHERE forget_at < now()`)).rowCount ?? 0;
+  }
+
+  async attempt(key: string, rule: LockoutRule): Promise<AttemptVerdict> {
+    return this.#transaction(key, async (client, stored) => {
+      const { state, verdict } = nextAttempt(stored, rule, Date.now());
+      await this.#write(client, key, state, rule);
+      return verdict;
+    });
+  }
+
+  async succeeded(key: string, _rule: LockoutRule, forget: boolean): Promise<void> {
+    await this.#transaction(key, async (client, stored) => {
+      const state = afterSuccess(stored, forget);
+      if (state) await this.#write(client, key, state, _rule);
+      else await client.query(`DELETE FROM ${TABLE} WHERE key = $1`, [key]);
+    });
+  }
+
+  async #write(client: pg.PoolClient, key: string, state: AttemptState, rule: LockoutRule): Promise<void> {
+    await client.query(
+      `UPDATE ${TABLE} SET count = $2, locked_until = $3, last_attempt_at = $4,
+         forget_at = to_timestamp(($4::bigint + $5::bigint) / 1000.0) WHERE key = $1`,
+      [key, state.count, state.lockedUntil, state.lastAttemptAt, rule.forgetAfterMs],
+    );
+  }
+
+  async #transaction<T>(key: string, work: (client: pg.PoolClient, stored: AttemptState | undefined) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient | undefined;
+    let broken = false;
+    let finished = false;
+    const run = async () => {
+      const connected = await this.pool.connect();
+      // The wait ended before a connection came: hand it back, closed, to no one.
+      if (finished) return void connected.release(true) as never;
+      client = connected;
+      await client.query("BEGIN");
+      await client.query(`INSERT INTO ${TABLE} (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [key]);
+      const { rows } = await client.query<Row>(`SELECT count, locked_until, last_attempt_at FROM ${TABLE} WHERE key = $1 FOR UPDATE`, [key]);
+      const row = rows[0];
+      // A row just inserted holds no attempt yet: last_attempt_at 0 is "never".
+      const stored: AttemptState | undefined =
+        row && Number(row.last_attempt_at) > 0
+          ? { count: row.count, lockedUntil: Number(row.locked_until), lastAttemptAt: Number(row.last_attempt_at) }
+          : undefined;
+      const result = await work(client, stored);
+      await client.query("COMMIT");
+      return result;
+    };
+    try {
+      return await withTimeout(run(), this.timeoutMs);
+    } catch (error) {
+      broken = true;
+      throw new ThrottleUnavailableError(`The login attempt counters did not answer: ${(error as Error).message}`, { cause: error });
+    } finally {
+      finished = true;
+      // A connection left mid-transaction (an error, a timeout) is closed rather than handed to the next request.
+      (client as pg.PoolClient | undefined)?.release(broken ? true : undefined);
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

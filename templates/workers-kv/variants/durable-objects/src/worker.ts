@@ -1,0 +1,53 @@
+/**
+ * The Cloudflare Workers entry: login sessions in Durable Objects
+ * (SESSIONS, the SessionDurableObject class exported below: one writer per
+ * session, so a logout holds worldwide at once), login attempt counters in
+ * Durable Objects too (LOGIN_ATTEMPTS), users from
+ * the USERS secret. The app is built on the first request, when the
+ * bindings are known, and kept for the isolate's life. A setting that is
+ * wrong gives every request a plain 500 page, and the log says which
+ * setting and how to fix it.
+ */
+import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
+import { DurableObjectSessionStore } from "hattip-session";
+import { createApp } from "./app.js";
+import { DurableObjectAttemptStore } from "./login-attempts.js";
+import { errorPage } from "./page.js";
+import type { LoginSession } from "./session-data.js";
+import { usersFromSettings } from "./users.js";
+
+export { LoginAttempts } from "./login-attempts.js";
+// The class workerd instantiates for SESSIONS (wrangler.jsonc binds it and its migration creates it).
+export { SessionDurableObject } from "hattip-session";
+
+/** Settings that are not bindings: USERS is a secret, ALLOW_DEMO_USER a variable (`npm run dev` sets it). */
+interface Settings {
+  USERS?: string;
+  ALLOW_DEMO_USER?: string;
+}
+
+type Handler = ReturnType<typeof cloudflareWorkersAdapter>;
+let ready: Handler | undefined;
+
+function build(env: Env & Settings): Handler {
+  const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
+  const app = createApp({
+    loginStore: new DurableObjectSessionStore<LoginSession>({ getNamespace: () => env.SESSIONS }),
+    store: { name: "Durable Objects", cookieHolds: "id" },
+    users,
+    loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+  });
+  return cloudflareWorkersAdapter(app);
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    try {
+      ready ??= build(env);
+    } catch (error) {
+      console.error(`The app is not configured: ${(error as Error).message}`);
+      return errorPage(500, "The app is not configured yet. Its log says what is missing.");
+    }
+    return ready(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env & Settings>;
