@@ -41,6 +41,8 @@ export type NoticeSession = v.InferOutput<typeof NoticeSession>;
 export const NOTICES = {
   "sign-in-required": "Please sign in to see your profile.",
   "signed-out": "You have been signed out.",
+  "device-signed-out": "Signed out that device.",
+  "others-signed-out": "Signed out everywhere else.",
 } as const;
 export type NoticeCode = keyof typeof NOTICES;
 
