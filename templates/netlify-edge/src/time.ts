@@ -1,10 +1,14 @@
 /** Times and durations as pages show them. */
 const FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
+/** In UTC, as words: "24 Nov 2026, 09:15 UTC". */
+export function timeText(ms: number): string {
+  return `${FORMAT.format(new Date(ms))} UTC`;
+}
+
 /** In UTC, with a machine-readable `datetime`. */
 export function timeHtml(ms: number): string {
-  const date = new Date(ms);
-  return `<time datetime="${date.toISOString()}">${FORMAT.format(date)} UTC</time>`;
+  return `<time datetime="${new Date(ms).toISOString()}">${timeText(ms)}</time>`;
 }
 
 /** A duration in words: "30 seconds", "10 minutes". */

@@ -6,7 +6,7 @@
  */
 import type { UserSessionInfo } from "hattip-session";
 import { escapeHtml } from "./page.js";
-import { timeHtml, windowText } from "./time.js";
+import { timeHtml, timeText, windowText } from "./time.js";
 
 /** The profile's section for a store that lists sessions. */
 export function yourSessionsHtml(sessions: readonly UserSessionInfo[], sudoWindowSeconds: number): string {
@@ -39,6 +39,6 @@ export function sessionsUnavailableHtml(): string {
 function rowHtml(session: UserSessionInfo): string {
   const action = session.current
     ? `<strong>This device</strong>`
-    : `<form method="post" action="/sessions/revoke"><input type="hidden" name="handle" value="${escapeHtml(session.handle)}"><button class="quiet" type="submit">Sign out</button></form>`;
+    : `<form method="post" action="/sessions/revoke"><input type="hidden" name="handle" value="${escapeHtml(session.handle)}"><button class="quiet" type="submit" aria-label="Sign out ${escapeHtml(session.device)}, signed in ${timeText(session.createdAt)}">Sign out</button></form>`;
   return `<tr data-testid="session"${session.current ? ' data-current=""' : ""}><td data-label="Device">${escapeHtml(session.device)}</td><td data-label="Signed in">${timeHtml(session.createdAt)}</td><td data-label="Last active">${timeHtml(session.lastSeenAt)}</td><td>${action}</td></tr>`;
 }
