@@ -229,6 +229,9 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
 /** Long enough to sign in and act; short enough to wait out in a test. */
 const SUDO_WINDOW_SECONDS = 4;
 const CAROL = { username: "carol", password: "a passphrase for two devices" };
+const CHROME_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const SAFARI_ON_IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
 
 describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("templates/$name: two devices in Chromium", ({ name, start }) => {
   let app: RunningTemplate;
@@ -243,14 +246,19 @@ describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("t
   });
 
   it("device B signs device A out, and A's next request lands on /login; then sudo mode asks B for the password first", async () => {
-    const [laptop, phone] = [await browser.newContext(), await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })];
+    // Headless Chromium names itself HeadlessChrome; these are the labels real visitors' devices get.
+    const laptop = await browser.newContext({ userAgent: CHROME_ON_LINUX });
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, userAgent: SAFARI_ON_IPHONE });
     const [a, b] = [await newPage(laptop), await newPage(phone)];
     const rows = (page: Page) => page.locator('[data-testid="session"]');
     try {
       await signIn(a, app.url, CAROL);
       await signIn(b, app.url, CAROL);
       await expect.poll(() => rows(b).count()).toBe(2);
-      expect(await b.locator('[data-testid="session"][data-current]').textContent()).toContain("This device");
+      const current = b.locator('[data-testid="session"][data-current]');
+      expect(await current.locator("td").first().textContent()).toBe("Safari on iPhone");
+      expect(await current.textContent()).toContain("This device");
+      expect(await b.locator('[data-testid="session"]:not([data-current]) td').first().textContent()).toBe("Chrome on Linux");
       await saveScreenshot(name, b, "sessions-phone.png");
 
       // B signed in a moment ago: the sign-out needs no password.

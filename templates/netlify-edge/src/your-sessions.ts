@@ -19,7 +19,7 @@ export function yourSessionsHtml(sessions: readonly UserSessionInfo[], sudoWindo
   const rows = sessions.map((session) => rowHtml(session)).join("\n");
   const everywhere = others.length
     ? `<form method="post" action="/sessions/revoke-others"><button type="submit">Sign out everywhere else</button></form>
-<p class="hint">Signing out another device asks for your password again if you last entered it more than ${windowText(sudoWindowSeconds)} ago.</p>`
+<p class="hint">Signing out another device asks for your password again unless you entered it in the last ${windowText(sudoWindowSeconds)}.</p>`
     : `<p class="hint">You are signed in on this device only.</p>`;
   return `<h2>Your sessions</h2>
 <table class="sessions">

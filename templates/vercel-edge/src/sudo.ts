@@ -44,7 +44,7 @@ export function confirmPasswordHtml(options: { action: SensitiveAction; username
   const handle = action.action === "revoke" ? `<input type="hidden" name="handle" value="${escapeHtml(action.handle)}">` : "";
   const errorHtml = error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : "";
   return `<h1>Confirm it is you</h1>${errorHtml}
-<p>You last entered your password more than ${windowText(windowSeconds)} ago. Enter it again to ${WHAT[action.action]}; you stay signed in here.</p>
+<p>To ${WHAT[action.action]}, enter your password again: it has been more than ${windowText(windowSeconds)} since you last did. You stay signed in here.</p>
 <form class="stacked" method="post" action="/confirm-password">
   <input type="hidden" name="action" value="${action.action}">${handle}
   <input type="text" name="username" value="${escapeHtml(username)}" autocomplete="username" hidden readonly>
