@@ -9,6 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/password.ts";
+import { DEFAULT_SUDO_WINDOW_SECONDS, sudoWindowFromSetting } from "../../src/sudo.ts";
 import { harness } from "../support/harness.ts";
 import type { HarnessApp } from "./harness.ts";
 import { Client, type Reply } from "./http.ts";
@@ -276,6 +277,18 @@ if (!harness.listsSessions) {
     });
   });
 }
+
+describe("the SUDO_WINDOW_SECONDS setting", () => {
+  it("is ten minutes unless set, takes whole seconds, and refuses anything else with a message that says what it wants", () => {
+    expect(DEFAULT_SUDO_WINDOW_SECONDS).toBe(600);
+    expect(sudoWindowFromSetting(undefined)).toBe(600);
+    expect(sudoWindowFromSetting(" ")).toBe(600);
+    expect(sudoWindowFromSetting("300")).toBe(300);
+    for (const wrong of ["0", "-5", "1.5", "ten", "86401"]) {
+      expect(() => sudoWindowFromSetting(wrong)).toThrow("SUDO_WINDOW_SECONDS must be a whole number of seconds from 1 to 86400");
+    }
+  });
+});
 
 async function listedSessionsOf(client: Client): Promise<ListedSession[]> {
   return listedSessions(await client.get("/profile"));
