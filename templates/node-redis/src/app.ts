@@ -22,7 +22,7 @@ import { noticeSession, preferencesSession } from "./preferences.js";
 import { profilePage, sessionFingerprint } from "./profile.js";
 import { safeReturnPath } from "./return-path.js";
 import { LoginSession, NOTICES, Theme, Username, type NoticeCode } from "./session-data.js";
-import { confirmPasswordHtml, DEFAULT_SUDO_WINDOW_SECONDS, SensitiveAction } from "./sudo.js";
+import { ConfirmPasswordForm, confirmPasswordHtml, DEFAULT_SUDO_WINDOW_SECONDS, Handle, type SensitiveAction } from "./sudo.js";
 import { authenticate, DEMO_USER, type User } from "./users.js";
 import { sessionsUnavailableHtml, yourSessionsHtml } from "./your-sessions.js";
 
@@ -60,8 +60,6 @@ const LoginForm = v.object({
 });
 
 const PreferencesForm = v.object({ theme: Theme });
-
-const ConfirmPasswordForm = v.intersect([SensitiveAction, v.object({ password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)) })]);
 
 /** Only a server-side store keeps a per-user index; a cookie store has none to offer. */
 function listsSessions(store: SessionStore<LoginSession>): boolean {
@@ -160,9 +158,9 @@ export function createApp(options: AppOptions) {
     // Each answers the same whatever the handle: a forged, foreign or stale one ends nothing and reveals nothing.
     router.post("/sessions/revoke", async (ctx) => {
       const form = await readForm(ctx);
-      const handle = v.safeParse(SensitiveAction, { action: "revoke", handle: form?.handle });
+      const handle = v.safeParse(Handle, form?.handle);
       // A handle that is no handle at all still gets the answer a real one gets, and ends nothing.
-      return sensitiveAction(ctx, handle.success ? handle.output : { action: "revoke", handle: "" });
+      return sensitiveAction(ctx, { action: "revoke", handle: handle.success ? handle.output : "" });
     });
     router.post("/sessions/revoke-others", (ctx) => sensitiveAction(ctx, { action: "revoke-others" }));
 
@@ -171,7 +169,8 @@ export function createApp(options: AppOptions) {
       if (!username) return seeOther("/login");
       const form = v.safeParse(ConfirmPasswordForm, await readForm(ctx));
       if (!form.success) return errorPage(400, "That form was not complete. Go back to your profile and try again.", themeOf(ctx));
-      const { password, ...action } = form.output;
+      const { password, handle } = form.output;
+      const action: SensitiveAction = form.output.action === "revoke" ? { action: "revoke", handle } : { action: "revoke-others" };
       const prompt = (error: string, status: number, headers?: Record<string, string>) =>
         render(ctx, "Confirm it is you", confirmPasswordHtml({ action, username, windowSeconds: sudoWindowSeconds, error }), status, headers);
       // Throttled as sign-in is, on the same counters: a stolen session cannot be used to guess the password.

@@ -24,14 +24,17 @@ export function sudoWindowFromSetting(value: string | undefined): number {
 }
 
 /** A handle is 22 characters; anything up to this length is passed on, so a forged one answers as a real one. */
-const Handle = v.pipe(v.string(), v.maxLength(200));
+export const Handle = v.pipe(v.string(), v.maxLength(200));
 
 /** The sensitive actions, as their forms post them and the password page carries them on. */
-export const SensitiveAction = v.variant("action", [
-  v.object({ action: v.literal("revoke"), handle: Handle }),
-  v.object({ action: v.literal("revoke-others") }),
-]);
-export type SensitiveAction = v.InferOutput<typeof SensitiveAction>;
+export type SensitiveAction = { action: "revoke"; handle: string } | { action: "revoke-others" };
+
+/** The password page's form: the password, and the action it carries on. */
+export const ConfirmPasswordForm = v.object({
+  action: v.picklist(["revoke", "revoke-others"]),
+  handle: v.optional(Handle, ""),
+  password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+});
 
 const WHAT: Record<SensitiveAction["action"], string> = {
   revoke: "sign out that device",
