@@ -8,6 +8,11 @@
  * file chooses), and two harmless cookie sessions, the theme
  * (`ctx.sessions.preferences`) and one-time notices (`ctx.sessions.notice`).
  * A visitor who is not signed in never causes a write to the login store.
+ *
+ * Where the login store keeps a per-user index (Redis, KV), each sign-in is
+ * bound to its user, and the profile lists the user's devices with a way to
+ * sign them out, behind sudo mode (sudo.ts). A cookie store has no such
+ * index: the routes are not there, and the profile says why.
  */
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
