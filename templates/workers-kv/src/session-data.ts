@@ -5,6 +5,9 @@
  * browser hands back is checked before a handler sees it: data that does not
  * pass gives a fresh session with the defaults.
  */
+// The augmented module must be in every program that checks this file: an augmentation alone does
+// not load it, so a test that reaches this file without importing hattip-session would not compile.
+import type {} from "hattip-session";
 import * as v from "valibot";
 
 export const Username = v.pipe(v.string(), v.minLength(1), v.maxLength(100));
