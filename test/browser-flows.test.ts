@@ -2,7 +2,9 @@
  * Every template in a real Chromium: the login flow at desktop width and on
  * a 375 px phone, the theme (following the system until the user picks
  * one), the pages a person meets on the way (themed errors, a favicon, no
- * stray 404), and CSRF as a browser and a script would try it. With
+ * stray 404), CSRF as a browser and a script would try it, and, where the
+ * login store lists sessions, two browser contexts as two devices of one
+ * user: one signs the other out, and the password prompt of sudo mode. With
  * UPDATE_SCREENSHOTS=1 the pages are saved to templates/<name>/docs/ for the
  * READMEs; otherwise nothing is written.
  */
@@ -10,6 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../starter/src/password.js";
 import { launchChromium } from "./support/browser-chromium.js";
 import { BROWSER_TEMPLATES, type RunningTemplate } from "./support/browser-templates.js";
 
@@ -34,12 +37,22 @@ async function newPage(context: BrowserContext): Promise<Page> {
   return page;
 }
 
-/** Signs in as demo through the form, as a person would. */
-async function signIn(page: Page, url: string): Promise<void> {
+/** Signs in (as demo unless told) through the form, as a person would. */
+async function signIn(page: Page, url: string, user = { username: "demo", password: "demo-password" }): Promise<void> {
   await page.goto(`${url}/login`);
-  await page.fill('input[name="username"]', "demo");
-  await page.fill('input[name="password"]', "demo-password");
+  await page.fill('input[name="username"]', user.username);
+  await page.fill('input[name="password"]', user.password);
   await Promise.all([page.waitForURL(`${url}/profile`), page.getByRole("button", { name: "Sign in" }).click()]);
+}
+
+/** Checks that the page rendered, and with UPDATE_SCREENSHOTS=1 saves it to templates/<name>/docs/ for the README. */
+async function saveScreenshot(template: string, page: Page, file: string): Promise<void> {
+  const image = await page.screenshot({ fullPage: true });
+  expect(image.length).toBeGreaterThan(1000);
+  if (!SAVE_SCREENSHOTS) return;
+  const docs = fileURLToPath(new URL(`../templates/${template}/docs/`, import.meta.url));
+  await mkdir(docs, { recursive: true });
+  await writeFile(`${docs}${file}`, image);
 }
 
 describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }) => {
@@ -53,14 +66,7 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
     await app?.stop();
   });
 
-  async function screenshot(page: Page, file: string): Promise<void> {
-    const image = await page.screenshot({ fullPage: true });
-    expect(image.length).toBeGreaterThan(1000);
-    if (!SAVE_SCREENSHOTS) return;
-    const docs = fileURLToPath(new URL(`../templates/${name}/docs/`, import.meta.url));
-    await mkdir(docs, { recursive: true });
-    await writeFile(`${docs}${file}`, image);
-  }
+  const screenshot = (page: Page, file: string) => saveScreenshot(name, page, file);
 
   it("signs in, shows the profile, switches the theme and signs out, with no failed request on the way", async () => {
     const context = await browser.newContext({ viewport: { width: 900, height: 640 }, colorScheme: "light" });
@@ -94,7 +100,7 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
       await Promise.all([page.waitForURL(`${app.url}/profile`), page.getByRole("button", { name: "Sign in" }).click()]);
       expect(await page.locator('[data-testid="username"]').textContent()).toBe("demo");
       expect(await page.locator('[data-testid="fingerprint"] code').first().textContent()).toMatch(/^[0-9a-f]{8}$/);
-      expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(1);
+      expect(await page.getByRole("button", { name: "Sign out", exact: true }).count()).toBe(1);
       const sessionCookie = (await context.cookies()).find((cookie) => cookie.name === "session");
       expect(sessionCookie?.httpOnly).toBe(true);
       expect(sessionCookie?.sameSite).toBe("Lax");
@@ -107,7 +113,7 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
       expect(await page.getByRole("button", { name: "Switch to light theme" }).isVisible()).toBe(true);
       await screenshot(page, "profile-dark.png");
 
-      await Promise.all([page.waitForURL(`${app.url}/`), page.getByRole("button", { name: "Sign out" }).click()]);
+      await Promise.all([page.waitForURL(`${app.url}/`), page.getByRole("button", { name: "Sign out", exact: true }).click()]);
       expect(await page.locator(".notice").textContent()).toBe("You have been signed out.");
       expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain("session");
       await page.goto(`${app.url}/profile`);
@@ -175,7 +181,7 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
           expect(button.height, JSON.stringify(button)).toBeLessThan(48);
         }
         if (signedIn) {
-          expect(await page.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
+          expect(await page.getByRole("button", { name: "Sign out", exact: true }).isVisible()).toBe(true);
           await screenshot(page, "profile-phone.png");
         }
       }
@@ -216,6 +222,88 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
       expect(new URL(page.url()).pathname).toBe("/profile");
     } finally {
       await context.close();
+    }
+  });
+});
+
+/** Long enough to sign in and act; short enough to wait out in a test. */
+const SUDO_WINDOW_SECONDS = 4;
+const CAROL = { username: "carol", password: "a passphrase for two devices" };
+const CHROME_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const SAFARI_ON_IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("templates/$name: two devices in Chromium", ({ name, start }) => {
+  let app: RunningTemplate;
+
+  beforeAll(async () => {
+    // A user of this test's own, so that no other test's sessions show in the list.
+    app = await start({ USERS: `carol:${await hashPassword(CAROL.password)}`, SUDO_WINDOW_SECONDS: String(SUDO_WINDOW_SECONDS) });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it("device B signs device A out, and A's next request lands on /login; then sudo mode asks B for the password first", async () => {
+    // Headless Chromium names itself HeadlessChrome; these are the labels real visitors' devices get.
+    const laptop = await browser.newContext({ userAgent: CHROME_ON_LINUX });
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, userAgent: SAFARI_ON_IPHONE });
+    const [a, b] = [await newPage(laptop), await newPage(phone)];
+    const rows = (page: Page) => page.locator('[data-testid="session"]');
+    try {
+      await signIn(a, app.url, CAROL);
+      await signIn(b, app.url, CAROL);
+      await expect.poll(() => rows(b).count()).toBe(2);
+      const current = b.locator('[data-testid="session"][data-current]');
+      expect(await current.locator("td").first().textContent()).toBe("Safari on iPhone");
+      expect(await current.textContent()).toContain("This device");
+      expect(await b.locator('[data-testid="session"]:not([data-current]) td').first().textContent()).toBe("Chrome on Linux");
+      await saveScreenshot(name, b, "sessions-phone.png");
+
+      // B signed in a moment ago: the sign-out needs no password.
+      const other = b.locator('[data-testid="session"]:not([data-current])');
+      await Promise.all([b.waitForURL(`${app.url}/profile`), other.getByRole("button", { name: /^Sign out / }).click()]);
+      expect(await b.locator(".notice").textContent()).toBe("Signed out that device.");
+      expect(await rows(b).count()).toBe(1);
+
+      await a.goto(`${app.url}/profile`);
+      expect(new URL(a.url()).pathname).toBe("/login");
+      expect(await a.locator(".notice").textContent()).toContain("Please sign in");
+
+      // A signs in again; by the time B signs everyone else out, B's password is older than the window.
+      await signIn(a, app.url, CAROL);
+      await saveScreenshot(name, a, "sessions.png");
+      await b.waitForTimeout(SUDO_WINDOW_SECONDS * 1000 + 300);
+      await b.reload();
+      expect(await rows(b).count()).toBe(2);
+      await Promise.all([b.waitForLoadState(), b.getByRole("button", { name: "Sign out everywhere else" }).click()]);
+      await expect.poll(() => b.locator("h1").textContent()).toBe("Confirm it is you");
+      // Nothing happened yet: A is still signed in.
+      await a.reload();
+      expect(new URL(a.url()).pathname).toBe("/profile");
+      await saveScreenshot(name, b, "confirm-password-phone.png");
+
+      await b.fill('input[name="password"]', "not my password");
+      const [refused] = await Promise.all([b.waitForNavigation(), b.getByRole("button", { name: "Confirm" }).click()]);
+      expect(refused?.status()).toBe(401);
+      expect(await b.locator('[role="alert"]').textContent()).toBe("Wrong password.");
+
+      await b.fill('input[name="password"]', CAROL.password);
+      await Promise.all([b.waitForURL(`${app.url}/profile`), b.getByRole("button", { name: "Confirm" }).click()]);
+      expect(await b.locator(".notice").textContent()).toBe("Signed out everywhere else.");
+      expect(await rows(b).count()).toBe(1);
+      expect(await b.locator('[data-testid="username"]').textContent()).toBe("carol");
+
+      await a.goto(`${app.url}/profile`);
+      expect(new URL(a.url()).pathname).toBe("/login");
+      // B stays signed in, with its sudo time renewed.
+      await b.reload();
+      expect(new URL(b.url()).pathname).toBe("/profile");
+      expect(await b.locator(".notice").count()).toBe(0);
+    } finally {
+      await laptop.close();
+      await phone.close();
     }
   });
 });

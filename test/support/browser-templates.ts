@@ -12,24 +12,31 @@ export interface RunningTemplate {
 export interface BrowserTemplate {
   /** The folder under templates/: screenshots go to templates/<name>/docs/. */
   name: string;
-  start(): Promise<RunningTemplate>;
+  /** Whether its login store lists a user's sessions ("Your sessions" on the profile). */
+  listsSessions: boolean;
+  /** `env`: more settings for the app (USERS, SUDO_WINDOW_SECONDS, ...). */
+  start(env?: Record<string, string>): Promise<RunningTemplate>;
 }
 
 export const BROWSER_TEMPLATES: BrowserTemplate[] = [
   {
     name: "node-redis",
-    start: async () => (await import("../../templates/node-redis/test/support/start-app.js")).startApp(),
+    listsSessions: true,
+    start: async (env) => (await import("../../templates/node-redis/test/support/start-app.js")).startApp({ env }),
   },
   {
     name: "vercel-edge",
-    start: async () => (await import("../../templates/vercel-edge/test/support/start-app.js")).startApp(),
+    listsSessions: false,
+    start: async (env) => (await import("../../templates/vercel-edge/test/support/start-app.js")).startApp({ env }),
   },
   {
     name: "workers-kv",
-    start: async () => (await import("../../templates/workers-kv/test/support/start-app.js")).startApp(),
+    listsSessions: true,
+    start: async (env) => (await import("../../templates/workers-kv/test/support/start-app.js")).startApp({ env }),
   },
   {
     name: "netlify-edge",
-    start: async () => (await import("../../templates/netlify-edge/test/support/start-app.js")).startApp(),
+    listsSessions: false,
+    start: async (env) => (await import("../../templates/netlify-edge/test/support/start-app.js")).startApp({ env }),
   },
 ];

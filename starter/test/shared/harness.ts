@@ -10,7 +10,7 @@ export interface StartOptions {
    * the deployed app: only USERS sign in, unless ALLOW_DEMO_USER=1.
    */
   mode?: "development" | "production";
-  /** More environment for the app: USERS, ALLOW_DEMO_USER, ... */
+  /** More environment for the app: USERS, ALLOW_DEMO_USER, SUDO_WINDOW_SECONDS, ... */
   env?: Record<string, string>;
 }
 
@@ -31,4 +31,10 @@ export interface StarterHarness {
    * sets (`x-forwarded-for`, as Vercel does).
    */
   addressing: "socket" | "x-forwarded-for";
+  /**
+   * Whether the login store lists a user's sessions (a server-side store:
+   * Redis, KV), so that the profile offers "Your sessions". A cookie store
+   * cannot: its sessions live only in browsers.
+   */
+  listsSessions: boolean;
 }

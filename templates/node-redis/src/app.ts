@@ -8,11 +8,16 @@
  * file chooses), and two harmless cookie sessions, the theme
  * (`ctx.sessions.preferences`) and one-time notices (`ctx.sessions.notice`).
  * A visitor who is not signed in never causes a write to the login store.
+ *
+ * Where the login store keeps a per-user index (Redis, KV), each sign-in is
+ * bound to its user, and the profile lists the user's devices with a way to
+ * sign them out, behind sudo mode (sudo.ts). A cookie store has no such
+ * index: the routes are not there, and the profile says why.
  */
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { isSessionError, session, type SessionStore } from "hattip-session";
+import { isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
 import * as v from "valibot";
 import { isCrossSiteRequest } from "./csrf.js";
 import { FormTooLargeError, readForm } from "./form.js";
@@ -22,7 +27,9 @@ import { noticeSession, preferencesSession } from "./preferences.js";
 import { profilePage, sessionFingerprint } from "./profile.js";
 import { safeReturnPath } from "./return-path.js";
 import { LoginSession, NOTICES, Theme, Username, type NoticeCode } from "./session-data.js";
+import { ConfirmPasswordForm, confirmPasswordHtml, DEFAULT_SUDO_WINDOW_SECONDS, Handle, type SensitiveAction } from "./sudo.js";
 import { authenticate, DEMO_USER, type User } from "./users.js";
+import { sessionsUnavailableHtml, yourSessionsHtml } from "./your-sessions.js";
 
 /** Where the login session lives, as the profile page and /health name it. */
 export interface StoreDescription {
@@ -44,6 +51,12 @@ export interface AppOptions {
   clientAddress?: (ctx: RequestContext) => string;
   /** Whether the login store answers, for GET /health. Cookie stores need none. */
   checkStore?: () => Promise<boolean>;
+  /**
+   * How recently the password must have been entered for signing out other
+   * devices, in seconds (sudo mode); older asks for it again. Ten minutes
+   * unless set (see `sudoWindowFromSetting`).
+   */
+  sudoWindowSeconds?: number;
 }
 
 const LoginForm = v.object({
@@ -52,6 +65,11 @@ const LoginForm = v.object({
 });
 
 const PreferencesForm = v.object({ theme: Theme });
+
+/** Only a server-side store keeps a per-user index; a cookie store has none to offer. */
+function listsSessions(store: SessionStore<LoginSession>): boolean {
+  return typeof (store as Partial<UserSessionIndex>).listUserSessions === "function";
+}
 
 /** The login cookie's name: `__Host-` over https, so that no sibling subdomain can set or shadow it. */
 function loginCookieName(ctx: RequestContext): string {
@@ -63,7 +81,10 @@ export function createApp(options: AppOptions) {
   const throttle = new LoginThrottle(options.loginAttempts);
   const clientAddress = options.clientAddress ?? ((ctx: RequestContext) => ctx.ip || "unknown");
   const demoEnabled = users.includes(DEMO_USER);
+  const canListSessions = listsSessions(options.loginStore);
+  const sudoWindowSeconds = options.sudoWindowSeconds ?? DEFAULT_SUDO_WINDOW_SECONDS;
   const router = createRouter();
+  const sensitiveAction = sensitiveActionGuard(sudoWindowSeconds);
 
   router.use(handleErrors);
   router.get("/health", async () => {
@@ -114,6 +135,10 @@ export function createApp(options: AppOptions) {
     const previousCookie = ctx.session.isFresh ? undefined : ctx.cookie[loginCookieName(ctx)];
     // A new ID before the session gains privilege: an ID planted or seen before login is now worthless.
     await ctx.session.regenerate();
+    // In the user's list of sessions from now on, so that it can be signed out from another device.
+    ctx.session.bindUser(user.username);
+    // The password was just entered: sudo mode starts now.
+    ctx.session.markAuthenticated();
     ctx.session.data = {
       username: user.username,
       signedInAt: Date.now(),
@@ -129,9 +154,43 @@ export function createApp(options: AppOptions) {
       return seeOther("/login");
     }
     const cookieValue = ctx.cookie[loginCookieName(ctx)] ?? "";
-    const body = await profilePage({ username, signedInAt, replacedId, cookieValue, store });
-    return render(ctx, "Profile", body);
+    const facts = await profilePage({ username, signedInAt, replacedId, cookieValue, store });
+    const sessions = canListSessions ? yourSessionsHtml(await ctx.session.listSessions(), sudoWindowSeconds) : sessionsUnavailableHtml();
+    return render(ctx, "Profile", `<h1>Profile</h1>${noticeHtml(ctx)}\n${facts}\n${sessions}`);
   });
+
+  if (canListSessions) {
+    // Each answers the same whatever the handle: a forged, foreign or stale one ends nothing and reveals nothing.
+    router.post("/sessions/revoke", async (ctx) => {
+      const form = await readForm(ctx);
+      const handle = v.safeParse(Handle, form?.handle);
+      // A handle that is no handle at all still gets the answer a real one gets, and ends nothing.
+      return sensitiveAction(ctx, { action: "revoke", handle: handle.success ? handle.output : "" });
+    });
+    router.post("/sessions/revoke-others", (ctx) => sensitiveAction(ctx, { action: "revoke-others" }));
+
+    router.post("/confirm-password", async (ctx) => {
+      const username = ctx.session.data.username;
+      if (!username) return seeOther("/login");
+      const form = v.safeParse(ConfirmPasswordForm, await readForm(ctx));
+      if (!form.success) return errorPage(400, "That form was not complete. Go back to your profile and try again.", themeOf(ctx));
+      const { password, handle } = form.output;
+      const action: SensitiveAction = form.output.action === "revoke" ? { action: "revoke", handle } : { action: "revoke-others" };
+      const prompt = (error: string, status: number, headers?: Record<string, string>) =>
+        render(ctx, "Confirm it is you", confirmPasswordHtml({ action, username, windowSeconds: sudoWindowSeconds, error }), status, headers);
+      // Throttled as sign-in is, on the same counters: a stolen session cannot be used to guess the password.
+      const attempt = { username, clientAddress: clientAddress(ctx) };
+      const verdict = await throttle.begin(attempt);
+      if (!verdict.allowed) {
+        const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+        return prompt(`Too many attempts. Try again in ${waitText(seconds)}.`, 429, { "retry-after": String(seconds) });
+      }
+      if (!(await authenticate(users, username, password))) return prompt("Wrong password.", 401);
+      await throttle.succeeded(attempt);
+      ctx.session.markAuthenticated();
+      return perform(ctx, action);
+    });
+  }
 
   router.post("/logout", async (ctx) => {
     await ctx.session.destroy();
@@ -149,6 +208,29 @@ export function createApp(options: AppOptions) {
   router.use((ctx) => errorPage(404, `There is no page at ${ctx.url.pathname}.`, themeOf(ctx)));
 
   return compose(router.handlers);
+}
+
+/** Sudo mode: with a recent password the action runs; otherwise the password page asks first, and runs it then. */
+function sensitiveActionGuard(sudoWindowSeconds: number) {
+  return async (ctx: RequestContext, action: SensitiveAction): Promise<Response> => {
+    const username = ctx.session.data.username;
+    if (!username) return seeOther("/login");
+    if (!ctx.session.authenticatedWithin(sudoWindowSeconds)) {
+      return render(ctx, "Confirm it is you", confirmPasswordHtml({ action, username, windowSeconds: sudoWindowSeconds }));
+    }
+    return perform(ctx, action);
+  };
+}
+
+async function perform(ctx: RequestContext, action: SensitiveAction): Promise<Response> {
+  if (action.action === "revoke") {
+    await ctx.session.revokeSession(action.handle);
+    flashNotice(ctx, "device-signed-out");
+  } else {
+    await ctx.session.revokeOtherSessions();
+    flashNotice(ctx, "others-signed-out");
+  }
+  return seeOther("/profile");
 }
 
 /** Two copies of `session()`, one per cookie name; each request runs the one its scheme calls for. */

@@ -8,7 +8,7 @@
  *   npm start       compiled JavaScript (npm run build first); the store's URL and USERS required
  *
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
- * the store's (login-store.ts), USERS, ALLOW_DEMO_USER, TRUST_PROXY. See README.md.
+ * the store's (login-store.ts), USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
  */
 import { fileURLToPath } from "node:url";
 import { createServer } from "@hattip/adapter-node";
@@ -17,6 +17,7 @@ import { createApp } from "./app.js";
 import { listen, loadDotEnv, serveOptions, type ServeOptions } from "./listen.js";
 import { openLoginStore, type LoginStore } from "./login-store.js";
 import { proxySettings } from "./proxy.js";
+import { sudoWindowFromSetting } from "./sudo.js";
 import { usersFromSettings } from "./users.js";
 
 /** A setting is wrong: say so and stop, with no stack trace. */
@@ -53,6 +54,7 @@ try {
     loginAttempts: loginStore.loginAttempts,
     clientAddress: proxy.clientAddress,
     checkStore: loginStore.checkStore,
+    sudoWindowSeconds: sudoWindowFromSetting(process.env.SUDO_WINDOW_SECONDS),
   });
 } catch (error) {
   fail((error as Error).message);

@@ -49,11 +49,22 @@ input { font: inherit; padding: 0.45rem 0.55rem; border: 1px solid var(--border)
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.4rem 1rem; padding: 1rem; border: 1px solid var(--border); border-radius: 8px; background: var(--panel); }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+table.sessions { width: 100%; border-collapse: collapse; margin-bottom: 1rem; }
+table.sessions th, table.sessions td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--border); vertical-align: middle; }
+table.sessions th { color: var(--muted); font-weight: 600; }
+table.sessions form { margin: 0; }
+.hint { color: var(--muted); font-size: 0.9rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .status { font-size: 3rem; font-weight: 700; color: var(--muted); margin: 0; }
 @media (max-width: 30rem) {
   header.site .user, header.site .label { display: none; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: 0.4rem; }
+  /* On a phone each session is a small card: a label before each value instead of a header row. */
+  table.sessions thead { display: none; }
+  table.sessions tr { display: block; padding: 0.5rem 0; border-bottom: 1px solid var(--border); }
+  table.sessions td { display: block; border: 0; padding: 0.1rem 0; }
+  table.sessions td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
 }
 `;
 

@@ -7,6 +7,7 @@
 import { DEFAULT_ABSOLUTE_LIFETIME_SECONDS, DEFAULT_LIFETIME_SECONDS, MAX_DEFAULT_REFRESH_INTERVAL_SECONDS } from "hattip-session";
 import type { StoreDescription } from "./app.js";
 import { escapeHtml } from "./page.js";
+import { timeHtml } from "./time.js";
 
 /** The first 8 hex digits of the SHA-256 of a cookie value: enough to tell two apart, useless to an attacker. */
 export async function sessionFingerprint(cookieValue: string): Promise<string> {
@@ -36,8 +37,7 @@ export async function profilePage({ username, signedInAt, replacedId, cookieValu
   const refreshHours = MAX_DEFAULT_REFRESH_INTERVAL_SECONDS / 3600;
   const created = signedInAt === undefined ? "unknown" : timeHtml(signedInAt);
   const absolute = signedInAt === undefined ? "30 days after sign-in" : timeHtml(signedInAt + DEFAULT_ABSOLUTE_LIFETIME_SECONDS * 1000);
-  return `<h1>Profile</h1>
-<dl class="facts">
+  return `<dl class="facts">
   <dt>Username</dt><dd data-testid="username">${escapeHtml(username)}</dd>
   <dt>Kept in</dt><dd data-testid="store">${holds}</dd>
   <dt>Created</dt><dd data-testid="created">${created}</dd>
@@ -48,11 +48,4 @@ export async function profilePage({ username, signedInAt, replacedId, cookieValu
 <p>Signing in again, or signing out, ends this session for good: a copy of its cookie is then worth nothing${
     store.cookieHolds === "data" ? " once it expires (a cookie store cannot revoke a copy before that)" : ""
   }.</p>`;
-}
-
-const FORMAT = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
-
-function timeHtml(ms: number): string {
-  const date = new Date(ms);
-  return `<time datetime="${date.toISOString()}">${FORMAT.format(date)} UTC</time>`;
 }

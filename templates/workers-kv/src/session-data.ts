@@ -5,6 +5,9 @@
  * browser hands back is checked before a handler sees it: data that does not
  * pass gives a fresh session with the defaults.
  */
+// The augmented module must be in every program that checks this file: an augmentation alone does
+// not load it, so a test that reaches this file without importing hattip-session would not compile.
+import type {} from "hattip-session";
 import * as v from "valibot";
 
 export const Username = v.pipe(v.string(), v.minLength(1), v.maxLength(100));
@@ -41,6 +44,8 @@ export type NoticeSession = v.InferOutput<typeof NoticeSession>;
 export const NOTICES = {
   "sign-in-required": "Please sign in to see your profile.",
   "signed-out": "You have been signed out.",
+  "device-signed-out": "Signed out that device.",
+  "others-signed-out": "Signed out everywhere else.",
 } as const;
 export type NoticeCode = keyof typeof NOTICES;
 

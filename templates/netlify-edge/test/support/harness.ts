@@ -9,6 +9,7 @@ import { startApp } from "./start-app.ts";
 export const harness: StarterHarness = {
   name: "netlify-edge",
   addressing: "socket",
+  listsSessions: false,
   async start(options = {}) {
     const app = await startApp(options);
     return { url: app.url, storedSessions: async () => null, stop: () => app.stop() };

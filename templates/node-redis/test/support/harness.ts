@@ -5,6 +5,7 @@ import { startApp } from "./start-app.js";
 export const harness: StarterHarness = {
   name: "node-redis",
   addressing: "socket",
+  listsSessions: true,
   async start({ mode = "development", env = {} } = {}) {
     const app = await startApp({ mode, env });
     return {

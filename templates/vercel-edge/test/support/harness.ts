@@ -9,6 +9,7 @@ import { startApp } from "./start-app.js";
 export const harness: StarterHarness = {
   name: "vercel-edge",
   addressing: "socket",
+  listsSessions: false,
   async start(options = {}) {
     const app = await startApp(options);
     return { url: app.url, storedSessions: async () => null, stop: () => app.stop() };

@@ -97,11 +97,12 @@ describe("the profile", () => {
     expect((await browser.get("/profile")).body).toMatch(/replaced the ID <code>[0-9a-f]{8}<\/code>/);
   });
 
-  it("names the user once in the page and has one Sign out button", async () => {
+  it("names the user once in the page and has one button that signs this session out", async () => {
     const browser = client();
     await browser.post("/login", DEMO);
     const body = (await browser.get("/profile")).body;
-    expect(body.match(/Sign out/g)).toHaveLength(1);
+    // Other devices, where the store lists them, have Sign out buttons of their own, which post elsewhere.
+    expect(body.match(/action="\/logout"/g)).toHaveLength(1);
     expect(body.match(/Signed in as/g)?.length ?? 0).toBeLessThanOrEqual(1);
   });
 

@@ -10,6 +10,7 @@ import { startApp } from "./start-app.js";
 export const harness: StarterHarness = {
   name: "workers-kv",
   addressing: "socket",
+  listsSessions: true,
   async start(options = {}) {
     const app = await startApp(options);
     return {
