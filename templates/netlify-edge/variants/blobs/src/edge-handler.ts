@@ -2,7 +2,7 @@
  * The Netlify Edge entry: the app with login sessions in Netlify Blobs (the
  * `sessions` store, read with strong consistency, so a logout holds at once
  * on every edge node). Its settings come from the environment: USERS,
- * ALLOW_DEMO_USER; Netlify gives the function its Blobs access by itself
+ * ALLOW_DEMO_USER, SUDO_WINDOW_SECONDS; Netlify gives the function its Blobs access by itself
  * (locally, scripts/dev.ts starts Netlify's own Blobs server and passes
  * NETLIFY_BLOBS_CONTEXT). They are read once per isolate, on its first
  * request. A setting that is wrong gives a plain 500 page, and the log
@@ -24,6 +24,7 @@ import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
 import { sessionsBlobs } from "./sessions-blobs.ts";
+import { sudoWindowFromSetting } from "./sudo.ts";
 import { usersFromSettings } from "./users.ts";
 
 let ready: Promise<NetlifyEdgeFunction> | undefined;
@@ -56,6 +57,7 @@ async function build(): Promise<NetlifyEdgeFunction> {
     store: { name: "Netlify Blobs", cookieHolds: "id" },
     users,
     loginAttempts: new MemoryAttemptStore(),
+    sudoWindowSeconds: sudoWindowFromSetting(readEnv("SUDO_WINDOW_SECONDS")),
     // The Blobs client retries a failed call for some 25 s on its own: /health answers sooner.
     checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), HEALTH_TIMEOUT_MS),
   });

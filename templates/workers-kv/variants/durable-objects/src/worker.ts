@@ -14,6 +14,7 @@ import { createApp } from "./app.js";
 import { DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 import type { LoginSession } from "./session-data.js";
+import { sudoWindowFromSetting } from "./sudo.js";
 import { usersFromSettings } from "./users.js";
 
 export { LoginAttempts } from "./login-attempts.js";
@@ -24,6 +25,8 @@ export { SessionDurableObject } from "hattip-session";
 interface Settings {
   USERS?: string;
   ALLOW_DEMO_USER?: string;
+  /** How recently the password must have been entered to sign out other devices (default 600). */
+  SUDO_WINDOW_SECONDS?: string;
 }
 
 type Handler = ReturnType<typeof cloudflareWorkersAdapter>;
@@ -36,6 +39,7 @@ function build(env: Env & Settings): Handler {
     store: { name: "Durable Objects", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+    sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),
   });
   return cloudflareWorkersAdapter(app);
 }

@@ -9,6 +9,7 @@ import { startApp } from "./start-app.ts";
 export const harness: StarterHarness = {
   name: "netlify-edge",
   addressing: "socket",
+  listsSessions: true,
   async start(options = {}) {
     const app = await startApp(options);
     return { url: app.url, storedSessions: async () => (await app.storedSessions()).length, stop: () => app.stop() };
