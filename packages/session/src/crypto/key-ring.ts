@@ -13,7 +13,7 @@ import { SessionKeyError } from "../errors.js";
 import { aesKey, type AesKey } from "./aes-gcm.js";
 import { decodeBase64Url } from "./base64url.js";
 import { hmacKey, type HmacKey } from "./hmac.js";
-import type { KeyKind, KeyList } from "./keys.js";
+import type { KeyList } from "./keys.js";
 import { nativeCrypto } from "./native.js";
 import { KEY_ID_LABEL } from "./purpose.js";
 
