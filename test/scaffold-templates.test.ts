@@ -114,6 +114,10 @@ describe("scaffolding every template, as a user would", () => {
         expect(check.output).toContain("keys ok: 1");
       }
 
+      // The app's own Biome config (the repository's rules) passes on the files it was given.
+      const lint = await runCommand("npm", ["run", "lint"], { cwd: app, env, timeoutMs: 120_000 });
+      expect(lint.code, lint.output).toBe(0);
+
       const tests = await runCommand("npm", ["test"], { cwd: app, env, timeoutMs: 600_000 });
       expect(tests.code, tests.output).toBe(0);
     }, 1_200_000);
