@@ -20,15 +20,6 @@ export function typicalSession(): Record<string, unknown> {
   };
 }
 
-/** The typical session plus a recently-viewed list: about 2 KB of JSON. */
-export function largeSession(): Record<string, unknown> {
-  const recentlyViewed = Array.from({ length: 24 }, (_, index) => ({
-    id: `item-${1000 + index}`,
-    title: `Recently viewed product ${index}`,
-    at: 1_700_000_000_000 + index,
-  }));
-  return { ...typicalSession(), recentlyViewed };
-}
 
 /**
  * Fixed, bench-only key material: runs are comparable, and every process

@@ -5,7 +5,7 @@
  * that both libraries run against the same server and client.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the v3 callback shape @hattip/session declares
+// biome-ignore lint/suspicious/noExplicitAny: the v3 callback shape @hattip/session declares
 type Callback = (error: any, reply: any) => void;
 
 interface PromiseClient {

@@ -55,7 +55,9 @@ await writeFile(file, JSON.stringify(profile));
 
 const shorten = (url: string) => url.replace(/^.*\/node_modules\//, "").replace(/^file:\/\/.*?\/(packages|bench)\//, "$1/");
 const selfMicros = new Map<number, number>();
-profile.samples.forEach((id, index) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile!.timeDeltas[index] ?? 0)));
+profile.samples.forEach((id, index) => {
+  selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile!.timeDeltas[index] ?? 0));
+});
 const byFunction = new Map<string, number>();
 let total = 0;
 for (const node of profile.nodes) {

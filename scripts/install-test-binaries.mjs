@@ -27,6 +27,7 @@ const PINNED = [
   { name: oldNodePackage, version: "18.20.8", why: "the scaffolder's Node version check (test/scaffold-cli.test.ts)" },
 ];
 
+/** @param {string} name */
 function installedVersion(name) {
   try {
     const manifest = JSON.parse(readFileSync(join(testBinariesDir, "node_modules", name, "package.json"), "utf8"));

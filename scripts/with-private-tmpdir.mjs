@@ -27,7 +27,7 @@ const child = spawn(command, args, { stdio: "inherit", env, shell: process.platf
 
 const removePrivateTmp = () => rmSync(privateTmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 // Ctrl-C reaches the child through the terminal's process group; wait for it to finish cleaning up.
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
+for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM"])) process.on(signal, () => child.kill(signal));
 child.on("error", (error) => {
   console.error(`Could not start ${command}: ${error.message}`);
   removePrivateTmp();
@@ -35,5 +35,5 @@ child.on("error", (error) => {
 });
 child.on("close", (code, signal) => {
   removePrivateTmp();
-  process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+  process.exit(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
 });

@@ -48,7 +48,10 @@ it("survives Redis being killed and restarted under load: 503s, no hang, recover
 
   const during = (from: number, to: number) => report.responses.filter(({ at }) => at >= from && at < to);
   const statusesOf = (records: ResponseRecord[]) =>
-    records.reduce<Record<number, number>>((counts, { status }) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+    records.reduce<Record<number, number>>((counts, { status }) => {
+      counts[status] = (counts[status] ?? 0) + 1;
+      return counts;
+    }, {});
   const down = during(marks.killed, marks.restarting);
   const afterRecovery = during(marks.restarted, Number.POSITIVE_INFINITY);
   console.log("faults:", {

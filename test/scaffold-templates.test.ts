@@ -179,7 +179,7 @@ describe("scaffolding every template, as a user would", () => {
         await Promise.all([page.waitForURL(`${devServer.url}/profile`), page.getByRole("button", { name: "Sign in" }).click()]);
         expect(await page.locator('[data-testid="username"]').textContent()).toBe("demo");
         expect(await page.locator('[data-testid="store"]').textContent()).toContain(storeShown[`${name}/${store}`]);
-        await Promise.all([page.waitForURL(`${devServer.url}/`), page.getByRole("button", { name: "Sign out" }).click()]);
+        await Promise.all([page.waitForURL(`${devServer.url}/`), page.getByRole("button", { name: "Sign out", exact: true }).click()]);
         await page.goto(`${devServer.url}/profile`);
         expect(new URL(page.url()).pathname).toBe("/login");
         await context.close();
@@ -188,6 +188,10 @@ describe("scaffolding every template, as a user would", () => {
       } finally {
         await devServer.stop();
       }
+
+      // The app's own Biome config (the repository's rules) passes on the files it was given.
+      const lint = await runCommand("npm", ["run", "lint"], { cwd: app, env, timeoutMs: 120_000 });
+      expect(lint.code, lint.output).toBe(0);
 
       const tests = await runCommand("npm", ["test"], { cwd: app, env, timeoutMs: 600_000 });
       expect(tests.code, tests.output).toBe(0);

@@ -403,5 +403,3 @@ export function formatFigures(figures: Figures): string {
   parts.push(figures.appRestarted ? "APP RESTARTED" : "no app restart");
   return parts.join(" | ");
 }
-
-export type { Answer };

@@ -199,7 +199,7 @@ export async function logIn(url: string): Promise<{ id: string; cookie: string }
 function sessionCookie(setCookie: string | string[] | undefined): { id: string; cookie: string } | undefined {
   for (const line of [setCookie ?? []].flat()) {
     const match = SESSION_COOKIE.exec(line);
-    if (match && match[2]) return { id: match[2], cookie: `${match[1]}=${match[2]}` };
+    if (match?.[2]) return { id: match[2], cookie: `${match[1]}=${match[2]}` };
   }
   return undefined;
 }

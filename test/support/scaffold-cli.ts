@@ -60,8 +60,16 @@ export function runCli(
   });
 }
 
-export function readJson(path: string): Record<string, any> {
-  return JSON.parse(readFileSync(path, "utf8"));
+/** The fields of a package.json that the scaffolding tests read. */
+export interface PackageManifest {
+  name: string;
+  version: string;
+  engines: Record<string, string>;
+  dependencies: Record<string, string>;
+}
+
+export function readJson(path: string): PackageManifest {
+  return JSON.parse(readFileSync(path, "utf8")) as PackageManifest;
 }
 
 export function sessionVersion(): string {

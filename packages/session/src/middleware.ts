@@ -95,7 +95,7 @@ export function session<Name extends keyof NamedSessionData & string>(
 export function session<Schema extends StandardSchemaV1, Flash = Record<string, unknown>>(
   options: SchemaSessionOptions<Schema>,
 ): SessionMiddleware<StandardSchemaV1.InferOutput<Schema>, Flash>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above carry the types
+// biome-ignore lint/suspicious/noExplicitAny: the overloads above carry the types
 export function session(options: SessionOptions<any> & { name?: string; schema?: unknown }): SessionMiddleware<any, any> {
   if (!options?.store) throw new SessionSetupError("session() needs a `store`.");
   const { name } = options;

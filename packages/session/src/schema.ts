@@ -11,7 +11,6 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 }
 
 // A type-only namespace, as the spec writes it, so that `StandardSchemaV1.InferOutput<S>` reads as in every library.
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace StandardSchemaV1 {
   interface Props<Input = unknown, Output = Input> {
     readonly version: 1;

@@ -23,7 +23,7 @@ export type Awaitable<T> = T | Promise<T>;
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// biome-ignore lint/suspicious/noEmptyInterface: empty until users augment it (declaration merging needs an interface)
 export interface SessionData {}
 
 /**
@@ -39,7 +39,7 @@ export interface SessionData {}
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// biome-ignore lint/suspicious/noEmptyInterface: empty until users augment it (declaration merging needs an interface)
 export interface NamedSessionData {}
 
 /**
@@ -55,7 +55,7 @@ export interface NamedSessionData {}
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// biome-ignore lint/suspicious/noEmptyInterface: empty until users augment it (declaration merging needs an interface)
 export interface SessionFlashData {}
 
 /**
@@ -70,7 +70,7 @@ export interface SessionFlashData {}
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// biome-ignore lint/suspicious/noEmptyInterface: empty until users augment it (declaration merging needs an interface)
 export interface NamedSessionFlashData {}
 
 /** Flash values keyed by name: the declared ones, or any JSON value when none are declared. */

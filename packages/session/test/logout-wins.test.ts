@@ -107,7 +107,7 @@ const serverSide: Subject[] = [
       const census: Census = async (user) => {
         const { keys } = await kv.list({ prefix });
         const values = await Promise.all(keys.map((key) => kv.get(key.name)));
-        return values.filter((value) => value !== null && value.includes(`"${user}"`)).length;
+        return values.filter((value) => value?.includes(`"${user}"`)).length;
       };
       return { store: new KvSessionStore({ getStore: () => kv as never, prefix }), census };
     },

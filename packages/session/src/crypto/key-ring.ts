@@ -13,12 +13,11 @@ import { SessionKeyError } from "../errors.js";
 import { aesKey, type AesKey } from "./aes-gcm.js";
 import { decodeBase64Url } from "./base64url.js";
 import { hmacKey, type HmacKey } from "./hmac.js";
-import type { KeyKind, KeyList } from "./keys.js";
+import type { KeyList } from "./keys.js";
 import { nativeCrypto } from "./native.js";
 import { KEY_ID_LABEL } from "./purpose.js";
 
-/** Six bytes: eight base64url characters, no padding bits. */
-export const KEY_ID_BYTES = 6;
+/** Eight base64url characters: six bytes, no padding bits. */
 export const KEY_ID_LENGTH = 8;
 
 export interface KeyRing<Key> {

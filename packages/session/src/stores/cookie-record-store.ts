@@ -9,7 +9,7 @@ import type { RequestContext } from "@hattip/compose";
 import type { KeyRing } from "../crypto/key-ring.js";
 import { DEFAULT_SCOPE_NAME } from "../crypto/purpose.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { SessionData, SessionRecord, SessionScope, SessionSerializationOptions } from "../types.js";
+import type { SessionRecord, SessionScope, SessionSerializationOptions } from "../types.js";
 import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 

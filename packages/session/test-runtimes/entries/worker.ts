@@ -31,7 +31,7 @@ const kvStore: StoreSubject = {
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
   make: async () =>
-    new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx?.platform as { env: Env }).env.SESSION_OBJECTS }),
+    new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
   revocable: true,
   indexesUsers: true,
 };
@@ -48,7 +48,7 @@ function kvBindingTests(env: Env) {
       assertEqual(added.length, 1, "keys the save added to the binding");
       assert(!added[0]!.includes(id), "the KV key does not contain the session ID");
       const stored = await env.SESSIONS.get(added[0]!);
-      assert(stored !== null && stored.includes('"ada"'), `the KV value holds the data, got ${stored}`);
+      assert(stored?.includes('"ada"') === true, `the KV value holds the data, got ${stored}`);
     });
 }
 

@@ -25,7 +25,7 @@ export interface StoreKit {
   serverSide: boolean;
   /** `true` when the client can edit what the store keeps. */
   clientEditable?: boolean;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each test types its own data
+  // biome-ignore lint/suspicious/noExplicitAny: each test types its own data
   make(): Promise<SessionStore<any>>;
   /**
    * Writes to the backend so far, where there is a backend to ask (Redis,
