@@ -20,7 +20,6 @@ export function typicalSession(): Record<string, unknown> {
   };
 }
 
-
 /**
  * Fixed, bench-only key material: runs are comparable, and every process
  * of a run loads the same keys. Each library loads them the way its README

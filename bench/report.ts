@@ -35,7 +35,9 @@ export function renderReport(input: ReportInput): string {
     `- CPUs (nproc): ${environment.cpus}, ${environment.cpuModel}`,
     `- Load average (1 min) when the run started: ${environment.loadAverage1mAtStart.toFixed(2)}: the machine is shared with other engineers' test runs, so single figures are noisy; medians over interleaved rounds and ratios within one run hold up better.`,
     `- Node ${environment.node}`,
-    `- Packages: ${Object.entries(environment.packages).map(([name, version]) => `${name} ${version}`).join(", ")}`,
+    `- Packages: ${Object.entries(environment.packages)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(", ")}`,
     "",
     "## Targets",
     "",
@@ -97,7 +99,10 @@ function redisSection({ redis }: Summary): string[] {
     "",
     "| App | Route | commands | round trips | requests counted |",
     "| --- | --- | ---: | ---: | ---: |",
-    ...redis.map((cost) => `| ${cost.scenario} | ${cost.route} | ${fixed(cost.commandsPerRequest, 2)} | ${fixed(cost.roundTripsPerRequest, 2)} | ${cost.requests} |`),
+    ...redis.map(
+      (cost) =>
+        `| ${cost.scenario} | ${cost.route} | ${fixed(cost.commandsPerRequest, 2)} | ${fixed(cost.roundTripsPerRequest, 2)} | ${cost.requests} |`,
+    ),
     "",
   ];
 }
@@ -125,11 +130,22 @@ function httpSection({ summary, httpOptions }: ReportInput): string[] {
 
 function historySection(history: readonly HistoryEntry[]): string[] {
   if (history.length === 0) return [];
-  const columns = ["signed read", "signed write", "encrypted read", "encrypted write", "unsigned read", "unsigned write", "memory read", "memory write", "redis read", "redis write"];
+  const columns = [
+    "signed read",
+    "signed write",
+    "encrypted read",
+    "encrypted write",
+    "unsigned read",
+    "unsigned write",
+    "memory read",
+    "memory write",
+    "redis read",
+    "redis write",
+  ];
   return [
     "## Before and after each change",
     "",
-    "Ours only, from the many-users benchmark of each recorded run (bench/history.json; `npm run bench -- --label \"...\"` records one). Each cell: session CPU per request in µs, and in brackets how many times cheaper than @hattip/session in that same run. " +
+    'Ours only, from the many-users benchmark of each recorded run (bench/history.json; `npm run bench -- --label "..."` records one). Each cell: session CPU per request in µs, and in brackets how many times cheaper than @hattip/session in that same run. ' +
       "Absolute µs move with the machine's load from run to run; the bracketed ratio is the comparable figure.",
     "",
     `| Change | Commit | ${columns.join(" | ")} |`,

@@ -20,7 +20,9 @@ const { values } = parseArgs({
 });
 const options = values.quick ? { rounds: 1, perRound: 20 } : { rounds: 5, perRound: 200 };
 const environment = await describeEnvironment();
-console.log(`bench:durability: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)}, ${options.rounds} x ${options.perRound} calls`);
+console.log(
+  `bench:durability: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)}, ${options.rounds} x ${options.perRound} calls`,
+);
 const rows = await measureDurability(options, (line) => console.log(line));
 await mkdir(values.out, { recursive: true });
 await writeFile(join(values.out, "durability.json"), JSON.stringify({ environment, ...options, rows }, null, 2) + "\n");

@@ -64,8 +64,7 @@ export function median(values: readonly number[]): number {
 export function cpuRows(samples: readonly CpuSample[]): CpuRow[] {
   const scenarios = [...new Set(samples.map((sample) => sample.scenario))];
   const routes = [...new Set(samples.map((sample) => sample.route))];
-  const of = (scenario: Scenario, route: MeasuredRoute) =>
-    samples.filter((sample) => sample.scenario === scenario && sample.route === route);
+  const of = (scenario: Scenario, route: MeasuredRoute) => samples.filter((sample) => sample.scenario === scenario && sample.route === route);
   const sessionCost = (scenario: Scenario, route: MeasuredRoute): number | null => {
     const baseline = of("baseline", route);
     if (baseline.length === 0) return null;
@@ -195,7 +194,8 @@ function judge(input: {
     });
   }
 
-  const redisCost = (route: "login" | "relogin" | "read" | "write") => input.redis.find((cost) => cost.scenario === "ours:redis" && cost.route === route);
+  const redisCost = (route: "login" | "relogin" | "read" | "write") =>
+    input.redis.find((cost) => cost.scenario === "ours:redis" && cost.route === route);
   const login = redisCost("login");
   const relogin = redisCost("relogin");
   if (login && relogin) {
@@ -228,7 +228,9 @@ function judge(input: {
       met: leaks.length === 0,
       figures:
         (headline ? `${(headline.gzippedBytes / 1024).toFixed(1)} KiB gzipped (${(headline.minifiedBytes / 1024).toFixed(1)} KiB minified); ` : "") +
-        (leaks.length ? `server-store code found in: ${leaks.map((bundle) => `${bundle.name} (${bundle.serverStoreCode.join(", ")})`).join("; ")}` : "no server-side store code in any cookie-only bundle"),
+        (leaks.length
+          ? `server-store code found in: ${leaks.map((bundle) => `${bundle.name} (${bundle.serverStoreCode.join(", ")})`).join("; ")}`
+          : "no server-side store code in any cookie-only bundle"),
     });
   }
 

@@ -39,9 +39,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
 
   const httpOptions = { users: 10, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 };
   const http = await runHttp(httpOptions);
-  expect(http.map((entry) => `${entry.scenario} ${entry.route}`)).toEqual(
-    SCENARIOS.flatMap((scenario) => [`${scenario} read`, `${scenario} write`]),
-  );
+  expect(http.map((entry) => `${entry.scenario} ${entry.route}`)).toEqual(SCENARIOS.flatMap((scenario) => [`${scenario} read`, `${scenario} write`]));
   for (const entry of http) {
     expect(entry.requests, `${entry.scenario} /${entry.route}`).toBeGreaterThan(0);
     expect(entry.non2xx + entry.errors + entry.timeouts).toBe(0);

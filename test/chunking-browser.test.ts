@@ -48,7 +48,10 @@ describe("a chunked session in Chromium", () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const sessionCookies = async () =>
-      (await context.cookies(origin)).map((entry) => entry.name).filter((name) => name.startsWith("session")).sort();
+      (await context.cookies(origin))
+        .map((entry) => entry.name)
+        .filter((name) => name.startsWith("session"))
+        .sort();
     const shownLength = async (path: string) => {
       await page.goto(`${origin}${path}`);
       return Number(await page.textContent("#length"));

@@ -5,16 +5,7 @@
  * it acknowledged (Redis runs with appendonly yes, appendfsync always).
  */
 import { afterAll, expect, it } from "vitest";
-import {
-  logInAsDemo,
-  pause,
-  redisPid,
-  runLoad,
-  startStack,
-  unreadableSessions,
-  type ResponseRecord,
-  type Stack,
-} from "./support/soak-harness.js";
+import { logInAsDemo, pause, redisPid, runLoad, startStack, unreadableSessions, type ResponseRecord, type Stack } from "./support/soak-harness.js";
 
 let stack: Stack | undefined;
 afterAll(async () => {

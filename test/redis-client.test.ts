@@ -28,7 +28,14 @@ describe("parseRedisUrl", () => {
     ],
     [
       "REDIS+CLUSTER://:secret@n1:7000,n2",
-      { kind: "cluster", nodes: [{ host: "n1", port: 7000 }, { host: "n2", port: 6379 }], password: "secret" },
+      {
+        kind: "cluster",
+        nodes: [
+          { host: "n1", port: 7000 },
+          { host: "n2", port: 6379 },
+        ],
+        password: "secret",
+      },
     ],
   ])("%s", (url, expected) => {
     expect(parseRedisUrl(url)).toEqual(expected);

@@ -137,7 +137,12 @@ describe("create-hattip-session-app without a terminal", () => {
   });
 
   it("asks for a package name when the folder's cannot be one, suggesting one that npm accepts", async () => {
-    for (const [name, suggestion] of [["http", "http-app"], ["fs", "fs-app"], ["node_modules", "node_modules-app"], ["My App", "my-app"]]) {
+    for (const [name, suggestion] of [
+      ["http", "http-app"],
+      ["fs", "fs-app"],
+      ["node_modules", "node_modules-app"],
+      ["My App", "my-app"],
+    ]) {
       const result = await cli([name!, "-t", "fixture-cookie", "--no-install", "--no-git"]);
       expect(result.code, name).toBe(1);
       expect(result.stderr).toContain(`"${name}" cannot be a package name`);
@@ -205,22 +210,12 @@ describe("create-hattip-session-app without a terminal", () => {
     expect(manifest.name).toBe("first-app");
     expect(manifest.dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
     expect(manifest.dependencies["@hattip/compose"]).toBe("0.0.49");
-    expect(readdirSync(app).sort()).toEqual([
-      ".dev.vars",
-      ".dev.vars.example",
-      ".env",
-      ".env.example",
-      ".gitignore",
-      "package.json",
-      "src",
-    ]);
+    expect(readdirSync(app).sort()).toEqual([".dev.vars", ".dev.vars.example", ".env", ".env.example", ".gitignore", "package.json", "src"]);
     // .env was already ignored by the template; .dev.vars was not, so it is added.
     const ignored = readFileSync(join(app, ".gitignore"), "utf8").split("\n");
     expect(ignored.filter((line) => line === ".env")).toHaveLength(1);
     expect(ignored).toContain(".dev.vars");
-    expect(readFileSync(join(app, ".dev.vars"), "utf8")).toMatch(
-      /^COOKIE_SECRET=[A-Za-z0-9_-]{43}\nAPI_URL=http:\/\/127.0.0.1:8787\n$/m,
-    );
+    expect(readFileSync(join(app, ".dev.vars"), "utf8")).toMatch(/^COOKIE_SECRET=[A-Za-z0-9_-]{43}\nAPI_URL=http:\/\/127.0.0.1:8787\n$/m);
     expect(readFileSync(join(app, ".env"), "utf8")).not.toContain("the-template-authors-own-key");
     expect(result.stdout).toContain("cd first-app");
     expect(result.stdout).toContain("pnpm install");

@@ -2,22 +2,8 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildCreateApp,
-  cliPath,
-  fixtureTemplates,
-  makeTempDir,
-  readJson,
-  removeDir,
-  runCli,
-  sessionVersion,
-} from "./support/scaffold-cli.js";
-import {
-  packTemplate,
-  serveTarballs,
-  STALLED_PATH,
-  type TarballServer,
-} from "./support/scaffold-tarball-server.js";
+import { buildCreateApp, cliPath, fixtureTemplates, makeTempDir, readJson, removeDir, runCli, sessionVersion } from "./support/scaffold-cli.js";
+import { packTemplate, serveTarballs, STALLED_PATH, type TarballServer } from "./support/scaffold-tarball-server.js";
 
 let workDir: string;
 const tempDirs: string[] = [];
@@ -49,13 +35,9 @@ beforeAll(async () => {
   server = await serveTarballs({
     "/community.tar.gz": packTemplate(fixture, tarballs, "community-template", "community"),
     // Shaped like GitHub's archive of this repository: one top folder, templates/ inside.
-    [githubTarball]: packTemplate(
-      fixture,
-      tarballs,
-      "hattip-session-hattip-session-0abc123/templates/fixture-cookie",
-      "repo",
-      { "FROM-GITHUB.md": "the latest copy" },
-    ),
+    [githubTarball]: packTemplate(fixture, tarballs, "hattip-session-hattip-session-0abc123/templates/fixture-cookie", "repo", {
+      "FROM-GITHUB.md": "the latest copy",
+    }),
   });
 });
 
@@ -109,16 +91,12 @@ describe("remote templates through giget", () => {
   });
 
   it("leaves no folder behind when Ctrl-C interrupts a download", async () => {
-    const child = spawn(
-      process.execPath,
-      [cliPath, "interrupted", "-t", `${server.origin}${STALLED_PATH}`, "--no-install", "--no-git"],
-      {
-        cwd: workDir,
-        env: { ...process.env, CI: "", XDG_CACHE_HOME: temp("scaffold-giget-cache") },
-        stdio: ["ignore", "pipe", "pipe"],
-        timeout: 30_000,
-      },
-    );
+    const child = spawn(process.execPath, [cliPath, "interrupted", "-t", `${server.origin}${STALLED_PATH}`, "--no-install", "--no-git"], {
+      cwd: workDir,
+      env: { ...process.env, CI: "", XDG_CACHE_HOME: temp("scaffold-giget-cache") },
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000,
+    });
     let stderr = "";
     child.stderr.on("data", (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));

@@ -2,15 +2,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildCreateApp,
-  cliPath,
-  fixtureTemplates,
-  makeTempDir,
-  readJson,
-  removeDir,
-  sessionVersion,
-} from "./support/scaffold-cli.js";
+import { buildCreateApp, cliPath, fixtureTemplates, makeTempDir, readJson, removeDir, sessionVersion } from "./support/scaffold-cli.js";
 import { TmuxTerminal } from "./support/scaffold-tmux.js";
 
 let workDir: string;

@@ -112,11 +112,15 @@ describe("scaffolding every template, as a user would", () => {
     it(`${name}${store ? ` on ${store}` : ""}: scaffolds, installs from the packed hattip-session, signs in through its dev server in Chromium, and passes its own tests`, async () => {
       const appName = `my-${name}-${store ?? "default"}-app`;
       const started = Date.now();
-      const scaffolded = await runCommand(createApp, [appName, "--template", name, ...(store ? ["--store", store] : []), "--no-install", "--no-git"], {
-        cwd: workDir,
-        env: { ...userEnvironment(), XDG_CACHE_HOME: join(workDir, "cache") },
-        timeoutMs: 60_000,
-      });
+      const scaffolded = await runCommand(
+        createApp,
+        [appName, "--template", name, ...(store ? ["--store", store] : []), "--no-install", "--no-git"],
+        {
+          cwd: workDir,
+          env: { ...userEnvironment(), XDG_CACHE_HOME: join(workDir, "cache") },
+          timeoutMs: 60_000,
+        },
+      );
       expect(scaffolded.code, scaffolded.output).toBe(0);
       const stdout = scaffolded.output;
 
@@ -160,11 +164,11 @@ describe("scaffolding every template, as a user would", () => {
       if (!secretFile) expect(scaffolded.output).not.toContain("Generated a fresh secret key");
       if (secretFile) {
         expect(readFileSync(join(app, ".gitignore"), "utf8").split("\n")).toContain(secretFile);
-        const check = await runCommand(
-          process.execPath,
-          ["--input-type=module", "--eval", keyCheck, join(app, secretFile)],
-          { cwd: app, env, timeoutMs: 60_000 },
-        );
+        const check = await runCommand(process.execPath, ["--input-type=module", "--eval", keyCheck, join(app, secretFile)], {
+          cwd: app,
+          env,
+          timeoutMs: 60_000,
+        });
         expect(check.output).toContain("keys ok: 1");
       }
 

@@ -21,7 +21,9 @@ describe("the shared app is the same in every template", () => {
 
   it("rewrites only relative .js imports for Deno's copy", () => {
     const source = `import { a } from "./a.js";\nimport "../b.js";\nimport { c } from "valibot";\nconst d = await import("./d.js");\n"./e.js";`;
-    expect(withTsImports(source)).toBe(`import { a } from "./a.ts";\nimport "../b.ts";\nimport { c } from "valibot";\nconst d = await import("./d.ts");\n"./e.js";`);
+    expect(withTsImports(source)).toBe(
+      `import { a } from "./a.ts";\nimport "../b.ts";\nimport { c } from "valibot";\nconst d = await import("./d.ts");\n"./e.js";`,
+    );
   });
 
   it.each(copies.map((copy) => [copy.target, copy] as const))("%s is in step with starter/", (_target, copy) => {

@@ -21,7 +21,4 @@ for (const name of readdirSync(source)) {
   console.log(`bundle-templates: templates/${name}`);
 }
 const session = JSON.parse(readFileSync(join(packageRoot, "..", "packages", "session", "package.json"), "utf8"));
-writeFileSync(
-  join(destination, "bundle-info.json"),
-  `${JSON.stringify({ hattipSessionVersion: session.version }, null, 2)}\n`,
-);
+writeFileSync(join(destination, "bundle-info.json"), `${JSON.stringify({ hattipSessionVersion: session.version }, null, 2)}\n`);

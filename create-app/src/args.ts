@@ -45,21 +45,23 @@ const OPTIONS = {
   version: { type: "boolean", short: "v" },
 } as const;
 
+function parseFlags(args: string[]) {
+  return parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): CliArgs {
   // pnpm, yarn and bun pass a `--` through as it was typed; it separates nothing here.
   const args = argv.filter((arg) => arg !== "--");
-  let parsed;
+  let parsed: ReturnType<typeof parseFlags>;
   try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseFlags(args);
   } catch (error) {
     throw new CliError(`${(error as Error).message}\nRun with --help to see every flag.`);
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) {
     const hint = npmAteFlagsHint(env, positionals);
-    throw new CliError(
-      `Expected one project folder, got ${positionals.length}: ${positionals.join(" ")}` + (hint ? `\n${hint}` : ""),
-    );
+    throw new CliError(`Expected one project folder, got ${positionals.length}: ${positionals.join(" ")}` + (hint ? `\n${hint}` : ""));
   }
   if (values.overwrite && values.force) {
     throw new CliError("--overwrite (remove the files already there) and --force (keep them) contradict each other: pick one.");
@@ -89,11 +91,7 @@ function parsePackageManager(value: string | undefined): PackageManager | undefi
   return manager;
 }
 
-function pairedFlag(
-  name: string,
-  yes: boolean | undefined,
-  no: boolean | undefined,
-): boolean | undefined {
+function pairedFlag(name: string, yes: boolean | undefined, no: boolean | undefined): boolean | undefined {
   if (yes && no) throw new CliError(`--${name} and --no-${name} contradict each other: pick one.`);
   if (yes) return true;
   if (no) return false;

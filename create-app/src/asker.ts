@@ -61,9 +61,7 @@ export const terminalAsker: Asker = {
         message,
         initialValue: initial,
         // clack's Option<Value> is a conditional type that TypeScript cannot resolve for a generic Value.
-        options: choices.map(({ value, label, hint }) => ({ value, label, hint })) as Parameters<
-          typeof clack.select<Value>
-        >[0]["options"],
+        options: choices.map(({ value, label, hint }) => ({ value, label, hint })) as Parameters<typeof clack.select<Value>>[0]["options"],
       }),
     );
   },

@@ -61,14 +61,9 @@ export function templatesRoot({ env }: Pick<Environment, "env">): string {
 /** Every template folder with a package.json: known platforms first, then any others. */
 export function listTemplates(root: string): TemplateChoice[] {
   const folders = existsSync(root)
-    ? readdirSync(root).filter(
-        (name) =>
-          statSync(join(root, name)).isDirectory() && existsSync(join(root, name, "package.json")),
-      )
+    ? readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory() && existsSync(join(root, name, "package.json")))
     : [];
-  const known = PLATFORMS.filter((platform) => folders.includes(platform.name)).map(
-    (platform) => ({ ...platform, dir: join(root, platform.name) }),
-  );
+  const known = PLATFORMS.filter((platform) => folders.includes(platform.name)).map((platform) => ({ ...platform, dir: join(root, platform.name) }));
   const others = folders
     .filter((name) => !PLATFORMS.some((platform) => platform.name === name))
     .sort()

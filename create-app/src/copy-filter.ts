@@ -28,7 +28,5 @@ const EXCLUDED_NAMES = new Set([
 /** `relativePath` uses "/" separators and is relative to the template's root. */
 export function isTemplateFile(relativePath: string): boolean {
   const segments = relativePath.split("/").filter(Boolean);
-  return !segments.some(
-    (segment) => EXCLUDED_NAMES.has(segment) || segment.endsWith(".tsbuildinfo") || segment.endsWith(".log"),
-  );
+  return !segments.some((segment) => EXCLUDED_NAMES.has(segment) || segment.endsWith(".tsbuildinfo") || segment.endsWith(".log"));
 }

@@ -37,6 +37,8 @@ export function npmAteFlagsHint(env: NodeJS.ProcessEnv, positionals: readonly st
   const suggestion = ["npm create", "hattip-session-app@latest", folder, ...extras, "--", ...flags].join(" ");
   return [
     "npm keeps the flags before a lone -- for itself and passes on only their values, which then look like folders.",
-    flags.length > 0 ? `Put -- before the scaffolder's flags:\n  ${suggestion}` : "Put -- before the scaffolder's flags, e.g.:\n  npm create hattip-session-app@latest my-app -- --template workers-kv",
+    flags.length > 0
+      ? `Put -- before the scaffolder's flags:\n  ${suggestion}`
+      : "Put -- before the scaffolder's flags, e.g.:\n  npm create hattip-session-app@latest my-app -- --template workers-kv",
   ].join("\n");
 }

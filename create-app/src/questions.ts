@@ -78,11 +78,7 @@ async function projectFolder({ args, ask, cwd }: QuestionContext): Promise<{ tar
   return { target, shownPath: relative(cwd, target) || "." };
 }
 
-async function filesAlreadyThere(
-  { args, ask, env }: QuestionContext,
-  target: string,
-  shownPath: string,
-): Promise<ExistingFiles | undefined> {
+async function filesAlreadyThere({ args, ask, env }: QuestionContext, target: string, shownPath: string): Promise<ExistingFiles | undefined> {
   if (folderState(target) !== "not-empty") return undefined;
   // Without a terminal and without a folder, `target` is only the default's: nothing to ask about it.
   if (!ask.complete) return undefined;

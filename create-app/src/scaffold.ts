@@ -10,9 +10,7 @@ import { customizeApp, type Customization, type CustomizationResult } from "./cu
 import { CancelledError, CliError } from "./errors.js";
 import { emptyFolderKeepingGit, folderState, notEmptyMessage } from "./folder.js";
 
-export type TemplateSource =
-  | { kind: "folder"; dir: string }
-  | { kind: "giget"; source: string; fallbackDir?: string };
+export type TemplateSource = { kind: "folder"; dir: string } | { kind: "giget"; source: string; fallbackDir?: string };
 
 export interface ScaffoldRequest extends Customization {
   target: string;

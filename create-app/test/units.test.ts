@@ -119,9 +119,8 @@ describe("package manager", () => {
 });
 
 describe("copy filter", () => {
-  it.each(["src/app.ts", "_gitignore", ".env.example", "docs/login.png", "netlify/edge-functions/app.ts"])(
-    "keeps %s",
-    (path) => expect(isTemplateFile(path)).toBe(true),
+  it.each(["src/app.ts", "_gitignore", ".env.example", "docs/login.png", "netlify/edge-functions/app.ts"])("keeps %s", (path) =>
+    expect(isTemplateFile(path)).toBe(true),
   );
   it.each(["node_modules/x/index.js", "dist/app.js", ".wrangler/state/kv", ".env", ".dev.vars", "tsconfig.tsbuildinfo", "package-lock.json"])(
     "leaves out %s",

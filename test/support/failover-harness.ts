@@ -173,7 +173,15 @@ export async function sentinelKill(options: KillOptions): Promise<Figures> {
     for (const [id, entry] of cutOff ?? []) result.sessions.set(id, entry);
 
     const scenario = options.replicaCutOffMs === undefined ? "sentinel" : "sentinel, replica cut off first";
-    return summarize(scenario, options.durable, result, { loadStartedAt, faultAt, failoverAt, restoredAt }, server, pid, await checkLedger(server.url, result.sessions));
+    return summarize(
+      scenario,
+      options.durable,
+      result,
+      { loadStartedAt, faultAt, failoverAt, restoredAt },
+      server,
+      pid,
+      await checkLedger(server.url, result.sessions),
+    );
   });
 }
 
@@ -209,7 +217,15 @@ export async function clusterKill(options: KillOptions): Promise<Figures> {
     const restoredAt = Date.now();
     const [result, otherShards] = await Promise.all([load, probe]);
 
-    const figures = summarize("cluster", options.durable, result, { loadStartedAt, faultAt, failoverAt, restoredAt }, server, pid, await checkLedger(server.url, result.sessions));
+    const figures = summarize(
+      "cluster",
+      options.durable,
+      result,
+      { loadStartedAt, faultAt, failoverAt, restoredAt },
+      server,
+      pid,
+      await checkLedger(server.url, result.sessions),
+    );
     return { ...figures, otherShards };
   });
 }

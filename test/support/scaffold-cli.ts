@@ -37,10 +37,7 @@ export interface CliResult {
 }
 
 /** Runs the CLI without a terminal (stdin is /dev/null), as CI would. */
-export function runCli(
-  args: string[],
-  options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
-): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env };
     delete env.CI;

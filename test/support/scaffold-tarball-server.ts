@@ -8,13 +8,7 @@ import { join } from "node:path";
  * Packs `templateDir` as a .tar.gz whose entries sit under `prefix` (giget
  * drops the first path segment, as in GitHub's archives).
  */
-export function packTemplate(
-  templateDir: string,
-  workDir: string,
-  prefix: string,
-  name: string,
-  extraFiles: Record<string, string> = {},
-): string {
+export function packTemplate(templateDir: string, workDir: string, prefix: string, name: string, extraFiles: Record<string, string> = {}): string {
   const staging = join(workDir, `${name}-staging`);
   mkdirSync(join(staging, prefix), { recursive: true });
   cpSync(templateDir, join(staging, prefix), { recursive: true });

@@ -30,8 +30,7 @@ export function lifetimePolicy(
 ): LifetimePolicy {
   const fixedDeadline = cookieOptions?.expires?.getTime();
   const idleMs = seconds("cookieOptions.maxAge", cookieOptions?.maxAge ?? DEFAULT_LIFETIME_SECONDS) * 1000;
-  const absoluteMs =
-    seconds("absoluteLifetime", absoluteLifetimeSeconds ?? Math.max(DEFAULT_ABSOLUTE_LIFETIME_SECONDS, idleMs / 1000)) * 1000;
+  const absoluteMs = seconds("absoluteLifetime", absoluteLifetimeSeconds ?? Math.max(DEFAULT_ABSOLUTE_LIFETIME_SECONDS, idleMs / 1000)) * 1000;
   if (fixedDeadline !== undefined && Number.isNaN(fixedDeadline)) {
     throw new SessionSetupError("cookieOptions.expires is an invalid Date.");
   }
@@ -40,12 +39,10 @@ export function lifetimePolicy(
   const refreshIntervalMs =
     seconds(
       "rolling.refreshInterval",
-      (typeof rolling === "object" ? rolling.refreshInterval : undefined) ??
-        Math.min(MAX_DEFAULT_REFRESH_INTERVAL_SECONDS, idleMs / 10_000),
+      (typeof rolling === "object" ? rolling.refreshInterval : undefined) ?? Math.min(MAX_DEFAULT_REFRESH_INTERVAL_SECONDS, idleMs / 10_000),
     ) * 1000;
 
-  const expiresAt = (createdAt: number, now: number) =>
-    Math.min(fixedDeadline ?? now + idleMs, createdAt + absoluteMs);
+  const expiresAt = (createdAt: number, now: number) => Math.min(fixedDeadline ?? now + idleMs, createdAt + absoluteMs);
 
   return {
     expiresAt,

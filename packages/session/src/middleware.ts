@@ -124,12 +124,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     return data === null ? null : { record: { ...entry.record, data } };
   }
 
-  async function carryOut(
-    decision: EndOfRequest<Record<string, unknown>>,
-    ctx: RequestContext,
-    response: Response,
-    now: number,
-  ): Promise<Response> {
+  async function carryOut(decision: EndOfRequest<Record<string, unknown>>, ctx: RequestContext, response: Response, now: number): Promise<Response> {
     switch (decision.action) {
       case "leave":
         return response;

@@ -74,9 +74,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
     users: undefined,
     async load(id, ctx) {
       const data = await store.load(id, ctx);
-      return data === null || data === undefined
-        ? null
-        : { record: { data, createdAt: Date.now(), expiresAt: Number.POSITIVE_INFINITY } };
+      return data === null || data === undefined ? null : { record: { data, createdAt: Date.now(), expiresAt: Number.POSITIVE_INFINITY } };
     },
     create: async (record, ctx, _scope, now) => save(null, record, ctx, now),
     update: async (id, record, ctx, _scope, now) => save(id, record, ctx, now),

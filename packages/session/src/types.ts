@@ -360,8 +360,7 @@ export interface SessionOptions<Data = SessionData> {
  * validator (zod, valibot, arktype, ...): what any store loads is
  * validated, and invalid data gives a fresh session with the defaults.
  */
-export interface SchemaSessionOptions<Schema extends StandardSchemaV1>
-  extends Omit<SessionOptions<StandardSchemaV1.InferOutput<Schema>>, "store"> {
+export interface SchemaSessionOptions<Schema extends StandardSchemaV1> extends Omit<SessionOptions<StandardSchemaV1.InferOutput<Schema>>, "store"> {
   /**
    * Validates the data every store loads; its output type is the type of
    * `data`. Async validators work.
@@ -387,8 +386,7 @@ export interface SchemaSessionOptions<Schema extends StandardSchemaV1>
  * `ctx.session`, so that one app can run several sessions (say, login and
  * preferences). The name is also the default cookie name.
  */
-export interface NamedSessionOptions<Name extends keyof NamedSessionData & string>
-  extends SessionOptions<NamedSessionData[Name]> {
+export interface NamedSessionOptions<Name extends keyof NamedSessionData & string> extends SessionOptions<NamedSessionData[Name]> {
   /** The key in `ctx.sessions` and in `NamedSessionData`; also the cookie's name unless `cookieName` is given. */
   name: Name;
 }

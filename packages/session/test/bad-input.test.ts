@@ -36,8 +36,7 @@ async function serveReportingErrors(store: AnyStore) {
   return { served, errors };
 }
 
-const flip = (text: string, at: number) =>
-  text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
+const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === "A" ? "B" : "A") + text.slice(at + 1);
 
 async function expectFreshSession(client: CookieClient, cookieValue: string) {
   const response = await client.get("/read", { headers: { cookie: `session=${cookieValue}` } });

@@ -95,7 +95,12 @@ describe.each(cookieStores)("chunking with $name", ({ make, protectsValue, twoCh
     expect(chunkNames(client.jar)).toEqual(["session.0", "session.1", "session.2"]);
     const fewer = await client.get(`/blob?size=${twoChunks}`);
     expect(chunkNames(client.jar)).toEqual(["session.0", "session.1"]);
-    expect(fewer.setCookies.map(parseSetCookie).find((cookie) => cookie.name === "session.2")?.attributes.get("max-age")).toBe("0");
+    expect(
+      fewer.setCookies
+        .map(parseSetCookie)
+        .find((cookie) => cookie.name === "session.2")
+        ?.attributes.get("max-age"),
+    ).toBe("0");
     const shrunk = await client.get("/blob?size=10");
     expect(chunkNames(client.jar)).toEqual(["session"]);
     const expired = shrunk.setCookies.map(parseSetCookie).filter((cookie) => cookie.attributes.get("max-age") === "0");
@@ -117,14 +122,45 @@ describe.each(cookieStores)("chunking with $name", ({ make, protectsValue, twoCh
     const flipped = second.slice(0, 40) + (second[40] === "A" ? "B" : "A") + second.slice(41);
     const cases: Record<string, [string, string][]> = {
       // An unsigned value may be edited by design; the other rules hold for every store.
-      ...(protectsValue ? { tampered: [["session.0", first], ["session.1", flipped]] as [string, string][] } : {}),
+      ...(protectsValue
+        ? {
+            tampered: [
+              ["session.0", first],
+              ["session.1", flipped],
+            ] as [string, string][],
+          }
+        : {}),
       missing: [["session.0", first]],
-      gap: [["session.0", first], ["session.2", second]],
-      reordered: [["session.0", second], ["session.1", first]],
-      extra: [["session.0", first], ["session.1", second], ["session.2", "AAAA"]],
-      "plain beside chunks": [["session", first], ["session.0", first], ["session.1", second]],
+      gap: [
+        ["session.0", first],
+        ["session.2", second],
+      ],
+      reordered: [
+        ["session.0", second],
+        ["session.1", first],
+      ],
+      extra: [
+        ["session.0", first],
+        ["session.1", second],
+        ["session.2", "AAAA"],
+      ],
+      "plain beside chunks": [
+        ["session", first],
+        ["session.0", first],
+        ["session.1", second],
+      ],
     };
-    expect((await readData(client, header([["session.0", first], ["session.1", second]]))).isFresh).toBe(false);
+    expect(
+      (
+        await readData(
+          client,
+          header([
+            ["session.0", first],
+            ["session.1", second],
+          ]),
+        )
+      ).isFresh,
+    ).toBe(false);
     for (const [name, entries] of Object.entries(cases)) {
       expect({ name, ...(await readData(client, header(entries))) }).toEqual({ name, data: {}, isFresh: true });
     }

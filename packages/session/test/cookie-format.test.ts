@@ -10,13 +10,7 @@ import { cookie } from "@hattip/cookie";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decodeBase64Key, decodeBase64Url } from "../src/crypto/base64url.js";
-import {
-  EncryptedCookieStore,
-  SessionKeyError,
-  SignedCookieStore,
-  session,
-  type SessionRecord,
-} from "../src/index.js";
+import { EncryptedCookieStore, SessionKeyError, SignedCookieStore, session, type SessionRecord } from "../src/index.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { CRYPTO_PATHS, countCryptoOperations, nodeCrypto, onPath, type CryptoPath } from "./support/crypto-paths.js";
 import { serve, type Served } from "./support/serve.js";
@@ -47,8 +41,7 @@ async function settle(build: () => CookieStore): Promise<void> {
 const raw = (bytes: number, fill = 7) => new Uint8Array(bytes).fill(fill);
 
 describe("keys handed straight to a store's constructor are checked like imported ones", () => {
-  const hmac = (hash: string, bytes: number) =>
-    crypto.subtle.importKey("raw", raw(bytes), { name: "HMAC", hash }, false, ["sign", "verify"]);
+  const hmac = (hash: string, bytes: number) => crypto.subtle.importKey("raw", raw(bytes), { name: "HMAC", hash }, false, ["sign", "verify"]);
   const aes = (bytes: number) => crypto.subtle.importKey("raw", raw(bytes), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
 
   it("refuses an 8-bit HMAC key, which one cookie lets anyone brute-force offline", async () => {
@@ -160,19 +153,14 @@ describe("a value is bound to its cookie's name", () => {
         const key = await Store.generateKey();
         const store = new Store<Data>([key]);
         const served = await serve(
-          compose(
-            cookie(),
-            session({ store: store as never }),
-            session({ name: "admin", store: store as never } as never),
-            (ctx) => {
-              const admin = (ctx as unknown as { sessions: Record<string, { data: Data; isFresh: boolean }> }).sessions["admin"]!;
-              if (ctx.url.pathname === "/login") {
-                ctx.session.data = { role: "user" } as never;
-                return new Response("ok");
-              }
-              return Response.json({ admin: admin.data, isFresh: admin.isFresh });
-            },
-          ),
+          compose(cookie(), session({ store: store as never }), session({ name: "admin", store: store as never } as never), (ctx) => {
+            const admin = (ctx as unknown as { sessions: Record<string, { data: Data; isFresh: boolean }> }).sessions["admin"]!;
+            if (ctx.url.pathname === "/login") {
+              ctx.session.data = { role: "user" } as never;
+              return new Response("ok");
+            }
+            return Response.json({ admin: admin.data, isFresh: admin.isFresh });
+          }),
         );
         running.push(served);
         const client = new CookieClient(served.url);
@@ -262,7 +250,11 @@ describe("the documented format, rebuilt from SECURITY.md with plain Web Crypto"
     return bytes;
   };
   const keyIdLabel = new TextEncoder().encode("hattip-session/v2/key-id");
-  const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const b64url = (bytes: Uint8Array) =>
+    btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
 
   for (const path of CRYPTO_PATHS) {
     it(`SignedCookieStore (${path}): writes key ID, payload and HMAC exactly as documented`, async () => {

@@ -33,7 +33,10 @@ describe("base64url", () => {
 
   it("agrees with the platform's base64 on random input", () => {
     const input = crypto.getRandomValues(new Uint8Array(999));
-    const viaPlatform = btoa(String.fromCharCode(...input)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const viaPlatform = btoa(String.fromCharCode(...input))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
     expect(encodeBase64Url(input)).toBe(viaPlatform);
   });
 

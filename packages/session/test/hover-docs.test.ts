@@ -20,9 +20,9 @@ const program = ts.createProgram([entry], {
 });
 const checker = program.getTypeChecker();
 const entryModule = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
-const publicExports = checker.getExportsOfModule(entryModule).map((symbol) =>
-  symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol,
-);
+const publicExports = checker
+  .getExportsOfModule(entryModule)
+  .map((symbol) => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol));
 
 function tagNames(symbol: ts.Symbol): string[] {
   return symbol.getJsDocTags(checker).map((tag) => tag.name);

@@ -106,9 +106,7 @@ describe("cookie attributes", () => {
   });
 
   it("refuses a __Host- cookie with a Domain at setup", () => {
-    expect(() =>
-      session({ store: new UnsafeMemoryStore(), cookieName: "__Host-s", cookieOptions: { domain: "example.com" } }),
-    ).toThrow(/__Host-/);
+    expect(() => session({ store: new UnsafeMemoryStore(), cookieName: "__Host-s", cookieOptions: { domain: "example.com" } })).toThrow(/__Host-/);
   });
 
   it("lets the app override SameSite and add a Domain", async () => {

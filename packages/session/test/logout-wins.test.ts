@@ -12,14 +12,7 @@ import type { RequestHandler } from "@hattip/compose";
 import { Miniflare } from "miniflare";
 import { createClient, createCluster } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  EncryptedCookieStore,
-  KvSessionStore,
-  RedisSessionStore,
-  SignedCookieStore,
-  UnsafeMemoryStore,
-  type SessionStore,
-} from "../src/index.js";
+import { EncryptedCookieStore, KvSessionStore, RedisSessionStore, SignedCookieStore, UnsafeMemoryStore, type SessionStore } from "../src/index.js";
 import { serveSessionApp, sessionRoutes } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { Gate } from "./support/gate.js";
@@ -59,23 +52,26 @@ interface Subject {
   make: () => Promise<{ store: SessionStore; census?: Census }>;
 }
 
-const redisCensus = (client: { keys(pattern: string): Promise<string[]>; get(key: string): Promise<unknown> }, prefix: string): Census =>
+const redisCensus =
+  (client: { keys(pattern: string): Promise<string[]>; get(key: string): Promise<unknown> }, prefix: string): Census =>
   async (user) => {
     const values = await Promise.all((await client.keys(`${prefix}*`)).map((key) => client.get(key)));
     return values.filter((value) => typeof value === "string" && value.includes(`"${user}"`)).length;
   };
 
-const clusterCensus = (prefix: string): Census => async (user) => {
-  let found = 0;
-  for (const master of clusterClient.masters) {
-    const node = await clusterClient.nodeClient(master);
-    for (const key of await node.keys(`${prefix}*`)) {
-      const value = await node.get(key);
-      if (typeof value === "string" && value.includes(`"${user}"`)) found++;
+const clusterCensus =
+  (prefix: string): Census =>
+  async (user) => {
+    let found = 0;
+    for (const master of clusterClient.masters) {
+      const node = await clusterClient.nodeClient(master);
+      for (const key of await node.keys(`${prefix}*`)) {
+        const value = await node.get(key);
+        if (typeof value === "string" && value.includes(`"${user}"`)) found++;
+      }
     }
-  }
-  return found;
-};
+    return found;
+  };
 
 const serverSide: Subject[] = [
   {

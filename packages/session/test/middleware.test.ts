@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { compose } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
-import {
-  DEFAULT_LIFETIME_SECONDS,
-  SignedCookieStore,
-  UnsafeMemoryStore,
-  session,
-  type SessionOptions,
-} from "../src/index.js";
+import { DEFAULT_LIFETIME_SECONDS, SignedCookieStore, UnsafeMemoryStore, session, type SessionOptions } from "../src/index.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { serve, type Served } from "./support/serve.js";
@@ -137,11 +131,16 @@ describe("session() over HTTP", () => {
 
   it("accepts cookie() with a named second session beside the default one", async () => {
     served = await serve(
-      compose(cookie(), session({ store: new UnsafeMemoryStore() }), session({ name: "preferences", store: new UnsafeMemoryStore() } as never), (ctx) => {
-        (ctx.sessions as Record<string, { data: Record<string, unknown> }>).preferences!.data.theme = "dark";
-        ctx.session.data.count = 1;
-        return new Response("ok");
-      }),
+      compose(
+        cookie(),
+        session({ store: new UnsafeMemoryStore() }),
+        session({ name: "preferences", store: new UnsafeMemoryStore() } as never),
+        (ctx) => {
+          (ctx.sessions as Record<string, { data: Record<string, unknown> }>).preferences!.data.theme = "dark";
+          ctx.session.data.count = 1;
+          return new Response("ok");
+        },
+      ),
     );
     const response = await new CookieClient(served.url).get("/");
     expect(response.setCookies.map((line) => parseSetCookie(line).name).sort()).toEqual(["preferences", "session"]);

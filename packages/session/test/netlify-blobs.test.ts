@@ -165,7 +165,10 @@ describe("NetlifyBlobsSessionStore and expired sessions", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     expect(await sessions.deleteExpired()).toBe(6);
-    expect((await store.list({ prefix: "" })).blobs.map((blob) => blob.key).sort()).toEqual(["elsewhere/kept", `session/${await hashSessionId(live)}`]);
+    expect((await store.list({ prefix: "" })).blobs.map((blob) => blob.key).sort()).toEqual([
+      "elsewhere/kept",
+      `session/${await hashSessionId(live)}`,
+    ]);
     expect(await sessions.load(live)).toEqual({ count: 7 });
   });
 });
@@ -186,7 +189,8 @@ function parkedStore(store: NetlifyBlobStoreLike, method: keyof NetlifyBlobStore
     return result;
   };
   return {
-    getWithMetadata: (key, options) => (method === "getWithMetadata" ? park(() => store.getWithMetadata(key, options)) : store.getWithMetadata(key, options)),
+    getWithMetadata: (key, options) =>
+      method === "getWithMetadata" ? park(() => store.getWithMetadata(key, options)) : store.getWithMetadata(key, options),
     getMetadata: (key, options) => (method === "getMetadata" ? park(() => store.getMetadata(key, options)) : store.getMetadata(key, options)),
     set: (key, value, options) => (method === "set" ? park(() => store.set(key, value, options)) : store.set(key, value, options)),
     delete: (key) => (method === "delete" ? park(() => store.delete(key)) : store.delete(key)),

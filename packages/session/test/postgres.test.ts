@@ -123,9 +123,7 @@ async function lockRow(id: string) {
   expect(rowCount).toBe(1);
   const waitingOnLocks = async () =>
     Number(
-      (
-        await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-      ).rows[0].n,
+      (await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n,
     );
   return {
     /** Resolves once `count` statements wait on a lock. */

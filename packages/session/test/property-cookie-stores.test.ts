@@ -7,12 +7,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  EncryptedCookieStore,
-  SignedCookieStore,
-  UnsignedCookieStore,
-  type SessionRecord,
-} from "../src/index.js";
+import { EncryptedCookieStore, SignedCookieStore, UnsignedCookieStore, type SessionRecord } from "../src/index.js";
 
 const RUNS = 10_000;
 /** Each property runs in a few seconds alone; CI runs many test files at once on two cores. */
@@ -69,10 +64,7 @@ const liveRecord = (data: fc.Arbitrary<Data>) =>
 const singleCharacterEdit = fc.record({
   kind: fc.constantFrom("flip" as const, "drop" as const, "add" as const),
   at: fc.nat(),
-  character: fc.oneof(
-    fc.constantFrom(...BASE64URL_ALPHABET),
-    fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
-  ),
+  character: fc.oneof(fc.constantFrom(...BASE64URL_ALPHABET), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })),
 });
 type SingleCharacterEdit = typeof singleCharacterEdit extends fc.Arbitrary<infer Edit> ? Edit : never;
 
@@ -80,8 +72,7 @@ function applyEdit(value: string, { kind, at, character }: SingleCharacterEdit):
   const index = at % (kind === "add" ? value.length + 1 : value.length);
   if (kind === "drop") return value.slice(0, index) + value.slice(index + 1);
   if (kind === "add") return value.slice(0, index) + character + value.slice(index);
-  const replacement =
-    character !== value[index] ? character : BASE64URL_ALPHABET[(BASE64URL_ALPHABET.indexOf(character) + 1) % 64]!;
+  const replacement = character !== value[index] ? character : BASE64URL_ALPHABET[(BASE64URL_ALPHABET.indexOf(character) + 1) % 64]!;
   return value.slice(0, index) + replacement + value.slice(index + 1);
 }
 
@@ -94,7 +85,8 @@ function withoutPrototypeKeys(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   const kept: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    if (!PROTOTYPE_KEYS.has(key)) Object.defineProperty(kept, key, { value: withoutPrototypeKeys(child), enumerable: true, writable: true, configurable: true });
+    if (!PROTOTYPE_KEYS.has(key))
+      Object.defineProperty(kept, key, { value: withoutPrototypeKeys(child), enumerable: true, writable: true, configurable: true });
   }
   return kept;
 }
@@ -126,45 +118,57 @@ describe("UnsignedCookieStore with a validating parse", () => {
   type Preferences = z.infer<typeof Preferences>;
   const store = new UnsignedCookieStore<Preferences>({ parse: (text) => Preferences.parse(JSON.parse(text)) });
 
-  it("loads any string as null or valid preferences, never throwing", async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          anyCookieValue,
-          fc.jsonValue().map((value) => JSON.stringify(value)),
-          fc.record({ theme: fc.string(), language: fc.string() }).map((value) => JSON.stringify(value)),
+  it(
+    "loads any string as null or valid preferences, never throwing",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            anyCookieValue,
+            fc.jsonValue().map((value) => JSON.stringify(value)),
+            fc.record({ theme: fc.string(), language: fc.string() }).map((value) => JSON.stringify(value)),
+          ),
+          async (cookieValue) => {
+            const loaded = await store.load(cookieValue);
+            expect(loaded === null || Preferences.safeParse(loaded).success).toBe(true);
+          },
         ),
-        async (cookieValue) => {
-          const loaded = await store.load(cookieValue);
-          expect(loaded === null || Preferences.safeParse(loaded).success).toBe(true);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it("round-trips every valid preference", async () => {
-    const preferences = fc.record({
-      theme: fc.constantFrom("light" as const, "dark" as const),
-      language: fc.string({ maxLength: 8 }),
-    });
-    await fc.assert(
-      fc.asyncProperty(preferences, async (value) => {
-        expect(await store.load(await store.save(null, value, 60_000))).toEqual(value);
-      }),
-      { numRuns: RUNS },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "round-trips every valid preference",
+    async () => {
+      const preferences = fc.record({
+        theme: fc.constantFrom("light" as const, "dark" as const),
+        language: fc.string({ maxLength: 8 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(preferences, async (value) => {
+          expect(await store.load(await store.save(null, value, 60_000))).toEqual(value);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it("round-trips any JSON object with the default parse, without prototype keys", async () => {
-    const plain = new UnsignedCookieStore<Data>();
-    await fc.assert(
-      fc.asyncProperty(sessionData, async (data) => {
-        expect(asJson(await plain.load(await plain.save(null, data, 60_000)))).toBe(asJson(withoutPrototypeKeys(data)));
-      }),
-      { numRuns: RUNS },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "round-trips any JSON object with the default parse, without prototype keys",
+    async () => {
+      const plain = new UnsignedCookieStore<Data>();
+      await fc.assert(
+        fc.asyncProperty(sessionData, async (data) => {
+          expect(asJson(await plain.load(await plain.save(null, data, 60_000)))).toBe(asJson(withoutPrototypeKeys(data)));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });
 
 describe.each([
@@ -176,48 +180,64 @@ describe.each([
     otherKey: () => encryptedWithOtherKey,
   },
 ])("$name", ({ store, reader, otherKey }) => {
-  it("loads any string as null or a plain object, never throwing", async () => {
-    await fc.assert(
-      fc.asyncProperty(anyCookieValue, async (cookieValue) => {
-        const loaded = await store().loadRecord(cookieValue);
-        expect(loaded === null || isPlainObject(loaded.data)).toBe(true);
-      }),
-      { numRuns: RUNS },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "loads any string as null or a plain object, never throwing",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(anyCookieValue, async (cookieValue) => {
+          const loaded = await store().loadRecord(cookieValue);
+          expect(loaded === null || isPlainObject(loaded.data)).toBe(true);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it("round-trips any JSON object and its timestamps through saveRecord and loadRecord", async () => {
-    await fc.assert(
-      fc.asyncProperty(liveRecord(sessionData), async (record) => {
-        const loaded = await reader().loadRecord(await store().saveRecord(null, record));
-        expect(loaded).not.toBeNull();
-        expect(asJson(loaded!.data)).toBe(asJson(withoutPrototypeKeys(record.data)));
-        expect(loaded!.createdAt).toBe(record.createdAt);
-        expect(loaded!.expiresAt).toBe(record.expiresAt);
-      }),
-      { numRuns: RUNS },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "round-trips any JSON object and its timestamps through saveRecord and loadRecord",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(liveRecord(sessionData), async (record) => {
+          const loaded = await reader().loadRecord(await store().saveRecord(null, record));
+          expect(loaded).not.toBeNull();
+          expect(asJson(loaded!.data)).toBe(asJson(withoutPrototypeKeys(record.data)));
+          expect(loaded!.createdAt).toBe(record.createdAt);
+          expect(loaded!.expiresAt).toBe(record.expiresAt);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it("rejects any cookie with one character flipped, dropped or added", async () => {
-    // Cookies are made once and edited many times: the property is about the edit, and signing is the slow part.
-    const cookies = await Promise.all(
-      fc.sample(liveRecord(sessionData), { numRuns: 200, seed: 7 }).map((record) => store().saveRecord(null, record)),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...cookies), singleCharacterEdit, async (cookieValue, edit) => {
-        expect(await reader().loadRecord(applyEdit(cookieValue, edit))).toBeNull();
-      }),
-      { numRuns: RUNS },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "rejects any cookie with one character flipped, dropped or added",
+    async () => {
+      // Cookies are made once and edited many times: the property is about the edit, and signing is the slow part.
+      const cookies = await Promise.all(
+        fc.sample(liveRecord(sessionData), { numRuns: 200, seed: 7 }).map((record) => store().saveRecord(null, record)),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...cookies), singleCharacterEdit, async (cookieValue, edit) => {
+          expect(await reader().loadRecord(applyEdit(cookieValue, edit))).toBeNull();
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it("rejects a cookie made with a key it does not hold", async () => {
-    await fc.assert(
-      fc.asyncProperty(liveRecord(sessionData), async (record) => {
-        expect(await store().loadRecord(await otherKey().saveRecord(null, record))).toBeNull();
-      }),
-      { numRuns: 1_000 },
-    );
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    "rejects a cookie made with a key it does not hold",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(liveRecord(sessionData), async (record) => {
+          expect(await store().loadRecord(await otherKey().saveRecord(null, record))).toBeNull();
+        }),
+        { numRuns: 1_000 },
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

@@ -20,26 +20,26 @@ import type { Served } from "./support/serve.js";
 const RUNS = 500;
 
 /** Every character a header value may carry (no NUL, CR or LF; nothing past U+00FF). */
-const headerCharacter = fc.oneof(
-  fc.integer({ min: 0x20, max: 0x7e }),
-  fc.constant(0x09),
-  fc.integer({ min: 0x80, max: 0xff }),
-).map((code) => String.fromCharCode(code));
+const headerCharacter = fc
+  .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.constant(0x09), fc.integer({ min: 0x80, max: 0xff }))
+  .map((code) => String.fromCharCode(code));
 const headerText = (maxLength: number) => fc.string({ unit: headerCharacter, maxLength });
 const cookieLikeText = fc.string({
-  unit: fc.constantFrom(..."ABCDEFabcdef0123456789-_.%=;| \"{}:,"),
+  unit: fc.constantFrom(...'ABCDEFabcdef0123456789-_.%=;| "{}:,'),
   maxLength: 120,
 });
 
 /** Cookie headers from plain noise to well-formed pairs naming our cookie. */
 const cookieHeader = fc.oneof(
   headerText(300),
-  fc.tuple(fc.constantFrom("session=", "session=session=", "  session = ", "Session="), fc.oneof(headerText(200), cookieLikeText)).map(
-    ([prefix, value]) => prefix + value,
-  ),
-  fc.array(fc.tuple(fc.oneof(fc.constant("session"), headerText(10)), fc.oneof(cookieLikeText, headerText(60))), {
-    maxLength: 5,
-  }).map((pairs) => pairs.map(([name, value]) => `${name}=${value}`).join("; ")),
+  fc
+    .tuple(fc.constantFrom("session=", "session=session=", "  session = ", "Session="), fc.oneof(headerText(200), cookieLikeText))
+    .map(([prefix, value]) => prefix + value),
+  fc
+    .array(fc.tuple(fc.oneof(fc.constant("session"), headerText(10)), fc.oneof(cookieLikeText, headerText(60))), {
+      maxLength: 5,
+    })
+    .map((pairs) => pairs.map(([name, value]) => `${name}=${value}`).join("; ")),
 );
 
 const path = fc.constantFrom("/read", "/increment", "/push?item=a", "/login?user=eve", "/logout");

@@ -10,7 +10,14 @@ import { compose } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createClient, createCluster, createSentinel } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { RedisSessionStore, SessionSetupError, SessionStoreUnavailableError, session, type RedisClientLike, type RedisSessionStoreOptions } from "../src/index.js";
+import {
+  RedisSessionStore,
+  SessionSetupError,
+  SessionStoreUnavailableError,
+  session,
+  type RedisClientLike,
+  type RedisSessionStoreOptions,
+} from "../src/index.js";
 import { hashSessionId } from "../src/stores/session-id.js";
 import { sessionRoutes } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";

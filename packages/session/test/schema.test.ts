@@ -82,7 +82,13 @@ describe("schema", () => {
   });
 
   it("hands the handler the schema's output (transforms and defaults applied)", async () => {
-    const withDefaults = z.object({ theme: z.enum(["light", "dark"]), visits: z.number().default(0).transform((n) => Math.min(n, 3)) });
+    const withDefaults = z.object({
+      theme: z.enum(["light", "dark"]),
+      visits: z
+        .number()
+        .default(0)
+        .transform((n) => Math.min(n, 3)),
+    });
     const client = await serveWithSchema(await stores[0]!.make(), withDefaults);
     await client.get("/dark");
     expect(json(await client.get("/visit")).data).toEqual({ theme: "dark", visits: 1 });
@@ -90,7 +96,13 @@ describe("schema", () => {
 
   it("gives a fresh session when the validator throws", async () => {
     const throwing: StandardSchemaV1<unknown, { theme: "light" | "dark"; visits: number }> = {
-      "~standard": { version: 1, vendor: "test", validate: () => { throw new Error("validator bug"); } },
+      "~standard": {
+        version: 1,
+        vendor: "test",
+        validate: () => {
+          throw new Error("validator bug");
+        },
+      },
     };
     const client = await serveWithSchema(await stores[0]!.make(), throwing);
     await client.get("/dark");

@@ -8,13 +8,7 @@
 import { createClient } from "redis";
 import type { RequestHandler } from "@hattip/compose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  EncryptedCookieStore,
-  RedisSessionStore,
-  SignedCookieStore,
-  UnsafeMemoryStore,
-  type SessionStore,
-} from "../src/index.js";
+import { EncryptedCookieStore, RedisSessionStore, SignedCookieStore, UnsafeMemoryStore, type SessionStore } from "../src/index.js";
 import { serveSessionApp, sessionRoutes } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { Gate } from "./support/gate.js";
@@ -99,9 +93,7 @@ describe.each(stores)("$name under concurrent writes of one session", ({ make, s
     const client = await start(await make());
     await client.get("/increment");
     const cookie = `session=${client.jar.get("session")}`;
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, () => fetch(`${client.baseUrl}/increment`, { headers: { cookie } })),
-    );
+    const responses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${client.baseUrl}/increment`, { headers: { cookie } })));
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200));
     const counts = await Promise.all(responses.map(async (response) => (await response.json()).count as number));
     for (const count of counts) expect(count).toBeGreaterThanOrEqual(2);

@@ -126,9 +126,7 @@ describe("cookie flags", () => {
 
   it("refuses a __Host- cookie with a Domain or another Path at setup, with a SessionSetupError", () => {
     const store = new UnsafeMemoryStore();
-    expect(() => session({ store, cookieName: "__Host-s", cookieOptions: { domain: "example.com" } })).toThrow(
-      SessionSetupError,
-    );
+    expect(() => session({ store, cookieName: "__Host-s", cookieOptions: { domain: "example.com" } })).toThrow(SessionSetupError);
     expect(() => session({ store, cookieName: "__Host-s", cookieOptions: { path: "/app" } })).toThrow(SessionSetupError);
   });
 });
@@ -155,11 +153,14 @@ describe("Secure by default", () => {
     expect(spoofed.setCookies).toHaveLength(1);
   });
 
-  it.each(["localhost", "dev.localhost", "127.0.0.1", "127.1.2.3", "[::1]"])("leaves Secure out for plain http to the loopback host %s", async (host) => {
-    const client = await start({ store: new UnsafeMemoryStore() });
-    const setCookies = await getWithHost(client.baseUrl, "/increment", `${host}:3000`);
-    expect(parseSetCookie(setCookies[0]!).attributes.has("secure")).toBe(false);
-  });
+  it.each(["localhost", "dev.localhost", "127.0.0.1", "127.1.2.3", "[::1]"])(
+    "leaves Secure out for plain http to the loopback host %s",
+    async (host) => {
+      const client = await start({ store: new UnsafeMemoryStore() });
+      const setCookies = await getWithHost(client.baseUrl, "/increment", `${host}:3000`);
+      expect(parseSetCookie(setCookies[0]!).attributes.has("secure")).toBe(false);
+    },
+  );
 
   it("leaves Secure out everywhere with secure: false, the explicit opt-out", async () => {
     const client = await start({ store: new UnsafeMemoryStore(), cookieOptions: { secure: false } });

@@ -1,9 +1,4 @@
-import {
-  EncryptedCookieStore,
-  SignedCookieStore,
-  UnsafeMemoryStore,
-  UnsignedCookieStore,
-} from "../src/index.js";
+import { EncryptedCookieStore, SignedCookieStore, UnsafeMemoryStore, UnsignedCookieStore } from "../src/index.js";
 import { describeStoreContract } from "./support/store-contract.js";
 
 describeStoreContract({ name: "UnsafeMemoryStore", revocable: true, indexesUsers: true }, async () => ({ store: new UnsafeMemoryStore() }));

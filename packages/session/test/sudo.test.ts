@@ -56,6 +56,9 @@ describe("sudo mode in an UnsignedCookieStore", () => {
     expect((await client.get("/authenticate")).status).toBe(500);
     const now = Date.now();
     const forged = encodeURIComponent(`2|${now}|${now + 60_000}|${JSON.stringify({ authAt: now }).length}|${JSON.stringify({ authAt: now })}{}`);
-    expect(json(await client.get("/sudo?seconds=600", { headers: { cookie: `session=${forged}` } }))).toEqual({ within: false, authenticatedAt: null });
+    expect(json(await client.get("/sudo?seconds=600", { headers: { cookie: `session=${forged}` } }))).toEqual({
+      within: false,
+      authenticatedAt: null,
+    });
   });
 });

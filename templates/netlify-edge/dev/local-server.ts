@@ -11,7 +11,9 @@ import type { NetlifyContext } from "@hattip/adapter-netlify-edge";
 const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
 const port = Number(Deno.env.get("PORT") ?? "8888");
 /** PUBLIC_DIR (set by scripts/dev.ts and the tests, whose bundle lives elsewhere), else public/ beside dev/. */
-const publicDir = Deno.env.get("PUBLIC_DIR") ? new URL(`file://${Deno.env.get("PUBLIC_DIR")!.replace(/\/?$/, "/")}`) : new URL("../public/", import.meta.url);
+const publicDir = Deno.env.get("PUBLIC_DIR")
+  ? new URL(`file://${Deno.env.get("PUBLIC_DIR")!.replace(/\/?$/, "/")}`)
+  : new URL("../public/", import.meta.url);
 
 const CONTENT_TYPES: Record<string, string> = {
   txt: "text/plain; charset=utf-8",

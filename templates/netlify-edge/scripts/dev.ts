@@ -39,7 +39,9 @@ try {
   env.ALLOW_DEMO_USER ??= "1";
   if (!env.SESSION_KEYS) {
     env.SESSION_KEYS = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-    appendFileSync(envFile, `\n# A key for local development, made by npm run dev. Never use it in production.\nSESSION_KEYS=${env.SESSION_KEYS}\n`, { mode: 0o600 });
+    appendFileSync(envFile, `\n# A key for local development, made by npm run dev. Never use it in production.\nSESSION_KEYS=${env.SESSION_KEYS}\n`, {
+      mode: 0o600,
+    });
     console.warn("SESSION_KEYS was not set: a new key for local development is now in .env (ignored by git).");
   }
   // The checks the function makes on its first request, made now.

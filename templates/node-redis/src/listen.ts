@@ -92,7 +92,8 @@ function canMove(error: unknown, dev: boolean, first: number, candidate: number)
 
 function explain(error: unknown, host: string, port: number): ListenError {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE") return new ListenError(`Port ${port} is already in use by another program. Stop it, or choose another: PORT=${port + 1}`);
+  if (code === "EADDRINUSE")
+    return new ListenError(`Port ${port} is already in use by another program. Stop it, or choose another: PORT=${port + 1}`);
   if (code === "EACCES") return new ListenError(`Port ${port} needs more rights than this user has. Choose one above 1023, like PORT=3000.`);
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
     return new ListenError(`HOST ${host} is not an address of this machine. Try HOST=127.0.0.1, or HOST=0.0.0.0 for every interface.`);

@@ -105,7 +105,8 @@ function openRedisStore(redisUrl: string, env: NodeJS.ProcessEnv, dev: boolean, 
     },
     waitUntilReachable: (ms) => withTimeout(connected, ms).catch(() => false),
     async close() {
-      if (client.isOpen) client.destroy();
+      // A Sentinel client's destroy() returns a promise; a plain client's returns nothing.
+      if (client.isOpen) await client.destroy();
     },
   };
 }

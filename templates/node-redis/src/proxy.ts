@@ -34,7 +34,11 @@ export function proxySettings(value: string | undefined): ProxySettings {
     trustProxy: true,
     clientAddress(ctx) {
       const forwarded = ctx.request.headers.get("x-forwarded-for");
-      const last = forwarded?.split(",").map((entry) => entry.trim()).filter(Boolean).at(-1);
+      const last = forwarded
+        ?.split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .at(-1);
       return last ?? socketAddress(ctx);
     },
   };

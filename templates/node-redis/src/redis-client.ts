@@ -54,7 +54,9 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (scheme === "redis+sentinel") {
     const masterName = decodeURIComponent(path);
     if (!masterName) {
-      throw new RedisUrlError("A redis+sentinel:// REDIS_URL ends with the name the sentinels monitor: redis+sentinel://host:26379,host:26379/mymaster.");
+      throw new RedisUrlError(
+        "A redis+sentinel:// REDIS_URL ends with the name the sentinels monitor: redis+sentinel://host:26379,host:26379/mymaster.",
+      );
     }
     return { kind: "sentinel", masterName, sentinels: parseHosts(hostList, SENTINEL_DEFAULT_PORT), ...credentials };
   }
@@ -72,7 +74,11 @@ export function createRedisClient(url: string) {
       return createSentinel({
         name: target.masterName,
         sentinelRootNodes: target.sentinels,
-        nodeClientOptions: { username: target.username, password: target.password, socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy } },
+        nodeClientOptions: {
+          username: target.username,
+          password: target.password,
+          socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy },
+        },
         sentinelClientOptions: { socket: { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy } },
       });
     case "cluster":

@@ -61,7 +61,10 @@ export function usersFromSettings({ users, allowDemoUser, development }: UserSet
 
 export function parseUsers(text: string): User[] {
   const users: User[] = [];
-  for (const [index, entry] of text.split(/[\s,]+/).filter(Boolean).entries()) {
+  for (const [index, entry] of text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .entries()) {
     const separator = entry.indexOf(":");
     const username = entry.slice(0, separator);
     const passwordHash = entry.slice(separator + 1);

@@ -43,7 +43,11 @@ describe("a 100 MiB upload", () => {
       const client = new Client(app.url, harness);
       // Warm up every code path the upload takes, so that the measure is the upload alone.
       await client.post("/login", WRONG);
-      await client.send("/login", { method: "POST", headers: { origin: app.url, "sec-fetch-site": "same-origin" }, chunks: { size: 64 * 1024, total: 1024 * 1024 } });
+      await client.send("/login", {
+        method: "POST",
+        headers: { origin: app.url, "sec-fetch-site": "same-origin" },
+        chunks: { size: 64 * 1024, total: 1024 * 1024 },
+      });
       const before = await peakRss(app.pid);
       const replies = await Promise.all(
         [0, 1].map(() =>

@@ -16,7 +16,7 @@ import { hashPassword } from "../src/password.js";
 import { CookieClient } from "./support/cookie-client.js";
 import { freePort, waitFor } from "./support/processes.js";
 import { startRedis } from "./support/redis-server.js";
-import { serverCommand, startApp, startServer, withoutAppSettings } from "./support/start-app.js";
+import { serverCommand, startServer, withoutAppSettings } from "./support/start-app.js";
 
 const TEMPLATE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const DEMO = { username: "demo", password: "demo-password" };
@@ -238,4 +238,3 @@ describe("Redis outage", () => {
     }
   });
 });
-

@@ -54,15 +54,17 @@ export async function createEdgeServer(env: Record<string, string>): Promise<Ser
   });
   const { handler } = createHandler({ runtime });
   return createServer((request, response) => {
-    void serveStatic(request, response).then((served) => {
-      if (served) return;
-      request.headers["x-forwarded-for"] = request.socket.remoteAddress ?? "";
-      return handler(request, response);
-    }).catch((error: unknown) => {
-      console.error(error);
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    });
+    void serveStatic(request, response)
+      .then((served) => {
+        if (served) return;
+        request.headers["x-forwarded-for"] = request.socket.remoteAddress ?? "";
+        return handler(request, response);
+      })
+      .catch((error: unknown) => {
+        console.error(error);
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
   });
 }
 

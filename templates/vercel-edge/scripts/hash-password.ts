@@ -30,8 +30,7 @@ try {
 console.log(entry);
 if (process.stdout.isTTY) {
   console.error(
-    "\nSet it as USERS (separate several entries with commas). In a shell, single-quote it: the hash contains $.\n" +
-      `  USERS='${entry}'`,
+    "\nSet it as USERS (separate several entries with commas). In a shell, single-quote it: the hash contains $.\n" + `  USERS='${entry}'`,
   );
 }
 

@@ -262,12 +262,18 @@ function loginPage(
   // After a failed attempt the name stays and the cursor waits in the password field.
   const focusUsername = username ? "" : " autofocus";
   const focusPassword = username ? " autofocus" : "";
-  return render(ctx, "Sign in", `<h1>Sign in</h1>${error}${message.notice ?? ""}
+  return render(
+    ctx,
+    "Sign in",
+    `<h1>Sign in</h1>${error}${message.notice ?? ""}
 <form class="stacked" method="post" action="/login">
   <label>Username <input name="username" autocomplete="username" required maxlength="100" value="${escapeHtml(username)}"${focusUsername}></label>
   <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"${focusPassword}></label>
   <button type="submit">Sign in</button>
-</form>`, status, headers);
+</form>`,
+    status,
+    headers,
+  );
 }
 
 function flashNotice(ctx: RequestContext, code: NoticeCode): void {

@@ -122,10 +122,7 @@ export class LoginThrottle {
 
 /** Counter keys are SHA-256 digests: the store holds no username or address in the clear. */
 async function keysOf({ username, clientAddress }: LoginAttempt): Promise<{ pair: string; address: string }> {
-  const [pair, address] = await Promise.all([
-    digest(`pair\n${username.toLowerCase()}\n${clientAddress}`),
-    digest(`address\n${clientAddress}`),
-  ]);
+  const [pair, address] = await Promise.all([digest(`pair\n${username.toLowerCase()}\n${clientAddress}`), digest(`address\n${clientAddress}`)]);
   return { pair: `pair:${pair}`, address: `address:${address}` };
 }
 

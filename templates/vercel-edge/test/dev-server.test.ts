@@ -120,7 +120,10 @@ describe("scripts/dev.ts", () => {
   it("npm start serves the USERS and refuses the demo user", async () => {
     const { EncryptedCookieStore } = await import("hattip-session");
     const key = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-    const run = await runDev(["--production", "--port", "0"], { SESSION_KEYS: key, USERS: `alice:${await hashPassword("correct horse battery staple")}` });
+    const run = await runDev(["--production", "--port", "0"], {
+      SESSION_KEYS: key,
+      USERS: `alice:${await hashPassword("correct horse battery staple")}`,
+    });
     try {
       expect(run.url).toBeDefined();
       const post = (body: string) =>

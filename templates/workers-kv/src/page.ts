@@ -10,16 +10,13 @@ import type { Theme } from "./session-data.js";
 
 /** Text made safe to place in HTML content or in a quoted attribute. */
 export function escapeHtml(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 }
 
-const LIGHT = "color-scheme: light; --bg: #f6f7f9; --fg: #1d1d1f; --muted: #5f6368; --accent: #0b57d0; --on-accent: #ffffff; --panel: #ffffff; --border: #d0d4da; --error: #b3261e; --notice-bg: #e8f0fe;";
-const DARK = "color-scheme: dark; --bg: #141518; --fg: #e8eaed; --muted: #a0a4ab; --accent: #8ab4f8; --on-accent: #141518; --panel: #1f2125; --border: #3c4043; --error: #f2b8b5; --notice-bg: #1e2a3d;";
+const LIGHT =
+  "color-scheme: light; --bg: #f6f7f9; --fg: #1d1d1f; --muted: #5f6368; --accent: #0b57d0; --on-accent: #ffffff; --panel: #ffffff; --border: #d0d4da; --error: #b3261e; --notice-bg: #e8f0fe;";
+const DARK =
+  "color-scheme: dark; --bg: #141518; --fg: #e8eaed; --muted: #a0a4ab; --accent: #8ab4f8; --on-accent: #141518; --panel: #1f2125; --border: #3c4043; --error: #f2b8b5; --notice-bg: #1e2a3d;";
 
 const STYLES = `
 :root { ${LIGHT} }

@@ -84,9 +84,7 @@ function nativeAesKey(native: NativeCrypto, secret: NativeSecretKey): AesKey {
 
 function webAesKey(key: CryptoKey): AesKey {
   const encrypt = async (additionalData: Uint8Array, plaintext: Uint8Array<ArrayBuffer>, iv: Uint8Array<ArrayBuffer>) =>
-    new Uint8Array(
-      await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: additionalData as Uint8Array<ArrayBuffer> }, key, plaintext),
-    );
+    new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: additionalData as Uint8Array<ArrayBuffer> }, key, plaintext));
   return {
     path: "web",
     async seal(additionalData, plaintext, keyId) {

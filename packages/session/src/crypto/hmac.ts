@@ -51,8 +51,7 @@ export function nativeSecret(key: CryptoKey, native: NativeCrypto): NativeSecret
 
 function nativeHmacKey(native: NativeCrypto, secret: NativeSecretKey): HmacKey {
   // The digest as text: a digest as bytes would allocate a Buffer per call, which costs more than the HMAC.
-  const mac = (purpose: Uint8Array, body: string) =>
-    native.createHmac("sha256", secret).update(purpose).update(body, "latin1").digest("base64url");
+  const mac = (purpose: Uint8Array, body: string) => native.createHmac("sha256", secret).update(purpose).update(body, "latin1").digest("base64url");
   // Reused for each comparison (the code is synchronous): the character codes of both signatures,
   // 16 bits each so that no character of the presented one is cut down to another.
   const expected = new Uint16Array(SIGNATURE_LENGTH);

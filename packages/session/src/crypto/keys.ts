@@ -42,11 +42,7 @@ export function keyMaterialOf(key: CryptoKey): Uint8Array<ArrayBuffer> | undefin
   return rawMaterial.get(key);
 }
 
-async function importRaw(
-  raw: Uint8Array<ArrayBuffer>,
-  kind: KeyKind,
-  extractable: boolean,
-): Promise<CryptoKey> {
+async function importRaw(raw: Uint8Array<ArrayBuffer>, kind: KeyKind, extractable: boolean): Promise<CryptoKey> {
   const key =
     kind === "HMAC"
       ? await crypto.subtle.importKey("raw", raw, HMAC, extractable, HMAC_USAGES)
@@ -68,9 +64,7 @@ export function generateAesKey(): Promise<CryptoKey> {
 /** Exports a key as unpadded base64url, for an environment variable. */
 export async function exportKey(key: CryptoKey): Promise<string> {
   if (!key?.extractable) {
-    throw new SessionKeyError(
-      "This key is not extractable: only keys made by generateKey() can be exported.",
-    );
+    throw new SessionKeyError("This key is not extractable: only keys made by generateKey() can be exported.");
   }
   return encodeBase64Url(new Uint8Array(await crypto.subtle.exportKey("raw", key)));
 }
@@ -170,10 +164,7 @@ function decodeKey(text: string, index: number): Uint8Array<ArrayBuffer> {
   return raw;
 }
 
-async function importAll(
-  inputs: readonly string[],
-  importOne: (input: string, index: number) => Promise<CryptoKey>,
-): Promise<KeyList> {
+async function importAll(inputs: readonly string[], importOne: (input: string, index: number) => Promise<CryptoKey>): Promise<KeyList> {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new SessionKeyError("At least one key or secret is required.");
   }

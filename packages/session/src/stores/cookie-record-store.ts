@@ -29,7 +29,10 @@ export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
     if (ring instanceof Promise) {
       this.#pendingRing = ring;
       // Kept for the first use to rethrow; not an unhandled rejection meanwhile.
-      ring.then((ready) => (this.#ring = ready), () => {});
+      ring.then(
+        (ready) => (this.#ring = ready),
+        () => {},
+      );
     } else {
       this.#ring = ring;
     }

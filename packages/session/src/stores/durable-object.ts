@@ -32,7 +32,10 @@ import { oldestFirst, userSessionInfo } from "./user-sessions.js";
 
 /** The part of a Durable Object stub the store uses. */
 export interface DurableObjectStubLike {
-  fetch(url: string, init: { method: "POST"; body: string; headers: Record<string, string> }): Promise<{
+  fetch(
+    url: string,
+    init: { method: "POST"; body: string; headers: Record<string, string> },
+  ): Promise<{
     ok: boolean;
     status: number;
     text(): Promise<string>;
@@ -225,7 +228,9 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
       try {
         return JSON.parse(body) as DurableObjectAnswers[Call["op"]];
       } catch (error) {
-        throw new SessionStoreUnavailableError(`The session's Durable Object answered something that is not JSON: ${body.slice(0, 100)}`, { cause: error });
+        throw new SessionStoreUnavailableError(`The session's Durable Object answered something that is not JSON: ${body.slice(0, 100)}`, {
+          cause: error,
+        });
       }
     }
     const failure = parseFailure(body);

@@ -153,7 +153,14 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
     const sessions: UserSessionInfo[] = [];
     for (const { idHash, meta } of entries) {
       if (meta.e <= now) continue;
-      sessions.push({ handle: await handleFromIdHash(idHash), createdAt: meta.c, lastSeenAt: meta.s, expiresAt: meta.e, device: meta.d, current: false });
+      sessions.push({
+        handle: await handleFromIdHash(idHash),
+        createdAt: meta.c,
+        lastSeenAt: meta.s,
+        expiresAt: meta.e,
+        device: meta.d,
+        current: false,
+      });
     }
     return oldestFirst(sessions);
   }

@@ -8,14 +8,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { RecordStore, type StoredEntry } from "../record-store.js";
-import type {
-  Awaitable,
-  SessionData,
-  SessionRecord,
-  SessionSerializationOptions,
-  UserSessionIndex,
-  UserSessionInfo,
-} from "../types.js";
+import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
 import { metaToText, textToMeta } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 import { checkedUserId, generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";

@@ -36,7 +36,11 @@ type BlobMetadata = Record<string, unknown>;
 export interface NetlifyBlobStoreLike {
   getWithMetadata(key: string, options: Consistency): Promise<{ data: string; etag?: string; metadata: BlobMetadata } | null>;
   getMetadata(key: string, options: Consistency): Promise<{ etag?: string; metadata: BlobMetadata } | null>;
-  set(key: string, value: string, options: { metadata: BlobMetadata; onlyIfNew: true } | { metadata: BlobMetadata; onlyIfMatch: string }): Promise<unknown>;
+  set(
+    key: string,
+    value: string,
+    options: { metadata: BlobMetadata; onlyIfNew: true } | { metadata: BlobMetadata; onlyIfMatch: string },
+  ): Promise<unknown>;
   delete(key: string): Promise<unknown>;
   list(options: { prefix: string }): Promise<{ blobs: { key: string; etag?: string }[] }>;
 }
@@ -245,7 +249,9 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     const directory = `${this.#prefix}${await userTag(userId)}/`;
     const { blobs } = await this.#blobs("read", () => store.list({ prefix: directory }));
     const now = Date.now();
-    const keys = blobs.map(({ key }) => key).filter((key) => key.startsWith(directory) && !key.slice(directory.length).includes("/") && !skip.has(key));
+    const keys = blobs
+      .map(({ key }) => key)
+      .filter((key) => key.startsWith(directory) && !key.slice(directory.length).includes("/") && !skip.has(key));
     return Promise.all(
       keys.map(async (key) => {
         const blob = await this.#blobs("read", () => store.getWithMetadata(key, STRONG));
@@ -278,7 +284,9 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
       // Another write (or a delete) got there first: read again to tell which.
       loaded = undefined;
     }
-    throw new SessionStoreUnavailableError(`Netlify Blobs kept refusing a session write at the ETag just read (${WRITE_ATTEMPTS} attempts). Retry later.`);
+    throw new SessionStoreUnavailableError(
+      `Netlify Blobs kept refusing a session write at the ETag just read (${WRITE_ATTEMPTS} attempts). Retry later.`,
+    );
   }
 
   /**
@@ -335,7 +343,9 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
   async #store(ctx: RequestContext | undefined): Promise<NetlifyBlobStoreLike> {
     const store = await this.#getStore(ctx);
     if (typeof store?.getWithMetadata !== "function" || typeof store.set !== "function" || typeof store.list !== "function") {
-      throw new SessionSetupError("NetlifyBlobsSessionStore's getStore returned something that is not a Netlify Blobs store (from `getStore()` of @netlify/blobs).");
+      throw new SessionSetupError(
+        "NetlifyBlobsSessionStore's getStore returned something that is not a Netlify Blobs store (from `getStore()` of @netlify/blobs).",
+      );
     }
     return store;
   }

@@ -274,12 +274,17 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
     try {
       client = await this.#getClient(ctx);
     } catch (error) {
-      throw new SessionStoreUnavailableError(`PostgresSessionStore could not get a client: ${describeFailure(error)}. Retry later.`, { cause: error });
+      throw new SessionStoreUnavailableError(`PostgresSessionStore could not get a client: ${describeFailure(error)}. Retry later.`, {
+        cause: error,
+      });
     }
     if (typeof client?.query !== "function") throw noClient();
     watchErrors(client);
     try {
-      return await withDeadline(Promise.resolve().then(() => client.query(text, values)), this.#timeout);
+      return await withDeadline(
+        Promise.resolve().then(() => client.query(text, values)),
+        this.#timeout,
+      );
     } catch (error) {
       throw this.#failure(error);
     }
@@ -287,7 +292,9 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
 
   #failure(error: unknown): Error {
     if (error instanceof DeadlineExceeded) {
-      return new SessionStoreUnavailableError(`PostgreSQL did not answer within ${this.#timeout} ms. The session is intact; retry later.`, { cause: error });
+      return new SessionStoreUnavailableError(`PostgreSQL did not answer within ${this.#timeout} ms. The session is intact; retry later.`, {
+        cause: error,
+      });
     }
     const code = sqlState(error);
     if (code === "42P01" || code === "42703" || code === "3F000") {
@@ -322,9 +329,7 @@ function statements(table: string, sweepLimit: number): Statements {
     create,
     update: `UPDATE ${table} SET record = $2, expires_at = $3, user_hash = $4, handle = $5 WHERE id_hash = $1 AND expires_at > $6`,
     destroy: `DELETE FROM ${table} WHERE id_hash = $1 RETURNING expires_at > $2 AS alive`,
-    rotate:
-      `UPDATE ${table} SET id_hash = $2, record = $3, expires_at = $4, user_hash = $5, handle = $6 ` +
-      "WHERE id_hash = $1 AND expires_at > $7",
+    rotate: `UPDATE ${table} SET id_hash = $2, record = $3, expires_at = $4, user_hash = $5, handle = $6 ` + "WHERE id_hash = $1 AND expires_at > $7",
     list: `SELECT handle, record FROM ${table} WHERE user_hash = $1 AND expires_at > $2`,
     revokeOne: `DELETE FROM ${table} WHERE user_hash = $1 AND handle = $2`,
     revokeAll: `DELETE FROM ${table} WHERE user_hash = $1 AND handle IS DISTINCT FROM $2`,

@@ -133,9 +133,9 @@ const digests = new WeakMap<RedisScript, Promise<string>>();
 export function scriptSha1(target: RedisScript): Promise<string> {
   let digest = digests.get(target);
   if (!digest) {
-    digest = crypto.subtle.digest("SHA-1", utf8Encode(target.source)).then((bytes) =>
-      Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, "0")).join(""),
-    );
+    digest = crypto.subtle
+      .digest("SHA-1", utf8Encode(target.source))
+      .then((bytes) => Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, "0")).join(""));
     digests.set(target, digest);
   }
   return digest;

@@ -22,15 +22,7 @@ import {
   type RedisMultiCapable,
   type RedisWriteTarget,
 } from "./redis-durability.js";
-import {
-  DESTROY_BOUND,
-  isNoScript,
-  REVOKE_BOUND,
-  ROTATE_BOUND,
-  scriptSha1,
-  WRITE_BOUND,
-  type RedisScript,
-} from "./redis-user-scripts.js";
+import { DESTROY_BOUND, isNoScript, REVOKE_BOUND, ROTATE_BOUND, scriptSha1, WRITE_BOUND, type RedisScript } from "./redis-user-scripts.js";
 import { checkedUserId, handleFromIdHash, idsExhausted, isIdHash, isSessionHandle, sessionHandleOf, userTag } from "./session-id.js";
 import { oldestFirst, userSessionInfo } from "./user-sessions.js";
 
@@ -200,7 +192,8 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     const client = await this.#ready(ctx);
     const fresh = await this.#keys.newId(record.meta?.user);
     const index = this.#indexOf(old);
-    if (index !== undefined && index === this.#indexOf(fresh)) return this.#rotateWithinUser(client, index, old, fresh, record.meta?.user, text, record.expiresAt);
+    if (index !== undefined && index === this.#indexOf(fresh))
+      return this.#rotateWithinUser(client, index, old, fresh, record.meta?.user, text, record.expiresAt);
     const [wasAlive, wrote] = await Promise.all([this.#kill(client, old), this.#plant(client, fresh, text, record.expiresAt)]);
     if (!wasAlive) {
       if (wrote) await this.#kill(client, fresh);
@@ -278,7 +271,9 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   async #plant(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
     if (where.tag === undefined) return isWritten(await this.#write(client, where.key, (redis) => redis.set(where.key, text, { PX: ttl, NX: true })));
-    return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "NX", where.idHash], true)) === 1;
+    return (
+      Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "NX", where.idHash], true)) === 1
+    );
   }
 
   /** Rewrites a session only if it still exists; a bound one with its index entry. */

@@ -160,11 +160,7 @@ export class SessionDurableObject {
       }
       case "revokeAll": {
         if (!this.#tableExists()) return { revoked: 0 };
-        const revoked = this.#sql(
-          "DELETE FROM sessions WHERE user_hash = ? AND handle IS NOT ? RETURNING 1",
-          call.user,
-          call.except,
-        ).length;
+        const revoked = this.#sql("DELETE FROM sessions WHERE user_hash = ? AND handle IS NOT ? RETURNING 1", call.user, call.except).length;
         await this.#freeIfEmpty();
         return { revoked };
       }
@@ -209,11 +205,13 @@ export class SessionDurableObject {
 
   #transaction<T>(work: () => T): T {
     const { transactionSync } = this.#state.storage;
-    return typeof transactionSync === "function" ? transactionSync.call(this.#state.storage, work) as T : work();
+    return typeof transactionSync === "function" ? (transactionSync.call(this.#state.storage, work) as T) : work();
   }
 
   #sql(query: string, ...bindings: unknown[]): Record<string, unknown>[] {
-    return this.#sqlStorage().exec(query, ...bindings).toArray();
+    return this.#sqlStorage()
+      .exec(query, ...bindings)
+      .toArray();
   }
 
   /** The object's SQL storage, checked once per instance: workerd refuses SQL to a class bound without it. */

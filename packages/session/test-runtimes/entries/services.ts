@@ -7,13 +7,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { getStore } from "@netlify/blobs";
-import {
-  isSessionError,
-  NetlifyBlobsSessionStore,
-  PostgresSessionStore,
-  type PostgresClientLike,
-  type SessionStore,
-} from "hattip-session";
+import { isSessionError, NetlifyBlobsSessionStore, PostgresSessionStore, type PostgresClientLike, type SessionStore } from "hattip-session";
 import pg from "pg";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
@@ -63,7 +57,12 @@ const cleanups: (() => Promise<unknown>)[] = [];
 if (services.postgres) {
   const pool = new pg.Pool({ connectionString: services.postgres, max: 4 });
   cleanups.push(() => pool.end());
-  subjects.push({ name: "PostgresSessionStore", make: async () => new PostgresSessionStore<Data>({ client: pool }), revocable: true, indexesUsers: true });
+  subjects.push({
+    name: "PostgresSessionStore",
+    make: async () => new PostgresSessionStore<Data>({ client: pool }),
+    revocable: true,
+    indexesUsers: true,
+  });
 
   tests.test("PostgresSessionStore sends one statement for each load, write and kill", async () => {
     const sent: string[] = [];
@@ -90,7 +89,8 @@ if (services.postgres) {
 
 if (services.blobs) {
   const { url, token, siteID } = services.blobs;
-  const blobStore = () => getStore({ name: `sessions-${crypto.randomUUID()}`, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" });
+  const blobStore = () =>
+    getStore({ name: `sessions-${crypto.randomUUID()}`, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" });
   subjects.push({
     name: "NetlifyBlobsSessionStore",
     make: async () => {
@@ -115,7 +115,14 @@ if (services.blobs) {
 
   tests.test("NetlifyBlobsSessionStore fails with SessionStoreUnavailableError within its timeout when Blobs is down", async () => {
     // The Blobs client would retry for 25 s on its own; the store's timeout cuts that short.
-    const down = getStore({ name: "sessions", siteID, token, edgeURL: `http://${CLOSED}`, uncachedEdgeURL: `http://${CLOSED}`, consistency: "strong" });
+    const down = getStore({
+      name: "sessions",
+      siteID,
+      token,
+      edgeURL: `http://${CLOSED}`,
+      uncachedEdgeURL: `http://${CLOSED}`,
+      consistency: "strong",
+    });
     await assertUnavailable(new NetlifyBlobsSessionStore<Data>({ getStore: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
   });
 }

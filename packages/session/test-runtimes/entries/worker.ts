@@ -5,12 +5,7 @@
  * DurableObjectSessionStore on real SQLite-backed Durable Objects of the
  * SessionDurableObject class this module exports, as an app's entry does.
  */
-import {
-  DurableObjectSessionStore,
-  KvSessionStore,
-  type DurableObjectNamespaceLike,
-  type KvNamespaceLike,
-} from "hattip-session";
+import { DurableObjectSessionStore, KvSessionStore, type DurableObjectNamespaceLike, type KvNamespaceLike } from "hattip-session";
 import type { RequestContext } from "@hattip/compose";
 import { adapterContext, assert, assertEqual, runSuite, type Data, type StoreSubject, type TestList } from "../suite/index.js";
 
@@ -30,8 +25,7 @@ const kvStore: StoreSubject = {
 
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
-  make: async () =>
-    new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
+  make: async () => new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
   revocable: true,
   indexesUsers: true,
 };

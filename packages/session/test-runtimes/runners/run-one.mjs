@@ -19,9 +19,7 @@ export async function runOne(runtime, bundles) {
     const started = performance.now();
     const report = await withTimeout(runtime.run(bundles, RUNTIME_TIMEOUT_MS), RUNTIME_TIMEOUT_MS, runtime.name);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    const problems = report.outcomes
-      .filter((outcome) => !outcome.ok)
-      .map((outcome) => `${outcome.name}\n      ${outcome.error}`);
+    const problems = report.outcomes.filter((outcome) => !outcome.ok).map((outcome) => `${outcome.name}\n      ${outcome.error}`);
     if (WITHOUT_NODE_GLOBALS.has(runtime.name) && report.environment.Buffer !== "absent") {
       problems.push("Buffer is defined here, so a Buffer in the package would go unnoticed");
     }

@@ -41,7 +41,16 @@ function serviceRuntimes(services) {
         const denoDir = await mkdtemp(join(tmpdir(), "hattip-session-deno-"));
         try {
           // node_modules as npm left it (Deno's "bring your own node_modules"); nothing is fetched.
-          const args = ["run", "--node-modules-dir=manual", "--no-remote", "--no-lock", "--no-prompt", "--allow-net=127.0.0.1", "--allow-env", servicesBundle];
+          const args = [
+            "run",
+            "--node-modules-dir=manual",
+            "--no-remote",
+            "--no-lock",
+            "--no-prompt",
+            "--allow-net=127.0.0.1",
+            "--allow-env",
+            servicesBundle,
+          ];
           const quiet = { DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1", DENO_DIR: denoDir };
           return reportFromOutput(await runProcess(findBinary("deno"), args, { env: { ...env, ...quiet }, timeoutMs }));
         } finally {
@@ -56,7 +65,9 @@ function serviceRuntimes(services) {
         return stdout.trim();
       },
       run: async ({ servicesBundle }, timeoutMs) =>
-        reportFromOutput(await runProcess(findBinary("bun"), ["--no-install", "run", servicesBundle], { env: { ...env, DO_NOT_TRACK: "1" }, timeoutMs })),
+        reportFromOutput(
+          await runProcess(findBinary("bun"), ["--no-install", "run", servicesBundle], { env: { ...env, DO_NOT_TRACK: "1" }, timeoutMs }),
+        ),
     },
   ];
 }

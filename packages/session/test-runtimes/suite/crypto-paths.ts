@@ -137,7 +137,10 @@ export function cryptoPaths(tests: TestList): void {
 
     tests.test(`crypto paths (${path}): encrypted values written by Node on either path open here`, async () => {
       const { encrypted } = await storesOn(path);
-      for (const [origin, value] of [["native", GOLDEN.encryptedByNative], ["web", GOLDEN.encryptedByWeb]] as const) {
+      for (const [origin, value] of [
+        ["native", GOLDEN.encryptedByNative],
+        ["web", GOLDEN.encryptedByWeb],
+      ] as const) {
         const loaded = recordOf(await encrypted.loadRecord(value), `value written on the ${origin} path`);
         assertEqual(loaded.data, RECORD.data, `data of the value written on the ${origin} path`);
         assertEqual([loaded.createdAt, loaded.expiresAt], [RECORD.createdAt, RECORD.expiresAt], "timestamps");
@@ -148,16 +151,22 @@ export function cryptoPaths(tests: TestList): void {
       const { encrypted } = await storesOn(path);
       const value = await encrypted.saveRecord(null, RECORD, undefined, { name: "s" });
       const sealed = Uint8Array.from(atob(value.replace(/-/g, "+").replace(/_/g, "/")), (char) => char.charCodeAt(0));
-      const key = await crypto.subtle.importKey("raw", Uint8Array.from(atob(`${AES_KEY}=`), (c) => c.charCodeAt(0)), "AES-GCM", false, ["decrypt"]);
+      const key = await crypto.subtle.importKey(
+        "raw",
+        Uint8Array.from(atob(`${AES_KEY}=`), (c) => c.charCodeAt(0)),
+        "AES-GCM",
+        false,
+        ["decrypt"],
+      );
       const label = new TextEncoder().encode("hattip-session/v2/encrypted");
       const name = new TextEncoder().encode("s");
       const purpose = new Uint8Array([...label, 0, 0, 0, 0, name.length, ...name]);
-      const plaintext = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.subarray(6, 18), additionalData: purpose }, key, sealed.subarray(18));
-      assertEqual(
-        new TextDecoder().decode(plaintext),
-        `2|${RECORD.createdAt}|${RECORD.expiresAt}|0|${JSON.stringify(RECORD.data)}`,
-        "plaintext",
+      const plaintext = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: sealed.subarray(6, 18), additionalData: purpose },
+        key,
+        sealed.subarray(18),
       );
+      assertEqual(new TextDecoder().decode(plaintext), `2|${RECORD.createdAt}|${RECORD.expiresAt}|0|${JSON.stringify(RECORD.data)}`, "plaintext");
     });
 
     tests.test(`crypto paths (${path}): a value made for cookie "session" is refused under cookie "admin"`, async () => {
@@ -195,8 +204,15 @@ export function cryptoPaths(tests: TestList): void {
       const native = await storesOn("native");
       const web = await storesOn("web");
       const scope = { name: "s" };
-      assertEqual(await native.signed.saveRecord(null, RECORD, undefined, scope), await web.signed.saveRecord(null, RECORD, undefined, scope), "signed values");
-      for (const [from, to] of [[native, web], [web, native]] as const) {
+      assertEqual(
+        await native.signed.saveRecord(null, RECORD, undefined, scope),
+        await web.signed.saveRecord(null, RECORD, undefined, scope),
+        "signed values",
+      );
+      for (const [from, to] of [
+        [native, web],
+        [web, native],
+      ] as const) {
         for (const kind of ["signed", "encrypted"] as const) {
           const value = await from[kind].saveRecord(null, RECORD, undefined, scope);
           assertEqual(recordOf(await to[kind].loadRecord(value, undefined, scope), kind).data, RECORD.data, `${kind} across paths`);
@@ -208,9 +224,22 @@ export function cryptoPaths(tests: TestList): void {
   tests.test("crypto paths: weak or foreign keys handed to a store are refused with SessionKeyError", async () => {
     const raw = (bytes: number) => new Uint8Array(bytes).fill(7);
     const refusals: [string, () => unknown][] = [
-      ["8-bit HMAC", async () => new SignedCookieStore([await crypto.subtle.importKey("raw", raw(1), { name: "HMAC", hash: "SHA-256", length: 8 }, false, ["sign", "verify"])])],
-      ["HMAC-SHA-1", async () => new SignedCookieStore([await crypto.subtle.importKey("raw", raw(32), { name: "HMAC", hash: "SHA-1" }, false, ["sign", "verify"])])],
-      ["AES-128-GCM", async () => new EncryptedCookieStore([await crypto.subtle.importKey("raw", raw(16), "AES-GCM", false, ["encrypt", "decrypt"])])],
+      [
+        "8-bit HMAC",
+        async () =>
+          new SignedCookieStore([
+            await crypto.subtle.importKey("raw", raw(1), { name: "HMAC", hash: "SHA-256", length: 8 }, false, ["sign", "verify"]),
+          ]),
+      ],
+      [
+        "HMAC-SHA-1",
+        async () =>
+          new SignedCookieStore([await crypto.subtle.importKey("raw", raw(32), { name: "HMAC", hash: "SHA-1" }, false, ["sign", "verify"])]),
+      ],
+      [
+        "AES-128-GCM",
+        async () => new EncryptedCookieStore([await crypto.subtle.importKey("raw", raw(16), "AES-GCM", false, ["encrypt", "decrypt"])]),
+      ],
       ["a key padded with 200,000 '='", () => SignedCookieStore.generateKeysFromBase64([`${"=".repeat(200_000)}x`])],
     ];
     for (const [what, attempt] of refusals) {

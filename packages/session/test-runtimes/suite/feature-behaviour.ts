@@ -89,10 +89,7 @@ const body = (answer: Exchange) => {
 };
 
 export function featureBehaviour(tests: TestList, subject: StoreSubject, platform: Platform): void {
-  const it = (
-    behaviour: string,
-    run: (send: (path: string) => Promise<Exchange>, jar: Jar, handler: HattipHandler<Platform>) => Promise<void>,
-  ) =>
+  const it = (behaviour: string, run: (send: (path: string) => Promise<Exchange>, jar: Jar, handler: HattipHandler<Platform>) => Promise<void>) =>
     tests.test(`features with ${subject.name}: ${behaviour}`, async () => {
       const handler = featureApp(await subject.make());
       const jar = new Jar();

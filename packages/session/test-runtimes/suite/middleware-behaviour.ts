@@ -139,7 +139,10 @@ export function middlewareBehaviour(tests: TestList, subject: StoreSubject, plat
     const destroyed = await send(handler, "POST", "/destroy", before);
     const cleared = destroyed.setCookies.get(COOKIE);
     assert(cleared, "a Set-Cookie that clears the session cookie");
-    assert(cleared.value === "" && (cleared.attributes["max-age"] === "0" || "expires" in cleared.attributes), `cleared cookie, got value "${cleared.value}" ${JSON.stringify(cleared.attributes)}`);
+    assert(
+      cleared.value === "" && (cleared.attributes["max-age"] === "0" || "expires" in cleared.attributes),
+      `cleared cookie, got value "${cleared.value}" ${JSON.stringify(cleared.attributes)}`,
+    );
     if (subject.revocable) {
       assertEqual(reading(await send(handler, "GET", "/read", before)).isFresh, true, "isFresh under the destroyed ID");
     }
@@ -152,8 +155,16 @@ export function cookieStoreBehaviour(tests: TestList, platform: Platform): void 
     exchange(handler, platform, method, path, sessionCookie === undefined ? {} : { [COOKIE]: sessionCookie });
 
   const rotations = [
-    { name: "SignedCookieStore", make: (keys: [CryptoKey, ...CryptoKey[]]) => new SignedCookieStore<Data>(keys), key: () => SignedCookieStore.generateKey() },
-    { name: "EncryptedCookieStore", make: (keys: [CryptoKey, ...CryptoKey[]]) => new EncryptedCookieStore<Data>(keys), key: () => EncryptedCookieStore.generateKey() },
+    {
+      name: "SignedCookieStore",
+      make: (keys: [CryptoKey, ...CryptoKey[]]) => new SignedCookieStore<Data>(keys),
+      key: () => SignedCookieStore.generateKey(),
+    },
+    {
+      name: "EncryptedCookieStore",
+      make: (keys: [CryptoKey, ...CryptoKey[]]) => new EncryptedCookieStore<Data>(keys),
+      key: () => EncryptedCookieStore.generateKey(),
+    },
   ];
   for (const { name, make, key } of rotations) {
     tests.test(`middleware with ${name}: rotating keys keeps sessions until the old key is removed`, async () => {
@@ -163,7 +174,11 @@ export function cookieStoreBehaviour(tests: TestList, platform: Platform): void 
       assertEqual(reading(await send(rotated, "GET", "/read", oldCookie)), { data: { user: "ada" }, isFresh: false }, "old cookie under [new, old]");
       const newCookie = issuedCookie(await send(rotated, "POST", "/write/user/grace", oldCookie));
       const newOnly = app(make([newKey]));
-      assertEqual(reading(await send(newOnly, "GET", "/read", newCookie)), { data: { user: "grace" }, isFresh: false }, "cookie written after rotation, under [new]");
+      assertEqual(
+        reading(await send(newOnly, "GET", "/read", newCookie)),
+        { data: { user: "grace" }, isFresh: false },
+        "cookie written after rotation, under [new]",
+      );
       assertEqual(reading(await send(newOnly, "GET", "/read", oldCookie)).isFresh, true, "isFresh of the old cookie once the old key is gone");
     });
 

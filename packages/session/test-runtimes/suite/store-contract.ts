@@ -29,7 +29,7 @@ export interface StoreSubject {
 /** Long enough for a save and a load on a busy machine; the tests wait 2.5 times as long. */
 export const SHORT_LIFETIME_MS = 250;
 
-const sample: Data = { user: "ada", roles: ["admin"], nested: { count: 1, text: "żółw 🐢 \"quoted\"; a=b|c" } };
+const sample: Data = { user: "ada", roles: ["admin"], nested: { count: 1, text: 'żółw 🐢 "quoted"; a=b|c' } };
 
 type FullStore = SessionStore<Data> & RecordStore<Data>;
 type IndexedStore = FullStore & UserSessionIndex;
@@ -170,11 +170,18 @@ function userIndexContract(tests: TestRegistrar, subject: StoreSubject, ctx: () 
     const second = await store.createRecord(bound(user, "Safari on iPhone"), ctx());
     await store.createRecord(bound(`${user}-other`, "Chrome on Windows"), ctx());
     const listed = await store.listUserSessions(user, ctx());
-    assertEqual(listed.map((session) => session.device), ["Firefox on Linux", "Safari on iPhone"], "devices, oldest first");
+    assertEqual(
+      listed.map((session) => session.device),
+      ["Firefox on Linux", "Safari on iPhone"],
+      "devices, oldest first",
+    );
     const handles = listed.map((session) => session.handle);
     assertEqual(handles, [await store.sessionHandle(first), await store.sessionHandle(second)], "handles");
     for (const handle of handles) {
-      assert(!first.includes(handle) && !second.includes(handle) && !handle.includes(first) && !handle.includes(second), "a handle never contains an ID");
+      assert(
+        !first.includes(handle) && !second.includes(handle) && !handle.includes(first) && !handle.includes(second),
+        "a handle never contains an ID",
+      );
     }
     for (const session of listed) {
       assert(session.createdAt <= session.lastSeenAt && session.lastSeenAt < session.expiresAt, `times in order: ${JSON.stringify(session)}`);

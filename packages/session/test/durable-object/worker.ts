@@ -181,7 +181,8 @@ const app = compose(
       await new Promise((resolve) => setTimeout(resolve, 100));
       return Response.json({ holding: true });
     }
-    if (pathname === "/test/abort" && object) return testCall(ctx, object, "abort").catch((error: unknown) => new Response(String(error), { status: 502 }));
+    if (pathname === "/test/abort" && object)
+      return testCall(ctx, object, "abort").catch((error: unknown) => new Response(String(error), { status: 502 }));
   },
   cookie(),
   (ctx) => {

@@ -68,8 +68,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const port = await freePort();
   const owner = await serverUser();
   if (owner) await chown(dir, owner.uid, owner.gid);
-  const asServer = (command: string, args: string[]) =>
-    run(join(BIN, command), args, { timeout: COMMAND_TIMEOUT_MS, cwd: dir, ...(owner ?? {}) });
+  const asServer = (command: string, args: string[]) => run(join(BIN, command), args, { timeout: COMMAND_TIMEOUT_MS, cwd: dir, ...(owner ?? {}) });
 
   await asServer("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
   const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories='${dir}' -c fsync=off -c max_connections=40`;
@@ -138,4 +137,3 @@ function freePort(): Promise<number> {
     });
   });
 }
-

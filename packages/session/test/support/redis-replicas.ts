@@ -109,10 +109,14 @@ export async function startSentinelDeployment(): Promise<SentinelDeployment> {
       sentinelPorts.push(port);
     }
     // Every sentinel must know the replica and the other sentinels before a failover can be agreed.
-    await waitUntil(async () => {
-      const views = await Promise.all(sentinelPorts.map((port) => redisCli(port, ["SENTINEL", "MASTER", masterName])));
-      return views.every((view) => fieldOf(view, "num-slaves") === "1" && fieldOf(view, "num-other-sentinels") === "2");
-    }, "the sentinels to see the replica and each other", 30_000);
+    await waitUntil(
+      async () => {
+        const views = await Promise.all(sentinelPorts.map((port) => redisCli(port, ["SENTINEL", "MASTER", masterName])));
+        return views.every((view) => fieldOf(view, "num-slaves") === "1" && fieldOf(view, "num-other-sentinels") === "2");
+      },
+      "the sentinels to see the replica and each other",
+      30_000,
+    );
 
     const primaryPort = async () => {
       for (const port of sentinelPorts) {
@@ -191,23 +195,32 @@ export async function startReplicatedCluster(): Promise<ReplicatedCluster> {
         await startRedis({
           port,
           args: [
-            "--cluster-enabled", "yes",
-            "--cluster-config-file", join(nodeDir, "nodes.conf"),
-            "--cluster-node-timeout", String(DOWN_AFTER_MS),
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            join(nodeDir, "nodes.conf"),
+            "--cluster-node-timeout",
+            String(DOWN_AFTER_MS),
             // A replica that lost its primary a moment ago is still fit to take over.
-            "--cluster-replica-validity-factor", "0",
+            "--cluster-replica-validity-factor",
+            "0",
             // Slots whose shard is failing over refuse; the others keep answering (Redis's default refuses them all).
-            "--cluster-require-full-coverage", "no",
+            "--cluster-require-full-coverage",
+            "no",
           ],
         }),
       );
     }
     // --cluster-replicas 1 makes the first three primaries and gives each one replica.
     await redisCliCluster(["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "1", "--cluster-yes"]);
-    await waitUntil(async () => {
-      const states = await Promise.all(ports.map((port) => redisCli(port, ["CLUSTER", "INFO"])));
-      return states.every((info) => info.includes("cluster_state:ok"));
-    }, "the cluster to report cluster_state:ok", 30_000);
+    await waitUntil(
+      async () => {
+        const states = await Promise.all(ports.map((port) => redisCli(port, ["CLUSTER", "INFO"])));
+        return states.every((info) => info.includes("cluster_state:ok"));
+      },
+      "the cluster to report cluster_state:ok",
+      30_000,
+    );
     const shards = await shardsOf(nodes);
     await Promise.all(shards.map(({ second }) => waitForReplicaLink(second)));
 

@@ -58,14 +58,21 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const dir = await mkdtemp(join(tmpdir(), "hattip-session-redis-"));
   const port = options.port ?? (await freePort());
   const args = [
-    "--port", String(port),
-    "--bind", "127.0.0.1", ...(options.alsoBind ?? []),
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    ...(options.alsoBind ?? []),
     // Only test namespace addresses are ever added, and they need to reach it without a password.
     ...(options.alsoBind?.length ? ["--protected-mode", "no"] : []),
-    "--dir", dir,
-    "--save", "",
-    "--appendonly", options.appendonly ? "yes" : "no",
-    "--appendfsync", "always",
+    "--dir",
+    dir,
+    "--save",
+    "",
+    "--appendonly",
+    options.appendonly ? "yes" : "no",
+    "--appendfsync",
+    "always",
     ...(options.args ?? []),
   ];
   let child = await spawnRedis(args, port);
@@ -130,22 +137,28 @@ export async function startRedisCluster(): Promise<RedisCluster> {
       const nodeDir = join(dir, String(port));
       await mkdir(nodeDir);
       const args = [
-        "--port", String(port),
-        "--bind", "127.0.0.1",
-        "--dir", nodeDir,
-        "--save", "",
-        "--appendonly", "no",
-        "--cluster-enabled", "yes",
-        "--cluster-config-file", join(nodeDir, `nodes-${port}.conf`),
-        "--cluster-node-timeout", "5000",
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        nodeDir,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(nodeDir, `nodes-${port}.conf`),
+        "--cluster-node-timeout",
+        "5000",
       ];
       children.push(await spawnRedis(args, port));
     }
-    await run(
-      "redis-cli",
-      ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes"],
-      { timeout: STARTUP_TIMEOUT_MS },
-    );
+    await run("redis-cli", ["--cluster", "create", ...ports.map((port) => `127.0.0.1:${port}`), "--cluster-replicas", "0", "--cluster-yes"], {
+      timeout: STARTUP_TIMEOUT_MS,
+    });
     await waitUntil(async () => {
       const states = await Promise.all(ports.map((port) => redisCli(port, ["CLUSTER", "INFO"])));
       return states.every((info) => info.includes("cluster_state:ok"));

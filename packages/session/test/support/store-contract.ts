@@ -16,10 +16,7 @@ export interface StoreUnderTest {
   teardown?: () => Promise<void>;
 }
 
-export function describeStoreContract(
-  subject: Omit<StoreSubject, "make">,
-  setup: () => Promise<StoreUnderTest>,
-): void {
+export function describeStoreContract(subject: Omit<StoreSubject, "make">, setup: () => Promise<StoreUnderTest>): void {
   describe(`${subject.name} honours the store contract`, () => {
     let underTest: StoreUnderTest | undefined;
     beforeAll(async () => {

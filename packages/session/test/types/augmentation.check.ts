@@ -7,14 +7,7 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { expectTypeOf } from "vitest";
-import {
-  SignedCookieStore,
-  UnsafeMemoryStore,
-  UnsignedCookieStore,
-  session,
-  type Session,
-  type SessionStore,
-} from "hattip-session";
+import { SignedCookieStore, UnsafeMemoryStore, UnsignedCookieStore, session, type Session, type SessionStore } from "hattip-session";
 
 declare module "hattip-session" {
   interface SessionData {

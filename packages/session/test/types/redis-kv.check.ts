@@ -17,4 +17,3 @@ export async function kv(mf: Miniflare) {
   const namespace: KvNamespaceLike = await mf.getKVNamespace("SESSIONS");
   return new KvSessionStore({ getStore: () => namespace });
 }
-

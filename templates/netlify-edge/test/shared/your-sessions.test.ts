@@ -17,7 +17,8 @@ import { Client, type Reply } from "./http.ts";
 const ALICE = { username: "alice", password: "correct horse battery staple" };
 const BOB = { username: "bob", password: "tr0ub4dor&3 but longer" };
 const LAPTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
-const PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const PHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 /** Long enough for a test to sign in and act, short enough to wait out. */
 const SUDO_WINDOW_SECONDS = 3;
 
@@ -240,7 +241,11 @@ if (harness.listsSessions) {
       const laptop = await signIn(BOB, LAPTOP);
       const thief = await signIn(BOB, PHONE);
       await sleep(SUDO_WINDOW_SECONDS * 1000 + 300);
-      const crossSite = await thief.post("/confirm-password", { action: "revoke-others", password: BOB.password }, { origin: "https://evil.example", "sec-fetch-site": "cross-site" });
+      const crossSite = await thief.post(
+        "/confirm-password",
+        { action: "revoke-others", password: BOB.password },
+        { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+      );
       expect(crossSite.status).toBe(403);
 
       const statuses: number[] = [];
@@ -292,10 +297,6 @@ describe("the SUDO_WINDOW_SECONDS setting", () => {
 
 async function listedSessionsOf(client: Client): Promise<ListedSession[]> {
   return listedSessions(await client.get("/profile"));
-}
-
-async function otherHandles(client: Client): Promise<string[]> {
-  return (await listedSessionsOf(client)).flatMap((session) => (session.current || !session.handle ? [] : [session.handle]));
 }
 
 function noticeOf(page: Reply): string {

@@ -100,7 +100,9 @@ export class Client {
           resolve({ ...reply, bytesSent: sentBeforeReply });
         });
       });
-      request.setTimeout(options.timeoutMs ?? 30_000, () => request.destroy(new Error(`No reply to ${url} within ${options.timeoutMs ?? 30_000} ms`)));
+      request.setTimeout(options.timeoutMs ?? 30_000, () =>
+        request.destroy(new Error(`No reply to ${url} within ${options.timeoutMs ?? 30_000} ms`)),
+      );
       // Once the server has answered, a write that fails (it closed the connection) is expected.
       request.on("error", (error) => {
         if (!replied) reject(error);

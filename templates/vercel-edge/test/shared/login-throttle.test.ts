@@ -70,9 +70,7 @@ describe("login throttling", () => {
 
   it("keeps the real user in from another address during a flood of guesses against the same name", async () => {
     const flooders = ["127.0.0.15", "127.0.0.16"].map(from);
-    const flood = Promise.all(
-      flooders.flatMap((flooder) => Array.from({ length: 30 }, () => flooder.post("/login", WRONG))),
-    );
+    const flood = Promise.all(flooders.flatMap((flooder) => Array.from({ length: 30 }, () => flooder.post("/login", WRONG))));
     const user = from("127.0.0.17");
     const [floodReplies, userReply] = await Promise.all([flood, (async () => (await sleep(50), user.post("/login", DEMO)))()]);
     expect(floodReplies.filter((reply) => reply.status === 429).length).toBeGreaterThan(0);

@@ -101,7 +101,10 @@ describe("scripts/dev.ts", () => {
       });
       expect(login.status).toBe(303);
       // The session is on the server: the profile answers with the cookie alone, and names the store.
-      const cookie = login.headers.getSetCookie().map((header) => header.split(";")[0]).join("; ");
+      const cookie = login.headers
+        .getSetCookie()
+        .map((header) => header.split(";")[0])
+        .join("; ");
       const profile = await fetch(new URL("/profile", run.url), { headers: { cookie } });
       expect(await profile.text()).toContain("Netlify Blobs.");
     } finally {

@@ -43,8 +43,7 @@ export async function startStore(): Promise<TestStore> {
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  const tableExists = async (table: string) =>
-    (await pool.query("SELECT to_regclass($1) AS found", [table])).rows[0]?.found !== null;
+  const tableExists = async (table: string) => (await pool.query("SELECT to_regclass($1) AS found", [table])).rows[0]?.found !== null;
   return {
     name: "PostgreSQL",
     env: { DATABASE_URL: url.toString() },
