@@ -62,3 +62,8 @@ export class CookieClient {
 export function setCookieNames(response: Response): string[] {
   return response.headers.getSetCookie().map((line) => line.slice(0, line.indexOf("=")).trim());
 }
+
+/** Signs in as the demo user (on in development, and in the tests' app). */
+export function logIn(client: CookieClient): Promise<Response> {
+  return client.post("/login", { username: "demo", password: "demo-password" });
+}
