@@ -6,9 +6,11 @@
  * index at `prefix{tag}:sessions`: the same hash tag, so on a Cluster both
  * sit in one slot and one script may touch them together. The index is a
  * sorted set of ID hashes scored by the moment each session's key expires,
- * in the Redis server's own clock (`TIME` plus the key's `PX`), so that a
- * score and the TTL of the key it names can never disagree, whatever the
- * app servers' clocks say. Every write prunes members whose score has
+ * in the Redis server's own clock: the script reads `TIME` once and gives
+ * the key that very deadline (`PXAT`, Redis 6.2 and later), so that a
+ * score and the expiry of the key it names are the same millisecond,
+ * whatever the app servers' clocks say. (`PX` would count from the
+ * server's cached command time, which can be a millisecond off `TIME`.) Every write prunes members whose score has
  * passed and moves the index's own expiry to its newest member, so an
  * index never outlives the sessions it names and never lets one go early.
  *
@@ -60,7 +62,7 @@ if (ARGV[3] == 'NX') == exists then return 0 end
 local now = now_ms()
 local ttl = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[2], now + ttl, ARGV[4])
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', now + ttl)
 settle(KEYS[2], now)
 return 1
 `,
@@ -99,7 +101,7 @@ local ttl = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[3], now + ttl, ARGV[4])
 redis.call('ZREM', KEYS[3], ARGV[3])
 redis.call('DEL', KEYS[1])
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl)
+redis.call('SET', KEYS[2], ARGV[1], 'PXAT', now + ttl)
 settle(KEYS[3], now)
 return 1
 `,
