@@ -284,6 +284,23 @@ describe("store variants", () => {
     expect(Object.keys(manifest.dependencies)).toEqual(Object.keys(manifest.dependencies).sort());
   });
 
+  it("names the chosen store at the top of the app's README, for every variant", () => {
+    const headings: Record<string, [string, string]> = {
+      "node-redis/postgres": ["# hattip-session starter: Node + PostgreSQL", "**PostgreSQL**"],
+      "workers-kv/durable-objects": ["# hattip-session starter: Cloudflare Workers + Durable Objects", "**Durable Objects**"],
+      "netlify-edge/blobs": ["# hattip-session starter: Netlify Edge Functions (Deno) + Netlify Blobs", "**Netlify Blobs**"],
+    };
+    for (const [choice, [heading, named]] of Object.entries(headings)) {
+      const [template, store] = choice.split("/") as [string, string];
+      const app = copyOf(template);
+      applyStore(app, store, template);
+      const readme = readFileSync(join(app, "README.md"), "utf8");
+      expect(readme.split("\n")[0], choice).toBe(heading);
+      expect(readme.slice(0, 600), choice).toContain(named);
+      expect(readme, choice).toContain("## Pick a store");
+    }
+  });
+
   it("durable-objects on workers-kv: the class exported and bound with its migration, no KV namespace, the types edited", () => {
     const app = copyOf("workers-kv");
     applyStore(app, "durable-objects", "workers-kv");
