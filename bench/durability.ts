@@ -40,7 +40,7 @@ const live = async (store: Store) => store.createRecord(record(), ctx);
 
 const operations: Operation[] = [
   { name: "new session (SET NX)", prepare: async () => undefined, run: (store) => store.createRecord(record(), ctx) },
-  { name: "login: regenerate (DEL + SET NX)", prepare: live, run: (store, id) => store.replaceRecord(id!, record(), ctx) },
+  { name: "login: regenerate (DEL + SET NX)", prepare: live, run: (store, id) => store.rotateRecord(id!, record(), ctx) },
   { name: "logout (DEL)", prepare: live, run: (store, id) => store.destroyRecord(id!, ctx) },
   { name: "update (SET XX), control", prepare: live, run: (store, id) => store.updateRecord(id!, record(), ctx) },
   { name: "read (GET), control", prepare: live, run: (store, id) => store.loadEntry(id!, ctx) },

@@ -5,9 +5,9 @@
  * tested case by case:
  *
  * - `destroy()` wins over everything, in any order: the request ends with
- *   no session (the old ID killed, the cookie cleared);
+ *   no session (the old ID destroyed, the cookie cleared);
  * - `regenerate()` (or binding a user) moves a live session to a new ID,
- *   killing the old one; the store refuses if the old one was ended
+ *   destroying the old one; the store refuses if the old one was ended
  *   meanwhile, so a regenerate never resurrects;
  * - otherwise a session is written only when it changed, or when its
  *   rolling refresh is due, and never for a visitor whose session is
@@ -39,24 +39,24 @@ export interface RequestOutcome<Data> {
 export type EndOfRequest<Data> =
   /** No store call, no Set-Cookie. */
   | { action: "leave" }
-  /** Kill `kill` in the store and clear the cookie. */
-  | { action: "end"; kill: string }
+  /** Destroy session `id` in the store and clear the cookie. */
+  | { action: "destroy"; id: string }
   /** Store a new session and send its ID. */
   | { action: "create"; record: SessionRecord<Data> }
   /** Rewrite the session `id` if it still exists and send the ID back; drop the write if it is gone. */
   | { action: "update"; id: string; record: SessionRecord<Data> }
-  /** Kill `kill`, then store the session under a new ID, unless `kill` was already gone. */
-  | { action: "rotate"; kill: string; record: SessionRecord<Data> };
+  /** Rotate session `id`: destroy it, then store the session under a new ID, unless `id` was already gone. */
+  | { action: "rotate"; id: string; record: SessionRecord<Data> };
 
 export function decideEndOfRequest<Data>(outcome: RequestOutcome<Data>, lifetime: LifetimePolicy): EndOfRequest<Data> {
   const { id, loaded, now } = outcome;
   if (outcome.destroyed) {
     // Killed even when it loaded nothing: a record the schema refused is still the user's to end.
-    return id === undefined ? { action: "leave" } : { action: "end", kill: id };
+    return id === undefined ? { action: "leave" } : { action: "destroy", id };
   }
   const fresh = (): SessionRecord<Data> => record(outcome, now, lifetime.expiresAt(now, now));
   if (outcome.regenerated) {
-    return loaded && id !== undefined ? { action: "rotate", kill: id, record: fresh() } : { action: "create", record: fresh() };
+    return loaded && id !== undefined ? { action: "rotate", id, record: fresh() } : { action: "create", record: fresh() };
   }
   if (!loaded || id === undefined) return outcome.changed ? { action: "create", record: fresh() } : { action: "leave" };
   if (outcome.changed || (outcome.keepsRecords && lifetime.isRefreshDue(loaded, now))) {

@@ -128,10 +128,10 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     switch (decision.action) {
       case "leave":
         return response;
-      case "end": {
+      case "destroy": {
         // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
         // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
-        const ended = await store.destroy(decision.kill, ctx, scope).then(
+        const ended = await store.destroy(decision.id, ctx, scope).then(
           () => response,
           async (error: unknown) => {
             if (!isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || typeof ctx.handleError !== "function") throw error;
@@ -154,7 +154,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
             ? await store.create(record, ctx, scope, now)
             : decision.action === "update"
               ? await store.update(decision.id, record, ctx, scope, now)
-              : await store.replace(decision.kill, record, ctx, scope, now);
+              : await store.rotate(decision.id, record, ctx, scope, now);
         // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
         // browser may hold a newer session by now that clearing would end.
         if (sentId === null) return response;

@@ -24,7 +24,7 @@ export interface RecordAccess<Data> {
   update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
   destroy(id: string, ctx: RequestContext, scope: SessionScope): Promise<boolean>;
   /** `null` when `oldId` was already gone and nothing was written. */
-  replace(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
+  rotate(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
 }
 
 export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data> {
@@ -38,7 +38,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       create: async (record, ctx, scope) => store.createRecord(record, ctx, scope),
       update: async (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
       destroy: async (id, ctx, scope) => store.destroyRecord(id, ctx, scope),
-      replace: async (oldId, record, ctx, scope) => store.replaceRecord(oldId, record, ctx, scope),
+      rotate: async (oldId, record, ctx, scope) => store.rotateRecord(oldId, record, ctx, scope),
     };
   }
   const destroy = async (id: string, ctx: RequestContext) => {
@@ -60,7 +60,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       create: async (record, ctx, scope) => save(null, record, ctx, scope),
       update: save,
       destroy,
-      async replace(oldId, record, ctx, scope) {
+      async rotate(oldId, record, ctx, scope) {
         await destroy(oldId, ctx);
         return save(null, record, ctx, scope);
       },
@@ -79,7 +79,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
     create: async (record, ctx, _scope, now) => save(null, record, ctx, now),
     update: async (id, record, ctx, _scope, now) => save(id, record, ctx, now),
     destroy,
-    async replace(oldId, record, ctx, _scope, now) {
+    async rotate(oldId, record, ctx, _scope, now) {
       await destroy(oldId, ctx);
       return save(null, record, ctx, now);
     },

@@ -47,11 +47,11 @@ export abstract class RecordStore<Data = SessionData> implements SessionStore<Da
   abstract destroyRecord(id: string, ctx?: RequestContext, scope?: SessionScope): Awaitable<boolean>;
 
   /**
-   * Kills `oldId` and stores `record` under a new ID, returned; `null`,
+   * Destroys `oldId` and stores `record` under a new ID, returned; `null`,
    * with nothing stored, when `oldId` was already gone (ended by a
    * concurrent logout), so that a regenerate never revives it.
    */
-  async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Promise<string | null> {
+  async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Promise<string | null> {
     if (!(await this.destroyRecord(oldId, ctx, scope))) return null;
     return this.createRecord(record, ctx, scope);
   }
@@ -88,6 +88,6 @@ export function isRecordStore<Data>(store: SessionStore<Data>): store is Session
     typeof candidate.createRecord === "function" &&
     typeof candidate.updateRecord === "function" &&
     typeof candidate.destroyRecord === "function" &&
-    typeof candidate.replaceRecord === "function"
+    typeof candidate.rotateRecord === "function"
   );
 }

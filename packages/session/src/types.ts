@@ -211,7 +211,7 @@ export interface Session<Data = SessionData, Flash = FlashValues<SessionFlashDat
   readonly isFresh: boolean;
   /**
    * Give the session a new ID at the end of this request, keeping its data,
-   * and kill the old ID in the store. Call it on login and on any change of
+   * and destroy the old ID in the store. Call it on login and on any change of
    * privilege, to defeat session fixation. If the old session was ended
    * meanwhile (a logout in another tab), the request ends with no session:
    * a regenerate never brings a logged-out session back.

@@ -80,28 +80,28 @@ describe("decideEndOfRequest", () => {
     expect(decision.action === "update" && decision.record.expiresAt).toBe(NOW + HOUR);
   });
 
-  it("ends the session when destroy() was called: kill the ID, clear the cookie", () => {
-    expect(decideEndOfRequest(outcome({ destroyed: true }), lifetime)).toEqual({ action: "end", kill: "id-1" });
+  it("ends the session when destroy() was called: destroy the ID, clear the cookie", () => {
+    expect(decideEndOfRequest(outcome({ destroyed: true }), lifetime)).toEqual({ action: "destroy", id: "id-1" });
   });
 
   it("lets destroy() win over regenerate(), changes and metadata, whatever the order they were called in", () => {
     const everything = outcome({ destroyed: true, regenerated: true, changed: true, meta: { flash: { notice: "hi" }, user: "u1" } });
-    expect(decideEndOfRequest(everything, lifetime)).toEqual({ action: "end", kill: "id-1" });
+    expect(decideEndOfRequest(everything, lifetime)).toEqual({ action: "destroy", id: "id-1" });
   });
 
-  it("kills the ID brought even when it loaded nothing (a record the schema refused is still the user's to end)", () => {
-    expect(decideEndOfRequest(outcome({ loaded: null, destroyed: true }), lifetime)).toEqual({ action: "end", kill: "id-1" });
+  it("destroys the ID brought even when it loaded nothing (a record the schema refused is still the user's to end)", () => {
+    expect(decideEndOfRequest(outcome({ loaded: null, destroyed: true }), lifetime)).toEqual({ action: "destroy", id: "id-1" });
   });
 
-  it("leaves a visitor who brought no session and destroyed it alone: nothing to kill or clear", () => {
+  it("leaves a visitor who brought no session and destroyed it alone: nothing to destroy or clear", () => {
     expect(decideEndOfRequest(outcome({ id: undefined, loaded: null, destroyed: true }), lifetime)).toEqual({ action: "leave" });
   });
 
-  it("rotates a live session on regenerate(): kill the old ID, store under a new one, restart the absolute lifetime", () => {
+  it("rotates a live session on regenerate(): destroy the old ID, store under a new one, restart the absolute lifetime", () => {
     const decision = decideEndOfRequest(outcome({ regenerated: true }), lifetime);
     expect(decision).toEqual({
       action: "rotate",
-      kill: "id-1",
+      id: "id-1",
       record: { data: { user: "ada" }, createdAt: NOW, expiresAt: NOW + 24 * HOUR, meta: {} },
     });
   });

@@ -207,7 +207,7 @@ describe("NetlifyBlobsSessionStore under races, one side parked between two Blob
     const gate = new Gate();
     // The rotation's first write is the new session: park right after it.
     const rotating = new NetlifyBlobsSessionStore({ getStore: () => parkedStore(store, "set", gate, "after") });
-    const rotation = rotating.replaceRecord(old, bound(user, "B"));
+    const rotation = rotating.rotateRecord(old, bound(user, "B"));
     await gate.entered;
     await plain.revokeUserSessions(user);
     gate.release();
@@ -225,7 +225,7 @@ describe("NetlifyBlobsSessionStore under races, one side parked between two Blob
     const revoking = new NetlifyBlobsSessionStore({ getStore: () => parkedStore(store, "list", gate, "after") });
     const revokeAll = revoking.revokeUserSessions(user);
     await gate.entered;
-    const rotated = await plain.replaceRecord(old, bound(user, "B"));
+    const rotated = await plain.rotateRecord(old, bound(user, "B"));
     expect(rotated).not.toBeNull();
     gate.release();
     await revokeAll;
@@ -240,7 +240,7 @@ describe("NetlifyBlobsSessionStore under races, one side parked between two Blob
     const gate = new Gate();
     // Outside a request there is no loaded ETag: the kill first reads the old session's metadata. Park after that read.
     const regenerating = new NetlifyBlobsSessionStore({ getStore: () => parkedStore(store, "getMetadata", gate, "after") });
-    const regenerate = regenerating.replaceRecord(id, bound("ada"));
+    const regenerate = regenerating.rotateRecord(id, bound("ada"));
     await gate.entered;
     expect(await plain.destroyRecord(id)).toBe(true);
     gate.release();

@@ -152,7 +152,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
     const user = `user-${crypto.randomUUID()}`;
     const old = await store.createRecord(bound(user));
     const lock = await lockRow(old);
-    const rotation = store.replaceRecord(old, bound(user, "B"));
+    const rotation = store.rotateRecord(old, bound(user, "B"));
     await lock.untilWaiting(1);
     const revokeAll = store.revokeUserSessions(user);
     await lock.untilWaiting(2);
@@ -172,7 +172,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
     const lock = await lockRow(old);
     const revokeAll = store.revokeUserSessions(user);
     await lock.untilWaiting(1);
-    const rotation = store.replaceRecord(old, bound(user, "B"));
+    const rotation = store.rotateRecord(old, bound(user, "B"));
     await lock.untilWaiting(2);
     await lock.release();
     await revokeAll;
@@ -213,7 +213,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
     const lock = await lockRow(id);
     const logout = store.destroyRecord(id);
     await lock.untilWaiting(1);
-    const regenerate = store.replaceRecord(id, bound("ada"));
+    const regenerate = store.rotateRecord(id, bound("ada"));
     await lock.untilWaiting(2);
     await lock.release();
     expect(await logout).toBe(true);

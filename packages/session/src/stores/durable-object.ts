@@ -9,8 +9,8 @@
  * read-only request is one call to one object, a write one call, a
  * rotation within a user's sessions one atomic call, and listing or
  * revoking all of a user's sessions one atomic call. A login moves an
- * anonymous session into the user's object: a kill there and a create
- * here, sent together; if the kill finds the session gone (a logout won
+ * anonymous session into the user's object: a destroy there and a create
+ * here, sent together; if the destroy finds the session gone (a logout won
  * the race), the new session is deleted again and the login refused.
  */
 import type { RequestContext } from "@hattip/compose";
@@ -128,10 +128,10 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
 
   /**
    * Within one user's object (a bound session rotated, as on a second
-   * login), one atomic call. Across objects, the kill and the create go out
-   * together, and the create is undone if the kill found nothing.
+   * login), one atomic call. Across objects, the destroy and the create go out
+   * together, and the create is undone if the destroy found nothing.
    */
-  override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
+  override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
     const old = await this.#keys.locate(oldId);
     if (old === null) return null;
     const text = this.#text(record);

@@ -105,13 +105,13 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
     return alive;
   }
 
-  override async replaceRecord(oldId: string, record: SessionRecord<Data>): Promise<string | null> {
+  override async rotateRecord(oldId: string, record: SessionRecord<Data>): Promise<string | null> {
     this.#sweepIfDue();
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
       const id = String(await this.#generateId());
       const entry = await this.#entryOf(id, record);
       if (this.#entries.has(id)) continue;
-      // Kill and create with no await between: no revoke can fall in between and miss both.
+      // Destroy and create with no await between: no revoke can fall in between and miss both.
       if (!this.#live(oldId)) return null;
       this.#remove(oldId);
       this.#put(id, entry);

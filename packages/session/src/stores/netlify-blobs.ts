@@ -10,7 +10,7 @@
  * ETag matches) but no conditional delete, so:
  * - an update replaces the blob only at the ETag this request loaded (or,
  *   outside a request, just read): a session deleted meanwhile stays deleted;
- * - a rotation writes the new session first, then kills the old one by
+ * - a rotation writes the new session first, then destroys the old one by
  *   overwriting it with a tombstone at its ETag, and deletes the tombstone.
  *   If the old one was gone, the new one is deleted and the login refused;
  * - a revoke of all a user's sessions lists and deletes until a list comes
@@ -153,7 +153,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     return isLive(head.metadata);
   }
 
-  override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
+  override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
     const oldKey = await this.#keyOf(oldId);
     if (oldKey === null) return null;
     const text = this.#text(record);
@@ -166,7 +166,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
       if (await this.#write(store, this.#blobKey(fresh), text, record.expiresAt, { onlyIfNew: true })) break;
     }
     const newKey = this.#blobKey(fresh);
-    // The new session exists before the old one dies: a revoke-all that lists after this kill sees it.
+    // The new session exists before the old one dies: a revoke-all that lists after this destroy sees it.
     if (!(await this.#overwriteLive(store, oldKey, ctx, TOMBSTONE, 0))) {
       await this.#blobs("write", () => store.delete(newKey));
       return null;

@@ -212,7 +212,7 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
   }
 
   /** One `UPDATE` that moves the row to the new ID's hash, only if the old session is alive. */
-  override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
+  override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
     const located = await this.#keys.locate(oldId);
     if (located === null) return null;
     const text = this.#text(record);

@@ -150,7 +150,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     const client = await this.#ready(ctx);
     for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
       const fresh = await this.#keys.newId(record.meta?.user);
-      if (await this.#plant(client, fresh, text, record.expiresAt)) return fresh.id;
+      if (await this.#create(client, fresh, text, record.expiresAt)) return fresh.id;
     }
     throw idsExhausted(NEW_ID_ATTEMPTS);
   }
@@ -166,14 +166,14 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     if (where === null) return null;
     const text = this.#text(record);
     const client = await this.#ready(ctx);
-    return (await this.#rewrite(client, where, text, record.expiresAt)) ? id : null;
+    return (await this.#update(client, where, text, record.expiresAt)) ? id : null;
   }
 
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
     const where = await this.#keys.locate(id);
     if (where === null) return false;
     const client = await this.#ready(ctx);
-    return this.#kill(client, where);
+    return this.#destroy(client, where);
   }
 
   /**
@@ -185,7 +185,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
    * one script instead, since a revoke-all could otherwise fall between
    * the old key's death and the new one's birth and miss both.
    */
-  override async replaceRecord(oldId: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
+  override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
     const old = await this.#keys.locate(oldId);
     if (old === null) return null;
     const text = this.#text(record);
@@ -194,9 +194,9 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     const index = this.#indexOf(old);
     if (index !== undefined && index === this.#indexOf(fresh))
       return this.#rotateWithinUser(client, index, old, fresh, record.meta?.user, text, record.expiresAt);
-    const [wasAlive, wrote] = await Promise.all([this.#kill(client, old), this.#plant(client, fresh, text, record.expiresAt)]);
+    const [wasAlive, wrote] = await Promise.all([this.#destroy(client, old), this.#create(client, fresh, text, record.expiresAt)]);
     if (!wasAlive) {
-      if (wrote) await this.#kill(client, fresh);
+      if (wrote) await this.#destroy(client, fresh);
       return null;
     }
     return wrote ? fresh.id : this.createRecord(record, ctx);
@@ -231,7 +231,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     const client = await this.#ready(ctx);
     for (const member of await this.#members(client, tag)) {
       if ((await handleFromIdHash(member)) !== handle) continue;
-      await this.#kill(client, { key: this.#keys.keyOfHash(member, tag), idHash: member, tag });
+      await this.#destroy(client, { key: this.#keys.keyOfHash(member, tag), idHash: member, tag });
       return;
     }
   }
@@ -268,7 +268,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   }
 
   /** Writes a new session unless its key is taken; a bound one with its index entry. */
-  async #plant(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
+  async #create(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
     if (where.tag === undefined) return isWritten(await this.#write(client, where.key, (redis) => redis.set(where.key, text, { PX: ttl, NX: true })));
     return (
@@ -277,14 +277,14 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
   }
 
   /** Rewrites a session only if it still exists; a bound one with its index entry. */
-  async #rewrite(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
+  async #update(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
     if (where.tag === undefined) return isWritten(await this.#command(client, client.set(where.key, text, { PX: ttl, XX: true })));
     return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "XX", where.idHash])) === 1;
   }
 
   /** Deletes a session (and its index entry); `true` when it was live, since a key's TTL is its session's deadline. */
-  async #kill(client: RedisClientLike, where: StorageKey): Promise<boolean> {
+  async #destroy(client: RedisClientLike, where: StorageKey): Promise<boolean> {
     if (where.tag === undefined) return Number(await this.#write(client, where.key, (redis) => redis.del(where.key))) > 0;
     return Number(await this.#script(client, DESTROY_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash], true)) > 0;
   }

@@ -72,7 +72,7 @@ if (services.postgres) {
     const id = await store.save(null, { count: 1 }, 60_000, ctx);
     await store.load(id, ctx);
     await store.save(id, { count: 2 }, 60_000, ctx);
-    const next = await store.replaceRecord(id, { data: { count: 3 }, createdAt: Date.now(), expiresAt: Date.now() + 60_000 }, ctx);
+    const next = await store.rotateRecord(id, { data: { count: 3 }, createdAt: Date.now(), expiresAt: Date.now() + 60_000 }, ctx);
     await store.destroy(next!, ctx);
     assertEqual(sent, ["WITH", "SELECT", "UPDATE", "UPDATE", "DELETE"], "statements sent");
   });

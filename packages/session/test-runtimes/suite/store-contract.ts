@@ -133,18 +133,18 @@ export function storeContract(tests: TestRegistrar, subject: StoreSubject, ctx: 
     assertEqual(await store.load(id, ctx()), null, "load after the refused update");
   });
 
-  it("replaceRecord() moves a live session to a new ID and kills the old one", async (store) => {
+  it("rotateRecord() moves a live session to a new ID and kills the old one", async (store) => {
     const old = await store.save(null, sample, 60_000, ctx());
-    const next = await store.replaceRecord(old, liveRecord({ user: "ada", step: 2 }), ctx());
+    const next = await store.rotateRecord(old, liveRecord({ user: "ada", step: 2 }), ctx());
     assert(typeof next === "string" && next !== old, `a new ID, got ${String(next)}`);
     assertEqual(await store.load(old, ctx()), null, "the old ID");
     assertEqual(await store.load(next, ctx()), { user: "ada", step: 2 }, "the new ID");
   });
 
-  it("replaceRecord() refuses a session ended meanwhile and stores nothing", async (store) => {
+  it("rotateRecord() refuses a session ended meanwhile and stores nothing", async (store) => {
     const old = await store.save(null, sample, 60_000, ctx());
     await store.destroy(old, ctx());
-    assertEqual(await store.replaceRecord(old, liveRecord({ user: "revived" }), ctx()), null, "replace of an ended session");
+    assertEqual(await store.rotateRecord(old, liveRecord({ user: "revived" }), ctx()), null, "replace of an ended session");
     assertEqual(await store.load(old, ctx()), null, "the old ID");
   });
 
@@ -234,13 +234,13 @@ function userIndexContract(tests: TestRegistrar, subject: StoreSubject, ctx: () 
     assertEqual(await store.load(other, ctx()), { user: `${user}-other` }, "another user's session");
   });
 
-  it("keeps a session listed through updates and moves it with replaceRecord()", async (store, user) => {
+  it("keeps a session listed through updates and moves it with rotateRecord()", async (store, user) => {
     const id = await store.createRecord(bound(user, "A"), ctx());
     const later = Date.now() + 1_000;
     await store.updateRecord(id, bound(user, "A", { meta: { user, agent: "A", seenAt: later } }), ctx());
     const [listed] = await store.listUserSessions(user, ctx());
     assertEqual(listed?.lastSeenAt, later, "last seen after an update");
-    const moved = await store.replaceRecord(id, bound(user, "A"), ctx());
+    const moved = await store.rotateRecord(id, bound(user, "A"), ctx());
     assert(moved !== null, "replaced");
     assertEqual(
       (await store.listUserSessions(user, ctx())).map((session) => session.handle),
