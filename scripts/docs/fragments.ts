@@ -26,7 +26,7 @@ export interface SourceLine {
 }
 
 export interface GeneratedFile {
-  /** A path beside the doc (so packages resolve from there, as from a reader's project); never written. */
+  /** A path beside the doc (so packages resolve from there, as from a reader's project); never written to disk. */
   readonly path: string;
   readonly text: string;
   /** `lines[i]`: the origin of line `i + 1`. */
@@ -94,7 +94,8 @@ export function generateFiles(blocks: readonly CodeBlock[]): { files: GeneratedF
     }
     const extension = block.language === "tsx" ? "tsx" : "ts";
     files.push({
-      path: join(dirname(block.file), ".docs-check", `${basename(block.file)}.L${block.firstLine}.${extension}`),
+      // In the doc's own folder, so that a relative import in a block resolves as the reader reads it.
+      path: join(dirname(block.file), `${basename(block.file)}.L${block.firstLine}.docs-check.${extension}`),
       text: `${text.join("\n")}\n`,
       lines,
       block,
