@@ -33,7 +33,7 @@ export interface TestReference {
   readonly line: number;
   /** The test file, absolute. */
   readonly testFile: string;
-  /** The link text: a test's full name (`describe > test`) or its end, at a ` > ` boundary. */
+  /** The link text: a test's full name (`describe > test`), or its end from a word on. */
   readonly testName: string;
 }
 

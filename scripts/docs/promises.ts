@@ -44,7 +44,8 @@ function judge(reference: TestReference, tests: readonly CollectedTest[] | undef
   const named = `"${reference.testName}" in ${reference.testFile}`;
   if (error) return `cannot read the tests of ${reference.testFile}: ${error}`;
   if (!tests) return `no test file ${reference.testFile}`;
-  const matches = tests.filter((test) => test.fullName === reference.testName || test.fullName.endsWith(` > ${reference.testName}`));
+  // The whole name, or its end from a word on: "'RedisSessionStore' > rejects ..." picks one store's copy of a shared test.
+  const matches = tests.filter((test) => test.fullName === reference.testName || test.fullName.endsWith(` ${reference.testName}`));
   if (matches.length === 0) return `no test ${named}`;
   if (matches.length > 1) {
     return `${matches.length} tests end with ${named}: name one by more of its full name (${matches.map((test) => `"${test.fullName}"`).join(", ")})`;
