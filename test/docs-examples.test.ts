@@ -87,7 +87,8 @@ describe("the package README's first example", () => {
     const dir = project({
       "handler.ts": exampleCode("first-example"),
       // How the README says to serve it on Node.
-      "server.ts": 'import { createServer } from "@hattip/adapter-node";\nimport handler from "./handler.ts";\ncreateServer(handler).listen(Number(process.env.PORT));\n',
+      "server.ts":
+        'import { createServer } from "@hattip/adapter-node";\nimport handler from "./handler.ts";\ncreateServer(handler).listen(Number(process.env.PORT));\n',
     });
     const key = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     const base = await start(dir, "server.ts", { SESSION_KEYS: key });

@@ -8,7 +8,7 @@
  */
 import { dirname, resolve } from "node:path";
 import MarkdownIt from "markdown-it";
-import type Token from "markdown-it/lib/token.mjs";
+import type { Token } from "markdown-it";
 
 const TYPESCRIPT_LANGUAGES = new Set(["ts", "typescript", "tsx"]);
 const PROMISES_MARKER = /^<!--\s*promises\b[\s\S]*-->\s*$/;
@@ -72,7 +72,7 @@ export function parseMarkdown(file: string, source: string): MarkdownDocument {
     for (let index = 0; index < children.length; index++) {
       const open = children[index];
       if (open?.type !== "link_open") continue;
-      const href = open.attrGet("href") ?? "";
+      const href = String(open.attrGet("href") ?? "");
       const target = href.split("#")[0] ?? "";
       if (!TEST_FILE.test(target) || /^[a-z]+:/i.test(target)) continue;
       let text = "";

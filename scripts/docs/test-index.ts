@@ -52,7 +52,15 @@ export async function collectTests(testFiles: readonly string[], root: string): 
   }
 
   for (const [config, files] of byConfig) {
-    const vitest = await createVitest("test", { config, root: dirname(config), watch: false, reporters: [{}], passWithNoTests: true, isolate: false, pool: "threads" });
+    const vitest = await createVitest("test", {
+      config,
+      root: dirname(config),
+      watch: false,
+      reporters: [{}],
+      passWithNoTests: true,
+      isolate: false,
+      pool: "threads",
+    });
     try {
       const { testModules } = await vitest.collect(files);
       for (const module of testModules) {
