@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkDocs } from "../scripts/docs/check.js";
 import { parseMarkdown } from "../scripts/docs/markdown.js";
 import { checkPromises } from "../scripts/docs/promises.js";
+import { readerProject } from "./support/reader-project.js";
 import { repoRoot } from "./support/scaffold-cli.js";
 
 /**
@@ -18,16 +19,7 @@ const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), "docs-check-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function fixtureFolder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(scratch, "docs-"));
-  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, ".."), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const fixtureFolder = (files: Record<string, string>) => readerProject(scratch, files);
 
 const fence = "```";
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../packages/session/test/support/postgres.js";
 import { type RedisServer, startRedis } from "../packages/session/test/support/redis-server.js";
 import { parseMarkdown } from "../scripts/docs/markdown.js";
+import { readerProject } from "./support/reader-project.js";
 import { repoRoot } from "./support/scaffold-cli.js";
 
 /**
@@ -28,14 +29,7 @@ function exampleCode(id: string): string {
 const scratch = mkdtempSync(join(tmpdir(), "docs-examples-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A folder like a reader's project: the example's files, `"type": "module"`, and this checkout's node_modules. */
-function project(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(scratch, "app-"));
-  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"), "dir");
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module", private: true }));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+const project = (files: Record<string, string>) => readerProject(scratch, files);
 
 async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -80,6 +74,15 @@ function sessionCookie(response: Response): string {
   const setCookie = response.headers.getSetCookie().find((line) => line.startsWith("session="));
   expect(setCookie, "a session cookie").toBeDefined();
   return (setCookie as string).split(";")[0] as string;
+}
+
+/** The quick starts' app: a first visit counts 1 and sets the cookie, the next one with it counts 2. */
+async function expectTwoVisits(base: string): Promise<string> {
+  const first = await fetch(base);
+  expect(await first.text()).toBe("Visits: 1");
+  const cookie = sessionCookie(first);
+  expect(await (await fetch(base, { headers: { cookie } })).text()).toBe("Visits: 2");
+  return cookie;
 }
 
 describe("the package README's first example", () => {
@@ -129,10 +132,7 @@ describe("the package README's quick starts against real servers", () => {
 
   it("Redis: counts visits in a session kept in Redis under one hashed key", async () => {
     const base = await start(project({ "server.ts": exampleCode("redis-quick-start") }), "server.ts", { REDIS_URL: redis.url });
-    const first = await fetch(base);
-    expect(await first.text()).toBe("Visits: 1");
-    const cookie = sessionCookie(first);
-    expect(await (await fetch(base, { headers: { cookie } })).text()).toBe("Visits: 2");
+    const cookie = await expectTwoVisits(base);
 
     const keys = (await redis.cli("--raw", "KEYS", "session:*")).split("\n").filter(Boolean);
     expect(keys).toHaveLength(1);
@@ -141,17 +141,15 @@ describe("the package README's quick starts against real servers", () => {
 
   it("PostgreSQL: creates its table, then counts visits in a session kept in one row", async () => {
     const base = await start(project({ "server.ts": exampleCode("postgres-quick-start") }), "server.ts", { DATABASE_URL: database.url });
-    const first = await fetch(base);
-    expect(await first.text()).toBe("Visits: 1");
-    const cookie = sessionCookie(first);
-    expect(await (await fetch(base, { headers: { cookie } })).text()).toBe("Visits: 2");
+    const cookie = await expectTwoVisits(base);
 
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ record: string }>("SELECT record FROM hattip_sessions");
+      const { rows } = await client.query<{ id_hash: string; record: string }>("SELECT id_hash, record FROM hattip_sessions");
       expect(rows).toHaveLength(1);
       expect(rows[0]?.record).toMatch(/^2\|\d+\|\d+\|\d+\|.*"visits":2/);
+      expect(rows[0]?.id_hash).not.toBe(cookie.slice("session=".length));
     } finally {
       await client.end();
     }
