@@ -32,6 +32,10 @@ beforeAll(() => {
   writeFileSync(join(fixture, "dist", "bundle.js"), "built");
   writeFileSync(join(fixture, ".env"), "SESSION_KEYS=the-template-authors-own-key\n");
   mkdirSync(join(fixture, ".wrangler"));
+  // Screenshots for the template's README, as templates/*/docs/ holds: they stay with the template.
+  mkdirSync(join(fixture, "docs", "phone"), { recursive: true });
+  writeFileSync(join(fixture, "docs", "home.png"), "png");
+  writeFileSync(join(fixture, "docs", "phone", "profile.png"), "png");
   // A folder without package.json is not a template and must not be offered.
   mkdirSync(join(templatesRoot, "half-written"));
   // An app whose install always fails, without reaching any registry.
@@ -217,6 +221,7 @@ describe("create-hattip-session-app without a terminal", () => {
     expect(ignored).toContain(".dev.vars");
     expect(readFileSync(join(app, ".dev.vars"), "utf8")).toMatch(/^COOKIE_SECRET=[A-Za-z0-9_-]{43}\nAPI_URL=http:\/\/127.0.0.1:8787\n$/m);
     expect(readFileSync(join(app, ".env"), "utf8")).not.toContain("the-template-authors-own-key");
+    expect(result.stdout).toContain("Created first-app from fixture-cookie.");
     expect(result.stdout).toContain("cd first-app");
     expect(result.stdout).toContain("pnpm install");
     expect(result.stdout).toContain("pnpm dev");
@@ -342,6 +347,16 @@ describe("create-hattip-session-app without a terminal", () => {
     expect(result.stderr).toContain("no package.json");
     expect(workEntries()).not.toContain("broken");
     expect(workEntries().filter((entry) => entry.includes("partial"))).toEqual([]);
+  });
+
+  it("names a folder given as an absolute path outside the current one as it was typed", async () => {
+    const elsewhere = makeTempDir("scaffold-cli-elsewhere");
+    const app = join(elsewhere, "abs-app");
+    const result = await cli([app, "-t", "fixture-cookie", "--no-install", "--no-git"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Created ${app} from fixture-cookie.`);
+    expect(result.stdout).toContain(`Next steps:\n  cd ${app}\n`);
+    removeDir(elsewhere);
   });
 
   it("scaffolds into the current folder when it is empty, keeping the folder itself", async () => {

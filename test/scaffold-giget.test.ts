@@ -32,11 +32,14 @@ beforeAll(async () => {
   workDir = temp("scaffold-giget");
   const tarballs = temp("scaffold-giget-tarballs");
   const fixture = join(fixtureTemplates, "fixture-cookie");
+  // Screenshots, as this repository's templates keep under docs/: a new app gets none.
+  const screenshots = { "docs/home.png": "png", "docs/phone/profile.png": "png" };
   server = await serveTarballs({
-    "/community.tar.gz": packTemplate(fixture, tarballs, "community-template", "community"),
+    "/community.tar.gz": packTemplate(fixture, tarballs, "community-template", "community", screenshots),
     // Shaped like GitHub's archive of this repository: one top folder, templates/ inside.
     [githubTarball]: packTemplate(fixture, tarballs, "hattip-session-hattip-session-0abc123/templates/fixture-cookie", "repo", {
       "FROM-GITHUB.md": "the latest copy",
+      ...screenshots,
     }),
   });
 });
@@ -58,6 +61,7 @@ describe("remote templates through giget", () => {
     expect(manifest.dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
     expect(existsSync(join(app, ".gitignore"))).toBe(true);
     expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
+    expect(existsSync(join(app, "docs")), "screenshots and the docs/ folder they were in").toBe(false);
   });
 
   it("fetches this repository's latest template with --remote", async () => {
@@ -69,6 +73,7 @@ describe("remote templates through giget", () => {
     expect(result.stderr).not.toContain("used the bundled copy");
     expect(readJson(join(workDir, "latest", "package.json")).name).toBe("latest");
     expect(existsSync(join(workDir, "latest", "FROM-GITHUB.md"))).toBe(true);
+    expect(existsSync(join(workDir, "latest", "docs"))).toBe(false);
   });
 
   it("falls back to the bundled copy when --remote cannot fetch", async () => {

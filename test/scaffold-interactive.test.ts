@@ -2,22 +2,45 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildCreateApp, cliPath, fixtureTemplates, makeTempDir, readJson, removeDir, sessionVersion } from "./support/scaffold-cli.js";
+import { buildCreateApp, cliPath, fixtureTemplates, makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
 import { TmuxTerminal } from "./support/scaffold-tmux.js";
 
 let workDir: string;
 let templatesRoot: string;
 let terminal: TmuxTerminal | undefined;
 
-/** The CLI in a real terminal; the shell prints its exit code and keeps the pane open. */
-function startCli(env = ""): TmuxTerminal {
+/**
+ * The CLI in a real terminal; the shell prints its exit code and keeps the pane open.
+ * The fixture templates, unless `repositoryTemplates` asks for this repository's own (templates/).
+ */
+function startCli(env = "", { repositoryTemplates = false } = {}): TmuxTerminal {
   terminal = new TmuxTerminal();
-  terminal.start(
-    `cd ${workDir} && env -u CI CREATE_HATTIP_SESSION_APP_TEMPLATES=${templatesRoot} ${env} ` +
-      `${process.execPath} ${cliPath}; echo "EXIT:$?"; sleep 120`,
-  );
+  const templatesVariable = repositoryTemplates ? "-u CREATE_HATTIP_SESSION_APP_TEMPLATES" : `CREATE_HATTIP_SESSION_APP_TEMPLATES=${templatesRoot}`;
+  terminal.start(`cd ${workDir} && env -u CI ${templatesVariable} ${env} ${process.execPath} ${cliPath}; echo "EXIT:$?"; sleep 120`);
   return terminal;
 }
+
+/** The transcript in the root README's "Start an app": the block that opens with the scaffolder's first line. */
+function readmeTranscript(): string {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Start an app"));
+  const transcript = /^```\n(┌[\s\S]*?)\n```$/m.exec(section)?.[1];
+  if (transcript === undefined) throw new Error("README.md's Start an app has no transcript block");
+  return transcript;
+}
+
+/** The screen from the scaffolder's first line to its last, as a reader sees it. */
+function transcriptOn(screen: string): string {
+  const lines = screen.split("\n").map((line) => line.trimEnd());
+  const first = lines.findIndex((line) => line.startsWith("┌"));
+  const last = lines.findIndex((line) => line.startsWith("EXIT:"));
+  return lines.slice(first, last).join("\n").trimEnd();
+}
+
+/** A git that commits as a fixed user whatever the machine's configuration. */
+const GIT_IDENTITY =
+  "GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=Test GIT_AUTHOR_EMAIL=test@example.invalid " +
+  "GIT_COMMITTER_NAME=Test GIT_COMMITTER_EMAIL=test@example.invalid";
 
 beforeAll(() => {
   buildCreateApp();
@@ -54,24 +77,53 @@ afterAll(() => {
 });
 
 describe("create-hattip-session-app in a terminal", () => {
+  it("makes the root README's app, and the terminal shows the README's transcript line for line", async () => {
+    const tty = startCli(GIT_IDENTITY, { repositoryTemplates: true });
+    await tty.waitFor("Project folder");
+    tty.press("-l", "chat-app");
+    tty.press("Enter");
+    await tty.waitFor("Where will it run?");
+    tty.press("Down");
+    tty.press("Enter"); // Cloudflare Workers
+    await tty.waitFor("Where should sessions live?");
+    tty.press("Down");
+    tty.press("Enter"); // Durable Objects
+    await tty.waitFor("Install dependencies?");
+    tty.press("Right");
+    tty.press("Enter");
+    await tty.waitFor("Initialise a git repository (with a first commit)?");
+    tty.press("Enter");
+    const done = await tty.waitFor("EXIT:");
+    if (process.env.SHOW_TRANSCRIPT) console.log(transcriptOn(done));
+    expect(done).toContain("EXIT:0");
+    expect(transcriptOn(done)).toBe(readmeTranscript());
+    const app = join(workDir, "chat-app");
+    expect(readFileSync(join(app, "wrangler.jsonc"), "utf8")).toContain('"class_name": "SessionDurableObject"');
+    removeDir(app);
+  });
+
   it("asks for folder, platform, install and git, then writes the app", async () => {
     const tty = startCli();
     await tty.waitFor("Project folder");
     tty.press("-l", "chat-app");
     tty.press("Enter");
     const platforms = await tty.waitFor("Where will it run?");
-    expect(platforms).toContain("Node + Redis");
+    // The platforms by name alone: where sessions live is a question of its own.
+    expect(platforms).toContain("Node server");
     expect(platforms).toContain("Vercel Edge");
+    expect(platforms).toContain("Netlify Edge");
+    expect(platforms).not.toMatch(/Redis|cookie|Blobs/);
     tty.press("Down");
     tty.press("Enter");
-    await tty.waitFor("Install dependencies?");
+    // Vercel Edge has one store: nothing to ask.
+    expect(await tty.waitFor("Install dependencies?")).not.toContain("Where should sessions live?");
     tty.press("Right"); // No: the test has no registry to install from.
     tty.press("Enter");
     await tty.waitFor("Initialise a git repository (with a first commit)?");
     tty.press("Enter");
     const done = await tty.waitFor("EXIT:");
-    if (process.env.SHOW_TRANSCRIPT) console.log(done);
     expect(done).toContain("EXIT:0");
+    expect(done).toContain("Created chat-app: Vercel Edge.");
     expect(done).toContain("cd chat-app");
 
     const app = join(workDir, "chat-app");
@@ -106,6 +158,8 @@ describe("create-hattip-session-app in a terminal", () => {
     tty.press("Enter");
     const done = await tty.waitFor("EXIT:");
     expect(done).toContain("EXIT:0");
+    expect(done).toContain("Created store-app: Netlify Edge, sessions in Netlify Blobs.");
+    expect(done).not.toContain("Sessions live in");
     const app = join(workDir, "store-app");
     expect(readFileSync(join(app, "STORE"), "utf8")).toBe("blobs");
     expect(existsSync(join(app, "PLATFORM"))).toBe(false);

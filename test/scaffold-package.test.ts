@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { installScaffolder, packWorkspace } from "../scripts/local-packages.js";
 import { createAppDir, makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
 import { runCommand, userEnvironment } from "./support/scaffold-user-path.js";
 
@@ -16,14 +16,7 @@ let packedFiles: string[];
 
 beforeAll(() => {
   workDir = makeTempDir("scaffold-package");
-  const output = execFileSync("npm", ["pack", "--json", "--pack-destination", workDir], {
-    cwd: createAppDir,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const [packed] = JSON.parse(output.slice(output.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  tarball = join(workDir, packed!.filename);
-  packedFiles = packed!.files.map((file) => file.path);
+  ({ tarball, files: packedFiles } = packWorkspace("create-hattip-session-app", workDir));
 });
 
 afterAll(() => removeDir(workDir));
@@ -44,23 +37,15 @@ describe("the packed create-hattip-session-app", () => {
     expect(packedFiles.filter((path) => path.startsWith("src/") || path.startsWith("test/"))).toEqual([]);
     // Each template's store variants travel with it; the scaffolder strips them from every app.
     for (const name of bundledTemplates) expect(packedFiles).toContain(`templates/${name}/variants/stores.json`);
+    // The templates' screenshots stay in the repository: none is published.
+    expect(packedFiles.filter((path) => /^templates\/[^/]+\/docs\/.*\.png$/.test(path))).toEqual([]);
     // postpack removes the bundled copy, so development keeps reading ../templates.
     expect(existsSync(join(createAppDir, "templates"))).toBe(false);
   });
 
   it("installs and scaffolds from its bundled templates, offline", async () => {
-    const installDir = join(workDir, "installed");
-    execFileSync("mkdir", ["-p", installDir]);
-    writeFileSync(join(installDir, "package.json"), '{ "private": true }\n');
     const env = userEnvironment();
-    const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], {
-      cwd: installDir,
-      env,
-      timeoutMs: 300_000,
-    });
-    expect(install.code, install.output).toBe(0);
-
-    const bin = join(installDir, "node_modules", ".bin", "create-hattip-session-app");
+    const bin = installScaffolder(tarball, join(workDir, "installed"), env);
     const template = bundledTemplates.includes("vercel-edge") ? "vercel-edge" : bundledTemplates[0]!;
     const run = await runCommand(bin, ["packed-app", "--template", template, "--no-install", "--no-git"], {
       cwd: workDir,
@@ -75,6 +60,7 @@ describe("the packed create-hattip-session-app", () => {
       expect(readFileSync(join(app, ".env"), "utf8")).toMatch(/^SESSION_KEYS=[A-Za-z0-9_-]{43}$/m);
     }
     expect(existsSync(join(app, "variants"))).toBe(false);
+    expect(existsSync(join(app, "docs")), "the screenshots stay in the repository").toBe(false);
 
     // A store the platform does not offer: refused before anything is written, naming the valid ones.
     const refused = await runCommand(bin, ["refused-app", "--template", "workers-kv", "--store", "postgres", "--no-install", "--no-git"], {

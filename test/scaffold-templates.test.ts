@@ -1,20 +1,22 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseJsonc } from "jsonc-parser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStores } from "../create-app/src/stores.js";
 import { launchChromium } from "./support/browser-chromium.js";
-import { createAppDir, makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
+import { makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
 import { startDevServer } from "./support/scaffold-dev-server.js";
-import { packSession, runCommand, userEnvironment } from "./support/scaffold-user-path.js";
+import { runCommand, userEnvironment } from "./support/scaffold-user-path.js";
 
 /**
  * The whole user path for every template in templates/ on every store it
- * offers: scaffold it outside the repository with the packed
- * create-hattip-session-app, install it against the packed hattip-session,
- * start its dev server and sign in through it in Chromium, run its own tests.
+ * offers, made the way create-app/README.md tells a clone to make one:
+ * `npm run create -- <folder> --template <name> --store <store>`, which packs
+ * hattip-session and create-hattip-session-app, scaffolds with the packed
+ * scaffolder outside the repository and installs against the packed
+ * hattip-session. Then `npm ci` from the lockfile that install wrote, the dev
+ * server with a sign-in through it in Chromium, the app's lint and its tests.
  */
 const templatesDir = join(repoRoot, "templates");
 const folders = existsSync(templatesDir) ? readdirSync(templatesDir).sort() : [];
@@ -63,30 +65,10 @@ console.log("keys ok: " + keys.length);
 `;
 
 let workDir: string;
-let sessionTarball: string;
-let createApp: string;
 let browser: Browser;
 
 beforeAll(async () => {
   workDir = makeTempDir("scaffold-templates");
-  sessionTarball = packSession(workDir);
-  // The scaffolder as published: npm pack (its prepack builds and bundles the templates), installed outside the repository.
-  const packed = execFileSync("npm", ["pack", "--json", "--pack-destination", workDir], {
-    cwd: createAppDir,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const [tarball] = JSON.parse(packed.slice(packed.indexOf("["))) as Array<{ filename: string }>;
-  const cliDir = join(workDir, "cli");
-  mkdirSync(cliDir);
-  writeFileSync(join(cliDir, "package.json"), '{ "private": true }\n');
-  const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(workDir, tarball!.filename)], {
-    cwd: cliDir,
-    env: userEnvironment(),
-    timeoutMs: 300_000,
-  });
-  expect(install.code, install.output).toBe(0);
-  createApp = join(cliDir, "node_modules", ".bin", "create-hattip-session-app");
   browser = await launchChromium();
 });
 
@@ -109,28 +91,32 @@ describe("scaffolding every template, as a user would", () => {
   });
 
   for (const { name, store } of combinations) {
-    it(`${name}${store ? ` on ${store}` : ""}: scaffolds, installs from the packed hattip-session, signs in through its dev server in Chromium, and passes its own tests`, async () => {
+    it(`${name}${store ? ` on ${store}` : ""}: made by npm run create on this checkout's packages, signs in through its dev server in Chromium, and passes its own tests`, async () => {
       const appName = `my-${name}-${store ?? "default"}-app`;
-      const started = Date.now();
-      const scaffolded = await runCommand(
-        createApp,
-        [appName, "--template", name, ...(store ? ["--store", store] : []), "--no-install", "--no-git"],
-        {
-          cwd: workDir,
-          env: { ...userEnvironment(), XDG_CACHE_HOME: join(workDir, "cache") },
-          timeoutMs: 60_000,
-        },
-      );
-      expect(scaffolded.code, scaffolded.output).toBe(0);
-      const stdout = scaffolded.output;
-
       const app = join(workDir, appName);
+      const started = Date.now();
+      const env = userEnvironment();
+      // create-app/README.md's command for an app on this checkout's packages, answering in flags what a terminal would ask.
+      const created = await runCommand(
+        "npm",
+        ["run", "create", "--", app, "--template", name, ...(store ? ["--store", store] : []), "--install", "--no-git"],
+        { cwd: repoRoot, env: { ...env, XDG_CACHE_HOME: join(workDir, "cache") }, timeoutMs: 600_000 },
+      );
+      expect(created.code, created.output).toBe(0);
+      const stdout = created.output;
+
       const manifest = readJson(join(app, "package.json"));
       expect(manifest.name).toBe(appName);
-      expect(manifest.dependencies["hattip-session"]).toBe(`^${sessionVersion()}`);
+      // This checkout's hattip-session, packed and kept in the app, not the registry's.
+      expect(manifest.dependencies["hattip-session"]).toBe(`file:vendor/hattip-session-${sessionVersion()}.tgz`);
+      expect(existsSync(join(app, "package-lock.json"))).toBe(true);
       expect(existsSync(join(app, ".gitignore"))).toBe(true);
-      for (const leftOut of ["_gitignore", "node_modules", "dist", ".wrangler", "package-lock.json", "variants"]) {
+      for (const leftOut of ["_gitignore", "dist", ".wrangler", "variants", "docs"]) {
         expect(existsSync(join(app, leftOut)), leftOut).toBe(false);
+      }
+      if (name === "netlify-edge") {
+        // The install the command ran is a plain `npm install`, so the app's postinstall put Deno in place.
+        expect(existsSync(join(app, "node_modules", ".deno", "node_modules", "deno", "package.json")), "Deno").toBe(true);
       }
       if (name === "workers-kv") {
         // Every scaffolded Workers app deploys as its own worker, named after the project.
@@ -139,18 +125,6 @@ describe("scaffolding every template, as a user would", () => {
       } else {
         expect(workerName(app)).toBeUndefined();
       }
-
-      // The published range is not on the registry from here: install the packed tarball instead.
-      manifest.dependencies["hattip-session"] = `file:${sessionTarball}`;
-      writeFileSync(join(app, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-      const env = userEnvironment();
-      const install = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], {
-        cwd: app,
-        env,
-        timeoutMs: 600_000,
-      });
-      expect(install.code, install.output).toBe(0);
-      expect(existsSync(join(app, "package-lock.json"))).toBe(true);
 
       // The lockfile the first install wrote must be one that npm ci accepts (CI, a teammate's clone).
       const clean = await runCommand("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund"], {
@@ -161,7 +135,7 @@ describe("scaffolding every template, as a user would", () => {
       expect(clean.code, clean.output).toBe(0);
 
       const secretFile = secretFiles[`${name}/${store}`];
-      if (!secretFile) expect(scaffolded.output).not.toContain("Generated a fresh secret key");
+      if (!secretFile) expect(stdout).not.toContain("Generated a fresh secret key");
       if (secretFile) {
         expect(readFileSync(join(app, ".gitignore"), "utf8").split("\n")).toContain(secretFile);
         const check = await runCommand(process.execPath, ["--input-type=module", "--eval", keyCheck, join(app, secretFile)], {

@@ -9,38 +9,56 @@ import type { DeclaredSecret } from "./secrets.js";
 
 export interface TemplateChoice {
   name: string;
+  /** The platform, and only the platform: where the app runs, not where its sessions live. */
   label: string;
   hint: string;
   dir: string;
   /** Where that platform's local dev (vercel dev, netlify dev, wrangler dev) reads its keys. */
   secrets?: readonly DeclaredSecret[];
+  /**
+   * Each store of this template as prose reads it after "sessions in": a
+   * product keeps its name ("Durable Objects"), a thing gets its article ("an
+   * encrypted cookie"). A store missing here is named by its label.
+   */
+  storesInWords?: Readonly<Record<string, string>>;
 }
 
+export type Platform = Omit<TemplateChoice, "dir">;
+
 /** The platforms this project maintains, in the order they are offered. */
-const PLATFORMS: ReadonlyArray<Omit<TemplateChoice, "dir">> = [
+const PLATFORMS: readonly Platform[] = [
   {
     name: "node-redis",
-    label: "Node + Redis",
-    hint: "a long-running server or container; sessions in Redis, revocable at once",
+    label: "Node server",
+    hint: "a long-running server or container you run",
+    storesInWords: { redis: "Redis", postgres: "PostgreSQL" },
   },
   {
     name: "workers-kv",
-    label: "Cloudflare Workers + KV",
-    hint: "global edge on Cloudflare; sessions in Workers KV, no server to run",
+    label: "Cloudflare Workers",
+    hint: "Cloudflare's global edge, no server to run",
+    storesInWords: { kv: "Workers KV", "durable-objects": "Durable Objects" },
   },
   {
     name: "vercel-edge",
     label: "Vercel Edge",
-    hint: "deploying on Vercel; small sessions in an encrypted cookie, no database",
+    hint: "Vercel's Edge Functions, no server to run",
     secrets: [{ file: ".env", variable: "SESSION_KEYS" }],
+    storesInWords: { cookie: "an encrypted cookie" },
   },
   {
     name: "netlify-edge",
     label: "Netlify Edge",
-    hint: "deploying on Netlify (Deno); small sessions in a cookie, no database",
+    hint: "Netlify's Edge Functions, on Deno",
     secrets: [{ file: ".env", variable: "SESSION_KEYS" }],
+    storesInWords: { cookie: "an encrypted cookie", blobs: "Netlify Blobs" },
   },
 ];
+
+/** The platform a bundled template name stands for; undefined for any other template. */
+export function platformNamed(name: string): Platform | undefined {
+  return PLATFORMS.find((platform) => platform.name === name);
+}
 
 export const TEMPLATES_DIR_VARIABLE = "CREATE_HATTIP_SESSION_APP_TEMPLATES";
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { HELP, parseCliArgs } from "./args.js";
 import { terminalAsker, unattendedAsker } from "./asker.js";
-import { hattipSessionRange, listTemplates, ownVersion, templatesRoot } from "./catalog.js";
+import { hattipSessionRange, listTemplates, ownVersion, platformNamed, templatesRoot } from "./catalog.js";
 import { isCi, type Environment } from "./environment.js";
 import { CliError } from "./errors.js";
 import { commitAll, initRepository } from "./git.js";
@@ -16,6 +16,8 @@ import { createOutput, type Output } from "./output.js";
 import { detectPackageManager, installCommand, runScriptCommand, type PackageManager } from "./package-manager.js";
 import { askQuestions, type Answers } from "./questions.js";
 import { scaffold } from "./scaffold.js";
+import { SESSION_TARBALL_VARIABLE, sessionTarballFrom } from "./session-tarball.js";
+import { createdLine } from "./summary.js";
 
 export type { Environment } from "./environment.js";
 
@@ -27,9 +29,11 @@ export async function run(argv: readonly string[], environment: Environment): Pr
   if (args.help) return void console.log(HELP);
   if (args.version) return void console.log(ownVersion());
 
+  const sessionTarball = sessionTarballFrom(env, cwd);
   const interactive = environment.stdinIsTTY && environment.stdoutIsTTY && !isCi(env);
   const output = createOutput(interactive);
   const root = templatesRoot(environment);
+  const templates = listTemplates(root);
   output.start("create-hattip-session-app");
   const answers = await askQuestions({
     args,
@@ -37,7 +41,7 @@ export async function run(argv: readonly string[], environment: Environment): Pr
     output,
     cwd,
     env,
-    templates: listTemplates(root),
+    templates,
     detectedPackageManager: detectPackageManager(env.npm_config_user_agent),
   });
 
@@ -51,10 +55,26 @@ export async function run(argv: readonly string[], environment: Environment): Pr
     existingFiles: answers.existingFiles,
     packageName: answers.packageName,
     hattipSessionRange: hattipSessionRange(root),
+    ...(sessionTarball ? { sessionTarball } : {}),
     onFallback: (reason) => output.warn(`Could not fetch the latest template (${reason}); used the bundled copy.`),
   });
-  output.success(`Created ${answers.shownPath === "." ? basename(answers.target) : answers.shownPath}`);
-  if (result.store) output.info(`Sessions live in ${result.store.label} (--store ${result.store.name}).`);
+  output.success(
+    createdLine({
+      folder: answers.shownPath === "." ? basename(answers.target) : answers.shownPath,
+      templateName: answers.template.name,
+      platform: platformNamed(answers.template.name),
+      store: result.store,
+    }),
+  );
+  if (result.vendoredSession) {
+    output.info(
+      `hattip-session is the build ${SESSION_TARBALL_VARIABLE} names, copied into the app ("${result.vendoredSession}"), not the registry's.`,
+    );
+  } else if (sessionTarball) {
+    output.warn(
+      `${SESSION_TARBALL_VARIABLE} is set, but the template does not depend on the workspace's hattip-session ("*"): its own range was kept.`,
+    );
+  }
   if (result.worker) output.info(`Named the worker "${result.worker.name}" in ${result.worker.file}.`);
   if (result.secretFiles.length > 0) {
     output.info(`Generated a fresh secret key in ${result.secretFiles.join(", ")} (kept out of git by .gitignore).`);

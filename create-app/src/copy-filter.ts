@@ -25,8 +25,16 @@ const EXCLUDED_NAMES = new Set([
   "package-lock.json",
 ]);
 
+/**
+ * A template's screenshots (`docs/*.png`) illustrate its README in the
+ * repository, where they stay; copied into every app they were half a megabyte
+ * that nobody edits.
+ */
+const SCREENSHOT = /^docs\/(?:.+\/)?[^/]+\.png$/i;
+
 /** `relativePath` uses "/" separators and is relative to the template's root. */
 export function isTemplateFile(relativePath: string): boolean {
   const segments = relativePath.split("/").filter(Boolean);
+  if (SCREENSHOT.test(segments.join("/"))) return false;
   return !segments.some((segment) => EXCLUDED_NAMES.has(segment) || segment.endsWith(".tsbuildinfo") || segment.endsWith(".log"));
 }

@@ -2,7 +2,7 @@
 // with a definite, typed value: the flag if one was given, else the default
 // when --yes was given, else the asker's answer (a prompt in a terminal; without
 // one, the default, with the missing answer noted for the report).
-import { basename, relative, resolve } from "node:path";
+import { basename, isAbsolute, relative, resolve } from "node:path";
 import type { CliArgs, ExistingFiles } from "./args.js";
 import type { Asker } from "./asker.js";
 import { findStore, readStores, type StoreChoice } from "./stores.js";
@@ -75,7 +75,9 @@ async function projectFolder({ args, ask, cwd }: QuestionContext): Promise<{ tar
         }));
   const target = resolve(cwd, folder);
   if (folderState(target) === "not-a-folder") throw new CliError(`${folder} exists and is not a folder: choose another name.`);
-  return { target, shownPath: relative(cwd, target) || "." };
+  // An absolute path outside the current folder reads better as typed than as ../../tmp/my-app.
+  const fromHere = relative(cwd, target);
+  return { target, shownPath: isAbsolute(folder) && fromHere.startsWith("..") ? target : fromHere || "." };
 }
 
 async function filesAlreadyThere({ args, ask, env }: QuestionContext, target: string, shownPath: string): Promise<ExistingFiles | undefined> {

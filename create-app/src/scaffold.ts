@@ -1,7 +1,7 @@
 // Writing the app: copy or download the template into a hidden staging folder
 // beside the target, customise it there, and only then move it into place, so
 // Ctrl-C or a failed download never leaves a half-written app behind.
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { downloadTemplate } from "giget";
 import type { ExistingFiles } from "./args.js";
@@ -68,14 +68,16 @@ async function fetchTemplate(request: ScaffoldRequest, staging: string): Promise
     return;
   }
   try {
+    const filter = templateFilter();
     await downloadTemplate(source.source, {
       dir: staging,
       cwd: dirname(staging),
       force: true,
       registry: false,
       silent: true,
-      ignore: (path) => !isTemplateFile(path),
+      ignore: (path) => !filter.keeps(path),
     });
+    filter.removeFoldersLeftEmpty(staging);
   } catch (error) {
     const reason = (error as Error).message;
     if (!source.fallbackDir) {
@@ -88,10 +90,37 @@ async function fetchTemplate(request: ScaffoldRequest, staging: string): Promise
 }
 
 export function copyTemplateFolder(from: string, to: string): void {
+  const filter = templateFilter();
   cpSync(from, to, {
     recursive: true,
-    filter: (path) => isTemplateFile(relative(from, path).split(sep).join("/")),
+    filter: (path) => filter.keeps(relative(from, path).split(sep).join("/")),
   });
+  filter.removeFoldersLeftEmpty(to);
+}
+
+/**
+ * isTemplateFile, remembering what it left out: a folder that held only such
+ * files (docs/ and its screenshots) is created by the copy or the extraction
+ * all the same, and is removed afterwards rather than left empty in the app.
+ */
+function templateFilter() {
+  const leftOut: string[] = [];
+  return {
+    keeps(relativePath: string): boolean {
+      if (isTemplateFile(relativePath)) return true;
+      leftOut.push(relativePath.replace(/\/$/, ""));
+      return false;
+    },
+    removeFoldersLeftEmpty(root: string): void {
+      for (const path of leftOut) {
+        for (let folder = dirname(path); folder !== "." && folder !== "/"; folder = dirname(folder)) {
+          const absolute = join(root, folder);
+          if (!existsSync(absolute) || readdirSync(absolute).length > 0) break;
+          rmdirSync(absolute);
+        }
+      }
+    },
+  };
 }
 
 function moveIntoPlace(staging: string, target: string, existingFiles: ExistingFiles | undefined): void {

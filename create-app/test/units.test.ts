@@ -1,12 +1,14 @@
 // The scaffolder's pure parts, case by case; the CLI end to end is tested from the root test/.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "jsonc-parser";
 import { parseCliArgs } from "../src/args.js";
+import { listTemplates, platformNamed } from "../src/catalog.js";
 import { isTemplateFile } from "../src/copy-filter.js";
+import { customizeApp } from "../src/customize.js";
 import { CliError } from "../src/errors.js";
 import { nodeVersionProblem } from "../src/node-version.js";
 import { npmAteFlagsHint } from "../src/npm-hints.js";
@@ -14,7 +16,9 @@ import { packageNameProblem, suggestPackageName } from "../src/package-name.js";
 import { detectPackageManager, runScriptCommand } from "../src/package-manager.js";
 import { copyTemplateFolder } from "../src/scaffold.js";
 import { fillSecrets } from "../src/secrets.js";
+import { SESSION_TARBALL_VARIABLE, sessionTarballFrom } from "../src/session-tarball.js";
 import { applyStore, findStore, readStores } from "../src/stores.js";
+import { createdLine } from "../src/summary.js";
 import { renameWorker, workerNameFor } from "../src/wrangler.js";
 
 describe("package names", () => {
@@ -118,14 +122,130 @@ describe("package manager", () => {
   });
 });
 
+const templatesDir = fileURLToPath(new URL("../../templates", import.meta.url));
+
+const filesUnder = (dir: string) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
+    .sort();
+
 describe("copy filter", () => {
-  it.each(["src/app.ts", "_gitignore", ".env.example", "docs/login.png", "netlify/edge-functions/app.ts"])("keeps %s", (path) =>
+  it.each(["src/app.ts", "_gitignore", ".env.example", "docs/deploy.md", "public/logo.png", "netlify/edge-functions/app.ts"])("keeps %s", (path) =>
     expect(isTemplateFile(path)).toBe(true),
   );
-  it.each(["node_modules/x/index.js", "dist/app.js", ".wrangler/state/kv", ".env", ".dev.vars", "tsconfig.tsbuildinfo", "package-lock.json"])(
-    "leaves out %s",
-    (path) => expect(isTemplateFile(path)).toBe(false),
+  it.each([
+    "node_modules/x/index.js",
+    "dist/app.js",
+    ".wrangler/state/kv",
+    ".env",
+    ".dev.vars",
+    "tsconfig.tsbuildinfo",
+    "package-lock.json",
+    "docs/login.png",
+    "docs/phone/profile.PNG",
+  ])("leaves out %s", (path) => expect(isTemplateFile(path)).toBe(false));
+
+  let copy: string | undefined;
+  afterEach(() => copy && rmSync(copy, { recursive: true, force: true }));
+
+  it.each(["node-redis", "workers-kv", "vercel-edge", "netlify-edge"])(
+    "copies %s without its screenshots, and without the docs/ folder they leave empty",
+    (template) => {
+      const screenshots = readdirSync(join(templatesDir, template, "docs")).filter((file) => file.endsWith(".png"));
+      expect(screenshots.length, "the repository keeps them").toBeGreaterThan(0);
+      copy = mkdtempSync(join(tmpdir(), "create-app-copy-"));
+      copyTemplateFolder(join(templatesDir, template), copy);
+      expect(filesUnder(copy).filter((file) => file.endsWith(".png") && file.startsWith("docs/"))).toEqual([]);
+      expect(existsSync(join(copy, "docs"))).toBe(false);
+      expect(existsSync(join(copy, "package.json"))).toBe(true);
+    },
   );
+
+  it("keeps a docs/ folder that still holds something once the screenshots are left out", () => {
+    const template = mkdtempSync(join(tmpdir(), "create-app-docs-"));
+    copy = mkdtempSync(join(tmpdir(), "create-app-copy-"));
+    try {
+      mkdirSync(join(template, "docs", "phone"), { recursive: true });
+      writeFileSync(join(template, "docs", "home.png"), "png");
+      writeFileSync(join(template, "docs", "phone", "home.png"), "png");
+      writeFileSync(join(template, "docs", "deploy.md"), "# Deploy\n");
+      copyTemplateFolder(template, copy);
+      expect(filesUnder(copy)).toEqual(["docs/deploy.md"]);
+      expect(readdirSync(join(copy, "docs"))).toEqual(["deploy.md"]);
+    } finally {
+      rmSync(template, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("what the scaffolder says it made", () => {
+  it("offers each platform by its name alone, with no store in it", () => {
+    const offered = listTemplates(templatesDir).map(({ name, label }) => [name, label]);
+    expect(offered).toEqual([
+      ["node-redis", "Node server"],
+      ["workers-kv", "Cloudflare Workers"],
+      ["vercel-edge", "Vercel Edge"],
+      ["netlify-edge", "Netlify Edge"],
+    ]);
+    for (const { name, label, hint } of listTemplates(templatesDir)) {
+      for (const store of readStores(join(templatesDir, name)) ?? []) {
+        expect(`${label} ${hint}`.toLowerCase(), `${name} names its store ${store.name}`).not.toContain(store.label.toLowerCase());
+      }
+    }
+  });
+
+  it("has words for every store of every platform, lower-case where they are not a name", () => {
+    for (const { name } of listTemplates(templatesDir)) {
+      const words = platformNamed(name)?.storesInWords ?? {};
+      for (const store of readStores(join(templatesDir, name)) ?? []) {
+        expect(words[store.name], `${name}/${store.name}`).toBeDefined();
+      }
+    }
+    expect(platformNamed("vercel-edge")?.storesInWords?.cookie).toBe("an encrypted cookie");
+  });
+
+  it.each([
+    ["workers-kv", { name: "durable-objects", label: "Durable Objects" }, "Created chat-app: Cloudflare Workers, sessions in Durable Objects."],
+    ["node-redis", { name: "postgres", label: "PostgreSQL" }, "Created chat-app: Node server, sessions in PostgreSQL."],
+    ["vercel-edge", { name: "cookie", label: "Encrypted cookie" }, "Created chat-app: Vercel Edge, sessions in an encrypted cookie."],
+    ["netlify-edge", { name: "cookie", label: "Encrypted cookie" }, "Created chat-app: Netlify Edge, sessions in an encrypted cookie."],
+    ["./mine", { name: "mongo", label: "MongoDB" }, "Created chat-app from ./mine, sessions in MongoDB."],
+    ["gh:someone/template", undefined, "Created chat-app from gh:someone/template."],
+  ])("names the platform and the store of %s in plain words", (templateName, store, line) => {
+    expect(createdLine({ folder: "chat-app", templateName, platform: platformNamed(templateName), store })).toBe(line);
+  });
+});
+
+describe("a packed hattip-session instead of the registry's", () => {
+  let dir: string | undefined;
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+  it("copies the tarball into the app and depends on it by a relative file: path", () => {
+    dir = mkdtempSync(join(tmpdir(), "create-app-tarball-"));
+    const tarball = join(dir, "hattip-session-9.9.9.tgz");
+    writeFileSync(tarball, "not really gzip");
+    const app = join(dir, "app");
+    copyTemplateFolder(join(templatesDir, "vercel-edge"), app);
+    const named = sessionTarballFrom({ [SESSION_TARBALL_VARIABLE]: "hattip-session-9.9.9.tgz" }, dir);
+    expect(named).toBe(tarball);
+    const result = customizeApp(app, { packageName: "app", hattipSessionRange: "^9.9.9", sessionTarball: tarball, templateName: "vercel-edge" });
+    expect(result.vendoredSession).toBe("file:vendor/hattip-session-9.9.9.tgz");
+    expect(JSON.parse(readFileSync(join(app, "package.json"), "utf8")).dependencies["hattip-session"]).toBe("file:vendor/hattip-session-9.9.9.tgz");
+    expect(readFileSync(join(app, "vendor", "hattip-session-9.9.9.tgz"), "utf8")).toBe("not really gzip");
+  });
+
+  it("refuses a tarball that is not there, or not hattip-session's, saying what it should name", () => {
+    dir = mkdtempSync(join(tmpdir(), "create-app-tarball-"));
+    writeFileSync(join(dir, "other-1.0.0.tgz"), "");
+    expect(() => sessionTarballFrom({ [SESSION_TARBALL_VARIABLE]: "/nowhere/hattip-session-0.1.0.tgz" }, dir!)).toThrow(
+      `${SESSION_TARBALL_VARIABLE}=/nowhere/hattip-session-0.1.0.tgz: there is no such file. It names the file that \`npm pack -w hattip-session\` writes`,
+    );
+    expect(() => sessionTarballFrom({ [SESSION_TARBALL_VARIABLE]: "other-1.0.0.tgz" }, dir!)).toThrow(
+      "its name is not that of a packed hattip-session",
+    );
+    expect(sessionTarballFrom({}, dir)).toBeUndefined();
+  });
 });
 
 describe("secrets", () => {
@@ -236,7 +356,6 @@ describe("worker names", () => {
 });
 
 describe("store variants", () => {
-  const templatesDir = fileURLToPath(new URL("../../templates", import.meta.url));
   const copies: string[] = [];
   afterEach(() => {
     for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -247,12 +366,6 @@ describe("store variants", () => {
     copyTemplateFolder(join(templatesDir, template), dir);
     return dir;
   }
-  const filesUnder = (dir: string) =>
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
-      .sort();
-
   it("lists each platform's stores, its default first", () => {
     const names = (template: string) => readStores(join(templatesDir, template))?.map((store) => store.name);
     expect(names("node-redis")).toEqual(["redis", "postgres"]);

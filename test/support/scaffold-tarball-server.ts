@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /**
  * Packs `templateDir` as a .tar.gz whose entries sit under `prefix` (giget
@@ -12,7 +12,10 @@ export function packTemplate(templateDir: string, workDir: string, prefix: strin
   const staging = join(workDir, `${name}-staging`);
   mkdirSync(join(staging, prefix), { recursive: true });
   cpSync(templateDir, join(staging, prefix), { recursive: true });
-  for (const [file, text] of Object.entries(extraFiles)) writeFileSync(join(staging, prefix, file), text);
+  for (const [file, text] of Object.entries(extraFiles)) {
+    mkdirSync(dirname(join(staging, prefix, file)), { recursive: true });
+    writeFileSync(join(staging, prefix, file), text);
+  }
   const tarball = join(workDir, `${name}.tar.gz`);
   execFileSync("tar", ["-czf", tarball, "-C", staging, prefix.split("/")[0]!]);
   return tarball;

@@ -1,25 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { repoRoot } from "./scaffold-cli.js";
-
-/**
- * The hattip-session a user really installs: `npm pack` of packages/session.
- * Root `npm test` builds first; the build here only covers a lone run of this file.
- */
-export function packSession(into: string): string {
-  const sessionDir = join(repoRoot, "packages", "session");
-  if (!existsSync(join(sessionDir, "dist", "index.js"))) {
-    execFileSync("npm", ["run", "build"], { cwd: sessionDir, stdio: "inherit" });
-  }
-  const output = execFileSync("npm", ["pack", "--json", "--pack-destination", into], {
-    cwd: sessionDir,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const [packed] = JSON.parse(output) as Array<{ filename: string }>;
-  return join(into, packed!.filename);
-}
+import { spawn } from "node:child_process";
 
 export interface CommandResult {
   code: number | null;
