@@ -31,6 +31,7 @@ export {
   SessionTooLargeError,
   SessionUnsupportedError,
   type SessionErrorCode,
+  type SessionErrorOfCode,
 } from "./errors.js";
 export {
   DEFAULT_ABSOLUTE_LIFETIME_SECONDS,
