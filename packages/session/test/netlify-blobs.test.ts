@@ -173,6 +173,22 @@ describe("NetlifyBlobsSessionStore and expired sessions", () => {
   });
 });
 
+describe("NetlifyBlobsSessionStore's prefix", () => {
+  it("must be a folder (end with '/'), so that deleteExpired() cannot reach the app's other blobs", async () => {
+    const store = freshStore();
+    for (const prefix of ["session", "sessions-of-the-app", ""]) {
+      expect(() => new NetlifyBlobsSessionStore({ getStore: () => store, prefix }), JSON.stringify(prefix)).toThrow(SessionSetupError);
+    }
+    // What a prefix of "session" would have listed, and deleted as "no session": a blob of the app's own.
+    await store.set("sessions-archive/report", "the app's", { metadata: {} });
+    const sessions = new NetlifyBlobsSessionStore({ getStore: () => store, prefix: "session/" });
+    await sessions.save(null, { count: 1 }, 100);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await sessions.deleteExpired()).toBe(1);
+    expect((await store.list({ prefix: "" })).blobs.map((blob) => blob.key)).toEqual(["sessions-archive/report"]);
+  });
+});
+
 /**
  * The real Blobs store with one call parked: the first `method` call whose
  * key matches waits at the gate, after the call was made or before it,
