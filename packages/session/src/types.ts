@@ -278,7 +278,7 @@ export interface Session<Data = SessionData, Flash = FlashValues<SessionFlashDat
 export interface RollingOptions {
   /**
    * Refresh an unchanged session at most once per this many seconds, so that
-   * read-only traffic does not rewrite the store on every hit.
+   * read-only traffic does not update the store on every hit.
    * @default a tenth of the lifetime, at most 3600 (one hour)
    */
   refreshInterval?: number;

@@ -133,7 +133,7 @@ export function storeContract(tests: TestRegistrar, subject: StoreSubject, ctx: 
     assertEqual(await store.load(id, ctx()), null, "load after the refused update");
   });
 
-  it("rotateRecord() moves a live session to a new ID and kills the old one", async (store) => {
+  it("rotateRecord() moves a live session to a new ID and destroys the old one", async (store) => {
     const old = await store.save(null, sample, 60_000, ctx());
     const next = await store.rotateRecord(old, liveRecord({ user: "ada", step: 2 }), ctx());
     assert(typeof next === "string" && next !== old, `a new ID, got ${String(next)}`);
@@ -144,7 +144,7 @@ export function storeContract(tests: TestRegistrar, subject: StoreSubject, ctx: 
   it("rotateRecord() refuses a session ended meanwhile and stores nothing", async (store) => {
     const old = await store.save(null, sample, 60_000, ctx());
     await store.destroy(old, ctx());
-    assertEqual(await store.rotateRecord(old, liveRecord({ user: "revived" }), ctx()), null, "replace of an ended session");
+    assertEqual(await store.rotateRecord(old, liveRecord({ user: "revived" }), ctx()), null, "rotation of an ended session");
     assertEqual(await store.load(old, ctx()), null, "the old ID");
   });
 
@@ -299,7 +299,7 @@ function userIndexContract(tests: TestRegistrar, subject: StoreSubject, ctx: () 
     const [listed] = await store.listUserSessions(user, ctx());
     assertEqual(listed?.lastSeenAt, later, "last seen after an update");
     const moved = await store.rotateRecord(id, bound(user, "A"), ctx());
-    assert(moved !== null, "replaced");
+    assert(moved !== null, "rotated");
     assertEqual(
       (await store.listUserSessions(user, ctx())).map((session) => session.handle),
       [await store.sessionHandle(moved)],
