@@ -43,7 +43,7 @@ export type EndOfRequest<Data> =
   | { action: "destroy"; id: string }
   /** Store a new session and send its ID. */
   | { action: "create"; record: SessionRecord<Data> }
-  /** Rewrite the session `id` if it still exists and send the ID back; drop the write if it is gone. */
+  /** Update the session `id` if it still exists and send the ID back; drop the write if it is gone. */
   | { action: "update"; id: string; record: SessionRecord<Data> }
   /** Rotate session `id`: destroy it, then store the session under a new ID, unless `id` was already gone. */
   | { action: "rotate"; id: string; record: SessionRecord<Data> };
@@ -51,7 +51,7 @@ export type EndOfRequest<Data> =
 export function decideEndOfRequest<Data>(outcome: RequestOutcome<Data>, lifetime: LifetimePolicy): EndOfRequest<Data> {
   const { id, loaded, now } = outcome;
   if (outcome.destroyed) {
-    // Killed even when it loaded nothing: a record the schema refused is still the user's to end.
+    // Destroyed even when it loaded nothing: a record the schema refused is still the user's to end.
     return id === undefined ? { action: "leave" } : { action: "destroy", id };
   }
   const fresh = (): SessionRecord<Data> => record(outcome, now, lifetime.expiresAt(now, now));

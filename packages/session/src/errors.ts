@@ -32,12 +32,14 @@ export class SessionError extends Error {
 /** The middleware is set up in a way that cannot work (for example, no cookie middleware). Code `ERR_SESSION_SETUP`. */
 export class SessionSetupError extends SessionError {
   static override readonly code = "ERR_SESSION_SETUP";
+  declare readonly code: "ERR_SESSION_SETUP";
   override name = "SessionSetupError";
 }
 
 /** A key or secret given to a cookie store is unusable: too short, malformed, or made for another algorithm. Code `ERR_SESSION_KEY`. */
 export class SessionKeyError extends SessionError {
   static override readonly code = "ERR_SESSION_KEY";
+  declare readonly code: "ERR_SESSION_KEY";
   override name = "SessionKeyError";
 }
 
@@ -49,6 +51,7 @@ export class SessionKeyError extends SessionError {
  */
 export class SessionTooLargeError extends SessionError {
   static override readonly code = "ERR_SESSION_TOO_LARGE";
+  declare readonly code: "ERR_SESSION_TOO_LARGE";
   override name = "SessionTooLargeError";
   constructor(
     /** The cookie's name. */
@@ -73,6 +76,7 @@ export class SessionTooLargeError extends SessionError {
  */
 export class SessionStoreUnavailableError extends SessionError {
   static override readonly code = "ERR_SESSION_STORE_UNAVAILABLE";
+  declare readonly code: "ERR_SESSION_STORE_UNAVAILABLE";
   override name = "SessionStoreUnavailableError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -86,13 +90,32 @@ export class SessionStoreUnavailableError extends SessionError {
  */
 export class SessionUnsupportedError extends SessionError {
   static override readonly code = "ERR_SESSION_UNSUPPORTED";
+  declare readonly code: "ERR_SESSION_UNSUPPORTED";
   override name = "SessionUnsupportedError";
 }
 
+/** The class of each code: what `isSessionError(error, code)` narrows to. */
+export type SessionErrorOfCode = {
+  ERR_SESSION: SessionError;
+  ERR_SESSION_SETUP: SessionSetupError;
+  ERR_SESSION_KEY: SessionKeyError;
+  ERR_SESSION_TOO_LARGE: SessionTooLargeError;
+  ERR_SESSION_STORE_UNAVAILABLE: SessionStoreUnavailableError;
+  ERR_SESSION_UNSUPPORTED: SessionUnsupportedError;
+};
+
 /**
- * `true` when `error` is an error of this package (from any copy of it),
- * and, given a `code`, one with that code.
+ * `true` when `error` is an error of this package with that `code` (from
+ * any copy of the package), narrowed to the class of the code.
+ *
+ * @example
+ * ```ts
+ * if (isSessionError(error, "ERR_SESSION_TOO_LARGE")) console.warn(`${error.cookieName}: ${error.size} of ${error.limit} bytes`);
+ * ```
  */
+export function isSessionError<Code extends SessionErrorCode>(error: unknown, code: Code): error is SessionErrorOfCode[Code];
+/** `true` when `error` is an error of this package, from any copy of it. */
+export function isSessionError(error: unknown): error is SessionError;
 export function isSessionError(error: unknown, code?: SessionErrorCode): error is SessionError {
   if (typeof error !== "object" || error === null) return false;
   const found = (error as { code?: unknown }).code;

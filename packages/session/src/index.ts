@@ -31,6 +31,7 @@ export {
   SessionTooLargeError,
   SessionUnsupportedError,
   type SessionErrorCode,
+  type SessionErrorOfCode,
 } from "./errors.js";
 export {
   DEFAULT_ABSOLUTE_LIFETIME_SECONDS,
@@ -39,6 +40,7 @@ export {
 } from "./lifetime.js";
 export { DEFAULT_MAX_CHUNKS, MAX_COOKIE_BYTES } from "./transport.js";
 export { RecordStore, type StoredEntry } from "./record-store.js";
+export { MAX_LISTED_USER_SESSIONS } from "./stores/user-sessions.js";
 export { UnsignedCookieStore, SimpleCookieStore } from "./stores/unsigned.js";
 export { SignedCookieStore } from "./stores/signed.js";
 export { EncryptedCookieStore } from "./stores/encrypted.js";

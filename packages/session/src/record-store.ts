@@ -38,7 +38,7 @@ export abstract class RecordStore<Data = SessionData> implements SessionStore<Da
   /** Stores `record` as a new session and returns its ID. */
   abstract createRecord(record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Awaitable<string>;
   /**
-   * Replaces the record of `id` if that session is still alive and returns
+   * Updates the record of `id` if that session is still alive and returns
    * the ID to send back (a cookie store's new value); `null`, with nothing
    * written, when it is gone: a slow request must not undo a logout.
    */

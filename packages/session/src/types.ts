@@ -190,7 +190,13 @@ export interface UserSessionInfo {
  * action). Cookie stores cannot offer it: their sessions live in browsers.
  */
 export interface UserSessionIndex {
-  /** The user's live sessions, oldest first (`current` is always `false` here). */
+  /**
+   * The user's live sessions, oldest first (`current` is always `false`
+   * here): at most `MAX_LISTED_USER_SESSIONS` (100), those whose deadlines
+   * are latest, which with rolling refresh are the ones used most recently.
+   * A user ID that is not a non-empty string is a `TypeError`, here and in
+   * the two revoke methods.
+   */
   listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]>;
   /**
    * Ends the user's session named by `handle`. An unknown, stale or foreign
@@ -251,7 +257,12 @@ export interface Session<Data = SessionData, Flash = FlashValues<SessionFlashDat
    * Needs a server-side store.
    */
   bindUser(userId: string): void;
-  /** The bound user's live sessions (an empty list when the session is bound to no one). */
+  /**
+   * The bound user's live sessions, oldest first (an empty list when the
+   * session is bound to no one): at most `MAX_LISTED_USER_SESSIONS` (100),
+   * the ones used most recently. `revokeOtherSessions()` ends them all,
+   * listed or not.
+   */
   listSessions(): Promise<UserSessionInfo[]>;
   /** End one of the bound user's other sessions by its handle; an unknown handle ends nothing. */
   revokeSession(handle: string): Promise<void>;
@@ -267,7 +278,7 @@ export interface Session<Data = SessionData, Flash = FlashValues<SessionFlashDat
 export interface RollingOptions {
   /**
    * Refresh an unchanged session at most once per this many seconds, so that
-   * read-only traffic does not rewrite the store on every hit.
+   * read-only traffic does not update the store on every hit.
    * @default a tenth of the lifetime, at most 3600 (one hour)
    */
   refreshInterval?: number;

@@ -1,7 +1,7 @@
 /**
  * `npm run test:runtimes`: bundles the runtime-neutral suite and runs it in
  * Node, workerd, Vercel's edge-runtime, Deno and Bun; then the stores whose
- * backend is a server (PostgreSQL, Netlify Blobs) in Node, Deno and Bun.
+ * backend is a server (Redis, PostgreSQL, Netlify Blobs) in Node, Deno and Bun.
  * One line per runtime; exits non-zero if any test fails or any runtime
  * cannot run the suite.
  */

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DurableObjectSessionStore, type DurableObjectNamespaceLike } from "../src/index.js";
+import { DurableObjectSessionStore, MAX_LISTED_USER_SESSIONS, type DurableObjectNamespaceLike } from "../src/index.js";
 import { hashSessionId, splitSessionId, userTag } from "../src/stores/session-id.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
@@ -85,6 +85,35 @@ describeStoreContract({ name: "DurableObjectSessionStore (objects through Minifl
 });
 
 describe("DurableObjectSessionStore in workerd", () => {
+  it(`gets only the ${MAX_LISTED_USER_SESSIONS} sessions with the latest deadlines from the user's object, and revokes every one`, async () => {
+    const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
+    const answered: number[] = [];
+    // The real binding, with the size of each list the object answers noted.
+    const noting: DurableObjectNamespaceLike = {
+      idFromName: (name) => namespace.idFromName(name),
+      get: (id) => ({
+        async fetch(url, init) {
+          const response = await namespace.get(id).fetch(url, init);
+          const body = await response.text();
+          if (JSON.parse(init.body).op === "list") answered.push((JSON.parse(body) as { sessions: unknown[] }).sessions.length);
+          return { ok: response.ok, status: response.status, text: async () => body };
+        },
+      }),
+    };
+    const store = new DurableObjectSessionStore({ getNamespace: () => noting });
+    const user = `user-${crypto.randomUUID()}`;
+    const now = Date.now();
+    for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) {
+      await store.createRecord({ data: {}, createdAt: now, expiresAt: now + 60_000 + i, meta: { user, agent: `device ${i}` } });
+    }
+    const listed = await store.listUserSessions(user);
+    expect(answered).toEqual([MAX_LISTED_USER_SESSIONS]);
+    expect(listed.map((session) => session.device)).not.toContain("device 29");
+    expect(listed.map((session) => session.device)).toContain("device 30");
+    await store.revokeUserSessions(user);
+    expect(await inspect(`user:${await userTag(user)}`)).toMatchObject({ rows: 0 });
+  });
+
   it("honours the store contract, checked inside the worker", async () => {
     const results = (await (await fetch(`${baseUrl}/contract`)).json()) as { name: string; ok: boolean; error?: string }[];
     expect(results.length).toBeGreaterThanOrEqual(19);

@@ -166,7 +166,7 @@ describe("KvSessionStore in workerd", () => {
     expect((await tab.get("/read")).status).toBe(200);
   });
 
-  it("costs one KV read for a read-only request, one read-check plus one write for a change, and a read before each kill", async () => {
+  it("costs one KV read for a read-only request, one read-check plus one write for a change, and a read before each destroy", async () => {
     const opsDuring = async (action: () => Promise<unknown>) => {
       await fetch(`${baseUrl}/kv-ops`);
       await action();

@@ -160,7 +160,7 @@ describe.each([...serverSide, ...cookieStores])("$name: destroy() and regenerate
     expect(cookies[0]!.value).toBe("");
     expect(cookies[0]!.attributes.get("max-age")).toBe("0");
 
-    // A cookie store cannot take back a value the browser kept; a server-side store kills it.
+    // A cookie store cannot take back a value the browser kept; a server-side store destroys it.
     if (census) {
       const replay = await client.get("/read", { headers: { cookie: `session=${loggedIn}` } });
       expect(JSON.parse(replay.body)).toEqual({ data: {}, isFresh: true });

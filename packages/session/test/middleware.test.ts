@@ -59,7 +59,7 @@ describe("session() over HTTP", () => {
     expect(JSON.parse((await client.get("/read")).body).data).toEqual({ count: 42 });
   });
 
-  it("regenerate() issues a new ID, keeps the data and kills the old ID at once", async () => {
+  it("regenerate() issues a new ID, keeps the data and destroys the old ID at once", async () => {
     const client = await start();
     await client.get("/increment");
     const before = client.jar.get("session")!;

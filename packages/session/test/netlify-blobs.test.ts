@@ -81,7 +81,7 @@ describeStoreContract({ name: "NetlifyBlobsSessionStore", revocable: true, index
 });
 
 describe("NetlifyBlobsSessionStore over HTTP", () => {
-  it("costs one read for a read-only request and one conditional write for a change; a login and a logout cost what a Blobs kill needs", async () => {
+  it("costs one read for a read-only request and one conditional write for a change; a login and a logout cost what a Blobs destroy needs", async () => {
     const store = freshStore();
     const browser = await startApp(new NetlifyBlobsSessionStore({ getStore: () => store, timeout: TIMEOUT_MS }));
     expect(await requestsDuring(() => browser.get("/read"))).toEqual({});
@@ -173,6 +173,22 @@ describe("NetlifyBlobsSessionStore and expired sessions", () => {
   });
 });
 
+describe("NetlifyBlobsSessionStore's prefix", () => {
+  it("must be a folder (end with '/'), so that deleteExpired() cannot reach the app's other blobs", async () => {
+    const store = freshStore();
+    for (const prefix of ["session", "sessions-of-the-app", ""]) {
+      expect(() => new NetlifyBlobsSessionStore({ getStore: () => store, prefix }), JSON.stringify(prefix)).toThrow(SessionSetupError);
+    }
+    // What a prefix of "session" would have listed, and deleted as "no session": a blob of the app's own.
+    await store.set("sessions-archive/report", "the app's", { metadata: {} });
+    const sessions = new NetlifyBlobsSessionStore({ getStore: () => store, prefix: "session/" });
+    await sessions.save(null, { count: 1 }, 100);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await sessions.deleteExpired()).toBe(1);
+    expect((await store.list({ prefix: "" })).blobs.map((blob) => blob.key)).toEqual(["sessions-archive/report"]);
+  });
+});
+
 /**
  * The real Blobs store with one call parked: the first `method` call whose
  * key matches waits at the gate, after the call was made or before it,
@@ -199,7 +215,7 @@ function parkedStore(store: NetlifyBlobStoreLike, method: keyof NetlifyBlobStore
 }
 
 describe("NetlifyBlobsSessionStore under races, one side parked between two Blobs calls", () => {
-  it("a revoke-all that lands between a rotation's new write and its kill makes the rotation refuse and undo itself", async () => {
+  it("a revoke-all that lands between a rotation's new write and its destroy makes the rotation refuse and undo itself", async () => {
     const store = freshStore();
     const plain = new NetlifyBlobsSessionStore({ getStore: () => store });
     const user = `user-${crypto.randomUUID()}`;
@@ -233,12 +249,12 @@ describe("NetlifyBlobsSessionStore under races, one side parked between two Blob
     expect(await plain.listUserSessions(user)).toEqual([]);
   });
 
-  it("a logout between a regenerate's read and its kill wins: the regenerate is refused", async () => {
+  it("a logout between a regenerate's read and its destroy wins: the regenerate is refused", async () => {
     const store = freshStore();
     const plain = new NetlifyBlobsSessionStore({ getStore: () => store });
     const id = await plain.save(null, { count: 1 }, 60_000);
     const gate = new Gate();
-    // Outside a request there is no loaded ETag: the kill first reads the old session's metadata. Park after that read.
+    // Outside a request there is no loaded ETag: the destroy first reads the old session's metadata. Park after that read.
     const regenerating = new NetlifyBlobsSessionStore({ getStore: () => parkedStore(store, "getMetadata", gate, "after") });
     const regenerate = regenerating.rotateRecord(id, bound("ada"));
     await gate.entered;

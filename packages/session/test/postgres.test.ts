@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PostgresSessionStore, SessionSetupError, postgresSessionTableSql, type PostgresClientLike } from "../src/index.js";
+import { MAX_LISTED_USER_SESSIONS, PostgresSessionStore, SessionSetupError, postgresSessionTableSql, type PostgresClientLike } from "../src/index.js";
 import { hashSessionId, userHash } from "../src/stores/session-id.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
@@ -107,6 +107,32 @@ describe("PostgresSessionStore over HTTP", () => {
     const { rows } = await pool.query("SELECT user_hash, handle FROM hattip_sessions WHERE id_hash = $1", [await hashSessionId(id)]);
     expect(rows).toEqual([{ user_hash: await userHash(user), handle: await store.sessionHandle(id) }]);
     expect(rows[0].user_hash).not.toContain(user);
+  });
+});
+
+describe("PostgresSessionStore's list of a user's sessions", () => {
+  it(`fetches only the ${MAX_LISTED_USER_SESSIONS} rows with the latest deadlines from the database, and revokes every row`, async () => {
+    const store = new PostgresSessionStore({ client: pool });
+    const fetched: number[] = [];
+    const listing = new PostgresSessionStore({
+      client: {
+        async query(text, values) {
+          const result = await pool.query(text, values);
+          if (text.startsWith("SELECT handle")) fetched.push(result.rows.length);
+          return result;
+        },
+      },
+    });
+    const user = `user-${crypto.randomUUID()}`;
+    const now = Date.now();
+    const record = (i: number) => ({ data: {}, createdAt: now, expiresAt: now + 60_000 + i, meta: { user, agent: `device ${i}` } });
+    await Promise.all(Array.from({ length: MAX_LISTED_USER_SESSIONS + 30 }, (_, i) => store.createRecord(record(i))));
+    const listed = await listing.listUserSessions(user);
+    expect(fetched).toEqual([MAX_LISTED_USER_SESSIONS]);
+    expect(listed.map((session) => session.device)).not.toContain("device 29");
+    expect(listed.map((session) => session.device)).toContain("device 30");
+    await store.revokeUserSessions(user);
+    expect((await pool.query("SELECT count(*)::int AS n FROM hattip_sessions WHERE user_hash = $1", [await userHash(user)])).rows[0].n).toBe(0);
   });
 });
 

@@ -2,7 +2,7 @@ import { createClient, RESP_TYPES } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestHandler } from "@hattip/compose";
 import { hashSessionId, userTag } from "../src/stores/session-id.js";
-import { RedisSessionStore, type SessionOptions, type SessionRecord } from "../src/index.js";
+import { MAX_LISTED_USER_SESSIONS, RedisSessionStore, type SessionOptions, type SessionRecord } from "../src/index.js";
 import { serveSessionApp, sessionRoutes } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { commandDelta, startRedis, type RedisServer } from "./support/redis-server.js";
@@ -320,6 +320,28 @@ describe("a user's sessions in Redis", () => {
     expect(await allKeys()).toEqual([await indexKey("ada")]);
     await redis.cli("DEL", await indexKey("ada"));
     expect((await laptop.get("/login?user=ada")).status).toBe(200);
+  });
+
+  it(`reads only the ${MAX_LISTED_USER_SESSIONS} latest members of a long index to list, and revokes every member`, async () => {
+    const { store } = await start();
+    const sent: { zRange: unknown[][]; mGet: number[] } = { zRange: [], mGet: [] };
+    // The real client, with the arguments of its index reads noted.
+    const noting = new Proxy(client, {
+      get(target, property) {
+        if (property === "zRange")
+          return (key: string, start: number, stop: number) => (sent.zRange.push([start, stop]), target.zRange(key, start, stop));
+        if (property === "mGet") return (keys: string[]) => (sent.mGet.push(keys.length), target.mGet(keys));
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const listing = new RedisSessionStore({ getClient: () => noting });
+    for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) await store.createRecord(bound("ada", 60_000 + i), {} as never);
+    const listed = await listing.listUserSessions("ada");
+    expect(listed).toHaveLength(MAX_LISTED_USER_SESSIONS);
+    expect(sent).toEqual({ zRange: [[-MAX_LISTED_USER_SESSIONS, -1]], mGet: [MAX_LISTED_USER_SESSIONS] });
+    await store.revokeUserSessions("ada");
+    expect(await allKeys()).toEqual([]);
   });
 
   it("lists through a client that maps strings to Buffers", async () => {

@@ -71,7 +71,7 @@ describe("session fixation", () => {
     expect(bodyOf(await attacker.get("/read"))).toEqual({ data: {}, isFresh: true });
   });
 
-  it("kills the old ID at once on regenerate(), before the response is even read", async () => {
+  it("destroys the old ID at once on regenerate(), before the response is even read", async () => {
     const client = await start({ store: new UnsafeMemoryStore() });
     await client.get("/increment");
     const before = client.jar.get("session")!;

@@ -1,6 +1,6 @@
 /**
  * A user's sessions over real HTTP, on every store on its real backend
- * (memory, a redis-server, workerd's KV): bind at login, list the devices,
+ * (support/every-store.ts): bind at login, list the devices,
  * sign one out, sign out everywhere else, and the answers to bad input.
  * Cookie stores cannot list or revoke what only browsers hold, and say so.
  */

@@ -54,7 +54,7 @@ export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
     return this.protect(this.#ring ?? (await this.#pendingRing!), text, scopeName(scope));
   }
 
-  /** A cookie session is rewritten whole: the new value replaces the old one in the browser. */
+  /** A cookie session is updated by writing it whole: the browser keeps the new value in the old one's place. */
   updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Promise<string> {
     return this.createRecord(record, ctx, scope);
   }

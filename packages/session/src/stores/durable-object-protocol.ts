@@ -26,7 +26,7 @@ export type DurableObjectCall =
   | ({ op: "update"; id: string } & RowFields)
   | { op: "destroy"; id: string }
   | ({ op: "rotate"; old: string; id: string } & RowFields)
-  | { op: "list"; user: string }
+  | { op: "list"; user: string; limit: number }
   | { op: "revoke"; user: string; handle: string }
   | { op: "revokeAll"; user: string; except: string | null };
 
@@ -37,6 +37,7 @@ export interface DurableObjectAnswers {
   destroy: { alive: boolean };
   /** `gone`: the old session had ended, nothing written; `taken`: the new ID's hash exists, nothing written. */
   rotate: { outcome: "rotated" | "gone" | "taken" };
+  /** At most `limit` sessions, those with the latest deadlines. */
   list: { sessions: { handle: string; record: string }[] };
   revoke: { revoked: number };
   revokeAll: { revoked: number };

@@ -15,8 +15,8 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
+import type { StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
 import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
 import {
   DURABLE_OBJECT_CALL_URL,
@@ -25,10 +25,11 @@ import {
   type DurableObjectFailure,
   type RowFields,
 } from "./durable-object-protocol.js";
-import { externalKeys, type ExternalKeys, type ExternalStoreOptions, type StorageKey } from "./external-keys.js";
-import { recordToText, textToRecord } from "./record-text.js";
-import { handleFromIdHash, idsExhausted, sessionHandleOf, userHash, userTag } from "./session-id.js";
-import { oldestFirst, userSessionInfo } from "./user-sessions.js";
+import type { StorageKey } from "./external-keys.js";
+import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
+import { textToRecord } from "./record-text.js";
+import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { userSessionInfo } from "./user-sessions.js";
 
 /** The part of a Durable Object stub the store uses. */
 export interface DurableObjectStubLike {
@@ -65,9 +66,6 @@ export interface DurableObjectSessionStoreOptions<Data = SessionData> extends Om
   timeout?: number;
 }
 
-const NEW_ID_ATTEMPTS = 3;
-const HANDLE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
-
 /**
  * @example
  * ```ts
@@ -75,13 +73,11 @@ const HANDLE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
  * const store = new DurableObjectSessionStore({ getNamespace: (ctx) => ctx.platform.env.SESSIONS });
  * ```
  */
-export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getNamespace: (ctx: RequestContext | undefined) => Awaitable<DurableObjectNamespaceLike>;
-  readonly #keys: ExternalKeys<Data>;
-  readonly #timeout: number;
 
   constructor(options: DurableObjectSessionStoreOptions<Data>) {
-    super();
+    super(options, { name: "DurableObjectSessionStore", timeout: 3000 });
     if (typeof options?.getNamespace !== "function") {
       throw new SessionSetupError(
         "DurableObjectSessionStore needs `getNamespace`, a function that returns the Durable Object namespace bound to SessionDurableObject " +
@@ -89,39 +85,34 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
       );
     }
     this.#getNamespace = options.getNamespace;
-    this.#keys = externalKeys({ ...options, prefix: "" }, "DurableObjectSessionStore");
-    this.#timeout = options.timeout ?? 3000;
-    if (!(this.#timeout > 0)) throw new SessionSetupError("DurableObjectSessionStore `timeout` must be a positive number of milliseconds.");
   }
 
   async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     if (located === null) return null;
     const { record } = await this.#call(ctx, objectOf(located), { op: "load", id: located.idHash });
-    return record === null ? null : textToRecord(record, this.#keys.serializer, Date.now());
+    return record === null ? null : textToRecord(record, this.keys.serializer, Date.now());
   }
 
   async createRecord(record: SessionRecord<Data>, ctx?: RequestContext): Promise<string> {
-    const text = this.#text(record);
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId(record.meta?.user);
+    const text = this.recordText(record);
+    return this.withNewId(record.meta?.user, async (fresh) => {
       const fields = await this.#fields(record, text, fresh.idHash);
       const { created } = await this.#call(ctx, objectOf(fresh), { op: "create", id: fresh.idHash, ...fields });
-      if (created) return fresh.id;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+      return created ? fresh.id : ID_TAKEN;
+    });
   }
 
   async updateRecord(id: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     if (located === null) return null;
-    const fields = await this.#fields(record, this.#text(record), located.idHash);
+    const fields = await this.#fields(record, this.recordText(record), located.idHash);
     const { updated } = await this.#call(ctx, objectOf(located), { op: "update", id: located.idHash, ...fields });
     return updated ? id : null;
   }
 
   async destroyRecord(id: string, ctx?: RequestContext): Promise<boolean> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     if (located === null) return false;
     return (await this.#call(ctx, objectOf(located), { op: "destroy", id: located.idHash })).alive;
   }
@@ -132,16 +123,14 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
    * together, and the create is undone if the destroy found nothing.
    */
   override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
-    const old = await this.#keys.locate(oldId);
+    const old = await this.keys.locate(oldId);
     if (old === null) return null;
-    const text = this.#text(record);
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId(record.meta?.user);
+    const text = this.recordText(record);
+    return this.withNewId(record.meta?.user, async (fresh) => {
       const fields = await this.#fields(record, text, fresh.idHash);
       if (old.tag !== undefined && objectOf(old) === objectOf(fresh)) {
         const { outcome } = await this.#call(ctx, objectOf(fresh), { op: "rotate", old: old.idHash, id: fresh.idHash, ...fields });
-        if (outcome === "taken") continue;
-        return outcome === "rotated" ? fresh.id : null;
+        return outcome === "taken" ? ID_TAKEN : outcome === "rotated" ? fresh.id : null;
       }
       const [{ alive }, { created }] = await Promise.all([
         this.#call(ctx, objectOf(old), { op: "destroy", id: old.idHash }),
@@ -151,36 +140,30 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
         if (created) await this.#call(ctx, objectOf(fresh), { op: "destroy", id: fresh.idHash });
         return null;
       }
+      // The old session is gone already: a taken ID cannot be retried here, only a plain create can follow.
       return created ? fresh.id : this.createRecord(record, ctx);
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+    });
   }
 
-  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
-    const { sessions } = await this.#call(ctx, await userObject(userId), { op: "list", user: await userHash(userId) });
+  /** One call to the user's object, which picks the rows with the latest deadlines. */
+  protected async listSessionsOf(user: IndexedUser, limit: number, ctx: RequestContext | undefined): Promise<UserSessionInfo[]> {
+    const { sessions } = await this.#call(ctx, userObject(user), { op: "list", user: user.hash, limit });
     const now = Date.now();
     const listed: UserSessionInfo[] = [];
     for (const { handle, record } of sessions) {
-      const loaded = textToRecord(record, this.#keys.serializer, now);
-      const info = loaded && userSessionInfo(userId, handle, loaded.record);
+      const loaded = textToRecord(record, this.keys.serializer, now);
+      const info = loaded && userSessionInfo(user.id, handle, loaded.record);
       if (info) listed.push(info);
     }
-    return oldestFirst(listed);
+    return listed;
   }
 
-  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    // Not shaped like a handle: there is nothing it could name, and the answer is the same.
-    if (typeof handle !== "string" || !HANDLE_PATTERN.test(handle)) return;
-    await this.#call(ctx, await userObject(userId), { op: "revoke", user: await userHash(userId), handle });
+  protected async revokeSessionOf(user: IndexedUser, handle: string, ctx: RequestContext | undefined): Promise<void> {
+    await this.#call(ctx, userObject(user), { op: "revoke", user: user.hash, handle });
   }
 
-  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    const except = typeof exceptHandle === "string" && HANDLE_PATTERN.test(exceptHandle) ? exceptHandle : null;
-    await this.#call(ctx, await userObject(userId), { op: "revokeAll", user: await userHash(userId), except });
-  }
-
-  sessionHandle(sessionId: string): Promise<string> {
-    return sessionHandleOf(sessionId);
+  protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<void> {
+    await this.#call(ctx, userObject(user), { op: "revokeAll", user: user.hash, except: exceptHandle ?? null });
   }
 
   async #fields(record: SessionRecord<Data>, text: string, idHash: string): Promise<RowFields> {
@@ -188,11 +171,6 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
     if (user === undefined) return { record: text, expiresAt: record.expiresAt, user: null, handle: null };
     const [hash, handle] = await Promise.all([userHash(user), handleFromIdHash(idHash)]);
     return { record: text, expiresAt: record.expiresAt, user: hash, handle };
-  }
-
-  #text(record: SessionRecord<Data>): string {
-    if (!Number.isFinite(record.expiresAt)) throw new SessionSetupError("DurableObjectSessionStore needs a finite session lifetime.");
-    return recordToText(record, this.#keys.serializer);
   }
 
   async #call<Call extends DurableObjectCall>(
@@ -219,9 +197,9 @@ export class DurableObjectSessionStore<Data = SessionData> extends RecordStore<D
         });
         return { status: response.status, body: await response.text() };
       };
-      ({ status, body } = await withDeadline(exchange(), this.#timeout));
+      ({ status, body } = await withDeadline(exchange(), this.timeout));
     } catch (error) {
-      const what = error instanceof DeadlineExceeded ? `did not answer within ${this.#timeout} ms` : `failed: ${describeFailure(error)}`;
+      const what = error instanceof DeadlineExceeded ? `did not answer within ${this.timeout} ms` : `failed: ${describeFailure(error)}`;
       throw new SessionStoreUnavailableError(`The session's Durable Object ${what}. The session is intact; retry later.`, { cause: error });
     }
     if (status === 200) {
@@ -246,8 +224,9 @@ function objectOf(located: Pick<StorageKey, "idHash" | "tag">): string {
   return located.tag === undefined ? `session:${located.idHash}` : `user:${located.tag}`;
 }
 
-async function userObject(userId: string): Promise<string> {
-  return `user:${await userTag(userId)}`;
+/** The object of a user's sessions: named by the tag their IDs carry, as `objectOf` finds it from an ID. */
+function userObject(user: IndexedUser): string {
+  return `user:${user.tag}`;
 }
 
 function parseFailure(body: string): DurableObjectFailure | null {

@@ -1,38 +1,14 @@
 /**
- * What the server-side stores share: their options, how a session ID
- * becomes a storage key, and how new IDs are made. The key is a SHA-256 of
- * the ID, so that whoever can read the database sees no ID a browser could
- * present.
+ * How a server-side store names what it keeps: a session ID becomes a
+ * storage key, a SHA-256 of the ID, so that whoever can read the database
+ * sees no ID a browser could present; a new ID is made, checked and, for a
+ * session bound to a user, given that user's routing tag. The options
+ * behind it are checked once, in external-store.ts.
  */
 import { SessionSetupError } from "../errors.js";
-import type { Awaitable, SessionData, SessionSerializationOptions } from "../types.js";
-import { createSerializer, type Serializer } from "./serialization.js";
-import { generateSessionId, hashSessionId, isWellFormedSessionId, splitSessionId, userTag } from "./session-id.js";
-
-export interface ExternalStoreOptions<Data = SessionData> {
-  /**
-   * Prepended to every key.
-   * @default "session:"
-   */
-  prefix?: string;
-  /**
-   * Makes a new session ID. Pair a custom one with `validateId`.
-   * @default 256 random bits as base64url
-   */
-  generateId?: () => Awaitable<string>;
-  /**
-   * Whether a client-sent ID is worth a lookup; may be async. Required with
-   * a custom `generateId`, since only you know the shape of your IDs.
-   * @default the shape of the default `generateId` (43 base64url characters)
-   */
-  validateId?: (id: string) => Awaitable<boolean>;
-  /**
-   * How session data becomes text and back (`serialize`/`deserialize`),
-   * say for dates or a format other than JSON.
-   * @default JSON, with `__proto__`, `constructor` and `prototype` keys dropped on read
-   */
-  serializationOptions?: SessionSerializationOptions<Data>;
-}
+import type { Awaitable } from "../types.js";
+import type { Serializer } from "./serialization.js";
+import { hashSessionId, splitSessionId, userTag } from "./session-id.js";
 
 export interface StorageKey {
   /** The key the record lives under: the prefix, the routing tag in braces (a Cluster hash tag) if any, the ID's hash. */
@@ -43,6 +19,9 @@ export interface StorageKey {
   tag: string | undefined;
 }
 
+/** A new session ID and where it lives. */
+export type NewId = { id: string } & StorageKey;
+
 export interface ExternalKeys<Data> {
   readonly serializer: Serializer<Data>;
   readonly prefix: string;
@@ -50,22 +29,23 @@ export interface ExternalKeys<Data> {
   locate(id: string): Promise<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
   keyOf(id: string): Promise<string | null>;
+  /** A fresh ID as `generateId` made it, checked by `validateId`: no tag, no hash. */
+  generate(): Promise<string>;
   /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
-  newId(userId?: string): Promise<{ id: string } & StorageKey>;
+  newId(userId?: string): Promise<NewId>;
   /** The storage key of the session whose ID hashes to `idHash`: what a per-user index leads back to. */
   keyOfHash(idHash: string, tag: string | undefined): string;
 }
 
-export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeName: string): ExternalKeys<Data> {
-  if (options.generateId !== undefined && options.validateId === undefined) {
-    throw new SessionSetupError(
-      `${storeName} got a custom generateId without validateId: pass validateId too, a function that returns true for the IDs your generateId makes ` +
-        "(the default check only accepts the default 43-character IDs).",
-    );
-  }
-  const prefix = options.prefix ?? "session:";
-  const generateId = options.generateId ?? generateSessionId;
-  const validateId = options.validateId ?? isWellFormedSessionId;
+/** The checked options the keys are made from. */
+export interface KeySettings<Data> {
+  prefix: string;
+  generateId: () => Awaitable<string>;
+  validateId: (id: string) => Awaitable<boolean>;
+  serializer: Serializer<Data>;
+}
+
+export function externalKeys<Data>({ prefix, generateId, validateId, serializer }: KeySettings<Data>): ExternalKeys<Data> {
   const keyOfHash = (idHash: string, tag: string | undefined) => (tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`);
   const located = async (id: string, tag: string | undefined): Promise<StorageKey> => {
     const idHash = await hashSessionId(id);
@@ -77,17 +57,22 @@ export function externalKeys<Data>(options: ExternalStoreOptions<Data>, storeNam
     if (tag !== undefined && (await validateId(base))) return located(id, tag);
     return (await validateId(id)) ? located(id, undefined) : null;
   };
+  const generate = async () => {
+    const base = String(await generateId());
+    if (!(await validateId(base))) {
+      throw new SessionSetupError(`generateId made an ID that validateId rejects: ${JSON.stringify(base.slice(0, 60))}.`);
+    }
+    return base;
+  };
   return {
-    serializer: createSerializer(options.serializationOptions),
+    serializer,
     prefix,
     locate,
     keyOf: async (id) => (await locate(id))?.key ?? null,
     keyOfHash,
+    generate,
     async newId(userId) {
-      const base = String(await generateId());
-      if (!(await validateId(base))) {
-        throw new SessionSetupError(`generateId made an ID that validateId rejects: ${JSON.stringify(base.slice(0, 60))}.`);
-      }
+      const base = await generate();
       const tag = userId === undefined ? undefined : await userTag(userId);
       const id = tag === undefined ? base : `${base}.${tag}`;
       return { id, ...(await located(id, tag)) };

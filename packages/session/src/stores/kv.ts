@@ -1,6 +1,6 @@
 /**
  * Sessions in Cloudflare Workers KV. One key per session (a hash of its
- * ID), the value `1|createdAt|expiresAt|<data>`.
+ * ID), its value the record text of record-text.ts.
  *
  * KV expires keys no sooner than 60 s after a write, so the deadline inside
  * the value is what ends a shorter session on time; the KV TTL only clears
@@ -14,16 +14,15 @@
  * user's prefix (`prefix + "user:" + hash of the user ID + ":" + ID hash`),
  * written before the session and expiring with it, its list details in
  * the entry's metadata: listing a user's sessions is one `list()`, and no
- * write ever reads and rewrites a shared index.
+ * write ever reads a shared index and then writes it back.
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
-import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
-import { recordToText, textToRecord } from "./record-text.js";
-import { checkedUserId, handleFromIdHash, isIdHash, isSessionHandle, sessionHandleOf, userHash, userTag } from "./session-id.js";
-import { oldestFirst } from "./user-sessions.js";
+import type { StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
+import { ExternalStore, type ExternalStoreOptions } from "./external-store.js";
+import { textToRecord } from "./record-text.js";
+import { handleFromIdHash, isIdHash, userHash, type IndexedUser } from "./session-id.js";
 
 /** The part of a Workers `KVNamespace` binding the store uses. */
 export interface KvNamespaceLike {
@@ -48,7 +47,7 @@ export interface KvSessionStoreOptions<Data = SessionData> extends ExternalStore
 
 /** KV refuses an `expirationTtl` below 60 seconds. */
 export const KV_MIN_TTL_SECONDS = 60;
-/** Not a record (records start with "1|"), so every loader reads it as "no session". */
+/** Not a record (records start with a version, "1|" or "2|"), so every loader reads it as "no session". */
 const TOMBSTONE = "0|destroyed";
 /** Pages of one user's entries read at most (1,000 keys a page): far beyond any real user. */
 const MAX_LIST_PAGES = 20;
@@ -84,29 +83,27 @@ interface UserEntry {
  * app.use(session({ store: new KvSessionStore({ getStore: (ctx) => ctx.platform.env.SESSIONS }) }));
  * ```
  */
-export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getStore: (ctx: RequestContext) => Awaitable<KvNamespaceLike>;
-  readonly #keys: ExternalKeys<Data>;
 
   constructor(options: KvSessionStoreOptions<Data>) {
-    super();
+    super(options, { name: "KvSessionStore", prefix: "session:" });
     if (typeof options?.getStore !== "function") {
       throw new SessionSetupError("KvSessionStore needs `getStore`, a function that returns a KV namespace (ctx.platform.env.SESSIONS).");
     }
     this.#getStore = options.getStore;
-    this.#keys = externalKeys(options, "KvSessionStore");
   }
 
   async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const key = await this.#keys.keyOf(id);
+    const key = await this.keys.keyOf(id);
     if (key === null) return null;
     const text = await this.#read(ctx, key);
-    return text === null ? null : textToRecord(text, this.#keys.serializer, Date.now());
+    return text === null ? null : textToRecord(text, this.keys.serializer, Date.now());
   }
 
   async createRecord(record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
-    const text = this.#text(record);
-    const fresh = await this.#keys.newId(record.meta?.user);
+    const text = this.recordText(record);
+    const fresh = await this.keys.newId(record.meta?.user);
     // The entry first: a bound session is never stored without it, so a revoke cannot miss it.
     if (fresh.tag !== undefined) await this.#putEntry(ctx, record, fresh.idHash);
     await this.#write(ctx, fresh.key, text, record.expiresAt);
@@ -114,16 +111,16 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
   }
 
   /**
-   * The record is only rewritten if it is still alive here: if it was
+   * The record is only updated if it is still alive here: if it was
    * destroyed or expired meanwhile, nothing is written, so that a slow
    * request cannot undo a logout. KV has no conditional write, so this
    * costs one read, and a destroy landing between that read and the write
    * can still be overwritten (docs/external-stores.md).
    */
   async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const where = await this.#keys.locate(id);
+    const where = await this.keys.locate(id);
     if (where === null) return null;
-    const text = this.#text(record);
+    const text = this.recordText(record);
     if (!(await this.#liveRecord(ctx, where.key))) return null;
     // The entry moves first: its expiry and last-seen follow the session's.
     if (where.tag !== undefined) await this.#putEntry(ctx, record, where.idHash);
@@ -137,7 +134,7 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
    * session was there (and whose).
    */
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
-    const where = await this.#keys.locate(id);
+    const where = await this.keys.locate(id);
     if (where === null) return false;
     const live = await this.#liveRecord(ctx, where.key);
     await this.#bury(ctx, where.key);
@@ -146,13 +143,15 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
     return live !== null;
   }
 
-  /** The user's live sessions: one `list()` of their entries, whose metadata holds everything shown. */
-  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
-    const entries = await this.#userEntries(ctx, await userHash(checkedUserId(userId)));
+  /**
+   * The user's live sessions: one `list()` of their entries, whose metadata
+   * holds everything shown; only the `limit` latest deadlines get a handle.
+   */
+  protected async listSessionsOf(user: IndexedUser, limit: number, ctx: RequestContext | undefined): Promise<UserSessionInfo[]> {
     const now = Date.now();
+    const live = (await this.#userEntries(ctx, user.hash)).filter(({ meta }) => meta.e > now);
     const sessions: UserSessionInfo[] = [];
-    for (const { idHash, meta } of entries) {
-      if (meta.e <= now) continue;
+    for (const { idHash, meta } of live.sort((a, b) => b.meta.e - a.meta.e).slice(0, limit)) {
       sessions.push({
         handle: await handleFromIdHash(idHash),
         createdAt: meta.c,
@@ -162,15 +161,13 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
         current: false,
       });
     }
-    return oldestFirst(sessions);
+    return sessions;
   }
 
-  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    const checked = checkedUserId(userId);
-    if (!isSessionHandle(handle)) return;
-    for (const entry of await this.#userEntries(ctx, await userHash(checked))) {
+  protected async revokeSessionOf(user: IndexedUser, handle: string, ctx: RequestContext | undefined): Promise<void> {
+    for (const entry of await this.#userEntries(ctx, user.hash)) {
       if ((await handleFromIdHash(entry.idHash)) !== handle) continue;
-      await this.#revokeEntry(ctx, entry, await userTag(checked));
+      await this.#revokeEntry(ctx, entry, user.tag);
       return;
     }
   }
@@ -180,9 +177,8 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
    * then lists again, until a listing shows no session not yet ended: a
    * session created or moved meanwhile (at this location) is ended too.
    */
-  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    const checked = checkedUserId(userId);
-    const [digest, tag] = await Promise.all([userHash(checked), userTag(checked)]);
+  protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<void> {
+    const { hash: digest, tag } = user;
     const settled = new Set<string>();
     for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
       const now = Date.now();
@@ -201,13 +197,9 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
     );
   }
 
-  sessionHandle(sessionId: string): Promise<string> {
-    return sessionHandleOf(sessionId);
-  }
-
   async #liveRecord(ctx: RequestContext | undefined, key: string): Promise<SessionRecord<Data> | null> {
     const current = await this.#read(ctx, key);
-    return current === null ? null : (textToRecord(current, this.#keys.serializer, Date.now())?.record ?? null);
+    return current === null ? null : (textToRecord(current, this.keys.serializer, Date.now())?.record ?? null);
   }
 
   async #bury(ctx: RequestContext | undefined, key: string): Promise<void> {
@@ -217,12 +209,12 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
 
   /** The session first, then its entry: a failure between leaves an entry naming a dead session, never a live session unlisted. */
   async #revokeEntry(ctx: RequestContext | undefined, entry: UserEntry, tag: string): Promise<void> {
-    await this.#bury(ctx, this.#keys.keyOfHash(entry.idHash, tag));
+    await this.#bury(ctx, this.keys.keyOfHash(entry.idHash, tag));
     await this.#deleteEntry(ctx, entry.key);
   }
 
   #entryPrefix(digest: string): string {
-    return `${this.#keys.prefix}user:${digest}:`;
+    return `${this.keys.prefix}user:${digest}:`;
   }
 
   #entryKey(digest: string, idHash: string): string {
@@ -266,13 +258,6 @@ export class KvSessionStore<Data = SessionData> extends RecordStore<Data> implem
       cursor = listed.cursor;
     }
     return entries;
-  }
-
-  #text(record: SessionRecord<Data>): string {
-    if (!Number.isFinite(record.expiresAt)) {
-      throw new SessionSetupError("KvSessionStore needs a finite session lifetime.");
-    }
-    return recordToText(record, this.#keys.serializer);
   }
 
   async #read(ctx: RequestContext | undefined, key: string): Promise<string | null> {

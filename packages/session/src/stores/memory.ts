@@ -6,12 +6,11 @@
  * check-and-write runs without an `await` inside it, so concurrent
  * requests of this process see every operation as atomic.
  */
-import type { RequestContext } from "@hattip/compose";
-import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
+import type { StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionInfo } from "../types.js";
+import { ExternalStore, ID_TAKEN } from "./external-store.js";
 import { metaToText, textToMeta } from "./record-text.js";
-import { createSerializer, type Serializer } from "./serialization.js";
-import { checkedUserId, generateSessionId, idsExhausted, sessionHandleOf } from "./session-id.js";
+import { sessionHandleOf, type IndexedUser } from "./session-id.js";
 
 export interface UnsafeMemoryStoreOptions<Data = SessionData> {
   /**
@@ -43,29 +42,24 @@ interface Entry {
   user?: { id: string; handle: string };
 }
 
-const NEW_ID_ATTEMPTS = 3;
-
 /**
  * @example
  * ```ts
  * session({ store: new UnsafeMemoryStore() }) // development only
  * ```
  */
-export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #entries = new Map<string, Entry>();
   /** Session IDs by bound user: the per-user index. */
   readonly #byUser = new Map<string, Set<string>>();
-  readonly #generateId: () => Awaitable<string>;
-  readonly #serializer: Serializer<Data>;
   readonly #sweepInterval: number;
   #lastSweep = Date.now();
 
   constructor(options: UnsafeMemoryStoreOptions<Data> | (() => Awaitable<string>) = {}) {
-    super();
     const resolved = typeof options === "function" ? { generateId: options } : options;
-    this.#generateId = resolved.generateId ?? generateSessionId;
-    this.#serializer = createSerializer(resolved.serializationOptions);
-    this.#sweepInterval = resolved.sweepInterval ?? 60_000;
+    // Any ID is looked up as it is, in a Map: there is no shape to check, so no validateId.
+    super(resolved, { name: "UnsafeMemoryStore", validatesIds: false });
+    this.#sweepInterval = resolved?.sweepInterval ?? 60_000;
   }
 
   /** Sessions held, expired ones not yet swept included. */
@@ -78,22 +72,20 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
     return entry ? this.#toStored(entry) : null;
   }
 
-  async createRecord(record: SessionRecord<Data>): Promise<string> {
+  createRecord(record: SessionRecord<Data>): Promise<string> {
     this.#sweepIfDue();
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const id = String(await this.#generateId());
+    return this.withFreshId(this.keys.generate, async (id) => {
       const entry = await this.#entryOf(id, record);
       // Checked after the awaits: another request may have taken the ID meanwhile.
-      if (this.#entries.has(id)) continue;
+      if (this.#entries.has(id)) return ID_TAKEN;
       this.#put(id, entry);
       return id;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+    });
   }
 
   async updateRecord(id: string, record: SessionRecord<Data>): Promise<string | null> {
     const entry = await this.#entryOf(id, record);
-    // Only a session that is still alive is rewritten: a logout meanwhile stands.
+    // Only a session that is still alive is updated: a logout meanwhile stands.
     if (!this.#live(id)) return null;
     this.#put(id, entry);
     return id;
@@ -105,26 +97,29 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
     return alive;
   }
 
-  override async rotateRecord(oldId: string, record: SessionRecord<Data>): Promise<string | null> {
+  override rotateRecord(oldId: string, record: SessionRecord<Data>): Promise<string | null> {
     this.#sweepIfDue();
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const id = String(await this.#generateId());
+    return this.withFreshId(this.keys.generate, async (id) => {
       const entry = await this.#entryOf(id, record);
-      if (this.#entries.has(id)) continue;
+      if (this.#entries.has(id)) return ID_TAKEN;
       // Destroy and create with no await between: no revoke can fall in between and miss both.
       if (!this.#live(oldId)) return null;
       this.#remove(oldId);
       this.#put(id, entry);
       return id;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+    });
   }
 
-  async listUserSessions(userId: string): Promise<UserSessionInfo[]> {
-    const sessions: UserSessionInfo[] = [];
-    for (const id of this.#byUser.get(checkedUserId(userId)) ?? []) {
+  protected async listSessionsOf(user: IndexedUser, limit: number): Promise<UserSessionInfo[]> {
+    const live: Entry[] = [];
+    for (const id of this.#byUser.get(user.id) ?? []) {
       const entry = this.#live(id);
-      const loaded = entry && this.#toStored(entry);
+      if (entry) live.push(entry);
+    }
+    const sessions: UserSessionInfo[] = [];
+    // Only the latest deadlines are read back: a user with thousands of sessions costs a sort, not thousands of parses.
+    for (const entry of live.sort((a, b) => b.expiresAt - a.expiresAt).slice(0, limit)) {
+      const loaded = this.#toStored(entry);
       if (!loaded || !entry.user) continue;
       const { createdAt, expiresAt, meta } = loaded.record;
       sessions.push({
@@ -136,39 +131,35 @@ export class UnsafeMemoryStore<Data = SessionData> extends RecordStore<Data> imp
         current: false,
       });
     }
-    return sessions.sort((a, b) => a.createdAt - b.createdAt);
+    return sessions;
   }
 
-  async revokeUserSession(userId: string, handle: string): Promise<void> {
-    for (const id of this.#byUser.get(checkedUserId(userId)) ?? []) {
+  protected async revokeSessionOf(user: IndexedUser, handle: string): Promise<void> {
+    for (const id of this.#byUser.get(user.id) ?? []) {
       if (this.#entries.get(id)?.user?.handle === handle) this.#remove(id);
     }
   }
 
-  async revokeUserSessions(userId: string, _ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    for (const id of [...(this.#byUser.get(checkedUserId(userId)) ?? [])]) {
+  protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined): Promise<void> {
+    for (const id of [...(this.#byUser.get(user.id) ?? [])]) {
       if (exceptHandle === undefined || this.#entries.get(id)?.user?.handle !== exceptHandle) this.#remove(id);
     }
   }
 
-  sessionHandle(sessionId: string): Promise<string> {
-    return sessionHandleOf(sessionId);
-  }
-
   /** A fresh copy of what `entry` holds, or `null` when its data no longer parses. */
   #toStored(entry: Entry): StoredEntry<Data> | null {
-    const data = this.#serializer.parse(entry.dataText);
+    const data = this.keys.serializer.parse(entry.dataText);
     if (data === null) return null;
     const meta = entry.metaText === "" ? undefined : (textToMeta(entry.metaText) ?? undefined);
     const record: SessionRecord<Data> = { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
     if (meta) record.meta = meta;
-    return this.#serializer.isJson ? { record, dataJson: entry.dataText } : { record };
+    return this.keys.serializer.isJson ? { record, dataJson: entry.dataText } : { record };
   }
 
   /** Everything an entry needs, computed before the synchronous check-and-write. */
   async #entryOf(id: string, record: SessionRecord<Data>): Promise<Entry> {
     const entry: Entry = {
-      dataText: this.#serializer.stringify(record.data),
+      dataText: this.keys.serializer.stringify(record.data),
       metaText: metaToText(record.meta),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,

@@ -6,9 +6,9 @@
  * routing tag (`<prefix><tag>/<hash>`), so a user's sessions are one
  * `list` away.
  *
- * Blobs has conditional writes (create only if new, replace only if the
+ * Blobs has conditional writes (create only if new, overwrite only if the
  * ETag matches) but no conditional delete, so:
- * - an update replaces the blob only at the ETag this request loaded (or,
+ * - an update overwrites the blob only at the ETag this request loaded (or,
  *   outside a request, just read): a session deleted meanwhile stays deleted;
  * - a rotation writes the new session first, then destroys the old one by
  *   overwriting it with a tombstone at its ETag, and deletes the tombstone.
@@ -21,13 +21,14 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
+import type { StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
 import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
-import { externalKeys, type ExternalKeys, type ExternalStoreOptions, type StorageKey } from "./external-keys.js";
-import { recordToText, textToRecord } from "./record-text.js";
-import { handleFromIdHash, idsExhausted, sessionHandleOf, userTag } from "./session-id.js";
-import { oldestFirst, userSessionInfo } from "./user-sessions.js";
+import type { StorageKey } from "./external-keys.js";
+import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
+import { textToRecord } from "./record-text.js";
+import { handleFromIdHash, type IndexedUser } from "./session-id.js";
+import { userSessionInfo } from "./user-sessions.js";
 
 type Consistency = { consistency: "strong" };
 type BlobMetadata = Record<string, unknown>;
@@ -45,7 +46,15 @@ export interface NetlifyBlobStoreLike {
   list(options: { prefix: string }): Promise<{ blobs: { key: string; etag?: string }[] }>;
 }
 
-export interface NetlifyBlobsSessionStoreOptions<Data = SessionData> extends ExternalStoreOptions<Data> {
+export interface NetlifyBlobsSessionStoreOptions<Data = SessionData> extends Omit<ExternalStoreOptions<Data>, "prefix"> {
+  /**
+   * The folder of the Blobs store the sessions live in: it must end with
+   * `/` and not start with one. Everything under it is the session store's
+   * (`deleteExpired()` deletes what is no live session there), so it is a
+   * folder of its own, never a prefix that other keys share.
+   * @default "session/"
+   */
+  prefix?: string;
   /**
    * The Blobs store for this request, created once.
    * @example
@@ -65,12 +74,11 @@ export interface NetlifyBlobsSessionStoreOptions<Data = SessionData> extends Ext
   timeout?: number;
 }
 
-const NEW_ID_ATTEMPTS = 3;
+const MAX_PREFIX_LENGTH = 200;
 /** Writes that lost to a concurrent write of the same session before one gets through. */
 const WRITE_ATTEMPTS = 4;
 /** Lists a revoke-all makes before it gives up on a user whose sessions keep appearing. */
 const REVOKE_ROUNDS = 5;
-const HANDLE_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const TOMBSTONE = "0|ended";
 const STRONG: Consistency = { consistency: "strong" };
 
@@ -84,27 +92,26 @@ const loadedEtags = new WeakMap<object, Map<string, string>>();
  * const store = new NetlifyBlobsSessionStore({ getStore: () => getStore({ name: "sessions", consistency: "strong" }) });
  * ```
  */
-export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getStore: (ctx: RequestContext | undefined) => Awaitable<NetlifyBlobStoreLike>;
-  readonly #keys: ExternalKeys<Data>;
   readonly #prefix: string;
-  readonly #timeout: number;
 
   constructor(options: NetlifyBlobsSessionStoreOptions<Data>) {
-    super();
+    super(options, { name: "NetlifyBlobsSessionStore", prefix: "session/", timeout: 3000 });
     if (typeof options?.getStore !== "function") {
       throw new SessionSetupError(
         'NetlifyBlobsSessionStore needs `getStore`, a function that returns a Netlify Blobs store (`() => getStore({ name: "sessions", consistency: "strong" })`).',
       );
     }
     this.#getStore = options.getStore;
-    this.#prefix = options.prefix ?? "session/";
-    if (typeof this.#prefix !== "string" || this.#prefix.startsWith("/") || this.#prefix.length > 200) {
-      throw new SessionSetupError("NetlifyBlobsSessionStore `prefix` must be a string of at most 200 characters that does not start with '/'.");
+    this.#prefix = this.keys.prefix;
+    // A listing of "session" also finds "sessions-archive/...": deleteExpired() would delete the app's own blobs.
+    if (!this.#prefix.endsWith("/") || this.#prefix.startsWith("/") || this.#prefix.length > MAX_PREFIX_LENGTH) {
+      throw new SessionSetupError(
+        `NetlifyBlobsSessionStore \`prefix\` must be a folder of the sessions' own: end it with '/', do not start it with one, at most ${MAX_PREFIX_LENGTH} characters ` +
+          `(got ${JSON.stringify(this.#prefix.slice(0, 60))}). Everything under it is the store's: deleteExpired() deletes what is no live session there.`,
+      );
     }
-    this.#keys = externalKeys(options, "NetlifyBlobsSessionStore");
-    this.#timeout = options.timeout ?? 3000;
-    if (!(this.#timeout > 0)) throw new SessionSetupError("NetlifyBlobsSessionStore `timeout` must be a positive number of milliseconds.");
   }
 
   async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
@@ -113,7 +120,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     const store = await this.#store(ctx);
     const blob = await this.#blobs("read", () => store.getWithMetadata(key, STRONG));
     if (blob === null) return null;
-    const entry = typeof blob.data === "string" ? textToRecord(blob.data, this.#keys.serializer, Date.now()) : null;
+    const entry = typeof blob.data === "string" ? textToRecord(blob.data, this.keys.serializer, Date.now()) : null;
     if (entry === null) {
       await this.#deleteDead(store, key);
       return null;
@@ -124,20 +131,17 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
 
   /** Written only if the key is new: a new ID never overwrites another session. */
   async createRecord(record: SessionRecord<Data>, ctx?: RequestContext): Promise<string> {
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const store = await this.#store(ctx);
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId(record.meta?.user);
-      const key = this.#blobKey(fresh);
-      if (await this.#write(store, key, text, record.expiresAt, { onlyIfNew: true })) return fresh.id;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+    return this.withNewId(record.meta?.user, async (fresh) =>
+      (await this.#write(store, this.#blobKey(fresh), text, record.expiresAt, { onlyIfNew: true })) ? fresh.id : ID_TAKEN,
+    );
   }
 
   async updateRecord(id: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
     const key = await this.#keyOf(id);
     if (key === null) return null;
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const store = await this.#store(ctx);
     return (await this.#overwriteLive(store, key, ctx, text, record.expiresAt)) ? id : null;
   }
@@ -156,15 +160,11 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
   override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
     const oldKey = await this.#keyOf(oldId);
     if (oldKey === null) return null;
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const store = await this.#store(ctx);
-    let fresh: { id: string } & StorageKey;
-    let attempt = 0;
-    for (;;) {
-      if (attempt++ === NEW_ID_ATTEMPTS) throw idsExhausted(NEW_ID_ATTEMPTS);
-      fresh = await this.#keys.newId(record.meta?.user);
-      if (await this.#write(store, this.#blobKey(fresh), text, record.expiresAt, { onlyIfNew: true })) break;
-    }
+    const fresh = await this.withNewId(record.meta?.user, async (candidate) =>
+      (await this.#write(store, this.#blobKey(candidate), text, record.expiresAt, { onlyIfNew: true })) ? candidate : ID_TAKEN,
+    );
     const newKey = this.#blobKey(fresh);
     // The new session exists before the old one dies: a revoke-all that lists after this destroy sees it.
     if (!(await this.#overwriteLive(store, oldKey, ctx, TOMBSTONE, 0))) {
@@ -176,16 +176,20 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     return fresh.id;
   }
 
-  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
+  /**
+   * Blobs lists keys without their metadata, so every session of the user
+   * is read to know its deadline (one read each); the base keeps the
+   * latest `MAX_LISTED_USER_SESSIONS`.
+   */
+  protected async listSessionsOf(user: IndexedUser, _limit: number, ctx: RequestContext | undefined): Promise<UserSessionInfo[]> {
     const store = await this.#store(ctx);
-    const entries = await this.#userEntries(store, userId);
-    return oldestFirst(entries.flatMap(({ info }) => (info ? [info] : [])));
+    const entries = await this.#userEntries(store, user);
+    return entries.flatMap(({ info }) => (info ? [info] : []));
   }
 
-  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    if (typeof handle !== "string" || !HANDLE_PATTERN.test(handle)) return;
+  protected async revokeSessionOf(user: IndexedUser, handle: string, ctx: RequestContext | undefined): Promise<void> {
     const store = await this.#store(ctx);
-    for (const entry of await this.#userEntries(store, userId)) {
+    for (const entry of await this.#userEntries(store, user)) {
       if (entry.info?.handle === handle) await this.#blobs("write", () => store.delete(entry.key));
     }
   }
@@ -195,11 +199,11 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
    * settled: a session that vanished between a listing and its read may
    * have been rotated, and its successor only shows in the next listing.
    */
-  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
+  protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<void> {
     const store = await this.#store(ctx);
     const settled = new Set<string>();
     for (let round = 0; round < REVOKE_ROUNDS; round++) {
-      const entries = await this.#userEntries(store, userId, settled);
+      const entries = await this.#userEntries(store, user, settled);
       if (entries.length === 0) return;
       await Promise.all(
         entries.map(async ({ key, info, foreign }) => {
@@ -211,10 +215,6 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     throw new SessionStoreUnavailableError(
       `New sessions of this user kept appearing while their sessions were revoked (${REVOKE_ROUNDS} rounds). Retry the revoke.`,
     );
-  }
-
-  sessionHandle(sessionId: string): Promise<string> {
-    return sessionHandleOf(sessionId);
   }
 
   /**
@@ -243,10 +243,10 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
    */
   async #userEntries(
     store: NetlifyBlobStoreLike,
-    userId: string,
+    user: IndexedUser,
     skip: ReadonlySet<string> = new Set(),
   ): Promise<{ key: string; info: UserSessionInfo | null; foreign: boolean }[]> {
-    const directory = `${this.#prefix}${await userTag(userId)}/`;
+    const directory = `${this.#prefix}${user.tag}/`;
     const { blobs } = await this.#blobs("read", () => store.list({ prefix: directory }));
     const now = Date.now();
     const keys = blobs
@@ -255,12 +255,12 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
     return Promise.all(
       keys.map(async (key) => {
         const blob = await this.#blobs("read", () => store.getWithMetadata(key, STRONG));
-        const entry = blob && typeof blob.data === "string" ? textToRecord(blob.data, this.#keys.serializer, now) : null;
+        const entry = blob && typeof blob.data === "string" ? textToRecord(blob.data, this.keys.serializer, now) : null;
         if (entry === null) {
           if (blob !== null) await this.#deleteDead(store, key);
           return { key, info: null, foreign: false };
         }
-        const info = userSessionInfo(userId, await handleFromIdHash(key.slice(directory.length)), entry.record);
+        const info = userSessionInfo(user.id, await handleFromIdHash(key.slice(directory.length)), entry.record);
         return { key, info, foreign: info === null };
       }),
     );
@@ -327,17 +327,12 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
   }
 
   async #keyOf(id: string): Promise<string | null> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     return located === null ? null : this.#blobKey(located);
   }
 
   #blobKey(located: Pick<StorageKey, "idHash" | "tag">): string {
     return located.tag === undefined ? `${this.#prefix}${located.idHash}` : `${this.#prefix}${located.tag}/${located.idHash}`;
-  }
-
-  #text(record: SessionRecord<Data>): string {
-    if (!Number.isFinite(record.expiresAt)) throw new SessionSetupError("NetlifyBlobsSessionStore needs a finite session lifetime.");
-    return recordToText(record, this.#keys.serializer);
   }
 
   async #store(ctx: RequestContext | undefined): Promise<NetlifyBlobStoreLike> {
@@ -352,7 +347,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
 
   async #blobs<T>(what: "read" | "write", call: () => Promise<T>): Promise<T> {
     try {
-      return await withDeadline(Promise.resolve().then(call), this.#timeout);
+      return await withDeadline(Promise.resolve().then(call), this.timeout);
     } catch (error) {
       if (error instanceof SessionSetupError) throw error;
       if (error instanceof Error && error.name === "BlobsConsistencyError") {
@@ -362,7 +357,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends RecordStore<Da
           { cause: error },
         );
       }
-      const why = error instanceof DeadlineExceeded ? `did not answer within ${this.#timeout} ms` : `failed: ${describeFailure(error)}`;
+      const why = error instanceof DeadlineExceeded ? `did not answer within ${this.timeout} ms` : `failed: ${describeFailure(error)}`;
       throw new SessionStoreUnavailableError(`A Netlify Blobs session ${what} ${why}. The session is intact; retry later.`, { cause: error });
     }
   }

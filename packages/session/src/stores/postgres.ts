@@ -8,7 +8,7 @@
  * (a pool hands each query to whichever connection is free):
  * - an update or a rotation is an `UPDATE ... WHERE expires_at > now`, so
  *   a session deleted meanwhile (a logout) stays deleted;
- * - a rotation (regenerate, login) rewrites the row's key in place rather
+ * - a rotation (regenerate, login) moves the row to its new key in place rather
  *   than deleting one row and inserting another. A concurrent revoke of the
  *   user's sessions that waited on that row then sees the rotated row and
  *   deletes it; with a delete and an insert, the inserted row would be
@@ -18,13 +18,13 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
+import type { StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
 import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
-import { externalKeys, type ExternalKeys, type ExternalStoreOptions } from "./external-keys.js";
-import { recordToText, textToRecord } from "./record-text.js";
-import { handleFromIdHash, idsExhausted, sessionHandleOf, userHash } from "./session-id.js";
-import { oldestFirst, userSessionInfo } from "./user-sessions.js";
+import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
+import { textToRecord } from "./record-text.js";
+import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { userSessionInfo } from "./user-sessions.js";
 
 /**
  * The part of a node-postgres client the store uses: `pg.Pool` (what to
@@ -89,7 +89,6 @@ interface Statements {
 }
 
 const DEFAULT_TABLE = "hattip_sessions";
-const NEW_ID_ATTEMPTS = 3;
 /** Classes start with a digit, or are one of the few lettered ones (F0, HV, P0, XX). */
 const SQLSTATE = /^(?:[0-9][0-9A-Z]|F0|HV|P0|XX)[0-9A-Z]{3}$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -126,15 +125,13 @@ export function postgresSessionTableSql(table: string = DEFAULT_TABLE): string {
  * app.use(session({ store }));
  * ```
  */
-export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getClient: (ctx: RequestContext | undefined) => Awaitable<PostgresClientLike>;
-  readonly #keys: ExternalKeys<Data>;
-  readonly #timeout: number;
   readonly #table: string;
   readonly #sql: Statements;
 
   constructor(options: PostgresSessionStoreOptions<Data>) {
-    super();
+    super(options, { name: "PostgresSessionStore", timeout: 2000 });
     const { client, getClient } = options ?? {};
     if (client !== undefined && getClient !== undefined) {
       throw new SessionSetupError("PostgresSessionStore takes `client` or `getClient`, not both.");
@@ -147,9 +144,6 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
     } else {
       throw noClient();
     }
-    this.#keys = externalKeys({ ...options, prefix: "" }, "PostgresSessionStore");
-    this.#timeout = options.timeout ?? 2000;
-    if (!(this.#timeout > 0)) throw new SessionSetupError("PostgresSessionStore `timeout` must be a positive number of milliseconds.");
     const sweepLimit = options.sweepLimit ?? 10;
     if (!Number.isSafeInteger(sweepLimit) || sweepLimit < 0) {
       throw new SessionSetupError("PostgresSessionStore `sweepLimit` must be a whole number, 0 or more.");
@@ -173,39 +167,37 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
   }
 
   async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     if (located === null) return null;
     const now = Date.now();
     const { rows } = await this.#query(ctx, this.#sql.load, [located.idHash, now]);
     const text = (rows[0] as { record?: unknown } | undefined)?.record;
-    return typeof text === "string" ? textToRecord(text, this.#keys.serializer, now) : null;
+    return typeof text === "string" ? textToRecord(text, this.keys.serializer, now) : null;
   }
 
   /** `INSERT ... ON CONFLICT DO NOTHING`: a new ID never overwrites another session. */
   async createRecord(record: SessionRecord<Data>, ctx?: RequestContext): Promise<string> {
-    const text = this.#text(record);
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId(record.meta?.user);
+    const text = this.recordText(record);
+    return this.withNewId(record.meta?.user, async (fresh) => {
       const [owner, handle] = await this.#owner(record, fresh.idHash);
       const values = [fresh.idHash, text, record.expiresAt, owner, handle];
       if (this.#sql.sweeps) values.push(Date.now());
       const { rowCount } = await this.#query(ctx, this.#sql.create, values);
-      if (rowCount === 1) return fresh.id;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+      return rowCount === 1 ? fresh.id : ID_TAKEN;
+    });
   }
 
   async updateRecord(id: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     if (located === null) return null;
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const [owner, handle] = await this.#owner(record, located.idHash);
     const { rowCount } = await this.#query(ctx, this.#sql.update, [located.idHash, text, record.expiresAt, owner, handle, Date.now()]);
     return rowCount === 1 ? id : null;
   }
 
   async destroyRecord(id: string, ctx?: RequestContext): Promise<boolean> {
-    const located = await this.#keys.locate(id);
+    const located = await this.keys.locate(id);
     if (located === null) return false;
     const { rows } = await this.#query(ctx, this.#sql.destroy, [located.idHash, Date.now()]);
     return (rows[0] as { alive?: unknown } | undefined)?.alive === true;
@@ -213,11 +205,10 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
 
   /** One `UPDATE` that moves the row to the new ID's hash, only if the old session is alive. */
   override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx?: RequestContext): Promise<string | null> {
-    const located = await this.#keys.locate(oldId);
+    const located = await this.keys.locate(oldId);
     if (located === null) return null;
-    const text = this.#text(record);
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId(record.meta?.user);
+    const text = this.recordText(record);
+    return this.withNewId(record.meta?.user, async (fresh) => {
       const [owner, handle] = await this.#owner(record, fresh.idHash);
       try {
         const values = [located.idHash, fresh.idHash, text, record.expiresAt, owner, handle, Date.now()];
@@ -225,36 +216,32 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
         return rowCount === 1 ? fresh.id : null;
       } catch (error) {
         // The new ID's hash is taken: nothing was written, try another.
-        if (!isUniqueViolation(error)) throw error;
+        if (isUniqueViolation(error)) return ID_TAKEN;
+        throw error;
       }
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+    });
   }
 
-  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
+  /** One `SELECT` of the user's rows with the latest deadlines, through the index on `user_hash`. */
+  protected async listSessionsOf(user: IndexedUser, limit: number, ctx: RequestContext | undefined): Promise<UserSessionInfo[]> {
     const now = Date.now();
-    const { rows } = await this.#query(ctx, this.#sql.list, [await userHash(userId), now]);
+    const { rows } = await this.#query(ctx, this.#sql.list, [user.hash, now, limit]);
     const sessions: UserSessionInfo[] = [];
     for (const row of rows as { handle: unknown; record: unknown }[]) {
       if (typeof row.record !== "string" || typeof row.handle !== "string") continue;
-      const loaded = textToRecord(row.record, this.#keys.serializer, now);
-      const info = loaded && userSessionInfo(userId, row.handle, loaded.record);
+      const loaded = textToRecord(row.record, this.keys.serializer, now);
+      const info = loaded && userSessionInfo(user.id, row.handle, loaded.record);
       if (info) sessions.push(info);
     }
-    return oldestFirst(sessions);
+    return sessions;
   }
 
-  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    if (typeof handle !== "string" || handle.length === 0) return;
-    await this.#query(ctx, this.#sql.revokeOne, [await userHash(userId), handle]);
+  protected async revokeSessionOf(user: IndexedUser, handle: string, ctx: RequestContext | undefined): Promise<void> {
+    await this.#query(ctx, this.#sql.revokeOne, [user.hash, handle]);
   }
 
-  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    await this.#query(ctx, this.#sql.revokeAll, [await userHash(userId), exceptHandle ?? null]);
-  }
-
-  sessionHandle(sessionId: string): Promise<string> {
-    return sessionHandleOf(sessionId);
+  protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<void> {
+    await this.#query(ctx, this.#sql.revokeAll, [user.hash, exceptHandle ?? null]);
   }
 
   /** The `user_hash` and `handle` columns of a record: both `null` for a session bound to no one. */
@@ -262,11 +249,6 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
     const user = record.meta?.user;
     if (user === undefined) return [null, null];
     return Promise.all([userHash(user), handleFromIdHash(idHash)]);
-  }
-
-  #text(record: SessionRecord<Data>): string {
-    if (!Number.isFinite(record.expiresAt)) throw new SessionSetupError("PostgresSessionStore needs a finite session lifetime.");
-    return recordToText(record, this.#keys.serializer);
   }
 
   async #query(ctx: RequestContext | undefined, text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }> {
@@ -283,7 +265,7 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
     try {
       return await withDeadline(
         Promise.resolve().then(() => client.query(text, values)),
-        this.#timeout,
+        this.timeout,
       );
     } catch (error) {
       throw this.#failure(error);
@@ -292,7 +274,7 @@ export class PostgresSessionStore<Data = SessionData> extends RecordStore<Data> 
 
   #failure(error: unknown): Error {
     if (error instanceof DeadlineExceeded) {
-      return new SessionStoreUnavailableError(`PostgreSQL did not answer within ${this.#timeout} ms. The session is intact; retry later.`, {
+      return new SessionStoreUnavailableError(`PostgreSQL did not answer within ${this.timeout} ms. The session is intact; retry later.`, {
         cause: error,
       });
     }
@@ -330,7 +312,7 @@ function statements(table: string, sweepLimit: number): Statements {
     update: `UPDATE ${table} SET record = $2, expires_at = $3, user_hash = $4, handle = $5 WHERE id_hash = $1 AND expires_at > $6`,
     destroy: `DELETE FROM ${table} WHERE id_hash = $1 RETURNING expires_at > $2 AS alive`,
     rotate: `UPDATE ${table} SET id_hash = $2, record = $3, expires_at = $4, user_hash = $5, handle = $6 ` + "WHERE id_hash = $1 AND expires_at > $7",
-    list: `SELECT handle, record FROM ${table} WHERE user_hash = $1 AND expires_at > $2`,
+    list: `SELECT handle, record FROM ${table} WHERE user_hash = $1 AND expires_at > $2 ORDER BY expires_at DESC LIMIT $3`,
     revokeOne: `DELETE FROM ${table} WHERE user_hash = $1 AND handle = $2`,
     revokeAll: `DELETE FROM ${table} WHERE user_hash = $1 AND handle IS DISTINCT FROM $2`,
     deleteExpired: `DELETE FROM ${table} WHERE expires_at <= $1`,

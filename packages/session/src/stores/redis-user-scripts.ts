@@ -47,7 +47,7 @@ export interface RedisScript {
 const script = (name: string, body: string): RedisScript => ({ name, source: `${NOW}${SETTLE}${body}` });
 
 /**
- * Creates (`NX`) or rewrites (`XX`) a bound session and its index entry.
+ * Creates (`NX`) or updates (`XX`) a bound session and its index entry.
  * KEYS: session, index. ARGV: value, ttl ms, "NX" | "XX", ID hash.
  * Returns 1 when written, 0 when the session was already there (NX) or gone (XX).
  * The index entry is added before the value is set, so that an index of

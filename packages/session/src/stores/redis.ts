@@ -1,54 +1,30 @@
 /**
  * Sessions in Redis, through a node-redis client (`createClient`), cluster
  * (`createCluster`) or Sentinel client (`createSentinel`), v4 and later.
- * One key per session, the value `1|createdAt|expiresAt|<data>` with a TTL
- * set in the same SET: a read-only request costs one GET, a write one SET.
- * A session bound to a user is written by a script that also keeps that
- * user's index (redis-user-scripts.ts): still one command per write. With
- * `durability`, the writes that create or end sessions also wait for
- * replicas, in the same round trip (redis-durability.ts).
+ * One key per session, its value the record text of record-text.ts, with
+ * a TTL set in the same SET: a read-only request costs one GET, a write
+ * one SET. A session bound to a user is written by a script that also
+ * keeps that user's index (redis-user-scripts.ts): still one command per
+ * write. With `durability`, the writes that create or end sessions also
+ * wait for replicas, in the same round trip (redis-durability.ts). The
+ * client itself, its connection and the deadline of each command are
+ * redis-connection.ts's.
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import { RecordStore, type StoredEntry } from "../record-store.js";
-import type { Awaitable, SessionData, SessionRecord, UserSessionIndex, UserSessionInfo } from "../types.js";
-import { externalKeys, type ExternalKeys, type ExternalStoreOptions, type StorageKey } from "./external-keys.js";
-import { recordToText, textToRecord } from "./record-text.js";
-import {
-  durabilityOf,
-  writeDurably,
-  type RedisDurability,
-  type RedisDurabilityOptions,
-  type RedisMultiCapable,
-  type RedisWriteTarget,
-} from "./redis-durability.js";
+import type { StoredEntry } from "../record-store.js";
+import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
+import { describeFailure } from "./deadline.js";
+import type { StorageKey } from "./external-keys.js";
+import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
+import { textToRecord } from "./record-text.js";
+import { connected, isWrongType, redisReply, type RedisClientLike } from "./redis-connection.js";
+import { durabilityOf, writeDurably, type RedisDurability, type RedisDurabilityOptions, type RedisWriteTarget } from "./redis-durability.js";
 import { DESTROY_BOUND, isNoScript, REVOKE_BOUND, ROTATE_BOUND, scriptSha1, WRITE_BOUND, type RedisScript } from "./redis-user-scripts.js";
-import { checkedUserId, handleFromIdHash, idsExhausted, isIdHash, isSessionHandle, sessionHandleOf, userTag } from "./session-id.js";
-import { oldestFirst, userSessionInfo } from "./user-sessions.js";
+import { handleFromIdHash, isIdHash, type IndexedUser } from "./session-id.js";
+import { userSessionInfo } from "./user-sessions.js";
 
-/**
- * The part of a node-redis client, cluster or Sentinel client the store
- * uses. Clients from `redis` (v4, v5, v6), `createCluster` and
- * `createSentinel` fit as they are.
- */
-export interface RedisClientLike extends Partial<RedisMultiCapable> {
-  readonly isOpen: boolean;
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
-  get(key: string): Promise<unknown>;
-  set(key: string, value: string, options: { PX: number; NX?: true; XX?: true }): Promise<unknown>;
-  del(key: string): Promise<unknown>;
-  /** Reads a user's index (a sorted set), a plain read: listing writes nothing. */
-  zRange(key: string, start: number, stop: number): Promise<unknown[]>;
-  /** Reads a user's sessions at once (keys of one slot). */
-  mGet(keys: string[]): Promise<unknown[]>;
-  /** Runs a cached script: how a bound session and its user's index are written together. */
-  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  /** Runs (and caches) a script, when `evalSha` finds it missing. */
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  on(event: "error", listener: (error: unknown) => void): unknown;
-  listenerCount(event: "error"): number;
-}
+export type { RedisClientLike } from "./redis-connection.js";
 
 export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalStoreOptions<Data> {
   /**
@@ -83,15 +59,6 @@ export interface RedisSessionStoreOptions<Data = SessionData> extends ExternalSt
   durability?: RedisDurabilityOptions;
 }
 
-interface Connecting {
-  promise: Promise<void>;
-  startedAt: number;
-}
-
-const connecting = new WeakMap<RedisClientLike, Connecting>();
-const watched = new WeakSet<RedisClientLike>();
-const lastErrors = new WeakMap<RedisClientLike, unknown>();
-const NEW_ID_ATTEMPTS = 3;
 /** Rounds of a revoke-all before giving up on a user whose sessions keep appearing faster than they are ended. */
 const MAX_REVOKE_ROUNDS = 8;
 const utf8 = new TextDecoder();
@@ -109,26 +76,21 @@ const utf8 = new TextDecoder();
  * app.use(session({ store: new RedisSessionStore({ getClient: () => redis }) }));
  * ```
  */
-export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> implements UserSessionIndex {
+export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
-  readonly #keys: ExternalKeys<Data>;
-  readonly #timeout: number;
   readonly #durability: RedisDurability | undefined;
 
   constructor(options: RedisSessionStoreOptions<Data>) {
-    super();
+    super(options, { name: "RedisSessionStore", prefix: "session:", timeout: 2000 });
     if (typeof options?.getClient !== "function") {
       throw new SessionSetupError("RedisSessionStore needs `getClient`, a function that returns a node-redis client.");
     }
     this.#getClient = options.getClient;
-    this.#keys = externalKeys(options, "RedisSessionStore");
-    this.#timeout = options.timeout ?? 2000;
-    if (!(this.#timeout > 0)) throw new SessionSetupError("RedisSessionStore `timeout` must be a positive number of milliseconds.");
-    this.#durability = durabilityOf(options.durability, this.#timeout);
+    this.#durability = durabilityOf(options.durability, this.timeout);
   }
 
   async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const key = await this.#keys.keyOf(id);
+    const key = await this.keys.keyOf(id);
     if (key === null) return null;
     const client = await this.#ready(ctx);
     let text: unknown;
@@ -141,36 +103,32 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     }
     // A client set up to map strings to Buffers (typeMapping) returns bytes.
     if (text instanceof Uint8Array) text = utf8.decode(text);
-    return typeof text === "string" ? textToRecord(text, this.#keys.serializer, Date.now()) : null;
+    return typeof text === "string" ? textToRecord(text, this.keys.serializer, Date.now()) : null;
   }
 
   /** A new ID, written with `SET ... NX` (or its script, for a bound session), which can never overwrite another session. */
   async createRecord(record: SessionRecord<Data>, ctx: RequestContext): Promise<string> {
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const client = await this.#ready(ctx);
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = await this.#keys.newId(record.meta?.user);
-      if (await this.#create(client, fresh, text, record.expiresAt)) return fresh.id;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
+    return this.withNewId(record.meta?.user, async (fresh) => ((await this.#create(client, fresh, text, record.expiresAt)) ? fresh.id : ID_TAKEN));
   }
 
   /**
    * `SET ... XX` (for a bound session, its script, which checks the same
-   * way): only a session that still exists is replaced. If it was
+   * way): only a session that still exists is updated. If it was
    * destroyed meanwhile (a logout in another tab, or a revoke from another
    * device), nothing is written and the logout stands.
    */
   async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const where = await this.#keys.locate(id);
+    const where = await this.keys.locate(id);
     if (where === null) return null;
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const client = await this.#ready(ctx);
     return (await this.#update(client, where, text, record.expiresAt)) ? id : null;
   }
 
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
-    const where = await this.#keys.locate(id);
+    const where = await this.keys.locate(id);
     if (where === null) return false;
     const client = await this.#ready(ctx);
     return this.#destroy(client, where);
@@ -186,52 +144,56 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
    * the old key's death and the new one's birth and miss both.
    */
   override async rotateRecord(oldId: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const old = await this.#keys.locate(oldId);
+    const old = await this.keys.locate(oldId);
     if (old === null) return null;
-    const text = this.#text(record);
+    const text = this.recordText(record);
     const client = await this.#ready(ctx);
-    const fresh = await this.#keys.newId(record.meta?.user);
     const index = this.#indexOf(old);
-    if (index !== undefined && index === this.#indexOf(fresh))
-      return this.#rotateWithinUser(client, index, old, fresh, record.meta?.user, text, record.expiresAt);
-    const [wasAlive, wrote] = await Promise.all([this.#destroy(client, old), this.#create(client, fresh, text, record.expiresAt)]);
-    if (!wasAlive) {
-      if (wrote) await this.#destroy(client, fresh);
-      return null;
-    }
-    return wrote ? fresh.id : this.createRecord(record, ctx);
+    return this.withNewId(record.meta?.user, async (fresh) => {
+      if (index !== undefined && index === this.#indexOf(fresh)) {
+        // The session stays with its user: one script, so no revoke-all can fall between the two keys.
+        const args = [text, String(ttlUntil(record.expiresAt)), old.idHash, fresh.idHash];
+        const moved = Number(await this.#script(client, ROTATE_BOUND, [old.key, fresh.key, index], args, true));
+        return moved === 1 ? fresh.id : moved === 0 ? null : ID_TAKEN;
+      }
+      const [wasAlive, wrote] = await Promise.all([this.#destroy(client, old), this.#create(client, fresh, text, record.expiresAt)]);
+      if (!wasAlive) {
+        if (wrote) await this.#destroy(client, fresh);
+        return null;
+      }
+      // The old session is gone already: a taken ID cannot be retried here, only a plain create can follow.
+      return wrote ? fresh.id : this.createRecord(record, ctx);
+    });
   }
 
   /**
-   * The user's live sessions, read from their index and then their keys
-   * (two round trips, two reads). Members that expired since the last
-   * write are still in the index; their keys are gone, so they drop out.
+   * The user's live sessions with the latest deadlines, read from their
+   * index (scored by deadline) and then their keys: two round trips, two
+   * reads. Members that expired since the last write are still in the
+   * index; their keys are gone, so they drop out.
    */
-  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
-    const tag = await userTag(checkedUserId(userId));
+  protected async listSessionsOf(user: IndexedUser, limit: number, ctx: RequestContext | undefined): Promise<UserSessionInfo[]> {
     const client = await this.#ready(ctx);
-    const members = await this.#members(client, tag);
+    const members = await this.#members(client, user.tag, limit);
     if (members.length === 0) return [];
-    const values = await this.#command(client, client.mGet(members.map((member) => this.#keys.keyOfHash(member, tag))));
+    const values = await this.#command(client, client.mGet(members.map((member) => this.keys.keyOfHash(member, user.tag))));
     const now = Date.now();
     const sessions: UserSessionInfo[] = [];
     for (const [index, member] of members.entries()) {
       const text = asText(values[index]);
-      const entry = text === null ? null : textToRecord(text, this.#keys.serializer, now);
+      const entry = text === null ? null : textToRecord(text, this.keys.serializer, now);
       // The record's own user is checked too: two users whose tags collide never see each other's sessions.
-      const info = entry && userSessionInfo(userId, await handleFromIdHash(member), entry.record);
+      const info = entry && userSessionInfo(user.id, await handleFromIdHash(member), entry.record);
       if (info) sessions.push(info);
     }
-    return oldestFirst(sessions);
+    return sessions;
   }
 
-  async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    const tag = await userTag(checkedUserId(userId));
-    if (!isSessionHandle(handle)) return;
+  protected async revokeSessionOf(user: IndexedUser, handle: string, ctx: RequestContext | undefined): Promise<void> {
     const client = await this.#ready(ctx);
-    for (const member of await this.#members(client, tag)) {
+    for (const member of await this.#members(client, user.tag)) {
       if ((await handleFromIdHash(member)) !== handle) continue;
-      await this.#destroy(client, { key: this.#keys.keyOfHash(member, tag), idHash: member, tag });
+      await this.#destroy(client, { key: this.keys.keyOfHash(member, user.tag), idHash: member, tag: user.tag });
       return;
     }
   }
@@ -242,14 +204,14 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
    * finds no session it was not told about, so a session created or moved
    * while this runs is ended too.
    */
-  async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    const tag = await userTag(checkedUserId(userId));
+  protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<void> {
+    const { tag } = user;
     const client = await this.#ready(ctx);
     const index = this.#indexKey(tag);
     let kept = "";
     let declared: string[] = [];
     for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
-      const keys = [index, ...declared.map((member) => this.#keys.keyOfHash(member, tag))];
+      const keys = [index, ...declared.map((member) => this.keys.keyOfHash(member, tag))];
       const left = idHashes(await this.#script(client, REVOKE_BOUND, keys, [kept, ...declared], true));
       declared = [];
       for (const member of left) {
@@ -263,10 +225,6 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     );
   }
 
-  sessionHandle(sessionId: string): Promise<string> {
-    return sessionHandleOf(sessionId);
-  }
-
   /** Writes a new session unless its key is taken; a bound one with its index entry. */
   async #create(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
@@ -276,7 +234,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     );
   }
 
-  /** Rewrites a session only if it still exists; a bound one with its index entry. */
+  /** Updates a session only if it still exists; a bound one with its index entry. */
   async #update(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
     if (where.tag === undefined) return isWritten(await this.#command(client, client.set(where.key, text, { PX: ttl, XX: true })));
@@ -289,30 +247,14 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     return Number(await this.#script(client, DESTROY_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash], true)) > 0;
   }
 
-  /** A bound session's new ID for the same user: one script, so no revoke-all can fall between the two keys. */
-  async #rotateWithinUser(
-    client: RedisClientLike,
-    index: string,
-    old: StorageKey,
-    first: StorageKey & { id: string },
-    user: string | undefined,
-    text: string,
-    expiresAt: number,
-  ): Promise<string | null> {
-    for (let attempt = 0; attempt < NEW_ID_ATTEMPTS; attempt++) {
-      const fresh = attempt === 0 ? first : await this.#keys.newId(user);
-      const args = [text, String(ttlUntil(expiresAt)), old.idHash, fresh.idHash];
-      const moved = Number(await this.#script(client, ROTATE_BOUND, [old.key, fresh.key, index], args, true));
-      if (moved === 1) return fresh.id;
-      if (moved === 0) return null;
-    }
-    throw idsExhausted(NEW_ID_ATTEMPTS);
-  }
-
-  /** Every ID hash in the user's index, expired ones not yet pruned included. */
-  async #members(client: RedisClientLike, tag: string): Promise<string[]> {
+  /**
+   * The ID hashes in the user's index, expired ones not yet pruned
+   * included: all of them, or the `latest` with the latest deadlines (the
+   * index is scored by deadline).
+   */
+  async #members(client: RedisClientLike, tag: string, latest?: number): Promise<string[]> {
     try {
-      return idHashes(await this.#command(client, client.zRange(this.#indexKey(tag), 0, -1)));
+      return idHashes(await this.#command(client, client.zRange(this.#indexKey(tag), latest === undefined ? 0 : -latest, -1)));
     } catch (error) {
       throw indexError(error, "read the user's index");
     }
@@ -325,7 +267,7 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
 
   /** Where a user's index lives: beside their sessions, in their hash tag's slot. */
   #indexKey(tag: string): string {
-    return `${this.#keys.prefix}{${tag}}:sessions`;
+    return `${this.keys.prefix}{${tag}}:sessions`;
   }
 
   /**
@@ -356,50 +298,14 @@ export class RedisSessionStore<Data = SessionData> extends RecordStore<Data> imp
     return this.#command(client, writeDurably(client, key, write, endsOrCreates ? this.#durability : undefined));
   }
 
-  #text(record: SessionRecord<Data>): string {
-    if (!Number.isFinite(record.expiresAt)) {
-      throw new SessionSetupError("RedisSessionStore needs a finite session lifetime.");
-    }
-    return recordToText(record, this.#keys.serializer);
-  }
-
-  /**
-   * The client, connected. Never waits on node-redis's offline queue: a
-   * client that is reconnecting fails the request at once, and the first
-   * connection gets `timeout` ms in all (not per request).
-   */
+  /** The client, connected (redis-connection.ts). */
   async #ready(ctx: RequestContext | undefined): Promise<RedisClientLike> {
     // Outside a request (a job revoking a user's sessions) there is no context: getClient gets `undefined`.
-    const client = await this.#getClient(ctx as RequestContext);
-    assertModernClient(client);
-    watchErrors(client);
-    if (client.isReady) return client;
-    // Also reopens a client that node-redis closed for good (its reconnect strategy gave up).
-    if (!client.isOpen && !connecting.has(client)) {
-      const promise = client.connect().then(
-        () => void connecting.delete(client),
-        (error: unknown) => {
-          connecting.delete(client);
-          lastErrors.set(client, error);
-        },
-      );
-      connecting.set(client, { promise, startedAt: Date.now() });
-    }
-    const pending = connecting.get(client);
-    const remaining = pending ? pending.startedAt + this.#timeout - Date.now() : 0;
-    if (pending && remaining > 0) await withTimeout(pending.promise, remaining).catch(() => undefined);
-    if (!client.isReady) throw unavailable(client, "is not connected");
-    return client;
+    return connected(await this.#getClient(ctx as RequestContext), this.timeout);
   }
 
-  async #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(command, this.#timeout);
-    } catch (error) {
-      if (error instanceof TimedOut) throw unavailable(client, `did not answer within ${this.#timeout} ms`);
-      if (isWrongType(error)) throw error;
-      throw new SessionStoreUnavailableError(`Redis failed a session command: ${describe(error)}`, { cause: error });
-    }
+  #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
+    return redisReply(client, command, this.timeout);
   }
 }
 
@@ -422,7 +328,7 @@ function idHashes(reply: unknown): string[] {
 function indexError(error: unknown, what: string): unknown {
   if (isWrongType(error)) {
     return new SessionStoreUnavailableError(
-      `Redis refused the session ${what}: a key of this user's sessions holds another type (${describe(error)}). ` +
+      `Redis refused the session ${what}: a key of this user's sessions holds another type (${describeFailure(error)}). ` +
         "Something else wrote under the store's prefix; delete that key.",
       { cause: error },
     );
@@ -430,51 +336,6 @@ function indexError(error: unknown, what: string): unknown {
   return error;
 }
 
-function isWrongType(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("WRONGTYPE");
-}
-
 function ttlUntil(expiresAt: number): number {
   return Math.max(1, Math.ceil(expiresAt - Date.now()));
-}
-
-/**
- * node-redis v3 (callbacks) and other clients fail deep inside a command
- * with "client.connect is not a function" or a wrong reply: name the fix.
- */
-function assertModernClient(client: RedisClientLike): void {
-  const candidate = client as Partial<RedisClientLike> | null;
-  if (candidate && typeof candidate.connect === "function" && typeof candidate.isReady === "boolean" && typeof candidate.isOpen === "boolean") return;
-  throw new SessionSetupError(
-    "RedisSessionStore needs a node-redis v4 or later client (createClient, createCluster or createSentinel from the `redis` package). " +
-      "This one looks like a node-redis v3 callback client or another library's: run `npm install redis@latest` and pass " +
-      "`getClient: () => client` with `const client = createClient({ url: process.env.REDIS_URL })` created once.",
-  );
-}
-
-/** node-redis throws an unhandled 'error' event (and so ends the process) when no one listens: listen. */
-function watchErrors(client: RedisClientLike): void {
-  if (watched.has(client)) return;
-  watched.add(client);
-  if (client.listenerCount("error") === 0) client.on("error", (error) => lastErrors.set(client, error));
-}
-
-function unavailable(client: RedisClientLike, what: string): SessionStoreUnavailableError {
-  const cause = lastErrors.get(client);
-  const because = cause === undefined ? "" : ` (last error: ${describe(cause)})`;
-  return new SessionStoreUnavailableError(`Redis ${what}${because}. The session is intact; retry later.`, { cause });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message || error.name : String(error);
-}
-
-class TimedOut extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimedOut()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -149,7 +149,12 @@ export class SessionDurableObject {
       }
       case "list": {
         if (!this.#tableExists()) return { sessions: [] };
-        const rows = this.#sql("SELECT handle, record FROM sessions WHERE user_hash = ? AND expires_at > ?", call.user, now);
+        const rows = this.#sql(
+          "SELECT handle, record FROM sessions WHERE user_hash = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT ?",
+          call.user,
+          now,
+          call.limit,
+        );
         return { sessions: rows.map((row) => ({ handle: row["handle"] as string, record: row["record"] as string })) };
       }
       case "revoke": {
@@ -265,8 +270,13 @@ function parseCall(text: string): DurableObjectCall {
       return { op: call["op"], id: hash("id"), ...fields() };
     case "rotate":
       return { op: "rotate", old: hash("old"), id: hash("id"), ...fields() };
-    case "list":
-      return { op: "list", user: hash("user") };
+    case "list": {
+      // A store of an older version sends no limit (the object may be bound from another Worker): SQLite's LIMIT -1 is none.
+      const { limit = -1 } = call;
+      if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < -1 || limit === 0)
+        throw new BadCall("`limit` must be a whole number, 1 or more.");
+      return { op: "list", user: hash("user"), limit };
+    }
     case "revoke":
       return { op: "revoke", user: hash("user"), handle: hash("handle") };
     case "revokeAll":

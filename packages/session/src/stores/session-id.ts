@@ -6,7 +6,6 @@
  * neither.
  */
 import { encodeBase64Url } from "../crypto/base64url.js";
-import { SessionSetupError } from "../errors.js";
 import { sha256Base64Url } from "../crypto/sha256.js";
 
 const ID_BYTES = 32;
@@ -46,6 +45,23 @@ export async function userTag(userId: string): Promise<string> {
   return (await userHash(userId)).slice(0, TAG_LENGTH);
 }
 
+/** A user ID that passed `checkedUserId`, with the forms a store's index is keyed by. */
+export interface IndexedUser {
+  /** The user ID, as `bindUser()` took it. */
+  readonly id: string;
+  /** Its `userHash`. */
+  readonly hash: string;
+  /** Its `userTag`, the routing tag of its sessions' IDs. */
+  readonly tag: string;
+}
+
+/** `userId`, checked (a TypeError otherwise), with its hash and tag. */
+export async function indexedUser(userId: unknown): Promise<IndexedUser> {
+  const id = checkedUserId(userId);
+  const hash = await userHash(id);
+  return { id, hash, tag: hash.slice(0, TAG_LENGTH) };
+}
+
 /** `id` split into the part `generateId` made and the routing tag, if it has one. */
 export function splitSessionId(id: string): { base: string; tag: string | undefined } {
   const dot = id.lastIndexOf(".");
@@ -64,11 +80,6 @@ export async function handleFromIdHash(idHash: string): Promise<string> {
 /** The public handle of session `id`. */
 export async function sessionHandleOf(id: string): Promise<string> {
   return handleFromIdHash(await hashSessionId(id));
-}
-
-/** A `generateId` that kept returning IDs already in use is not random enough to run on. */
-export function idsExhausted(attempts: number): SessionSetupError {
-  return new SessionSetupError(`generateId returned IDs already in use ${attempts} times in a row: it is not random enough.`);
 }
 
 const HANDLE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH}}$`);

@@ -1,14 +1,22 @@
 /**
- * Entry for the stores whose backend is a server (PostgreSQL, Netlify
- * Blobs), run by Node, Deno and Bun with the real clients an app would use
- * there (`pg`, `@netlify/blobs`, from node_modules). The runner starts the
+ * Entry for the stores whose backend is a server (Redis, PostgreSQL,
+ * Netlify Blobs), run by Node, Deno and Bun with the real clients an app
+ * would use there (`redis`, `pg`, `@netlify/blobs`, from node_modules). The runner starts the
  * backends and passes where they are in HATTIP_SESSION_SERVICES; a store
  * whose backend is not given is left out, and the runner says which ran.
  */
 import type { RequestContext } from "@hattip/compose";
 import { getStore } from "@netlify/blobs";
-import { isSessionError, NetlifyBlobsSessionStore, PostgresSessionStore, type PostgresClientLike, type SessionStore } from "hattip-session";
+import {
+  isSessionError,
+  NetlifyBlobsSessionStore,
+  PostgresSessionStore,
+  RedisSessionStore,
+  type PostgresClientLike,
+  type SessionStore,
+} from "hattip-session";
 import pg from "pg";
+import { createClient } from "redis";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
@@ -16,6 +24,8 @@ import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
 import { storeContract, type Data, type StoreSubject } from "../suite/store-contract.js";
 
 interface Services {
+  /** A redis-server of the runner's own. */
+  redis?: string;
   /** A connection string to a database of the runner's, with the sessions table created. */
   postgres?: string;
   blobs?: { url: string; token: string; siteID: string };
@@ -54,6 +64,29 @@ const subjects: StoreSubject[] = [];
 const tests = new TestList();
 const cleanups: (() => Promise<unknown>)[] = [];
 
+if (services.redis) {
+  const client = createClient({ url: services.redis });
+  cleanups.push(async () => {
+    if (client.isOpen) await client.close();
+  });
+  subjects.push({
+    name: "RedisSessionStore",
+    // A prefix of its own per store: the runners share the one server.
+    make: async () => new RedisSessionStore<Data>({ getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
+    revocable: true,
+    indexesUsers: true,
+  });
+
+  tests.test("RedisSessionStore fails with SessionStoreUnavailableError within its timeout when Redis is down", async () => {
+    const down = createClient({ url: `redis://${CLOSED}`, socket: { reconnectStrategy: false } });
+    try {
+      await assertUnavailable(new RedisSessionStore<Data>({ getClient: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
+    } finally {
+      if (down.isOpen) await down.close();
+    }
+  });
+}
+
 if (services.postgres) {
   const pool = new pg.Pool({ connectionString: services.postgres, max: 4 });
   cleanups.push(() => pool.end());
@@ -64,7 +97,7 @@ if (services.postgres) {
     indexesUsers: true,
   });
 
-  tests.test("PostgresSessionStore sends one statement for each load, write and kill", async () => {
+  tests.test("PostgresSessionStore sends one statement for each load, create, update, rotation and destroy", async () => {
     const sent: string[] = [];
     const counting: PostgresClientLike = { query: (text, values) => (sent.push(text.split(" ")[0]!), pool.query(text, values)) };
     const store = new PostgresSessionStore<Data>({ client: counting });

@@ -1,13 +1,16 @@
 /**
  * The stores whose backend is a server, in the runtimes their platforms
- * run: PostgresSessionStore and NetlifyBlobsSessionStore in Node, Deno and
- * Bun, each on its real client (`pg`, `@netlify/blobs`) from node_modules.
- * Starts what they talk to: a database of its own on the machine's
- * PostgreSQL (dropped afterwards) and Netlify's local Blobs server. The
+ * run: RedisSessionStore, PostgresSessionStore and NetlifyBlobsSessionStore
+ * in Node, Deno and Bun, each on its real client (`redis`, `pg`,
+ * `@netlify/blobs`) from node_modules. Starts what they talk to: a
+ * redis-server of its own on a free port, a database of its own on the
+ * machine's PostgreSQL (dropped afterwards) and Netlify's local Blobs server. The
  * entry is bundled next to node_modules with its packages left as imports,
  * so each runtime loads the clients, and the built package, as an app does.
  */
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,6 +82,7 @@ export async function runServiceStores() {
   const blobsDir = await mkdtemp(join(tmpdir(), "hattip-session-runtimes-blobs-"));
   const blobs = new BlobsServer({ directory: blobsDir, token: BLOBS_TOKEN });
   let createdDatabase = false;
+  let redis;
   try {
     const servicesBundle = join(outDir, "services.mjs");
     await build({
@@ -98,7 +102,9 @@ export async function runServiceStores() {
     const postgresUrl = new URL(POSTGRES_ADMIN_URL);
     postgresUrl.pathname = `/${database}`;
     await createSessionsTable(postgresUrl.toString());
+    redis = await startRedis();
     const services = {
+      redis: redis.url,
       postgres: postgresUrl.toString(),
       blobs: { url: `http://127.0.0.1:${port}`, token: BLOBS_TOKEN, siteID: "hattip-session-runtimes" },
     };
@@ -110,9 +116,52 @@ export async function runServiceStores() {
     return [{ name: "servers", version: "?", passed: 0, failed: 0, problems: [`could not start the servers: ${message}`] }];
   } finally {
     await blobs.stop().catch(() => undefined);
+    redis?.stop();
     if (createdDatabase) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await rm(outDir, { recursive: true, force: true });
     await rm(blobsDir, { recursive: true, force: true });
+  }
+}
+
+/** A redis-server of the run's own, on a free port, keeping nothing on disk; its URL and how to stop it. */
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const exited = new Promise((_, reject) => child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}`))));
+  exited.catch(() => undefined);
+  await Promise.race([answersPing(port), exited]);
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill("SIGKILL") };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the server on `port` answers PING; gives up after 10 s. */
+async function answersPing(port) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pong = await new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.setTimeout(500, () => socket.destroy());
+      socket.once("connect", () => socket.write("PING\r\n"));
+      socket.once("data", (data) => {
+        socket.destroy();
+        resolve(String(data).startsWith("+PONG"));
+      });
+      socket.once("error", () => resolve(false));
+      socket.once("close", () => resolve(false));
+    });
+    if (pong) return;
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -63,6 +63,18 @@ export function assertNotEqual(actual: unknown, unexpected: unknown, what: strin
   }
 }
 
+/** `work()` rejects (or throws) with an instance of `errorClass`. */
+export async function assertRejects(work: () => unknown, errorClass: abstract new (...args: never[]) => Error, what: string): Promise<void> {
+  let failure: unknown;
+  try {
+    await work();
+  } catch (error) {
+    failure = error;
+  }
+  if (failure === undefined) throw new AssertionFailed(`${what}: expected a ${errorClass.name}, but it succeeded`);
+  if (!(failure instanceof errorClass)) throw new AssertionFailed(`${what}: expected a ${errorClass.name}, got ${describeError(failure)}`);
+}
+
 export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function deepEqual(a: unknown, b: unknown): boolean {

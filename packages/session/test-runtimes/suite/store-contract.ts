@@ -7,8 +7,8 @@
  * user: the subject's flags say so.
  */
 import type { RequestContext } from "@hattip/compose";
-import type { RecordStore, SessionRecord, SessionStore, UserSessionIndex } from "hattip-session";
-import { assert, assertEqual, assertNotEqual, pause } from "./harness.js";
+import { MAX_LISTED_USER_SESSIONS, type RecordStore, type SessionRecord, type SessionStore, type UserSessionIndex } from "hattip-session";
+import { assert, assertEqual, assertNotEqual, assertRejects, pause } from "./harness.js";
 
 export type Data = Record<string, unknown>;
 
@@ -133,7 +133,7 @@ export function storeContract(tests: TestRegistrar, subject: StoreSubject, ctx: 
     assertEqual(await store.load(id, ctx()), null, "load after the refused update");
   });
 
-  it("rotateRecord() moves a live session to a new ID and kills the old one", async (store) => {
+  it("rotateRecord() moves a live session to a new ID and destroys the old one", async (store) => {
     const old = await store.save(null, sample, 60_000, ctx());
     const next = await store.rotateRecord(old, liveRecord({ user: "ada", step: 2 }), ctx());
     assert(typeof next === "string" && next !== old, `a new ID, got ${String(next)}`);
@@ -144,7 +144,7 @@ export function storeContract(tests: TestRegistrar, subject: StoreSubject, ctx: 
   it("rotateRecord() refuses a session ended meanwhile and stores nothing", async (store) => {
     const old = await store.save(null, sample, 60_000, ctx());
     await store.destroy(old, ctx());
-    assertEqual(await store.rotateRecord(old, liveRecord({ user: "revived" }), ctx()), null, "replace of an ended session");
+    assertEqual(await store.rotateRecord(old, liveRecord({ user: "revived" }), ctx()), null, "rotation of an ended session");
     assertEqual(await store.load(old, ctx()), null, "the old ID");
   });
 
@@ -234,6 +234,64 @@ function userIndexContract(tests: TestRegistrar, subject: StoreSubject, ctx: () 
     assertEqual(await store.load(other, ctx()), { user: `${user}-other` }, "another user's session");
   });
 
+  it("refuses a user ID that is not a non-empty string with a TypeError, and ends nothing", async (store, user) => {
+    const id = await store.createRecord(bound(user, "A"), ctx());
+    const handle = await store.sessionHandle(id);
+    // An array holding the ID would turn into the ID itself if a store ever let it through a template string.
+    for (const bad of [undefined, null, 42, { id: user }, [user], "", "x".repeat(513)] as unknown as string[]) {
+      const shown = JSON.stringify(bad)?.slice(0, 20) ?? String(bad);
+      await assertRejects(() => store.listUserSessions(bad, ctx()), TypeError, `listUserSessions(${shown})`);
+      await assertRejects(() => store.revokeUserSession(bad, handle, ctx()), TypeError, `revokeUserSession(${shown}, handle)`);
+      await assertRejects(() => store.revokeUserSessions(bad, ctx()), TypeError, `revokeUserSessions(${shown})`);
+    }
+    assertEqual(await store.load(id, ctx()), { user }, "the user's session");
+    assertEqual((await store.listUserSessions(user, ctx())).length, 1, "sessions listed afterwards");
+  });
+
+  it("revokes nothing for a handle that is not a string shaped like one", async (store, user) => {
+    const id = await store.createRecord(bound(user, "A"), ctx());
+    const handle = await store.sessionHandle(id);
+    for (const bad of [undefined, null, 42, {}, [handle], ` ${handle}`, `${handle}x`, handle.slice(1)] as unknown as string[]) {
+      await store.revokeUserSession(user, bad, ctx());
+    }
+    assertEqual(await store.load(id, ctx()), { user }, "the user's session");
+  });
+
+  it("revokes every session of the user when the handle to keep names none of them", async (store, user) => {
+    const theirs = await store.createRecord(bound(`${user}-other`, "B"), ctx());
+    for (const except of [await store.sessionHandle(theirs), "not-a-handle", 42 as unknown as string]) {
+      const mine = [await store.createRecord(bound(user, "A"), ctx()), await store.createRecord(bound(user, "C"), ctx())];
+      await store.revokeUserSessions(user, ctx(), except);
+      for (const id of mine) assertEqual(await store.load(id, ctx()), null, `a session of the user, kept by ${JSON.stringify(except)}`);
+    }
+    assertEqual(await store.load(theirs, ctx()), { user: `${user}-other` }, "another user's session");
+  });
+
+  it(`lists at most ${MAX_LISTED_USER_SESSIONS} sessions, the most recently active, oldest first; revoking still ends them all`, async (store, user) => {
+    const now = Date.now();
+    // The soonest deadline: the session used longest ago, left out of a full list.
+    const stale = await store.createRecord(bound(user, "stale", { createdAt: now - 10_000, expiresAt: now + 30_000 }), ctx());
+    const devices = Array.from({ length: MAX_LISTED_USER_SESSIONS }, (_, i) => `device ${i}`);
+    await Promise.all(
+      devices.map((device, i) => {
+        const seenAt = now - 5_000 + i;
+        return store.createRecord(
+          bound(user, device, { createdAt: seenAt, expiresAt: now + 60_000 + i, meta: { user, agent: device, seenAt } }),
+          ctx(),
+        );
+      }),
+    );
+    const listed = await store.listUserSessions(user, ctx());
+    assertEqual(
+      listed.map((session) => session.device),
+      devices,
+      "devices listed",
+    );
+    await store.revokeUserSessions(user, ctx());
+    assertEqual(await store.load(stale, ctx()), null, "the session left out of the list, after revoking all");
+    assertEqual(await store.listUserSessions(user, ctx()), [], "sessions listed afterwards");
+  });
+
   it("keeps a session listed through updates and moves it with rotateRecord()", async (store, user) => {
     const id = await store.createRecord(bound(user, "A"), ctx());
     const later = Date.now() + 1_000;
@@ -241,7 +299,7 @@ function userIndexContract(tests: TestRegistrar, subject: StoreSubject, ctx: () 
     const [listed] = await store.listUserSessions(user, ctx());
     assertEqual(listed?.lastSeenAt, later, "last seen after an update");
     const moved = await store.rotateRecord(id, bound(user, "A"), ctx());
-    assert(moved !== null, "replaced");
+    assert(moved !== null, "rotated");
     assertEqual(
       (await store.listUserSessions(user, ctx())).map((session) => session.handle),
       [await store.sessionHandle(moved)],
