@@ -137,6 +137,16 @@ describe("keys", () => {
     expect(await store.load(await store.save(null, { a: 1 }, 60_000))).toEqual({ a: 1 });
   });
 
+  it("takes keys split from an environment variable as a plain string array, and refuses an empty one with SessionKeyError", async () => {
+    const listed = `${await SignedCookieStore.exportKey(await SignedCookieStore.generateKey())},${await SignedCookieStore.exportKey(await SignedCookieStore.generateKey())}`;
+    const keys = await SignedCookieStore.generateKeysFromBase64(listed.split(","));
+    expect(keys).toHaveLength(2);
+    const none: string[] = "".split(",").filter(Boolean);
+    await expect(SignedCookieStore.generateKeysFromBase64(none)).rejects.toThrow(SessionKeyError);
+    await expect(EncryptedCookieStore.generateKeysFromBase64(none)).rejects.toThrow(SessionKeyError);
+    await expect(SignedCookieStore.generateKeysFromSecrets(none)).rejects.toThrow(SessionKeyError);
+  });
+
   it("refuses signing keys shorter than 256 bits and encryption keys that are not 256 bits", async () => {
     const short = encodeBase64Url(new Uint8Array(16));
     await expect(SignedCookieStore.generateKeysFromBase64([short])).rejects.toThrow(/at least 32/);

@@ -37,7 +37,7 @@ export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<
   }
 
   /** Imports 256-bit keys written by `exportKey` (base64url; plain base64 is accepted too). */
-  static generateKeysFromBase64(base64: [string, ...string[]]): Promise<[CryptoKey, ...CryptoKey[]]> {
+  static generateKeysFromBase64(base64: readonly string[]): Promise<[CryptoKey, ...CryptoKey[]]> {
     return importAesKeys(base64);
   }
 

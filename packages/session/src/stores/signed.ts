@@ -42,12 +42,12 @@ export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Dat
    * Derives keys from password-like secrets (PBKDF2-SHA-256, 100,000
    * iterations, at least 32 characters each). Prefer `generateKey`.
    */
-  static generateKeysFromSecrets(secrets: [string, ...string[]]): Promise<[CryptoKey, ...CryptoKey[]]> {
+  static generateKeysFromSecrets(secrets: readonly string[]): Promise<[CryptoKey, ...CryptoKey[]]> {
     return deriveHmacKeys(secrets);
   }
 
   /** Imports keys written by `exportKey` (base64url; plain base64 is accepted too). */
-  static generateKeysFromBase64(base64: [string, ...string[]]): Promise<[CryptoKey, ...CryptoKey[]]> {
+  static generateKeysFromBase64(base64: readonly string[]): Promise<[CryptoKey, ...CryptoKey[]]> {
     return importHmacKeys(base64);
   }
 
