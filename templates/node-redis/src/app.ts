@@ -18,7 +18,7 @@ import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
 import { isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
-import * as v from "valibot";
+import * as z from "zod/mini";
 import { isCrossSiteRequest } from "./csrf.js";
 import { FormTooLargeError, readForm } from "./form.js";
 import { LoginThrottle, ThrottleUnavailableError, type AttemptStore } from "./login-throttle.js";
@@ -59,12 +59,12 @@ export interface AppOptions {
   sudoWindowSeconds?: number;
 }
 
-const LoginForm = v.object({
-  username: v.pipe(v.string(), v.trim(), Username),
-  password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+const LoginForm = z.object({
+  username: z.pipe(z.string().check(z.trim()), Username),
+  password: z.string().check(z.minLength(1), z.maxLength(1024)),
 });
 
-const PreferencesForm = v.object({ theme: Theme });
+const PreferencesForm = z.object({ theme: Theme });
 
 /** Only a server-side store keeps a per-user index; a cookie store has none to offer. */
 function listsSessions(store: SessionStore<LoginSession>): boolean {
@@ -117,9 +117,9 @@ export function createApp(options: AppOptions) {
   });
 
   router.post("/login", async (ctx) => {
-    const form = v.safeParse(LoginForm, await readForm(ctx));
+    const form = LoginForm.safeParse(await readForm(ctx));
     if (!form.success) return loginPage(ctx, { error: "Wrong username or password." }, 401);
-    const { username, password } = form.output;
+    const { username, password } = form.data;
     const attempt = { username, clientAddress: clientAddress(ctx) };
     const verdict = await throttle.begin(attempt);
     if (!verdict.allowed) {
@@ -163,19 +163,19 @@ export function createApp(options: AppOptions) {
     // Each answers the same whatever the handle: a forged, foreign or stale one ends nothing and reveals nothing.
     router.post("/sessions/revoke", async (ctx) => {
       const form = await readForm(ctx);
-      const handle = v.safeParse(Handle, form?.handle);
+      const handle = Handle.safeParse(form?.handle);
       // A handle that is no handle at all still gets the answer a real one gets, and ends nothing.
-      return sensitiveAction(ctx, { action: "revoke", handle: handle.success ? handle.output : "" });
+      return sensitiveAction(ctx, { action: "revoke", handle: handle.success ? handle.data : "" });
     });
     router.post("/sessions/revoke-others", (ctx) => sensitiveAction(ctx, { action: "revoke-others" }));
 
     router.post("/confirm-password", async (ctx) => {
       const username = ctx.session.data.username;
       if (!username) return seeOther("/login");
-      const form = v.safeParse(ConfirmPasswordForm, await readForm(ctx));
+      const form = ConfirmPasswordForm.safeParse(await readForm(ctx));
       if (!form.success) return errorPage(400, "That form was not complete. Go back to your profile and try again.", themeOf(ctx));
-      const { password, handle } = form.output;
-      const action: SensitiveAction = form.output.action === "revoke" ? { action: "revoke", handle } : { action: "revoke-others" };
+      const { password, handle } = form.data;
+      const action: SensitiveAction = form.data.action === "revoke" ? { action: "revoke", handle } : { action: "revoke-others" };
       const prompt = (error: string, status: number, headers?: Record<string, string>) =>
         render(ctx, "Confirm it is you", confirmPasswordHtml({ action, username, windowSeconds: sudoWindowSeconds, error }), status, headers);
       // Throttled as sign-in is, on the same counters: a stolen session cannot be used to guess the password.
@@ -199,9 +199,9 @@ export function createApp(options: AppOptions) {
   });
 
   router.post("/preferences", async (ctx) => {
-    const form = v.safeParse(PreferencesForm, await readForm(ctx));
+    const form = PreferencesForm.safeParse(await readForm(ctx));
     if (!form.success) return errorPage(400, "The theme must be light or dark.", themeOf(ctx));
-    ctx.sessions.preferences.data = { theme: form.output.theme };
+    ctx.sessions.preferences.data = { theme: form.data.theme };
     return seeOther(safeReturnPath(ctx.request.headers.get("referer"), ctx.url.origin) ?? "/");
   });
 
