@@ -79,8 +79,12 @@ function loginCookieName(ctx: RequestContext): string {
 export function createApp(options: AppOptions) {
   const { users, store } = options;
   const throttle = new LoginThrottle(options.loginAttempts);
+
   const clientAddress = options.clientAddress ?? ((ctx: RequestContext) => ctx.ip || "unknown");
-  const demoEnabled = users.includes(DEMO_USER);
+  // Where the demo user is on (development), the pages that lead to sign-in say how to try it.
+  const demoHint = users.includes(DEMO_USER)
+    ? `<p data-testid="demo-hint">Try it as <code>demo</code> / <code>demo-password</code>: a user for trying the app, on in development only.</p>`
+    : "";
   const canListSessions = listsSessions(options.loginStore);
   const sudoWindowSeconds = options.sudoWindowSeconds ?? DEFAULT_SUDO_WINDOW_SECONDS;
   const router = createRouter();
@@ -107,30 +111,30 @@ export function createApp(options: AppOptions) {
     const body = username
       ? `<h1>Welcome back</h1>${notice}<p>You are signed in as <strong>${escapeHtml(username)}</strong>. Your <a href="/profile">profile</a> shows the session behind it.</p>`
       : `<h1>hattip-session starter</h1>${notice}<p>A login that survives session fixation and password guessing, a theme kept in a validated cookie, and forms that refuse cross-site posts.</p>
-<p><a class="button" href="/login">Sign in</a></p>${demoEnabled ? `<p>Try it as <code>demo</code> / <code>demo-password</code>: a user for trying the app, on in development only.</p>` : ""}`;
+<p><a class="button" href="/login">Sign in</a></p>${demoHint}`;
     return render(ctx, "Home", body);
   });
 
   router.get("/login", (ctx) => {
     if (ctx.session.data.username) return seeOther("/profile");
-    return loginPage(ctx, { notice: noticeHtml(ctx) });
+    return loginPage(ctx, { notice: noticeHtml(ctx), demoHint });
   });
 
   router.post("/login", async (ctx) => {
     const form = LoginForm.safeParse(await readForm(ctx));
-    if (!form.success) return loginPage(ctx, { error: "Wrong username or password." }, 401);
+    if (!form.success) return loginPage(ctx, { error: "Wrong username or password.", demoHint }, 401);
     const { username, password } = form.data;
     const attempt = { username, clientAddress: clientAddress(ctx) };
     const verdict = await throttle.begin(attempt);
     if (!verdict.allowed) {
       const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      return loginPage(ctx, { error: `Too many sign-in attempts. Try again in ${waitText(seconds)}.`, username }, 429, {
+      return loginPage(ctx, { error: `Too many sign-in attempts. Try again in ${waitText(seconds)}.`, username, demoHint }, 429, {
         "retry-after": String(seconds),
       });
     }
     const user = await authenticate(users, username, password);
     // A failed attempt leaves the session exactly as it was.
-    if (!user) return loginPage(ctx, { error: "Wrong username or password.", username }, 401);
+    if (!user) return loginPage(ctx, { error: "Wrong username or password.", username, demoHint }, 401);
     await throttle.succeeded(attempt);
     const previousCookie = ctx.session.isFresh ? undefined : ctx.cookie[loginCookieName(ctx)];
     // A new ID before the session gains privilege: an ID planted or seen before login is now worthless.
@@ -150,7 +154,7 @@ export function createApp(options: AppOptions) {
   router.get("/profile", async (ctx) => {
     const { username, signedInAt, replacedId } = ctx.session.data;
     if (!username) {
-      flashNotice(ctx, "sign-in-required");
+      flashNotice(ctx, heldEndedSession(ctx) ? "session-ended" : "sign-in-required");
       return seeOther("/login");
     }
     const cookieValue = ctx.cookie[loginCookieName(ctx)] ?? "";
@@ -246,14 +250,30 @@ function rejectCrossSiteRequests(ctx: RequestContext): Response | undefined {
   return errorPage(403, "This form was not sent from this site, so it was refused. Go back and send it again from here.", themeOf(ctx));
 }
 
-function render(ctx: RequestContext, title: string, body: string, status?: number, headers?: Record<string, string>): Response {
+/**
+ * The browser sent a login cookie, yet no session came of it: the session
+ * it named was revoked from another device, expired, or never was. The
+ * store cannot tell these apart, and the page does not try.
+ */
+function heldEndedSession(ctx: RequestContext): boolean {
+  return ctx.session.isFresh && Boolean(ctx.cookie[loginCookieName(ctx)]);
+}
+
+function render(
+  ctx: RequestContext,
+  title: string,
+  body: string,
+  status?: number,
+  headers?: Record<string, string>,
+  signedOutHeader: "signed-out" | "hidden" = "signed-out",
+): Response {
   const { username } = ctx.session.data;
-  return page({ title, body, status, headers, theme: themeOf(ctx), account: username ? { username } : "signed-out" });
+  return page({ title, body, status, headers, theme: themeOf(ctx), account: username ? { username } : signedOutHeader });
 }
 
 function loginPage(
   ctx: RequestContext,
-  message: { error?: string; notice?: string; username?: string },
+  message: { error?: string; notice?: string; username?: string; demoHint: string },
   status?: number,
   headers?: Record<string, string>,
 ): Response {
@@ -270,9 +290,11 @@ function loginPage(
   <label>Username <input name="username" autocomplete="username" required maxlength="100" value="${escapeHtml(username)}"${focusUsername}></label>
   <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"${focusPassword}></label>
   <button type="submit">Sign in</button>
-</form>`,
+</form>${message.demoHint}`,
     status,
     headers,
+    // No "Sign in" button in the header above the sign-in form itself.
+    "hidden",
   );
 }
 

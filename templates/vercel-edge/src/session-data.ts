@@ -47,6 +47,8 @@ export type NoticeSession = z.infer<typeof NoticeSession>;
 /** The one-time messages, by code: a cookie carries only the code, never text a client could choose. */
 export const NOTICES = {
   "sign-in-required": "Please sign in to see your profile.",
+  // Revoked from another device or expired: the same words for both, so the page tells an onlooker nothing more.
+  "session-ended": "Your session has ended. Please sign in again.",
   "signed-out": "You have been signed out.",
   "device-signed-out": "Signed out that device.",
   "others-signed-out": "Signed out everywhere else.",
