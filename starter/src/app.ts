@@ -17,9 +17,10 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
+import { EncryptedCookieStore, isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
 import * as z from "zod/mini";
 import { isCrossSiteRequest } from "./csrf.js";
+import { DeviceCookies, type DeviceCookieKeys } from "./device-cookie.js";
 import { FormTooLargeError, readForm } from "./form.js";
 import { LoginThrottle, ThrottleUnavailableError, type AttemptStore } from "./login-throttle.js";
 import { errorPage, escapeHtml, favicon, page, seeOther } from "./page.js";
@@ -47,6 +48,12 @@ export interface AppOptions {
   users: readonly User[];
   /** Where login attempts are counted (see login-throttle.ts). */
   loginAttempts: AttemptStore;
+  /**
+   * The AES-256-GCM keys that seal device cookies (device-cookie.ts): the
+   * app's session keys where it has them (an encrypted cookie store's).
+   * Unless given, the key the login attempt store keeps (`deviceKey()`).
+   */
+  deviceCookieKeys?: DeviceCookieKeys;
   /** The client's address, for throttling. Defaults to what the adapter reports (`ctx.ip`). */
   clientAddress?: (ctx: RequestContext) => string;
   /** Whether the login store answers, for GET /health. Cookie stores need none. */
@@ -79,7 +86,10 @@ function loginCookieName(ctx: RequestContext): string {
 export function createApp(options: AppOptions) {
   const { users, store } = options;
   const throttle = new LoginThrottle(options.loginAttempts);
-
+  const { loginAttempts } = options;
+  const deviceCookies = new DeviceCookies(
+    options.deviceCookieKeys ?? (async () => EncryptedCookieStore.generateKeysFromBase64([await loginAttempts.deviceKey()])),
+  );
   const clientAddress = options.clientAddress ?? ((ctx: RequestContext) => ctx.ip || "unknown");
   // Where the demo user is on (development), the pages that lead to sign-in say how to try it.
   const demoHint = users.includes(DEMO_USER)
@@ -124,7 +134,7 @@ export function createApp(options: AppOptions) {
     const form = LoginForm.safeParse(await readForm(ctx));
     if (!form.success) return loginPage(ctx, { error: "Wrong username or password.", demoHint }, 401);
     const { username, password } = form.data;
-    const attempt = { username, clientAddress: clientAddress(ctx) };
+    const attempt = { username, clientAddress: clientAddress(ctx), knownDevice: await deviceCookies.knownDevice(ctx, username) };
     const verdict = await throttle.begin(attempt);
     if (!verdict.allowed) {
       const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
@@ -136,6 +146,8 @@ export function createApp(options: AppOptions) {
     // A failed attempt leaves the session exactly as it was.
     if (!user) return loginPage(ctx, { error: "Wrong username or password.", username, demoHint }, 401);
     await throttle.succeeded(attempt);
+    // From now on this browser is judged on its own counter for this account, whatever a flood does to the shared one.
+    await deviceCookies.remember(ctx, user.username);
     const previousCookie = ctx.session.isFresh ? undefined : ctx.cookie[loginCookieName(ctx)];
     // A new ID before the session gains privilege: an ID planted or seen before login is now worthless.
     await ctx.session.regenerate();
@@ -183,7 +195,7 @@ export function createApp(options: AppOptions) {
       const prompt = (error: string, status: number, headers?: Record<string, string>) =>
         render(ctx, "Confirm it is you", confirmPasswordHtml({ action, username, windowSeconds: sudoWindowSeconds, error }), status, headers);
       // Throttled as sign-in is, on the same counters: a stolen session cannot be used to guess the password.
-      const attempt = { username, clientAddress: clientAddress(ctx) };
+      const attempt = { username, clientAddress: clientAddress(ctx), knownDevice: await deviceCookies.knownDevice(ctx, username) };
       const verdict = await throttle.begin(attempt);
       if (!verdict.allowed) {
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));

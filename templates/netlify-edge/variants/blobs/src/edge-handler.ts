@@ -18,12 +18,12 @@
  * netlify/functions/clean-sessions.ts deletes the rest daily.
  */
 import netlifyEdgeAdapter, { type NetlifyContext, type NetlifyEdgeFunction } from "@hattip/adapter-netlify-edge";
-import { NetlifyBlobsSessionStore } from "hattip-session";
+import { EncryptedCookieStore, NetlifyBlobsSessionStore } from "hattip-session";
 import { createApp } from "./app.ts";
 import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
-import { sessionsBlobs } from "./sessions-blobs.ts";
+import { deviceCookieKey, sessionsBlobs } from "./sessions-blobs.ts";
 import { sudoWindowFromSetting } from "./sudo.ts";
 import { usersFromSettings } from "./users.ts";
 
@@ -57,6 +57,8 @@ async function build(): Promise<NetlifyEdgeFunction> {
     store: { name: "Netlify Blobs", cookieHolds: "id" },
     users,
     loginAttempts: new MemoryAttemptStore(),
+    // Kept in Blobs, so that a device cookie opens in every isolate, not only the one that sealed it.
+    deviceCookieKeys: async () => EncryptedCookieStore.generateKeysFromBase64([await deviceCookieKey(blobs)]),
     sudoWindowSeconds: sudoWindowFromSetting(readEnv("SUDO_WINDOW_SECONDS")),
     // The Blobs client retries a failed call for some 25 s on its own: /health answers sooner.
     checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), HEALTH_TIMEOUT_MS),
