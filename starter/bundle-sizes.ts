@@ -6,9 +6,10 @@
  *
  *   npm run build && npx tsx starter/bundle-sizes.ts
  *
- * - workers-kv: `wrangler deploy --dry-run --outdir`, what `npm run deploy`
- *   would upload (wrangler does not minify unless told), and the same with
- *   `--minify`. Wrangler's own "Total Upload" line is printed beside ours.
+ * - workers-kv: `wrangler deploy --dry-run --outdir` with `--no-minify` and
+ *   with `--minify` (its wrangler.jsonc deploys minified: the second row is
+ *   what `npm run deploy` uploads). Wrangler's own "Total Upload" line is
+ *   printed beside ours.
  * - vercel-edge: api/index.ts bundled by esbuild for the edge (the
  *   `edge-light` condition, as Vercel's bundler resolves it), minified and not.
  * - netlify-edge: netlify/edge-functions/app.ts the same way, for Deno.
@@ -37,7 +38,7 @@ export interface BundleSize {
   toolSays?: string;
 }
 
-/** `wrangler deploy --dry-run` of workers-kv, as deployed and with --minify. */
+/** `wrangler deploy --dry-run` of workers-kv, unminified and minified. */
 async function workersBundles(): Promise<BundleSize[]> {
   const dir = join(TEMPLATES_DIR, "workers-kv");
   const wrangler = createRequire(join(dir, "package.json")).resolve("wrangler/bin/wrangler.js");
@@ -47,7 +48,7 @@ async function workersBundles(): Promise<BundleSize[]> {
     try {
       const { stdout, stderr } = await run(
         process.execPath,
-        [wrangler, "deploy", "--dry-run", "--outdir", outdir, ...(minified ? ["--minify"] : [])],
+        [wrangler, "deploy", "--dry-run", "--outdir", outdir, minified ? "--minify" : "--no-minify"],
         {
           cwd: dir,
           env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
