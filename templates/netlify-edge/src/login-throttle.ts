@@ -64,7 +64,12 @@ export const PER_ACCOUNT: LockoutRule = {
 };
 
 /** A browser that signed in to the account before: as strict as one address on one name. */
-export const PER_KNOWN_DEVICE: LockoutRule = PER_USER_AND_ADDRESS;
+export const PER_KNOWN_DEVICE: LockoutRule = {
+  freeAttempts: 10,
+  firstLockMs: 5_000,
+  maxLockMs: 15 * 60_000,
+  forgetAfterMs: 60 * 60_000,
+};
 
 /** A counter as it is stored. */
 export interface AttemptState {
