@@ -84,9 +84,9 @@ function loginCookieName(ctx: RequestContext): string {
 }
 
 export function createApp(options: AppOptions) {
-  const { users, store } = options;
-  const throttle = new LoginThrottle(options.loginAttempts);
-  const { loginAttempts } = options;
+  const { users, store, loginAttempts } = options;
+  const throttle = new LoginThrottle(loginAttempts);
+  // Sealed with the app's session keys where it has them, else with the key the counters' store keeps.
   const deviceCookies = new DeviceCookies(
     options.deviceCookieKeys ?? (async () => EncryptedCookieStore.generateKeysFromBase64([await loginAttempts.deviceKey()])),
   );
