@@ -43,6 +43,8 @@ async function build(): Promise<VercelEdgeFunction> {
     store: { name: "an encrypted cookie (AES-256-GCM)", cookieHolds: "data" },
     users,
     loginAttempts: new MemoryAttemptStore(),
+    // Device cookies are sealed with the session keys too (each cookie bound to its own name), so every isolate opens them.
+    deviceCookieKeys: async () => keys,
   });
   return vercelAdapter(app);
 }

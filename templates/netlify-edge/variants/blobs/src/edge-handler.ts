@@ -18,12 +18,12 @@
  * netlify/functions/clean-sessions.ts deletes the rest daily.
  */
 import netlifyEdgeAdapter, { type NetlifyContext, type NetlifyEdgeFunction } from "@hattip/adapter-netlify-edge";
-import { NetlifyBlobsSessionStore } from "hattip-session";
+import { EncryptedCookieStore, NetlifyBlobsSessionStore } from "hattip-session";
 import { createApp } from "./app.ts";
 import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
-import { sessionsBlobs } from "./sessions-blobs.ts";
+import { deviceCookieKey, loginThrottleBlobs, sessionsBlobs } from "./sessions-blobs.ts";
 import { sudoWindowFromSetting } from "./sudo.ts";
 import { usersFromSettings } from "./users.ts";
 
@@ -52,11 +52,14 @@ export async function handleRequest(request: Request, context: NetlifyContext): 
 async function build(): Promise<NetlifyEdgeFunction> {
   const users = usersFromSettings({ users: readEnv("USERS"), allowDemoUser: readEnv("ALLOW_DEMO_USER"), development: false });
   const blobs = sessionsBlobs();
+  const throttleBlobs = loginThrottleBlobs();
   const app = createApp({
     loginStore: new NetlifyBlobsSessionStore<LoginSession>({ getStore: () => blobs }),
     store: { name: "Netlify Blobs", cookieHolds: "id" },
     users,
     loginAttempts: new MemoryAttemptStore(),
+    // Kept in Blobs, so that a device cookie opens in every isolate, not only the one that sealed it.
+    deviceCookieKeys: async () => EncryptedCookieStore.generateKeysFromBase64([await deviceCookieKey(throttleBlobs)]),
     sudoWindowSeconds: sudoWindowFromSetting(readEnv("SUDO_WINDOW_SECONDS")),
     // The Blobs client retries a failed call for some 25 s on its own: /health answers sooner.
     checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), HEALTH_TIMEOUT_MS),
