@@ -45,6 +45,12 @@ export interface StoreKit {
    * store has no backend.
    */
   writes?(): Promise<number>;
+  /**
+   * Session loads sent to the backend so far, by its own count (Redis GET
+   * commands, KV gets, Durable Object loads, PostgreSQL SELECTs, Blobs
+   * gets); for the memory store, the loads it answered.
+   */
+  reads?(): Promise<number>;
 }
 
 /** A Worker that only hosts the session objects: the store talks to them through Miniflare's binding proxy. */
@@ -66,6 +72,11 @@ async function sessionObjectWorker(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
+/** What a Durable Object call asks, read from its body: a session load. */
+function isObjectLoad(body: string): boolean {
+  return (JSON.parse(body) as { op?: unknown }).op === "load";
+}
+
 /** What a Durable Object call asks, read from its body: every operation but a load or a list writes. */
 function isObjectWrite(body: string): boolean {
   const op = (JSON.parse(body) as { op?: unknown }).op;
@@ -78,13 +89,17 @@ export function useEveryStore(): StoreKit[] {
   let miniflare: Miniflare;
   let kv: KvNamespaceLike;
   let kvPuts = 0;
+  let kvGets = 0;
   let objects: (scope: string) => DurableObjectNamespaceLike;
   let objectWrites = 0;
+  let objectLoads = 0;
   let database: TestDatabase;
   let pool: pg.Pool;
   let postgres: PostgresClientLike;
   let postgresWrites = 0;
+  let postgresReads = 0;
   let blobs: LocalBlobs;
+  let memoryLoads = 0;
 
   beforeAll(async () => {
     const workerScript = sessionObjectWorker();
@@ -99,7 +114,7 @@ export function useEveryStore(): StoreKit[] {
     });
     const namespace = (await miniflare.getKVNamespace("SESSIONS")) as unknown as KvNamespaceLike;
     kv = {
-      get: (key) => namespace.get(key),
+      get: (key) => (kvGets++, namespace.get(key)),
       put: (key, value, options) => (kvPuts++, namespace.put(key, value, options)),
       delete: (key) => namespace.delete(key),
       list: (options) => namespace.list(options),
@@ -110,11 +125,13 @@ export function useEveryStore(): StoreKit[] {
       idFromName: (name) => objectNamespace.idFromName(`${scope}:${name}`),
       get: (id) => {
         const stub = objectNamespace.get(id);
-        return { fetch: (url, init) => (isObjectWrite(init.body) && objectWrites++, stub.fetch(url, init)) };
+        return {
+          fetch: (url, init) => (isObjectWrite(init.body) ? objectWrites++ : isObjectLoad(init.body) && objectLoads++, stub.fetch(url, init)),
+        };
       },
     });
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    postgres = { query: (text, values) => (!text.startsWith("SELECT") && postgresWrites++, pool.query(text, values)) };
+    postgres = { query: (text, values) => (text.startsWith("SELECT") ? postgresReads++ : postgresWrites++, pool.query(text, values)) };
   }, 60_000);
   afterAll(async () => {
     if (client?.isOpen) await client.close();
@@ -126,25 +143,34 @@ export function useEveryStore(): StoreKit[] {
     const stats = await redis.commandStats();
     return (stats.get("set") ?? 0) + (stats.get("del") ?? 0) + (stats.get("evalsha") ?? 0) + (stats.get("eval") ?? 0);
   };
+  const redisReads = async () => (await redis.commandStats()).get("get") ?? 0;
   const blobWrites = async () => (blobs.requests.get("set") ?? 0) + (blobs.requests.get("delete") ?? 0);
 
   return [
     {
       name: "UnsafeMemoryStore",
       serverSide: true,
-      make: async () => new UnsafeMemoryStore(),
+      make: async () => {
+        const store = new UnsafeMemoryStore();
+        const loadEntry = store.loadEntry.bind(store);
+        store.loadEntry = (id) => (memoryLoads++, loadEntry(id));
+        return store;
+      },
+      reads: async () => memoryLoads,
     },
     {
       name: "RedisSessionStore",
       serverSide: true,
       make: async () => new RedisSessionStore({ getClient: () => client, prefix: `${crypto.randomUUID()}:` }),
       writes: redisWrites,
+      reads: redisReads,
     },
     {
       name: "KvSessionStore",
       serverSide: true,
       make: async () => new KvSessionStore({ getStore: () => kv, prefix: `${crypto.randomUUID()}:` }),
       writes: async () => kvPuts,
+      reads: async () => kvGets,
     },
     {
       name: "DurableObjectSessionStore",
@@ -154,6 +180,7 @@ export function useEveryStore(): StoreKit[] {
         return new DurableObjectSessionStore({ getNamespace: () => namespace });
       },
       writes: async () => objectWrites,
+      reads: async () => objectLoads,
     },
     {
       name: "PostgresSessionStore",
@@ -165,6 +192,7 @@ export function useEveryStore(): StoreKit[] {
         return store;
       },
       writes: async () => postgresWrites,
+      reads: async () => postgresReads,
     },
     {
       name: "NetlifyBlobsSessionStore",
@@ -174,6 +202,7 @@ export function useEveryStore(): StoreKit[] {
         return new NetlifyBlobsSessionStore({ getStore: () => store });
       },
       writes: blobWrites,
+      reads: async () => blobs.requests.get("get") ?? 0,
     },
     {
       name: "SignedCookieStore",
