@@ -312,6 +312,23 @@ describe.each(serverStores)("the session cache with $name", (kit) => {
     expect(json(await phone.get("/whoami")).userId).toBe("ada");
   });
 
+  it("lets no copy of a revoked session list or revoke the user's other sessions", async () => {
+    const served = await start(await kit.make());
+    const revoked = new CookieClient(served.url);
+    const owner = new CookieClient(served.url);
+    await revoked.get("/bind?user=ada");
+    await owner.get("/bind?user=ada");
+    await owner.get("/revoke-others");
+    const otherTab = new CookieClient(served.url);
+    for (const [name, value] of revoked.jar) otherTab.jar.set(name, value);
+    // The revoked browser's copy still answers reads within maxAge, but what touches the user's sessions asks the store.
+    expect(json(await revoked.get("/whoami")).userId).toBe("ada");
+    expect(json(await revoked.get("/sessions"))).toBe(0);
+    await otherTab.get("/revoke-others");
+    expect(json(await owner.get("/whoami")).userId).toBe("ada");
+    expect(json(await owner.get("/sessions"))).toBe(1);
+  });
+
   it("signs a revoked browser out once maxAge has passed, through revokeUserSessions outside any request", async () => {
     const store = await kit.make();
     const served = await start(store, { cache: { maxAge: 1.5, keys: [encryptionKey] } });
