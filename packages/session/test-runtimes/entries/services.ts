@@ -18,6 +18,7 @@ import {
 import pg from "pg";
 import { createClient } from "redis";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
+import { cacheBehaviour } from "../suite/cache-behaviour.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
 import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
@@ -163,6 +164,7 @@ if (services.blobs) {
 for (const subject of subjects) storeContract(tests, subject, storeCtx);
 for (const subject of subjects) middlewareBehaviour(tests, subject, platform);
 for (const subject of subjects) featureBehaviour(tests, subject, platform);
+for (const subject of subjects) cacheBehaviour(tests, subject, platform);
 
 const outcomes = await tests.run();
 await Promise.all(cleanups.map((cleanup) => cleanup()));
