@@ -112,9 +112,11 @@ log(`bench:cache: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtSt
 const cacheKeys = [await EncryptedCookieStore.generateKey()] as [CryptoKey];
 const signedKeys = [await SignedCookieStore.generateKey()] as [CryptoKey];
 
-/** An app with a read-only route, and a login that binds a user (a write, as at sign-in). */
-function appOf(store: SessionStore, cache: boolean) {
-  const sessions = session({ store, ...(cache ? { cache: { maxAge: CACHE_MAX_AGE, keys: cacheKeys } } : {}) } as SessionOptions);
+/** An app with a read-only route, and a login that binds a user (a write, as at sign-in); `cache` as `session({ cache })` takes it. */
+function appOf(store: SessionStore, cache: boolean | "signed") {
+  const cacheOptions =
+    cache === "signed" ? { maxAge: CACHE_MAX_AGE, keys: signedKeys, protection: "signed" as const } : { maxAge: CACHE_MAX_AGE, keys: cacheKeys };
+  const sessions = session({ store, ...(cache ? { cache: cacheOptions } : {}) } as SessionOptions);
   return compose(cookie(), sessions, (ctx: RequestContext) => {
     const current = sessions.of(ctx);
     if (ctx.url.pathname === "/login") {
@@ -321,8 +323,10 @@ async function cpuPerRequest() {
   const apps: { name: string; handler: ReturnType<typeof compose> }[] = [
     { name: "cookie-only", handler: compose(cookie(), () => new Response("{}")) },
     { name: "SignedCookieStore", handler: appOf(new SignedCookieStore(signedKeys), false) },
+    { name: "EncryptedCookieStore", handler: appOf(new EncryptedCookieStore(cacheKeys), false) },
     { name: "UnsafeMemoryStore", handler: appOf(memory, false) },
     { name: "UnsafeMemoryStore + cache", handler: appOf(memory, true) },
+    { name: "UnsafeMemoryStore + signed cache", handler: appOf(memory, "signed") },
     { name: "RedisSessionStore", handler: appOf(new RedisSessionStore({ getClient: () => directRedis }), false) },
     { name: "RedisSessionStore + cache", handler: appOf(new RedisSessionStore({ getClient: () => directRedis }), true) },
     { name: "PostgresSessionStore", handler: appOf(new PostgresSessionStore({ client: directPool, table: TABLE }), false) },
@@ -397,7 +401,7 @@ function renderSection(data: Record<string, unknown>): string {
   const p50 = (app: string) => latency.find((row) => row.app === app)!.p50Ms;
   const cookieP50 = p50("SignedCookieStore");
   const lines = [
-    "## The session cache (`session({ cache })`)",
+    "## The session cache",
     "",
     `Written by \`npm run bench:cache\` (bench/session-cache.ts); raw numbers in \`bench/session-cache.json\`. ${environment.date}, ` +
       `${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)} at the start, Node ${environment.node}. ` +

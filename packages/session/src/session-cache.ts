@@ -31,10 +31,9 @@ import type { StoredEntry } from "./record-store.js";
 import type { SessionTransport } from "./transport.js";
 import type { RecordCodec, SessionCacheOptions, SessionRecord } from "./types.js";
 
-/** A copy the request carried that answers for its session. */
+/** A copy the request carried that answers for its session: the record as the store held it when the copy was made. */
 export interface CachedCopy<Data> {
   entry: StoredEntry<Data>;
-  version: string;
 }
 
 /** Which cookie a copy goes to: after a store write (or a read that found the browser's copy behind), or after a plain read. */
@@ -95,7 +94,7 @@ export function sessionCache<Data>(
     // A copy from the future (another server's clock) is refused too: its age cannot be told.
     if (!Number.isSafeInteger(cachedAt) || cachedAt > now || now - cachedAt >= maxAgeMs) return null;
     const entry = codec.parse(text.slice(bar + 1), now);
-    return entry === null ? null : { entry, version: versionOf(entry.record) };
+    return entry === null ? null : { entry };
   };
 
   const versionOf = (record: SessionRecord<Data>): string => {

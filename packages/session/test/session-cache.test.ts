@@ -169,6 +169,23 @@ describe.each(serverStores)("the session cache with $name", (kit) => {
     expect(json(await moved.get("/whoami"))).toEqual({ userId: null, data: {} });
   });
 
+  it("ignores a malformed or tampered copy: the store is read, never an error", async () => {
+    const served = await start(await kit.make());
+    const client = new CookieClient(served.url);
+    await client.get("/increment");
+    const copy = client.jar.get("session.cache")!;
+    const middle = Math.floor(copy.length / 2);
+    const tampered = copy.slice(0, middle) + (copy[middle] === "A" ? "B" : "A") + copy.slice(middle + 1);
+    for (const bad of [tampered, copy.slice(0, -4), `${copy}AAAA`, "x", "%ZZ", copy.slice(0, 8)]) {
+      client.jar.set("session.cache", bad);
+      let answer: ClientResponse | undefined;
+      expect(await readsDuring(kit, async () => (answer = await client.get("/read")))).toBe(1);
+      expect(answer!.status).toBe(200);
+      expect(json(answer!).data).toEqual({ count: 1 });
+      client.jar.delete("session.cache-read");
+    }
+  });
+
   it("reads copies made with an older key while it is listed, and ignores them once it is removed", async () => {
     const store = await kit.make();
     const [oldKey, newKey] = [await EncryptedCookieStore.generateKey(), await EncryptedCookieStore.generateKey()];
