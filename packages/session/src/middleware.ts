@@ -129,11 +129,6 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     return data === null ? null : { record: { ...entry.record, data } };
   }
 
-  /** `true` when the store holds what the copy holds: the same creation time, metadata (but last seen) and data. */
-  function sameVersion(stored: StoredEntry<Record<string, unknown>>, copy: CachedCopy<Record<string, unknown>>): boolean {
-    return cache!.versionOf(stored.record) === cache!.versionOf(copy.entry.record);
-  }
-
   /** The session `id` names: from a cached copy where one answers, otherwise from the store. */
   async function open(id: string | undefined, ctx: RequestContext): Promise<Opened> {
     if (id === undefined) return { source: "none", loaded: null };
@@ -232,7 +227,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       const copy = opened.copy;
       const readAt = Date.now();
       const stored = await store.load(id!, ctx, scope);
-      if (stored !== null && sameVersion(stored, copy)) {
+      if (stored !== null && cache!.isCurrent(copy, stored)) {
         opened = { source: "store", loaded };
         return true;
       }
@@ -285,7 +280,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       // A write from a copy reads the store first: a copy behind the store must never overwrite a newer session.
       const writtenId = decision.id;
       const stored = await store.load(writtenId, ctx, scope);
-      const behind = stored !== null && !sameVersion(stored, opened.copy);
+      const behind = stored !== null && !cache!.isCurrent(opened.copy, stored);
       const fresh = behind ? await accept(stored) : stored;
       if (stored === null || fresh === null) {
         // Ended meanwhile: nothing to write, as for any update of a gone session.

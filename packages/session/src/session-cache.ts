@@ -28,12 +28,14 @@ import { encodePurpose } from "./crypto/purpose.js";
 import { utf8Encode } from "./crypto/utf8.js";
 import { isSessionError, SessionKeyError, SessionSetupError } from "./errors.js";
 import type { StoredEntry } from "./record-store.js";
-import type { SessionTransport } from "./transport.js";
+import { MAX_COOKIE_BYTES, type SessionTransport } from "./transport.js";
 import type { RecordCodec, SessionCacheOptions, SessionRecord } from "./types.js";
 
 /** A copy the request carried that answers for its session: the record as the store held it when the copy was made. */
 export interface CachedCopy<Data> {
   entry: StoredEntry<Data>;
+  /** The record's text in the copy: what the version is taken from, since the handler may change `entry`'s objects. */
+  readonly text: string;
 }
 
 /** Which cookie a copy goes to: after a store write (or a read that found the browser's copy behind), or after a plain read. */
@@ -44,8 +46,8 @@ export interface SessionCache<Data> {
   answers(ctx: RequestContext): boolean;
   /** The copy of session `id` the request carries, if one is genuine, made for `id` and younger than `maxAge`. */
   read(ctx: RequestContext, id: string, now: number): Promise<CachedCopy<Data> | null>;
-  /** The version of a record, to compare a copy with what the store holds. */
-  versionOf(record: SessionRecord<Data>): string;
+  /** `true` when the store holds what the copy held: the same creation time, metadata (but last seen) and data. */
+  isCurrent(copy: CachedCopy<Data>, stored: StoredEntry<Data>): boolean;
   /** Sends a copy of `record`, the session `id`'s; a record too large for a cookie is not copied, and older copies are expired. */
   keep(ctx: RequestContext, id: string, record: SessionRecord<Data>, origin: CopyOrigin, now: number): Promise<void>;
   /** Expires every copy the request carried. */
@@ -93,8 +95,9 @@ export function sessionCache<Data>(
     const cachedAt = bar > 0 && bar <= 15 ? Number(text.slice(0, bar)) : Number.NaN;
     // A copy from the future (another server's clock) is refused too: its age cannot be told.
     if (!Number.isSafeInteger(cachedAt) || cachedAt > now || now - cachedAt >= maxAgeMs) return null;
-    const entry = codec.parse(text.slice(bar + 1), now);
-    return entry === null ? null : { entry };
+    const recordText = text.slice(bar + 1);
+    const entry = codec.parse(recordText, now);
+    return entry === null ? null : { entry, text: recordText };
   };
 
   const versionOf = (record: SessionRecord<Data>): string => {
@@ -107,12 +110,20 @@ export function sessionCache<Data>(
     async read(ctx, id, now) {
       return (await open(transport.readBeside(ctx, wroteName), id, now)) ?? (await open(transport.readBeside(ctx, readName), id, now));
     },
-    versionOf,
+    isCurrent(copy, stored) {
+      // Parsed again, from the copy's own text: the handler may have changed the objects it loaded.
+      const held = codec.parse(copy.text, 0);
+      return held !== null && versionOf(held.record) === versionOf(stored.record);
+    },
     async keep(ctx, id, record, origin, now) {
-      const value = await crypto.protect(`${now}|${codec.format(record)}`, id);
       const name = origin === "write" ? wroteName : readName;
+      const text = `${now}|${codec.format(record)}`;
+      // Base64url of at least one byte per character: a text this long cannot fit, so it is not even protected.
+      const fits = name.length + Math.ceil((text.length * 4) / 3) < MAX_COOKIE_BYTES;
+      // The copy's cookie need not outlive the session.
+      const maxAge = Math.min(cookieMaxAge, Math.max(1, Math.ceil((record.expiresAt - now) / 1000)));
       // Too large for one cookie: not cached, and no older copy may answer in its place.
-      if (!transport.writeBeside(ctx, name, value, cookieMaxAge)) transport.clearBeside(ctx, name);
+      if (!fits || !transport.writeBeside(ctx, name, await crypto.protect(text, id), maxAge)) transport.clearBeside(ctx, name);
       if (origin === "write") transport.clearBeside(ctx, readName);
     },
     clear(ctx) {
