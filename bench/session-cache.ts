@@ -39,8 +39,9 @@ import { createClient } from "redis";
 import { createTestDatabase } from "../packages/session/test/support/postgres.js";
 import { startRedis } from "../packages/session/test/support/redis-server.js";
 import { serve, type Served } from "../packages/session/test/support/serve.js";
+import { adapterContextFor } from "./context.js";
 import { describeEnvironment } from "./environment.js";
-import { startLatencyProxy } from "./latency-proxy.js";
+import { startRoundTripProxy } from "./round-trip-proxy.js";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
 const DELAY_MS = 40;
@@ -162,8 +163,8 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 const redisServer = await startRedis();
 const database = await createTestDatabase();
 const redisPort = Number(new URL(redisServer.url).port);
-const redisProxy = await startLatencyProxy({ host: "127.0.0.1", port: redisPort }, DELAY_MS);
-const postgresProxy = await startLatencyProxy({ host: "127.0.0.1", port: 5432 }, DELAY_MS);
+const redisProxy = await startRoundTripProxy({ host: "127.0.0.1", port: redisPort }, DELAY_MS);
+const postgresProxy = await startRoundTripProxy({ host: "127.0.0.1", port: 5432 }, DELAY_MS);
 const proxiedDatabaseUrl = new URL(database.url);
 proxiedDatabaseUrl.port = String(postgresProxy.port);
 const directRedis = createClient({ url: redisServer.url });
@@ -334,14 +335,7 @@ async function cpuPerRequest() {
   ];
   const send = async (handler: ReturnType<typeof compose>, path: string, jar: Jar) => {
     const request = new Request(`http://localhost${path}`, { headers: { cookie: jar.header } });
-    const response = await handler({
-      request,
-      ip: "127.0.0.1",
-      platform: {},
-      env: () => undefined,
-      passThrough() {},
-      waitUntil() {},
-    } as never);
+    const response = await handler(adapterContextFor(request));
     jar.take(response.headers);
     await response.arrayBuffer();
   };

@@ -19,21 +19,9 @@ import {
   type UserSessionIndex,
 } from "hattip-session";
 import { adapterContext, exchange, type Exchange, type Platform } from "./adapter-context.js";
+import { Jar } from "./feature-behaviour.js";
 import { assert, assertEqual, pause, type TestList } from "./harness.js";
 import type { Data, StoreSubject } from "./store-contract.js";
-
-/** Cookies as a browser keeps them. */
-class Jar {
-  readonly cookies: Record<string, string> = {};
-
-  take(answer: Exchange): Exchange {
-    for (const [name, { value, attributes }] of answer.setCookies) {
-      if (attributes["max-age"] === "0") delete this.cookies[name];
-      else this.cookies[name] = value;
-    }
-    return answer;
-  }
-}
 
 /** Where a request can be parked after its session loaded. */
 let parked: { entered: () => void; release: Promise<void> } | undefined;
@@ -132,7 +120,7 @@ export function cacheBehaviour(tests: TestList, subject: StoreSubject, platform:
       const copiedAt = Date.now();
       const kept = { ...jar.cookies };
       const outside = adapterContext(new Request("http://app.test/"), platform) as RequestContext;
-        await (store as unknown as UserSessionIndex).revokeUserSessions("ada", outside);
+      await (store as unknown as UserSessionIndex).revokeUserSessions("ada", outside);
       assertEqual(body(await send("GET", "/read")).userId, "ada", "the user within maxAge");
       const verified = body(await send("GET", "/verify"));
       assertEqual([verified.verified, verified.isFresh, verified.userId], [false, true, null], "verify() after the revocation");
