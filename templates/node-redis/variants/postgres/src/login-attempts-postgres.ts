@@ -9,6 +9,7 @@
  * forgets are deleted by `deleteExpired()` (login-store.ts runs it hourly).
  */
 import type pg from "pg";
+import { withTimeout } from "./connection.js";
 import {
   afterSuccess,
   nextAttempt,
@@ -109,12 +110,4 @@ export class PostgresAttemptStore implements AttemptStore {
       (client as pg.PoolClient | undefined)?.release(broken ? true : undefined);
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
