@@ -59,7 +59,7 @@ export function dockerignore(text: string): (path: string) => boolean {
     .map((line) => {
       const keep = line.startsWith("!");
       const pattern = (keep ? line.slice(1) : line).replace(/^\/+|\/+$/g, "");
-      const regex = new RegExp(`^${pattern.split("*").map(escape).join("[^/]*")}(?:/.*)?$`);
+      const regex = new RegExp(`^${pattern.split("*").map(escapeRegExp).join("[^/]*")}(?:/.*)?$`);
       return { keep, regex };
     });
   return (path) => {
@@ -69,7 +69,7 @@ export function dockerignore(text: string): (path: string) => boolean {
   };
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 }
 
