@@ -96,9 +96,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const orphans = orphanedFiles(new Set(planned.map((copy) => copy.target)));
   if (process.argv.includes("--check")) {
     for (const copy of stale) console.error(`${copy.target} differs from what ${copy.source} makes`);
-    for (const orphan of orphans) console.error(`${orphan} is left over: nothing writes it and its template does not declare it (starter/generate/catalog.ts)`);
+    for (const orphan of orphans)
+      console.error(`${orphan} is left over: nothing writes it and its template does not declare it (starter/generate/catalog.ts)`);
     if (stale.length > 0) console.error(`\n${stale.length} template file(s) out of step. Edit starter/, then run: npx tsx starter/sync.ts`);
-    if (orphans.length > 0) console.error(`\n${orphans.length} orphaned file(s). Delete them, or declare them as the template's own in starter/generate/catalog.ts.`);
+    if (orphans.length > 0)
+      console.error(`\n${orphans.length} orphaned file(s). Delete them, or declare them as the template's own in starter/generate/catalog.ts.`);
     if (stale.length > 0 || orphans.length > 0) process.exit(1);
     console.log("Every template holds the current shared app and generated files, and nothing else.");
   } else {

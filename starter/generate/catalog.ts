@@ -125,7 +125,7 @@ export const PLATFORMS: Record<TemplateName, Platform> = {
     localSettingsFile: ".env",
     exampleFile: ".env.example",
     read: (name) => `process.env.${name}`,
-    deployedSettings: "the project's environment variables (`npx vercel env add NAME production`)",
+    deployedSettings: "the project's environment variables (`npx vercel@58.10.0 env add NAME production`)",
     screenshots: SCREENSHOTS,
   },
   "netlify-edge": {
@@ -134,7 +134,7 @@ export const PLATFORMS: Record<TemplateName, Platform> = {
     localSettingsFile: ".env",
     exampleFile: ".env.example",
     read: (name) => `readEnv("${name}")`,
-    deployedSettings: "the site's environment variables (`npx netlify env:set NAME value`)",
+    deployedSettings: "the site's environment variables (`npx netlify-cli@26.2.0 env:set NAME value`)",
     screenshots: SCREENSHOTS,
   },
 };
@@ -158,7 +158,13 @@ export const STORES: readonly Store[] = [
     kind: "server",
     shownAs: "PostgreSQL",
     description: "Login, logout and a theme preference on Node with sessions in PostgreSQL (hattip-session starter).",
-    remove: ["src/redis-client.ts", "src/redis-store.ts", "src/login-attempts-redis.ts", "test/support/redis-server.ts", "test/redis-restart.test.ts"],
+    remove: [
+      "src/redis-client.ts",
+      "src/redis-store.ts",
+      "src/login-attempts-redis.ts",
+      "test/support/redis-server.ts",
+      "test/redis-restart.test.ts",
+    ],
     removeDependencies: ["redis"],
     dependencies: { pg: "8.23.1" },
     devDependencies: { "@types/pg": "8.15.6" },
@@ -285,8 +291,7 @@ export const SETTINGS: readonly Setting[] = [
     name: "REDIS_URL",
     appliesTo: (app) => onStore(app, "redis"),
     default: () => "none: `npm run dev` keeps sessions in memory; `npm start` refuses to start",
-    summary: () =>
-      "Where sessions and login attempt counters live: `redis://` (`rediss://` for TLS), `redis+sentinel://` or `redis+cluster://`.",
+    summary: () => "Where sessions and login attempt counters live: `redis://` (`rediss://` for TLS), `redis+sentinel://` or `redis+cluster://`.",
     example: () => "redis://127.0.0.1:6379",
     checklist: () => "**`REDIS_URL`** set in the host's secret settings (`rediss://` for TLS). `npm start` refuses to start without it.",
   },
@@ -317,7 +322,8 @@ export const SETTINGS: readonly Setting[] = [
     name: "SESSION_KEYS",
     appliesTo: isCookie,
     default: () => "none: `npm run dev` makes one and writes it to `.env`; a deployed app answers 500 without it",
-    summary: () => "The AES-256 keys that seal the session cookie: base64url, comma-separated, newest first. Make one: `npm run --silent generate-key`.",
+    summary: () =>
+      "The AES-256 keys that seal the session cookie: base64url, comma-separated, newest first. Make one: `npm run --silent generate-key`.",
     filledByCreateApp: true,
     checklist: (app) =>
       `**\`SESSION_KEYS\`** in ${app.platform.deployedSettings.replace("NAME", "SESSION_KEYS").replace(" value", " <key>")}${

@@ -98,7 +98,7 @@ const WIRING: {
     cookie: {
       sessionImports: ["EncryptedCookieStore"],
       moduleImports: ['import { importSessionKeys } from "./session-keys.js";'],
-      prepare: ['const keys = await importSessionKeys({read:SESSION_KEYS});'],
+      prepare: ["const keys = await importSessionKeys({read:SESSION_KEYS});"],
       sessionStore: "new EncryptedCookieStore<LoginSession>(keys{options})",
       appOptions: [],
       where: "login sessions in an encrypted cookie (SESSION_KEYS, session-keys.ts)",

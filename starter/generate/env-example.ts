@@ -18,7 +18,11 @@ export function envExample(app: App): string {
   const blocks = settingsOf(app).map((setting) => {
     const summary = wrap(plain(setting.summary(app)));
     const value = setting.filledByCreateApp ? "" : (setting.example?.(app) ?? setting.default(app));
-    return [...summary, `# Default: ${plain(setting.default(app))}.`, setting.filledByCreateApp ? `${setting.name}=` : `# ${setting.name}=${value}`].join("\n");
+    return [
+      ...summary,
+      `# Default: ${plain(setting.default(app))}.`,
+      setting.filledByCreateApp ? `${setting.name}=` : `# ${setting.name}=${value}`,
+    ].join("\n");
   });
   return `${header.join("\n")}\n\n${blocks.join("\n\n")}\n`;
 }

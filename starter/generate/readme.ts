@@ -70,9 +70,10 @@ function intro(app: App): string {
     "netlify-edge/blobs":
       "Login sessions live in **Netlify Blobs** (`NetlifyBlobsSessionStore`), read with strong consistency: a logout deletes the session at once.",
   };
-  const safe = is(app, "node-redis/redis") || is(app, "node-redis/postgres")
-    ? " It is meant to be safe to deploy as it is: request bodies are limited as they arrive, password guessing is throttled, the demo user exists only in development, and the cookie is `__Host-` prefixed and `Secure` over https."
-    : "";
+  const safe =
+    is(app, "node-redis/redis") || is(app, "node-redis/postgres")
+      ? " It is meant to be safe to deploy as it is: request bodies are limited as they arrive, password guessing is throttled, the demo user exists only in development, and the cookie is `__Host-` prefixed and `Secure` over https."
+      : "";
   return `A small, complete login app ${on} [hattip-session](${PACKAGE_URL})${deployed}: ${what}. ${where[id(app)]}${safe} Copy this folder and make it yours.`;
 }
 
@@ -87,7 +88,9 @@ function screenshots(app: App): string {
     `| ${items.map((shot) => shot.caption).join(" | ")} |\n|${items.map(() => "---").join("|")}|\n| ${items.map((shot) => `![${shot.alt}](${url(shot.file)})`).join(" | ")} |`;
   const first = shots.slice(0, 5);
   const rest = shots.slice(5);
-  const note = app.isDefault ? "" : `\n\nThe pictures show the ${appsOf(app.platform.template)[0]!.store.label} app; this one looks the same, with ${app.store.label} named on the profile.`;
+  const note = app.isDefault
+    ? ""
+    : `\n\nThe pictures show the ${appsOf(app.platform.template)[0]!.store.label} app; this one looks the same, with ${app.store.label} named on the profile.`;
   return `${row(first)}${rest.length > 0 ? `\n\n${row(rest)}` : ""}${note}`;
 }
 
@@ -305,9 +308,11 @@ sign-in and sign-out, ${store}; 413 for an oversized body before it ends; login 
 \`Retry-After\`, backoff, concurrent guesses counted one by one, the real user signing in from another
 address during a flood); CSRF; redirects that stay on this site; no login cookie for a visitor who is
 not signed in; production users; static files handed to Netlify; \`npm run dev\` naming a wrong
-setting at start${keys}; \`netlify build --offline\` (the pinned CLI, with the app's own Deno) writing a
-manifest that routes \`POST /login\` to the rate-limit function. One more run starts the TypeScript
-sources unbundled, with npm packages read from \`node_modules\` as Netlify's bundler does.
+setting at start${keys}; Netlify's build run offline (\`npm run build -- --offline\`, with the app's own
+Deno, nothing downloaded) writing a manifest that routes \`POST /login\` to the rate-limit function
+before the app, and failing, saying why, for want of the rule it cannot read offline. One more run
+starts the TypeScript sources unbundled, with npm packages read from \`node_modules\` as Netlify's
+bundler does.
 
 ${common}`;
     }
@@ -498,16 +503,17 @@ ${checklist([
 ])}`;
 }
 
-const NETLIFY_CLI = "26.2.0";
+const NETLIFY_CLI = "netlify-cli@26.2.0";
+const NETLIFY_BUILD = "35.15.0";
 
 function netlifyDeploy(app: App): string {
   const cookie = app.store.kind === "cookie";
   const secretSteps = cookie
-    ? `npx netlify env:set SESSION_KEYS "$(npm run --silent generate-key)"
-npm run hash-password -- alice                            # prints alice:pbkdf2-sha256$...
-npx netlify env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the hash holds $`
-    : `npm run hash-password -- alice                            # prints alice:pbkdf2-sha256$...
-npx netlify env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the hash holds $`;
+    ? `npx ${NETLIFY_CLI} env:set SESSION_KEYS "$(npm run --silent generate-key)"
+npm run hash-password -- alice                                   # prints alice:pbkdf2-sha256$...
+npx ${NETLIFY_CLI} env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the hash holds $`
+    : `npm run hash-password -- alice                                   # prints alice:pbkdf2-sha256$...
+npx ${NETLIFY_CLI} env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the hash holds $`;
   const storeItems = cookie
     ? []
     : [
@@ -520,31 +526,32 @@ npx netlify env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the h
 the functions with their npm imports from \`node_modules\`.
 
 \`\`\`sh
-npx netlify login
-npx netlify init                                          # create or link the site
+npx ${NETLIFY_CLI} login
+npx ${NETLIFY_CLI} init                                          # create or link the site
 ${secretSteps}
-npm run deploy                                            # build, check the rate limit is in, deploy
+npm run deploy                                                   # build, check the rate limit is in, deploy
 \`\`\`
 
-The Netlify CLI is a dev dependency, pinned to ${NETLIFY_CLI} (\`npx netlify\` runs that one). \`npm run deploy\`
-(\`scripts/netlify.mjs\`) runs \`netlify build\` with the app's own Deno on the \`PATH\`, so the build
-downloads no Deno, then reads the manifest the build wrote and refuses to deploy unless \`POST /login\`
-is routed to the rate-limit function *with* its rule, then runs \`netlify deploy --prod --no-build\`.
-The rule's numbers are read from \`login-rate-limit.ts\` by Netlify's bundler, which fetches Netlify's
-bootstrap types from \`edge.netlify.com\` to do so: a build that cannot reach it (\`netlify build
---offline\`) routes the function but carries no rule, and \`npm run deploy\` says so instead of
-shipping it. \`npm run build\` builds with the same Deno and the same check.
+\`npm run build\` (\`scripts/netlify.mjs\`) runs Netlify's build itself (\`@netlify/build\` ${NETLIFY_BUILD}, what
+\`netlify build\` runs, a dev dependency) with the app's own Deno first on the \`PATH\`, so the build
+downloads no Deno; then it reads the manifest the build wrote and fails unless \`POST /login\` is
+routed to the rate-limit function, before the app, *with* its rule. \`npm run deploy\` does the same,
+then \`npx ${NETLIFY_CLI} deploy --prod --no-build\`. The rule's numbers are read from
+\`login-rate-limit.ts\` by Netlify's bundler, which fetches Netlify's bootstrap types from
+\`edge.netlify.com\` to do so: a build that cannot reach it (\`npm run build -- --offline\`) still routes
+\`POST /login\` to the function (\`netlify.toml\` declares the route) but carries no rule, and says so
+instead of shipping without the limit. Building from git on Netlify needs none of this.
 
-**Which Node:** netlify-cli ${NETLIFY_CLI} says Node 20.12 or later, but parts of it that npm installs today
-(\`@netlify/config\` 25.2, \`@netlify/edge-bundler\` 15.1 and others, pulled by \`^\` ranges) say Node
-22.12 or later: deploy from Node 22.12 or later to stay within what they support. (The tests run
-\`netlify build --offline\` with it on Node 20.19, where it works, with warnings from npm.)
+**Which Node:** the build (\`@netlify/build\` ${NETLIFY_BUILD} and every package it installs) runs on Node 20.19 or
+later. The Netlify CLI that deploys, ${NETLIFY_CLI.replace("netlify-cli@", "")}, says Node 20.12 or later itself, but parts of it
+that npm installs today (\`@netlify/config\` 25.2 and \`@netlify/edge-bundler\` 15.1 among them, pulled
+by \`^\` ranges) say Node 22.12 or later: run \`npm run deploy\` on Node 22.12 or later.
 
 ${checklist([
   ...settingItems(app).filter((item) => !item.startsWith("The demo user") && !item.startsWith("`SUDO_WINDOW_SECONDS`")),
   "The demo user is off when deployed; `ALLOW_DEMO_USER=1` turns it on, for a private test deploy only.",
   ...storeItems,
-  "**Rate limit**: declared in code, nothing to set. `login-rate-limit.ts` has Netlify answer 429 past 10 `POST /login` a minute per client address and domain (`rateLimit: { windowLimit: 10, windowSize: 60, aggregateBy: [\"ip\", \"domain\"] }`), at its edge, before the app runs. To set the same rule in the UI instead (Site configuration → Rate limiting), use those numbers on path `/login`.",
+  '**Rate limit**: declared in code, nothing to set. `login-rate-limit.ts` has Netlify answer 429 past 10 `POST /login` a minute per client address and domain (`rateLimit: { windowLimit: 10, windowSize: 60, aggregateBy: ["ip", "domain"] }`), at its edge, before the app runs. To set the same rule in the UI instead (Site configuration → Rate limiting), use those numbers on path `/login`.',
   "**HTTPS**: Netlify always serves it. The session cookie is then `__Host-session` and `Secure`.",
   ...settingItems(app).filter((item) => item.startsWith("`SUDO_WINDOW_SECONDS`")),
 ])}`;
@@ -689,7 +696,10 @@ function fileTable(app: App): string {
       if (app.store.name === "redis") {
         rows.push(
           ["`src/redis-store.ts`", "The Redis connection: one outage, one log line; the health check."],
-          ["`src/redis-client.ts`", "The Redis client from `REDIS_URL`: one server, Sentinel or Cluster; how often it reconnects; `REDIS_WAIT_REPLICAS`."],
+          [
+            "`src/redis-client.ts`",
+            "The Redis client from `REDIS_URL`: one server, Sentinel or Cluster; how often it reconnects; `REDIS_WAIT_REPLICAS`.",
+          ],
           ["`src/login-attempts-redis.ts`", "Login attempt counters in Redis, one Lua script per attempt."],
         );
       } else {
@@ -755,7 +765,7 @@ function fileTable(app: App): string {
         appRow,
         ["`src/login-throttle.ts`, `src/login-attempts-memory.ts`", "The throttling rule, and its counters in the isolate's memory."],
         ["`dev/local-server.ts`, `scripts/dev.ts`, `scripts/deno.ts`", "The local Deno server and the dev script, for `npm run dev` and the tests."],
-        ["`scripts/netlify.mjs`", "`npm run build` and `npm run deploy`: the Netlify CLI with the app's own Deno, and the rate-limit check."],
+        ["`scripts/netlify.mjs`", "`npm run build` and `npm run deploy`: Netlify's build with the app's own Deno, and the rate-limit check."],
         ["`types/deno.d.ts`", "The few Deno APIs used, for the type-check."],
       );
       break;
@@ -796,7 +806,9 @@ function behaviour(app: App): string[] {
 }
 
 function storeName(app: App): string {
-  return { redis: "Redis", postgres: "PostgreSQL", kv: "KV", "durable-objects": "its Durable Object", blobs: "Blobs", cookie: "" }[app.store.name] ?? "";
+  return (
+    { redis: "Redis", postgres: "PostgreSQL", kv: "KV", "durable-objects": "its Durable Object", blobs: "Blobs", cookie: "" }[app.store.name] ?? ""
+  );
 }
 
 function signIn(app: App): string {
@@ -852,7 +864,8 @@ too, but guards nothing here, since signing devices out is its only use in these
     kv: "`KvSessionStore` keeps one KV entry per session under a hash of the user (the name is in no key), written before the session and expiring with it, with its list line in the metadata: one `list()` lists a user's sessions.",
     "durable-objects":
       "Every session of a user lives in one Durable Object, named by a tag taken from a hash of the user (the name is in no object's name), so listing or revoking a user's sessions is one call to one object.",
-    blobs: "A session bound to a user is stored under a tag taken from a hash of the user (the name is in no key), so a user's sessions are one `list` away.",
+    blobs:
+      "A session bound to a user is stored under a tag taken from a hash of the user (the name is in no key), so a user's sessions are one `list` away.",
   };
   const revokeSpeed = is(app, "workers-kv/kv")
     ? `
@@ -927,7 +940,7 @@ function sharedBehaviour(app: App): string {
   const outage =
     app.store.kind === "cookie"
       ? ""
-      : " a store outage (`isSessionError(error, \"ERR_SESSION_STORE_UNAVAILABLE\")`, matched by code so it holds even with two copies of the package) and a login counter that cannot be reached give a 503 page with `Retry-After`;";
+      : ' a store outage (`isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE")`, matched by code so it holds even with two copies of the package) and a login counter that cannot be reached give a 503 page with `Retry-After`;';
   const reconnect =
     app.store.name === "redis"
       ? `\n\nRedis gives up on a request after 2 s. While Redis is down the client tries to reconnect after 50 ms,
@@ -962,7 +975,10 @@ with \`SessionTooLargeError\` rather than let the browser drop it silently).`;
 }
 
 function more(app: App): string {
-  const size = app.platform.template === "workers-kv" ? `\n- The deployed worker: a test keeps it under 150 KiB before compression (\`test/deploy.test.ts\`).` : "";
+  const size =
+    app.platform.template === "workers-kv"
+      ? `\n- The deployed worker: a test keeps it under 150 KiB before compression (\`test/deploy.test.ts\`).`
+      : "";
   return `- [hattip-session documentation](${PACKAGE_URL}): every option and store.
 - [SECURITY.md](${SECURITY_URL}) (also in \`node_modules/hattip-session/SECURITY.md\`): what the package
   protects against, and what it does not.${size}`;

@@ -67,7 +67,11 @@ describe("npm run dev's SESSION_KEYS", () => {
 });
 
 describe("a SESSION_KEYS that cannot work", () => {
-  const messageOf = async (value: string) => (await importSessionKeys(value).then(() => "", (error: Error) => error.message)) as string;
+  const messageOf = async (value: string) =>
+    (await importSessionKeys(value).then(
+      () => "",
+      (error: Error) => error.message,
+    )) as string;
 
   it("names a short key by its length, not as bad base64, and says how to make one once", async () => {
     for (const short of ["abc", "abcde", "dGVzdA", "c2hvcnQta2V5LTE2Ynl0ZQ"]) {

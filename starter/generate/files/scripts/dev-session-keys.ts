@@ -12,7 +12,11 @@ import { EncryptedCookieStore } from "hattip-session";
 /** A line that sets SESSION_KEYS, empty or not. */
 const SESSION_KEYS_LINE = /^[ \t]*(?:export[ \t]+)?SESSION_KEYS[ \t]*=/;
 
-export async function devSessionKeys(envFile: string, environment: NodeJS.ProcessEnv, warn: (message: string) => void = console.warn): Promise<string> {
+export async function devSessionKeys(
+  envFile: string,
+  environment: NodeJS.ProcessEnv,
+  warn: (message: string) => void = console.warn,
+): Promise<string> {
   const fromEnvironment = environment.SESSION_KEYS?.trim();
   if (fromEnvironment) return fromEnvironment;
   const text = existsSync(envFile) ? readFileSync(envFile, "utf8") : "";
