@@ -334,9 +334,12 @@ export const SETTINGS: readonly Setting[] = [
     name: "USERS",
     appliesTo: () => true,
     default: (app) =>
-      localDev(app)
-        ? "none: only the demo user, in development; a deployed app with no user refuses to start"
-        : "none: only the demo user, in `npm run dev`; a deployed worker with no user answers 500",
+      ({
+        "node-redis": "none: only the demo user, in `npm run dev`; `npm start` with no user refuses to start",
+        "workers-kv": "none: only the demo user, in `npm run dev`; a deployed worker with no user answers 500",
+        "vercel-edge": "none: only the demo user, in `npm run dev`; a deployed function with no user answers 500",
+        "netlify-edge": "none: only the demo user, in `npm run dev`; a deployed function with no user answers 500",
+      })[app.platform.template],
     summary: () => "Who may sign in: `name:hash` entries, separated by commas. Make one: `npm run hash-password -- <name>`.",
     example: () => "alice:pbkdf2-sha256$100000$...$...",
     checklist: (app) =>

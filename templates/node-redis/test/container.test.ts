@@ -44,7 +44,8 @@ function lockAsAUserWould(dir: string): void {
     env: npmEnvironment(),
     encoding: "utf8",
   });
-  const [{ filename }] = JSON.parse(packed.slice(packed.indexOf("["))) as Array<{ filename: string }>;
+  const [tarball] = JSON.parse(packed.slice(packed.indexOf("["))) as Array<{ filename: string }>;
+  const filename = tarball!.filename;
   const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
   manifest.dependencies["hattip-session"] = `file:${join(dir, filename)}`;
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
