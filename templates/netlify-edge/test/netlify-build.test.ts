@@ -17,7 +17,10 @@ import { rateLimitProblem } from "../scripts/netlify.mjs";
 import type { Declaration } from "@netlify/edge-bundler";
 
 const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
-const REPO_NODE_MODULES = join(APP_DIR, "..", "..", "node_modules");
+/** The hattip-session repository this app sits in (a template, or a variant laid out by scripts/store-variant.ts), if it does. */
+const REPOSITORY = [join(APP_DIR, ".."), join(APP_DIR, "..", ".."), join(APP_DIR, "..", "..", "..")].find((dir) =>
+  existsSync(join(dir, "packages", "session", "package.json")),
+);
 const LEFT_OUT = new Set(["node_modules", ".netlify", "dist", ".env"]);
 
 interface Route {
@@ -36,12 +39,12 @@ let manifest: { routes: Route[]; bundles: Array<{ format: string }>; function_co
  * to the root), links to the root's packages and then the template's, as Node resolves them from the template.
  */
 function linkPackages(target: string): void {
-  if (!existsSync(REPO_NODE_MODULES) || !existsSync(join(APP_DIR, "..", "..", "packages", "session"))) {
+  if (!REPOSITORY) {
     symlinkSync(join(APP_DIR, "node_modules"), join(target, "node_modules"), "junction");
     return;
   }
   const modules = join(target, "node_modules");
-  for (const source of [REPO_NODE_MODULES, join(APP_DIR, "node_modules")]) {
+  for (const source of [join(REPOSITORY, "node_modules"), join(APP_DIR, "node_modules")]) {
     for (const entry of readdirSync(source)) {
       if (entry === ".bin" || entry === ".package-lock.json") continue;
       const scoped = entry.startsWith("@");

@@ -17,7 +17,10 @@ import { freePort, stopProcess, waitFor } from "./support/processes.js";
 import { startStore, type TestStore } from "./support/store.js";
 
 const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
-const SESSION_PACKAGE = join(APP_DIR, "..", "..", "packages", "session");
+/** hattip-session's own folder, when this app sits in its repository (a template, or a variant scripts/store-variant.ts laid out). */
+const SESSION_PACKAGE = [join(APP_DIR, ".."), join(APP_DIR, "..", ".."), join(APP_DIR, "..", "..", "..")]
+  .map((dir) => join(dir, "packages", "session"))
+  .find((dir) => existsSync(join(dir, "package.json")));
 
 let store: TestStore;
 let context: string;
@@ -36,9 +39,7 @@ function npmEnvironment(): NodeJS.ProcessEnv {
  * hattip-session is not published: make the lock a user's first `npm install` makes, on the packed package.
  */
 function lockAsAUserWould(dir: string): void {
-  if (!existsSync(join(SESSION_PACKAGE, "package.json"))) {
-    throw new Error("The app has no package-lock.json, which the Dockerfile's npm ci needs: run npm install first.");
-  }
+  if (!SESSION_PACKAGE) throw new Error("The app has no package-lock.json, which the Dockerfile's npm ci needs: run npm install first.");
   const packed = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], {
     cwd: SESSION_PACKAGE,
     env: npmEnvironment(),

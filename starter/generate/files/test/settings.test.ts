@@ -13,8 +13,8 @@ import { describe, expect, it } from "vitest";
 const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
 /** Where the app's code is; its tests set their own variables and are not read here. */
 const CODE_FOLDERS = ["src", "scripts", "api", "netlify", "dev"];
-/** Variables the app's own dev scripts set for its local server: not settings of the app. */
-const INTERNAL = new Set(["PUBLIC_DIR"]);
+/** The system's variables, and those the app's own dev scripts set for its local server: not settings of the app. */
+const INTERNAL = new Set(["PATH", "HOME", "PUBLIC_DIR"]);
 
 const READS = [
   /\bprocess\.env\.([A-Z][A-Z0-9_]*)\b(?!\s*(?:\?\?|\|\||&&)?=[^=])/g,
