@@ -5,6 +5,7 @@ import { parse as parseJsonc } from "jsonc-parser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStores } from "../create-app/src/stores.js";
+import { readmeProblems } from "./support/app-readme.js";
 import { launchChromium } from "./support/browser-chromium.js";
 import { createAppDir, makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
 import { startDevServer } from "./support/scaffold-dev-server.js";
@@ -14,7 +15,9 @@ import { packSession, runCommand, userEnvironment } from "./support/scaffold-use
  * The whole user path for every template in templates/ on every store it
  * offers: scaffold it outside the repository with the packed
  * create-hattip-session-app, install it against the packed hattip-session,
- * start its dev server and sign in through it in Chromium, run its own tests.
+ * start its dev server and sign in through it in Chromium, run its own tests
+ * (which, for a Node app, run its Dockerfile's steps, and for a Netlify app,
+ * Netlify's build offline). Its README must be about that app only.
  */
 const templatesDir = join(repoRoot, "templates");
 const folders = existsSync(templatesDir) ? readdirSync(templatesDir).sort() : [];
@@ -132,6 +135,7 @@ describe("scaffolding every template, as a user would", () => {
       for (const leftOut of ["_gitignore", "node_modules", "dist", ".wrangler", "package-lock.json", "variants"]) {
         expect(existsSync(join(app, leftOut)), leftOut).toBe(false);
       }
+      expect(readmeProblems(app, `${name}/${store}`)).toEqual([]);
       if (name === "workers-kv") {
         // Every scaffolded Workers app deploys as its own worker, named after the project.
         expect(workerName(app)).toBe(appName);
