@@ -377,6 +377,12 @@ ${command("cookie")}`;
 // ---------------------------------------------------------------------------
 // Deploy it
 
+/** Shell lines with their comments lined up: `[command, comment?]`. */
+function shell(lines: Array<[string, string?]>): string {
+  const width = Math.max(...lines.map(([command]) => command.length)) + 2;
+  return lines.map(([command, comment]) => (comment ? `${command.padEnd(width)}# ${comment}` : command)).join("\n");
+}
+
 function checklist(items: string[]): string {
   return `### Production checklist\n\n${items.map((item) => `- [ ] ${item.replace(/\n/g, "\n      ")}`).join("\n")}`;
 }
@@ -453,7 +459,7 @@ npm run deploy                                 # wrangler deploy: creates both D
       ];
   const noKey = kv
     ? "No signing or encryption key is needed: a session ID is 256 random bits and KV keeps only its SHA-256."
-    : "No signing or encryption key is needed: a session ID is 256 random bits and each object is named by its SHA-256.";
+    : "No signing or encryption key is needed: a session ID is 256 random bits, and the objects are named by hashes, never by an ID.";
   return `\`\`\`sh
 ${steps}
 \`\`\`
@@ -479,11 +485,13 @@ Function (\`export const config = { runtime: "edge" }\`), \`vercel.json\` rewrit
 would serve the project's own files, \`src/\` included). Vercel bundles \`api/index.ts\` itself.
 
 \`\`\`sh
-npx ${VERCEL} link                              # create or pick the project (Framework preset: Other)
-npx ${VERCEL} env add SESSION_KEYS production   # paste the key from: npm run --silent generate-key
-npm run hash-password -- alice                      # prints alice:pbkdf2-sha256$...
-npx ${VERCEL} env add USERS production          # paste that entry (several: separate with commas)
-npm run deploy                                      # vercel deploy --prod
+${shell([
+  [`npx ${VERCEL} link`, "create or pick the project (Framework preset: Other)"],
+  [`npx ${VERCEL} env add SESSION_KEYS production`, "paste the key from: npm run --silent generate-key"],
+  ["npm run hash-password -- alice", "prints alice:pbkdf2-sha256$..."],
+  [`npx ${VERCEL} env add USERS production`, "paste that entry (several: separate with commas)"],
+  ["npm run deploy", "vercel deploy --prod"],
+])}
 \`\`\`
 
 The Vercel CLI is pinned to ${VERCEL.replace("vercel@", "")}: its whole dependency tree installs from the npm registry (later
@@ -508,12 +516,14 @@ const NETLIFY_BUILD = "35.15.0";
 
 function netlifyDeploy(app: App): string {
   const cookie = app.store.kind === "cookie";
-  const secretSteps = cookie
-    ? `npx ${NETLIFY_CLI} env:set SESSION_KEYS "$(npm run --silent generate-key)"
-npm run hash-password -- alice                                   # prints alice:pbkdf2-sha256$...
-npx ${NETLIFY_CLI} env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the hash holds $`
-    : `npm run hash-password -- alice                                   # prints alice:pbkdf2-sha256$...
-npx ${NETLIFY_CLI} env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes: the hash holds $`;
+  const steps = shell([
+    [`npx ${NETLIFY_CLI} login`],
+    [`npx ${NETLIFY_CLI} init`, "create or link the site"],
+    ...(cookie ? ([[`npx ${NETLIFY_CLI} env:set SESSION_KEYS "$(npm run --silent generate-key)"`]] as Array<[string, string?]>) : []),
+    ["npm run hash-password -- alice", "prints alice:pbkdf2-sha256$..."],
+    [`npx ${NETLIFY_CLI} env:set USERS 'alice:pbkdf2-sha256$...'`, "single quotes: the hash holds $"],
+    ["npm run deploy", "build, check the rate limit is in, deploy"],
+  ]);
   const storeItems = cookie
     ? []
     : [
@@ -526,10 +536,7 @@ npx ${NETLIFY_CLI} env:set USERS 'alice:pbkdf2-sha256$...'       # single quotes
 the functions with their npm imports from \`node_modules\`.
 
 \`\`\`sh
-npx ${NETLIFY_CLI} login
-npx ${NETLIFY_CLI} init                                          # create or link the site
-${secretSteps}
-npm run deploy                                                   # build, check the rate limit is in, deploy
+${steps}
 \`\`\`
 
 \`npm run build\` (\`scripts/netlify.mjs\`) runs Netlify's build itself (\`@netlify/build\` ${NETLIFY_BUILD}, what
@@ -663,7 +670,7 @@ function durableObjectsDetails(): string {
   deploy. Never edit a deployed migration: to move an existing deployment that kept its sessions
   elsewhere onto this one, add \`{ "tag": "v2", "new_sqlite_classes": ["SessionDurableObject"] }\`
   instead (and expect everyone to sign in again).
-- **Cleanup**: nothing to schedule: each object sets a storage alarm for its session's expiry, and
+- **Cleanup**: nothing to schedule: each object sets a storage alarm for when its sessions expire, and
   an emptied object frees its storage.
 - **Cost**: one Durable Object request per request that reads a session; see the pricing of Durable
   Objects on the SQLite backend.`;
