@@ -5,7 +5,15 @@
  * the store takes as options (catalog.ts, `storeOption`) are added to the
  * store's constructor here, so a new one reaches every app it applies to.
  */
+import { readFileSync } from "node:fs";
 import { type App, appId, settingsOf, storeOptionsOf } from "./catalog.js";
+
+/**
+ * Whether the shared app takes `deviceCookieKeys` (device cookies, sealed with keys every edge
+ * isolate shares). This generator was written on a branch cut before they came; once both are in,
+ * the check can go and EdgeWiring's `deviceCookies` always apply.
+ */
+const APP_TAKES_DEVICE_COOKIE_KEYS = readFileSync(new URL("../src/app.ts", import.meta.url), "utf8").includes("deviceCookieKeys");
 
 /** How an app's entry builds its session store. */
 interface Wiring {
@@ -43,6 +51,8 @@ interface EdgeWiring extends Wiring {
   appOptions: readonly string[];
   /** Module-level code after `build()`. */
   after?: string;
+  /** The keys that seal device cookies, the same in every isolate: what it imports, prepares and passes. */
+  deviceCookies: { sessionImports?: readonly string[]; moduleImports?: readonly string[]; prepare?: readonly string[]; option: readonly string[] };
 }
 
 const WIRING: {
@@ -101,6 +111,12 @@ const WIRING: {
       prepare: ["const keys = await importSessionKeys({read:SESSION_KEYS});"],
       sessionStore: "new EncryptedCookieStore<LoginSession>(keys{options})",
       appOptions: [],
+      deviceCookies: {
+        option: [
+          "// Device cookies are sealed with the session keys too (each cookie bound to its own name), so every isolate opens them.",
+          "deviceCookieKeys: async () => keys,",
+        ],
+      },
       where: "login sessions in an encrypted cookie (SESSION_KEYS, session-keys.ts)",
     },
     "netlify-edge/blobs": {
@@ -109,6 +125,15 @@ const WIRING: {
       prepare: ["const blobs = sessionsBlobs();"],
       sessionStore: "new NetlifyBlobsSessionStore<LoginSession>({ getStore: () => blobs{options} })",
       appOptions: ['checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), 3_000),'],
+      deviceCookies: {
+        sessionImports: ["EncryptedCookieStore"],
+        moduleImports: ['import { deviceCookieKey, loginThrottleBlobs } from "./sessions-blobs.js";'],
+        prepare: ["const throttleBlobs = loginThrottleBlobs();"],
+        option: [
+          "// Kept in Blobs, so that a device cookie opens in every isolate, not only the one that sealed it.",
+          "deviceCookieKeys: async () => EncryptedCookieStore.generateKeysFromBase64([await deviceCookieKey(throttleBlobs)]),",
+        ],
+      },
       where:
         "login sessions in Netlify Blobs (the `sessions` store, read with strong consistency, so a logout holds at once on every edge node; sessions-blobs.ts). Netlify gives the function its Blobs access by itself; locally, scripts/dev.ts starts Netlify's own Blobs server and passes NETLIFY_BLOBS_CONTEXT",
     },
@@ -118,7 +143,15 @@ const WIRING: {
 function edgeWiring(app: App): EdgeWiring {
   const wiring = WIRING.edge[appId(app)] ?? (app.store.kind === "cookie" ? WIRING.edge.cookie : undefined);
   if (!wiring) throw new Error(`No edge wiring for ${appId(app)}`);
-  return wiring;
+  if (!APP_TAKES_DEVICE_COOKIE_KEYS) return wiring;
+  const { deviceCookies } = wiring;
+  return {
+    ...wiring,
+    sessionImports: [...wiring.sessionImports, ...(deviceCookies.sessionImports ?? [])],
+    moduleImports: [...(wiring.moduleImports ?? []), ...(deviceCookies.moduleImports ?? [])],
+    prepare: [...wiring.prepare, ...(deviceCookies.prepare ?? [])],
+    appOptions: [...deviceCookies.option, ...wiring.appOptions],
+  };
 }
 
 /** The constructor with the settings' options in, `{...}` extended or a second argument added. */
@@ -330,7 +363,7 @@ ${wiring.prepare.map((line) => `  ${fill(line)}`).join("\n")}
   const app = createApp({
 ${appOptions.map((line) => `    ${line}`).join("\n")}
   });`;
-  return { imports: imports.sort(byModule), build, after: wiring.after ?? "" };
+  return { imports: mergeImports(imports).sort(byModule), build, after: wiring.after ?? "" };
 }
 
 function vercelEntry(app: App): string {
@@ -451,6 +484,23 @@ function commentLines(text: string): string {
 /** Markdown to a plain comment line. */
 function plain(markdown: string): string {
   return markdown.replace(/`/g, "");
+}
+
+/** One `import { ... } from "x";` line per module, its names merged. */
+function mergeImports(lines: readonly string[]): string[] {
+  const named = new Map<string, Set<string>>();
+  const others: string[] = [];
+  for (const line of lines) {
+    const match = /^import \{ ([^}]+) \} from "([^"]+)";$/.exec(line);
+    if (!match) others.push(line);
+    else for (const name of match[1]!.split(", ")) named.set(match[2]!, (named.get(match[2]!) ?? new Set()).add(name));
+  }
+  return [
+    ...others,
+    ...[...named].map(
+      ([module, names]) => `import { ${[...names].sort((a, b) => stripType(a).localeCompare(stripType(b))).join(", ")} } from "${module}";`,
+    ),
+  ];
 }
 
 /** Sorts import lines by module: packages first, then relative paths, as Biome's organizer does. */
