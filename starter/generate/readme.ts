@@ -553,6 +553,8 @@ instead of shipping without the limit. Building from git on Netlify needs none o
 later. The Netlify CLI that deploys, ${NETLIFY_CLI.replace("netlify-cli@", "")}, says Node 20.12 or later itself, but parts of it
 that npm installs today (\`@netlify/config\` 25.2 and \`@netlify/edge-bundler\` 15.1 among them, pulled
 by \`^\` ranges) say Node 22.12 or later: run \`npm run deploy\` on Node 22.12 or later.
+\`package.json\`'s \`overrides\` gives \`@netlify/build\`'s OpenTelemetry API (it asks for 1.8) the 1.9 that
+vitest asks for, so that npm installs both.
 
 ${checklist([
   ...settingItems(app).filter((item) => !item.startsWith("The demo user") && !item.startsWith("`SUDO_WINDOW_SECONDS`")),
