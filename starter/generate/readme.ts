@@ -887,11 +887,16 @@ eventually consistent too. If that minute matters, make the Durable Objects app 
   return `### Your sessions: sign out one device, or everywhere else
 
 At sign-in the session is bound to the user (\`ctx.session.bindUser(username)\`), so the profile can
-list every device the user is signed in on (\`ctx.session.listSessions()\`): a device label from the
-browser's user agent ("Firefox on Linux"), when it signed in, when it was last active, and which
-row is this device. Each other device has a **Sign out** button, and **Sign out everywhere else**
-ends all of them but this one (\`revokeSession(handle)\`, \`revokeOtherSessions()\`). The page says what
-happened with a one-time notice ("Signed out that device.").
+list every device the user is signed in on (\`ctx.session.listSessions()\`), as GitHub and Google do:
+this device first, marked **This device** and **Active now**, then the others, most recently active
+first, each with a label from the browser's user agent ("Firefox on Linux") and when it signed in and
+was last active, in words ("2 minutes ago", "yesterday") inside a \`<time datetime>\` whose title is the
+exact time, written by the server (no client JavaScript). Each other device has a **Sign out** button,
+and **Sign out everywhere else** ends all of them but this one (\`revokeSession(handle)\`,
+\`revokeOtherSessions()\`). The page says what happened with a one-time notice ("Signed out that
+device."). A browser whose session ended while it still holds the cookie (signed out from another
+device, or expired) is told "Your session has ended. Please sign in again." on the sign-in page,
+without saying which.
 
 ${index[app.store.name] ?? ""} Listing writes nothing; "last active" is as fresh as the rolling
 refresh. The form carries an opaque handle, never a session ID: a forged, stale or another user's
@@ -936,11 +941,26 @@ function throttling(app: App): string {
     "netlify-edge":
       "The address is `context.ip`, set by Netlify. These counters live in one edge isolate's memory, so\nthey cover only the requests that isolate serves; Netlify's rule above is the one that holds\neverywhere.",
   };
+  const deviceKeys: Record<string, string> = {
+    "node-redis/redis": "in Redis (`login-attempts:device-cookie-key`), made by the first process that needs it",
+    "node-redis/postgres": "in PostgreSQL (the `hattip_login_keys` table), made by the first process that needs it",
+    "workers-kv/kv": "in a Durable Object (`device-cookie-key`), made on first use",
+    "workers-kv/durable-objects": "in a Durable Object (`device-cookie-key`), made on first use",
+    "vercel-edge/cookie": "`SESSION_KEYS`, the keys of the session cookie",
+    "netlify-edge/cookie": "`SESSION_KEYS`, the keys of the session cookie",
+    "netlify-edge/blobs": "in Netlify Blobs (the `login-throttle` store), made by the first isolate that needs it",
+  };
   return `### Login throttling
 
-Before any password is hashed, two counters are checked and counted:
+Before any password is hashed, three counters are checked and counted:
 
 - ${rule}
+- per account, across every address, against credential stuffing (one guess each from a thousand
+  addresses, which the two counters above never see twice): OWASP's *device cookies*. A browser that
+  signed in to the account before carries an encrypted cookie naming it (\`src/device-cookie.ts\`) and
+  is judged on a counter of its own (10 in a row); every other browser shares the account's counter,
+  which locks after 50 failures in an hour. A flood locks out the unknown browsers, not the user's own.
+  The cookie lets nobody in; it only picks the counter. Its key: ${deviceKeys[`${app.platform.template}/${app.store.name}`] ?? "the app's keys"}.
 
 ${where[app.platform.template]}`;
 }
@@ -959,8 +979,10 @@ goes and one when it comes back.`
       : "";
   return `### The theme, CSRF, request bodies and errors
 
-The theme lives in its own cookie through a named session checked by a schema, so an edited cookie
-(\`{"theme":"<script>"}\`, extra fields, not JSON) gives the defaults. Until the user picks a theme, the
+The theme lives in its own cookie, a named session whose \`UnsignedCookieStore({ parse })\` turns the
+cookie's JSON into checked data with a zod schema (\`zod/mini\`, \`src/preferences.ts\`), so an edited
+cookie (\`{"theme":"<script>"}\`, extra fields, not JSON) gives the defaults. Every schema of the app
+(the login session, the notices, the forms, sudo) is zod's. Until the user picks a theme, the
 page follows the system's light or dark setting.
 
 A state-changing request is accepted only when \`Sec-Fetch-Site\` is \`same-origin\`, or, where a
