@@ -447,6 +447,59 @@ describe("the session cache, signed only", () => {
   });
 });
 
+describe("the session cache's format", () => {
+  const memory = serverStores.find((kit) => kit.name === "UnsafeMemoryStore")!;
+  const bytesOf = (text: string) => new TextEncoder().encode(text);
+  const base64UrlBytes = (text: string) => Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
+  /** The documented purpose: ASCII("hattip-session/v2/" + kind) ‖ 0x00 ‖ uint32be(name) ‖ name ‖ uint32be(id) ‖ id. */
+  function purpose(kind: string, name: string, id: string): Uint8Array<ArrayBuffer> {
+    const parts = [bytesOf(`hattip-session/v2/${kind}`), new Uint8Array([0])];
+    for (const text of [name, id]) {
+      const bytes = bytesOf(text);
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, bytes.length);
+      parts.push(length, bytes);
+    }
+    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) joined.set(part, (at += part.length) - part.length);
+    return joined;
+  }
+
+  it("is AES-256-GCM of the time it was made and the store's record text, the cookie name and session ID as additional data", async () => {
+    const served = await start(await memory.make());
+    const client = new CookieClient(served.url);
+    const before = Date.now();
+    await client.get("/push?item=tea");
+    const sealed = base64UrlBytes(client.jar.get("session.cache")!);
+    const aad = purpose("cache-encrypted", "session", client.jar.get("session")!);
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.slice(6, 18), additionalData: aad }, encryptionKey, sealed.slice(18));
+    const [cachedAt, version, createdAt, expiresAt, metaLength, rest] = new TextDecoder().decode(plain).split("|");
+    expect(Number(cachedAt)).toBeGreaterThanOrEqual(before);
+    expect([version, metaLength, rest]).toEqual(["2", "0", '{"items":["tea"]}']);
+    expect(Number(expiresAt) - Number(createdAt)).toBe(7 * 24 * 3600 * 1000);
+    // Bound to the session ID: the same bytes under another ID do not open.
+    const otherAad = purpose("cache-encrypted", "session", "another-session-id");
+    await expect(
+      crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.slice(6, 18), additionalData: otherAad }, encryptionKey, sealed.slice(18)),
+    ).rejects.toThrow();
+  });
+
+  it("is signed with HMAC-SHA-256 over the purpose, the key ID and the payload when protection is signed", async () => {
+    const signingKey = await SignedCookieStore.generateKey();
+    const served = await start(await memory.make(), { cache: { maxAge: 60, keys: [signingKey], protection: "signed" } });
+    const client = new CookieClient(served.url);
+    await client.get("/push?item=tea");
+    const [keyId, payload, signature] = client.jar.get("session.cache")!.split(".");
+    const signedPart = bytesOf(`${keyId}.${payload}`);
+    const aad = purpose("cache-signed", "session", client.jar.get("session")!);
+    const message = new Uint8Array(aad.length + signedPart.length);
+    message.set(aad);
+    message.set(signedPart, aad.length);
+    expect(await crypto.subtle.verify("HMAC", signingKey, base64UrlBytes(signature!), message)).toBe(true);
+  });
+});
+
 describe("the session cache's setup", () => {
   it.each(cookieStores)("is refused with a $name: there is nothing to cache", async (kit) => {
     const store = await kit.make();
