@@ -6,7 +6,8 @@
  * keys longer than KV accepts, so that every KV call fails; paths under
  * /rolling/ refresh a session at most every half second. Paths under /user/
  * bind, list and revoke a user's sessions; a `gate` query parameter parks
- * the request in its handler, a `store-gate` one parks its first KV write.
+ * the request in its handler, a `store-gate` one parks one of its KV calls
+ * (`gate-at`, its first write by default).
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
@@ -48,21 +49,31 @@ async function enterGate(name: string): Promise<void> {
   gate.waiting = false;
 }
 
-/** The counted namespace; with `store-gate`, its first write of the request waits at that gate (after a revoke's first listing). */
+/**
+ * The counted namespace; with `store-gate`, the request's KV call named by
+ * `gate-at` (`<get|put|delete|list>:<n>`, the n-th call of that kind in
+ * the request; by default `put:1`, its first write, after a revoke's first
+ * listing) waits at that gate before it is made.
+ */
+const callsMade = new WeakMap<RequestContext, Record<string, number>>();
 const maybeGated = (ctx: RequestContext): KvNamespaceLike => {
   const namespace = counted(ctx);
   const name = ctx.url.searchParams.get("store-gate");
   if (!name) return namespace;
-  let held = false;
+  const [op = "put", nth = "1"] = (ctx.url.searchParams.get("gate-at") ?? "put:1").split(":");
+  // The store asks for the namespace before every call: count the request's calls, not this wrapper's.
+  let made = callsMade.get(ctx);
+  if (!made) callsMade.set(ctx, (made = {}));
+  const hold = async (kind: keyof KvNamespaceLike) => {
+    const count = (made[kind] ?? 0) + 1;
+    made[kind] = count;
+    if (kind === op && count === Number(nth)) await enterGate(name);
+  };
   return {
-    ...namespace,
-    put: async (key, value, options) => {
-      if (!held) {
-        held = true;
-        await enterGate(name);
-      }
-      return namespace.put(key, value, options);
-    },
+    get: async (key) => (await hold("get"), namespace.get(key)),
+    put: async (key, value, options) => (await hold("put"), namespace.put(key, value, options)),
+    delete: async (key) => (await hold("delete"), namespace.delete(key)),
+    list: async (options) => (await hold("list"), namespace.list(options)),
   };
 };
 
