@@ -32,7 +32,7 @@ import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
-import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
+import { DeadlineExceeded, describeFailure, leftCutOff, leftUnanswered, withDeadline, type CallKind } from "./deadline.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
 import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
@@ -63,15 +63,6 @@ interface PooledConnectionLike extends PostgresClientLike {
   on?(event: "error", listener: (error: Error) => void): unknown;
   removeListener?(event: "error", listener: (error: Error) => void): unknown;
 }
-
-/**
- * What a statement does, for what a timeout means: a read changes nothing;
- * a write (create, update, rotate) carries its deadline and is refused by
- * PostgreSQL if begun after it; an end (destroy, revoke) is not refused,
- * since ending a session late is still what was asked; `other` is the
- * table's creation and `deleteExpired()`.
- */
-type StatementKind = "read" | "write" | "end" | "other";
 
 export interface PostgresSessionStoreOptions<Data = SessionData> extends Omit<ExternalStoreOptions<Data>, "prefix"> {
   /**
@@ -315,7 +306,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
    */
   async #query(
     ctx: RequestContext | undefined,
-    kind: StatementKind,
+    kind: CallKind,
     text: string,
     values: unknown[] = [],
     guarded = false,
@@ -343,7 +334,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
   async #queryPooled(
     pool: PostgresPoolLike,
     deadline: number,
-    kind: StatementKind,
+    kind: CallKind,
     text: string,
     values: unknown[],
   ): Promise<{ rows: unknown[]; rowCount: number | null }> {
@@ -378,7 +369,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
     return this.#answer(running, deadline, kind);
   }
 
-  async #answer<T>(running: Promise<T>, deadline: number, kind: StatementKind): Promise<T> {
+  async #answer<T>(running: Promise<T>, deadline: number, kind: CallKind): Promise<T> {
     try {
       return await withDeadline(running, Math.max(0, deadline - Date.now()));
     } catch (error) {
@@ -393,11 +384,14 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
     );
   }
 
-  #failure(error: unknown, kind: StatementKind): Error {
+  #failure(error: unknown, kind: CallKind): Error {
     if (error instanceof DeadlineExceeded) {
-      return new SessionStoreUnavailableError(`PostgreSQL did not answer within ${this.timeout} ms: ${UNANSWERED[kind]}; retry later.`, {
-        cause: error,
-      });
+      return new SessionStoreUnavailableError(
+        `PostgreSQL did not answer within ${this.timeout} ms: ${leftUnanswered(kind, "PostgreSQL")}; retry later.`,
+        {
+          cause: error,
+        },
+      );
     }
     const code = sqlState(error);
     if (code === "42P01" || code === "42703" || code === "3F000") {
@@ -408,9 +402,12 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
       );
     }
     if (code === undefined) {
-      return new SessionStoreUnavailableError(`PostgreSQL failed a session query (${describeFailure(error)}): ${CUT_OFF[kind]}; retry later.`, {
-        cause: error,
-      });
+      return new SessionStoreUnavailableError(
+        `PostgreSQL failed a session query (${describeFailure(error)}): ${leftCutOff(kind, "PostgreSQL")}; retry later.`,
+        {
+          cause: error,
+        },
+      );
     }
     if (isUnavailableState(code)) {
       // PostgreSQL answered with an error: the statement did not run.
@@ -421,22 +418,6 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
     return error instanceof Error ? error : new Error(String(error));
   }
 }
-
-/** What a statement left behind when PostgreSQL did not answer in time. */
-const UNANSWERED: Record<StatementKind, string> = {
-  read: "nothing was changed",
-  write: "this session write was not saved, unless PostgreSQL began it before that deadline (it refuses to begin it later)",
-  end: "the session may still be ended when it does",
-  other: "the statement may still run when it does",
-};
-
-/** What a statement left behind when the connection failed under it (no answer from PostgreSQL). */
-const CUT_OFF: Record<StatementKind, string> = {
-  read: "nothing was changed",
-  write: "this session write was not saved, unless PostgreSQL began it before the failure; it refuses to begin it after the store's timeout",
-  end: "the session may or may not have been ended",
-  other: "the statement may or may not have run",
-};
 
 /** A pool the store can take connections from (pg.Pool's `connect()` and `waitingCount`), rather than a single client. */
 function isPool(client: PostgresClientLike): client is PostgresPoolLike {

@@ -15,6 +15,7 @@ import { cookie } from "@hattip/cookie";
 import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike, type Session } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { enterGate, gateEndpoints } from "../support/worker-gates.js";
 
 interface Data {
   count?: number;
@@ -35,20 +36,6 @@ const counted = (ctx: RequestContext): KvNamespaceLike => {
     list: (options) => (kvOps.list++, namespace.list(options)),
   };
 };
-/**
- * Gates a test can hold requests at. Flags polled by the waiting request
- * itself: workerd does not let one request resume another's continuation.
- */
-const gates = new Map<string, { waiting: boolean; released: boolean }>();
-async function enterGate(name: string): Promise<void> {
-  const gate = { waiting: true, released: false };
-  gates.set(name, gate);
-  for (let waited = 0; !gate.released && waited < 10_000; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  gate.waiting = false;
-}
-
 /**
  * The counted namespace; with `store-gate`, the request's KV call named by
  * `gate-at` (`<get|put|delete|list>:<n>`, the n-th call of that kind in
@@ -167,12 +154,8 @@ const app = compose(
       return Response.json(snapshot);
     }
     if (ctx.url.pathname === "/slow-write-waiting") return Response.json({ waiting: slowWrite.waiting });
-    if (ctx.url.pathname === "/gate-waiting") return Response.json({ waiting: gates.get(ctx.url.searchParams.get("name") ?? "")?.waiting ?? false });
-    if (ctx.url.pathname === "/gate-release") {
-      const gate = gates.get(ctx.url.searchParams.get("name") ?? "");
-      if (gate) gate.released = true;
-      return Response.json({ released: gate?.waiting ?? false });
-    }
+    const gateAnswer = gateEndpoints(ctx.url);
+    if (gateAnswer) return gateAnswer;
     if (ctx.url.pathname === "/release") {
       slowWrite.released = true;
       return Response.json({ released: slowWrite.waiting });
