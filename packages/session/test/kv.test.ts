@@ -343,6 +343,25 @@ describe("a user's sessions in KV, in workerd", () => {
     expect((await phone.sessions("/rolling")).map((session) => session.handle)).not.toContain(handle);
   });
 
+  it("keeps each user's entry in KV at least until its session's deadline, through refreshes: no expiry unlists a live session", async () => {
+    const user = newUser();
+    const laptop = new Device();
+    await laptop.json(`/rolling/user/login?user=${user}`);
+    const id = laptop.jar.get("rolling")!;
+    const entryKey = `session:user:${await userHash(user)}:${await hashSessionId(id)}`;
+    const expiries = async () => {
+      const [entry] = (await (await kv()).list({ prefix: entryKey })).keys;
+      return { entryExpiresAt: entry!.expiration! * 1000, deadline: (entry!.metadata as { e: number }).e };
+    };
+    const atLogin = await expiries();
+    expect(atLogin.entryExpiresAt).toBeGreaterThanOrEqual(atLogin.deadline);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await laptop.json("/rolling/user/touch");
+    const refreshed = await expiries();
+    expect(refreshed.deadline).toBeGreaterThan(atLogin.deadline);
+    expect(refreshed.entryExpiresAt).toBeGreaterThanOrEqual(refreshed.deadline);
+  });
+
   describe("a rolling refresh racing sign-out-everywhere, each interleaving held by gates", () => {
     /** A user signed in on a laptop (whose session is due a rolling refresh) and a phone. */
     async function signedIn() {

@@ -328,9 +328,14 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
   }
 }
 
-/** KV's TTL for something that must live until `expiresAt`: never below KV's minimum. */
+/**
+ * KV's TTL for something that must live until `expiresAt`: never below
+ * KV's minimum, and one second more than the time left, since KV counts
+ * the expiry from the whole second it is in (a user's entry that expired
+ * before its session's deadline would unlist a live session).
+ */
 function kvTtl(expiresAt: number): number {
-  return Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
+  return Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000) + 1);
 }
 
 const MAX_DEVICE_LENGTH = 100;
