@@ -379,59 +379,51 @@ describe("a user's sessions in KV, in workerd", () => {
       expect((await phone.sessions("/rolling")).map((session) => session.current)).toEqual([true]);
     }
 
-    it("a refresh that read the session before the revoke and writes between its rounds does not survive it", async () => {
+    /**
+     * The laptop's rolling refresh held at its KV call `refreshAt`; then the
+     * phone's revoke of its other sessions, run whole, or held at `revokeAt`
+     * while the refresh goes on; then the revoke. The laptop ends signed out.
+     */
+    async function refreshRacingRevoke(refreshAt: string, revokeAt?: string) {
       const { laptop, phone } = await signedIn();
-      const [refreshGate, revokeGate] = [gateName(), gateName()];
-      // The refresh has read the session, live; it is held before its first write.
-      const refresh = laptop.get(`/rolling/user/touch?store-gate=${refreshGate}`);
+      const refreshGate = gateName();
+      const refresh = laptop.get(`/rolling/user/touch?store-gate=${refreshGate}&gate-at=${refreshAt}`);
       await waitAtGate(refreshGate);
-      // The revoke's first round has ended the laptop's session and deleted its entry; it is held before its second listing.
-      const revoke = phone.get(`/rolling/user/revoke-others?store-gate=${revokeGate}&gate-at=list:2`);
-      await waitAtGate(revokeGate);
-      await releaseGate(refreshGate);
-      expect((await refresh).status).toBe(200);
-      await releaseGate(revokeGate);
-      expect((await revoke).status).toBe(200);
+      if (revokeAt === undefined) {
+        await phone.json("/rolling/user/revoke-others");
+        await releaseGate(refreshGate);
+        expect((await refresh).status).toBe(200);
+      } else {
+        const revokeGate = gateName();
+        const revoke = phone.get(`/rolling/user/revoke-others?store-gate=${revokeGate}&gate-at=${revokeAt}`);
+        await waitAtGate(revokeGate);
+        await releaseGate(refreshGate);
+        expect((await refresh).status).toBe(200);
+        await releaseGate(revokeGate);
+        expect((await revoke).status).toBe(200);
+      }
       await expectLaptopSignedOut(laptop, phone);
+    }
+
+    it("a refresh that read the session before the revoke and writes between its rounds does not survive it", async () => {
+      // The refresh has read the session, live, and is held before its first write (the entry); the revoke's first
+      // round has ended the laptop's session and deleted its entry, and it is held before its second listing.
+      await refreshRacingRevoke("put:1", "list:2");
     });
 
     it("a refresh that read the session before the revoke and writes after all of it does not write the session back", async () => {
-      const { laptop, phone } = await signedIn();
-      const gate = gateName();
-      const refresh = laptop.get(`/rolling/user/touch?store-gate=${gate}`);
-      await waitAtGate(gate);
-      await phone.json("/rolling/user/revoke-others");
-      await releaseGate(gate);
-      expect((await refresh).status).toBe(200);
-      await expectLaptopSignedOut(laptop, phone);
+      await refreshRacingRevoke("put:1");
     });
 
     it("a refresh whose session write lands after the whole revoke buries the session again", async () => {
-      const { laptop, phone } = await signedIn();
-      const gate = gateName();
       // Held before its second write, the session itself: its entry is written, its checks are done.
-      const refresh = laptop.get(`/rolling/user/touch?store-gate=${gate}&gate-at=put:2`);
-      await waitAtGate(gate);
-      await phone.json("/rolling/user/revoke-others");
-      await releaseGate(gate);
-      expect((await refresh).status).toBe(200);
-      await expectLaptopSignedOut(laptop, phone);
+      await refreshRacingRevoke("put:2");
     });
 
     it("a refresh that writes between the revoke's tombstone and its entry delete is ended again by the revoke", async () => {
-      const { laptop, phone } = await signedIn();
-      const [refreshGate, revokeGate] = [gateName(), gateName()];
-      const refresh = laptop.get(`/rolling/user/touch?store-gate=${refreshGate}&gate-at=put:2`);
-      await waitAtGate(refreshGate);
-      // The revoke has written the laptop's tombstone; it is held before deleting the entry.
-      const revoke = phone.get(`/rolling/user/revoke-others?store-gate=${revokeGate}&gate-at=delete:1`);
-      await waitAtGate(revokeGate);
-      // The refresh writes the session over the tombstone, and finds its entry still there.
-      await releaseGate(refreshGate);
-      expect((await refresh).status).toBe(200);
-      await releaseGate(revokeGate);
-      expect((await revoke).status).toBe(200);
-      await expectLaptopSignedOut(laptop, phone);
+      // The revoke has written the laptop's tombstone and is held before deleting the entry; the refresh writes the
+      // session over the tombstone, and finds its entry still there.
+      await refreshRacingRevoke("put:2", "delete:1");
     });
 
     it("a session and entry written back between the revoke's rounds, as by a refresh elsewhere, are ended by its next round", async () => {

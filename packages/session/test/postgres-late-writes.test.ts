@@ -139,55 +139,45 @@ describe("PostgresSessionStore with the server frozen past the timeout", () => {
   afterAll(() => cluster?.destroy());
   afterEach(() => cluster.resume());
 
-  it("refuses an update the frozen server gets to after the deadline: the session keeps what it had", async () => {
+  /** A browser on an instance, signed in (or not) by `setup`; its cookie then. */
+  async function prepared(setup: string) {
     const gates = new Map<string, Gate>();
     const a = await instance(cluster.url, gates);
     const browser = browserOn(a.url);
-    await browser.get("/push?item=first");
+    await browser.get(setup);
+    return { gates, a, browser, cookie: browser.jar.get("session")! };
+  }
 
-    const { gate, response } = await parked(browser, gates, "/push?item=late");
+  /** `path`, its session loaded, then sent to a frozen server: its 503, once the server has resumed and got to it. */
+  async function failedWhileFrozen({ gates, a, browser }: Awaited<ReturnType<typeof prepared>>, path: string) {
+    const { gate, response } = await parked(browser, gates, path);
     await cluster.pause();
     gate.release();
     const failed = await response;
     expect(failed.status).toBe(503);
     await cluster.resume();
     await a.settled();
-    expect(bodyOf(await browser.get("/read")).data).toEqual({ items: ["first"] });
+    return failed;
+  }
+
+  it("refuses an update the frozen server gets to after the deadline: the session keeps what it had", async () => {
+    const app = await prepared("/push?item=first");
+    const failed = await failedWhileFrozen(app, "/push?item=late");
+    expect(bodyOf(await app.browser.get("/read")).data).toEqual({ items: ["first"] });
     expect(failed.body).toMatch(/did not answer within 300 ms: this session write was not saved, unless PostgreSQL began it before that deadline/);
   });
 
   it("refuses a login's rotation the frozen server gets to after the deadline: the user stays signed in", async () => {
-    const gates = new Map<string, Gate>();
-    const a = await instance(cluster.url, gates);
-    const browser = browserOn(a.url);
-    await browser.get("/login?user=ada");
-    const signedIn = browser.jar.get("session")!;
-
-    const { gate, response } = await parked(browser, gates, "/login?user=ada");
-    await cluster.pause();
-    gate.release();
-    expect((await response).status).toBe(503);
-    await cluster.resume();
-    await a.settled();
-    expect(browser.jar.get("session")).toBe(signedIn);
-    expect(bodyOf(await browser.get("/read"))).toEqual({ data: { user: "ada" }, isFresh: false });
+    const app = await prepared("/login?user=ada");
+    await failedWhileFrozen(app, "/login?user=ada");
+    expect(app.browser.jar.get("session")).toBe(app.cookie);
+    expect(bodyOf(await app.browser.get("/read"))).toEqual({ data: { user: "ada" }, isFresh: false });
   });
 
   it("says that a logout sent to a frozen server may still end the session, and it does", async () => {
-    const gates = new Map<string, Gate>();
-    const a = await instance(cluster.url, gates);
-    const browser = browserOn(a.url);
-    await browser.get("/login?user=ada");
-    const signedIn = browser.jar.get("session")!;
-
-    const { gate, response } = await parked(browser, gates, "/logout");
-    await cluster.pause();
-    gate.release();
-    const failed = await response;
-    expect(failed.status).toBe(503);
-    await cluster.resume();
-    await a.settled();
-    const replay = browserOn(a.url, new Map([["session", signedIn]]));
+    const app = await prepared("/login?user=ada");
+    const failed = await failedWhileFrozen(app, "/logout");
+    const replay = browserOn(app.a.url, new Map([["session", app.cookie]]));
     expect(bodyOf(await replay.get("/read"))).toEqual({ data: {}, isFresh: true });
     expect(failed.body).toMatch(/did not answer within 300 ms: the session may still be ended when it does/);
   });
