@@ -44,7 +44,7 @@ export function checkEvictionPolicy(client: object, timeout: number): void {
 }
 
 /** The warning for a `CONFIG GET maxmemory*` reply, or `null` when sessions are never evicted (or the reply says nothing). */
-export function evictionWarning(reply: unknown): string | null {
+function evictionWarning(reply: unknown): string | null {
   const settings = configPairs(reply);
   const policies = [...new Set(settings.filter(([name]) => name === "maxmemory-policy").map(([, value]) => value))];
   const evicting = policies.filter((policy) => policy !== "noeviction");
