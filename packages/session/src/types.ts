@@ -289,8 +289,10 @@ export interface Session<Data = SessionData, Flash = FlashValues<SessionFlashDat
    * destroyed or expired meanwhile; then the request goes on as a fresh
    * session (`isFresh`, the default data, no user) and its cached copy is
    * cleared. Without a cache, or when this request already read the store,
-   * it answers without another read. Call it before changing the session.
-   * A store that cannot be reached throws `SessionStoreUnavailableError`.
+   * it answers without another read. Call it before changing the session:
+   * changes made from a copy behind the store are kept, and checked against
+   * the store when the request ends. A store that cannot be reached throws
+   * `SessionStoreUnavailableError`.
    * @example
    * ```ts
    * if (!(await ctx.session.verify())) return Response.redirect(new URL("/login", ctx.url), 303);
