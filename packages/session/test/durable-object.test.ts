@@ -14,9 +14,11 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableObjectSessionStore, MAX_LISTED_USER_SESSIONS, type DurableObjectNamespaceLike } from "../src/index.js";
-import { hashSessionId, splitSessionId, userTag } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId } from "../src/stores/session-id.js";
+import { userTag } from "./support/user-tags.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -81,7 +83,7 @@ async function callsDuring(action: () => Promise<unknown>): Promise<Record<strin
 // The shared contract, with the store in Node and every call going to the real object in workerd through Miniflare's binding proxy.
 describeStoreContract({ name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
   const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
-  return { store: new DurableObjectSessionStore({ getNamespace: () => namespace }) };
+  return { store: new DurableObjectSessionStore({ userTagSecret, getNamespace: () => namespace }) };
 });
 
 describe("DurableObjectSessionStore in workerd", () => {
@@ -100,7 +102,7 @@ describe("DurableObjectSessionStore in workerd", () => {
         },
       }),
     };
-    const store = new DurableObjectSessionStore({ getNamespace: () => noting });
+    const store = new DurableObjectSessionStore({ userTagSecret, getNamespace: () => noting });
     const user = `user-${crypto.randomUUID()}`;
     const now = Date.now();
     for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) {

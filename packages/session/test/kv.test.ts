@@ -13,10 +13,12 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvSessionStore } from "../src/index.js";
-import { hashSessionId, splitSessionId, userHash } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId } from "../src/stores/session-id.js";
+import { userHash } from "./support/user-tags.js";
 import type { UserSessionInfo } from "../src/index.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -64,7 +66,7 @@ const browser = () => new CookieClient(baseUrl);
 // The shared contract suite, with the store in Node and every KV call going to workerd's KV through Miniflare's binding proxy.
 describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
   const namespace = await kv();
-  return { store: new KvSessionStore({ getStore: () => namespace, prefix: "contract:" }) };
+  return { store: new KvSessionStore({ userTagSecret, getStore: () => namespace, prefix: "contract:" }) };
 });
 
 describe("KvSessionStore in workerd", () => {

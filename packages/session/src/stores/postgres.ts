@@ -23,7 +23,7 @@ import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../
 import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { handleFromIdHash, type IndexedUser } from "./session-id.js";
 import { userSessionInfo } from "./user-sessions.js";
 
 /**
@@ -166,7 +166,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
     return (await this.#query(ctx, this.#sql.deleteExpired, [Date.now()])).rowCount ?? 0;
   }
 
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
     const located = await this.keys.locate(id);
     if (located === null) return null;
     const now = Date.now();
@@ -248,7 +248,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
   async #owner(record: SessionRecord<Data>, idHash: string): Promise<[string | null, string | null]> {
     const user = record.meta?.user;
     if (user === undefined) return [null, null];
-    return Promise.all([userHash(user), handleFromIdHash(idHash)]);
+    return Promise.all([this.userHash(user), handleFromIdHash(idHash)]);
   }
 
   async #query(ctx: RequestContext | undefined, text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }> {

@@ -89,7 +89,7 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     this.#durability = durabilityOf(options.durability, this.timeout);
   }
 
-  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.keys.keyOf(id);
     if (key === null) return null;
     const client = await this.#ready(ctx);

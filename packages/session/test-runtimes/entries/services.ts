@@ -22,6 +22,7 @@ import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
 import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
 import { storeContract, type Data, type StoreSubject } from "../suite/store-contract.js";
+import { userTagSecret } from "../suite/user-tag-secret.js";
 
 interface Services {
   /** A redis-server of the runner's own. */
@@ -72,7 +73,7 @@ if (services.redis) {
   subjects.push({
     name: "RedisSessionStore",
     // A prefix of its own per store: the runners share the one server.
-    make: async () => new RedisSessionStore<Data>({ getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
+    make: async () => new RedisSessionStore<Data>({ userTagSecret, getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
     revocable: true,
     indexesUsers: true,
   });
@@ -80,7 +81,7 @@ if (services.redis) {
   tests.test("RedisSessionStore fails with SessionStoreUnavailableError within its timeout when Redis is down", async () => {
     const down = createClient({ url: `redis://${CLOSED}`, socket: { reconnectStrategy: false } });
     try {
-      await assertUnavailable(new RedisSessionStore<Data>({ getClient: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
+      await assertUnavailable(new RedisSessionStore<Data>({ userTagSecret, getClient: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
     } finally {
       if (down.isOpen) await down.close();
     }
@@ -92,7 +93,7 @@ if (services.postgres) {
   cleanups.push(() => pool.end());
   subjects.push({
     name: "PostgresSessionStore",
-    make: async () => new PostgresSessionStore<Data>({ client: pool }),
+    make: async () => new PostgresSessionStore<Data>({ userTagSecret, client: pool }),
     revocable: true,
     indexesUsers: true,
   });
@@ -100,7 +101,7 @@ if (services.postgres) {
   tests.test("PostgresSessionStore sends one statement for each load, create, update, rotation and destroy", async () => {
     const sent: string[] = [];
     const counting: PostgresClientLike = { query: (text, values) => (sent.push(text.split(" ")[0]!), pool.query(text, values)) };
-    const store = new PostgresSessionStore<Data>({ client: counting });
+    const store = new PostgresSessionStore<Data>({ userTagSecret, client: counting });
     const ctx = storeCtx();
     const id = await store.save(null, { count: 1 }, 60_000, ctx);
     await store.load(id, ctx);
@@ -113,7 +114,7 @@ if (services.postgres) {
   tests.test("PostgresSessionStore fails with SessionStoreUnavailableError when PostgreSQL is down", async () => {
     const down = new pg.Pool({ connectionString: `postgres://postgres@${CLOSED}/postgres`, connectionTimeoutMillis: UNREACHABLE_TIMEOUT_MS });
     try {
-      await assertUnavailable(new PostgresSessionStore<Data>({ client: down, timeout: UNREACHABLE_TIMEOUT_MS }));
+      await assertUnavailable(new PostgresSessionStore<Data>({ userTagSecret, client: down, timeout: UNREACHABLE_TIMEOUT_MS }));
     } finally {
       await down.end();
     }
@@ -128,7 +129,7 @@ if (services.blobs) {
     name: "NetlifyBlobsSessionStore",
     make: async () => {
       const store = blobStore();
-      return new NetlifyBlobsSessionStore<Data>({ getStore: () => store });
+      return new NetlifyBlobsSessionStore<Data>({ userTagSecret, getStore: () => store });
     },
     revocable: true,
     indexesUsers: true,
@@ -136,7 +137,7 @@ if (services.blobs) {
 
   tests.test("NetlifyBlobsSessionStore keeps one blob per session, under the hash of its ID, and deletes it on logout", async () => {
     const blobs = blobStore();
-    const store = new NetlifyBlobsSessionStore<Data>({ getStore: () => blobs });
+    const store = new NetlifyBlobsSessionStore<Data>({ userTagSecret, getStore: () => blobs });
     const ctx = storeCtx();
     const id = await store.save(null, { count: 1 }, 60_000, ctx);
     const keys = (await blobs.list({ prefix: "" })).blobs.map((blob) => blob.key);
@@ -156,7 +157,7 @@ if (services.blobs) {
       uncachedEdgeURL: `http://${CLOSED}`,
       consistency: "strong",
     });
-    await assertUnavailable(new NetlifyBlobsSessionStore<Data>({ getStore: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
+    await assertUnavailable(new NetlifyBlobsSessionStore<Data>({ userTagSecret, getStore: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
   });
 }
 

@@ -8,6 +8,7 @@
 import { DurableObjectSessionStore, KvSessionStore, type DurableObjectNamespaceLike, type KvNamespaceLike } from "hattip-session";
 import type { RequestContext } from "@hattip/compose";
 import { adapterContext, assert, assertEqual, runSuite, type Data, type StoreSubject, type TestList } from "../suite/index.js";
+import { userTagSecret } from "../suite/user-tag-secret.js";
 
 export { SessionDurableObject } from "hattip-session";
 
@@ -18,14 +19,15 @@ interface Env {
 
 const kvStore: StoreSubject = {
   name: "KvSessionStore",
-  make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
+  make: async () => new KvSessionStore<Data>({ userTagSecret, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
   revocable: true,
   indexesUsers: true,
 };
 
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
-  make: async () => new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
+  make: async () =>
+    new DurableObjectSessionStore<Data>({ userTagSecret, getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
   revocable: true,
   indexesUsers: true,
 };

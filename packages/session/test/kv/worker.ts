@@ -14,6 +14,7 @@ import { cookie } from "@hattip/cookie";
 import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike, type Session } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
 
 interface Data {
   count?: number;
@@ -66,12 +67,12 @@ const maybeGated = (ctx: RequestContext): KvNamespaceLike => {
   };
 };
 
-const store = new KvSessionStore({ getStore: maybeGated });
+const store = new KvSessionStore({ userTagSecret, getStore: maybeGated });
 const longSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
 const rollingSession = session({ store, cookieName: "rolling", cookieOptions: { maxAge: 120 }, rolling: { refreshInterval: 0.5 } });
 const brokenSession = session({
-  store: new KvSessionStore({ getStore: sessions, prefix: "x".repeat(600) }),
+  store: new KvSessionStore({ userTagSecret, getStore: sessions, prefix: "x".repeat(600) }),
   cookieName: "broken",
 });
 
@@ -146,7 +147,7 @@ const app = compose(
     if (ctx.url.pathname === "/contract") {
       // The one store contract, run here because the KV binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new KvSessionStore<Record<string, unknown>>({ getStore: counted, prefix: "contract:" });
+      const contractStore = new KvSessionStore<Record<string, unknown>>({ userTagSecret, getStore: counted, prefix: "contract:" });
       storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true }, () => ctx);
       return Response.json(await tests.run());
     }

@@ -30,6 +30,7 @@ import {
 import { startLocalBlobs, type LocalBlobs } from "./blobs-server.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { startRedis, type RedisServer } from "./redis-server.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
 
 export interface StoreKit {
   name: string;
@@ -137,13 +138,13 @@ export function useEveryStore(): StoreKit[] {
     {
       name: "RedisSessionStore",
       serverSide: true,
-      make: async () => new RedisSessionStore({ getClient: () => client, prefix: `${crypto.randomUUID()}:` }),
+      make: async () => new RedisSessionStore({ userTagSecret, getClient: () => client, prefix: `${crypto.randomUUID()}:` }),
       writes: redisWrites,
     },
     {
       name: "KvSessionStore",
       serverSide: true,
-      make: async () => new KvSessionStore({ getStore: () => kv, prefix: `${crypto.randomUUID()}:` }),
+      make: async () => new KvSessionStore({ userTagSecret, getStore: () => kv, prefix: `${crypto.randomUUID()}:` }),
       writes: async () => kvPuts,
     },
     {
@@ -151,7 +152,7 @@ export function useEveryStore(): StoreKit[] {
       serverSide: true,
       make: async () => {
         const namespace = objects(crypto.randomUUID());
-        return new DurableObjectSessionStore({ getNamespace: () => namespace });
+        return new DurableObjectSessionStore({ userTagSecret, getNamespace: () => namespace });
       },
       writes: async () => objectWrites,
     },
@@ -160,7 +161,7 @@ export function useEveryStore(): StoreKit[] {
       serverSide: true,
       make: async () => {
         // A table of its own for each store, as a prefix gives the other stores keys of their own.
-        const store = new PostgresSessionStore({ client: postgres, table: `sessions_${crypto.randomUUID().replaceAll("-", "")}` });
+        const store = new PostgresSessionStore({ userTagSecret, client: postgres, table: `sessions_${crypto.randomUUID().replaceAll("-", "")}` });
         await store.createTable();
         return store;
       },
@@ -171,7 +172,7 @@ export function useEveryStore(): StoreKit[] {
       serverSide: true,
       make: async () => {
         const store = blobs.store(`sessions-${crypto.randomUUID()}`);
-        return new NetlifyBlobsSessionStore({ getStore: () => store });
+        return new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => store });
       },
       writes: blobWrites,
     },
