@@ -81,10 +81,15 @@ async function callsDuring(action: () => Promise<unknown>): Promise<Record<strin
 }
 
 // The shared contract, with the store in Node and every call going to the real object in workerd through Miniflare's binding proxy.
-describeStoreContract({ name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
-  const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
-  return { store: new DurableObjectSessionStore({ userTagSecret, getNamespace: () => namespace }) };
-});
+describeStoreContract(
+  { name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true, tagsUsers: true },
+  async () => {
+    const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
+    const make = (secret: string | undefined) =>
+      new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret: secret, getNamespace: () => namespace });
+    return { store: make(userTagSecret), withUserTagSecret: make };
+  },
+);
 
 describe("DurableObjectSessionStore in workerd", () => {
   it(`gets only the ${MAX_LISTED_USER_SESSIONS} sessions with the latest deadlines from the user's object, and revokes every one`, async () => {

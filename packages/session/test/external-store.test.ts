@@ -48,10 +48,12 @@ interface Row {
  */
 class ToyStore extends ExternalStore<Data> {
   readonly reached: string[] = [];
-  readonly #rows = new Map<string, Row>();
+  readonly #rows: Map<string, Row>;
 
-  constructor(options: ExternalStoreOptions<Data> & { timeout?: number } = {}) {
+  /** `rows`: where it keeps its sessions, shared by two toy stores given the same map. */
+  constructor(options: ExternalStoreOptions<Data> & { timeout?: number } = {}, rows = new Map<string, Row>()) {
     super({ userTagSecret, ...options }, { name: "ToyStore", prefix: "toy:", timeout: 1000 });
+    this.#rows = rows;
   }
 
   protected async readEntry(id: string): Promise<StoredEntry<Data> | null> {
@@ -126,7 +128,10 @@ const bound = (user: string, agent: string, expiresIn = 60_000): SessionRecord<D
 };
 
 // The whole contract, user-index rules included, on a store that wrote none of those checks.
-describeStoreContract({ name: "A toy store on ExternalStore", revocable: true, indexesUsers: true }, async () => ({ store: new ToyStore() }));
+describeStoreContract({ name: "A toy store on ExternalStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const rows = new Map<string, Row>();
+  return { store: new ToyStore({}, rows), withUserTagSecret: (secret) => new ToyStore({ userTagSecret: secret }, rows) };
+});
 
 describe("a store on ExternalStore gets the user-index checks for free", () => {
   it("refuses a bad user ID with a TypeError before any of its own code runs", async () => {

@@ -64,9 +64,11 @@ const keyOf = async (id: string) => `session:${await hashSessionId(id)}`;
 const browser = () => new CookieClient(baseUrl);
 
 // The shared contract suite, with the store in Node and every KV call going to workerd's KV through Miniflare's binding proxy.
-describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
+describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
   const namespace = await kv();
-  return { store: new KvSessionStore({ userTagSecret, getStore: () => namespace, prefix: "contract:" }) };
+  const make = (secret: string | undefined) =>
+    new KvSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: () => namespace, prefix: "contract:" });
+  return { store: make(userTagSecret), withUserTagSecret: make };
 });
 
 describe("KvSessionStore in workerd", () => {

@@ -77,9 +77,11 @@ const bound = (user: string, agent = "A"): SessionRecord<Record<string, unknown>
   return { data: { user }, createdAt: now, expiresAt: now + 60_000, meta: { user, agent, seenAt: now } };
 };
 
-describeStoreContract({ name: "NetlifyBlobsSessionStore", revocable: true, indexesUsers: true }, async () => {
+describeStoreContract({ name: "NetlifyBlobsSessionStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
   const store = freshStore();
-  return { store: new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => store }) };
+  const make = (secret: string | undefined) =>
+    new NetlifyBlobsSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: () => store });
+  return { store: make(userTagSecret), withUserTagSecret: make };
 });
 
 describe("NetlifyBlobsSessionStore over HTTP", () => {

@@ -53,9 +53,10 @@ async function rowsOf(table = "hattip_sessions") {
   }[];
 }
 
-describeStoreContract({ name: "PostgresSessionStore", revocable: true, indexesUsers: true }, async () => ({
-  store: new PostgresSessionStore({ userTagSecret, client: pool }),
-}));
+describeStoreContract({ name: "PostgresSessionStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const make = (secret: string | undefined) => new PostgresSessionStore<Record<string, unknown>>({ userTagSecret: secret, client: pool });
+  return { store: make(userTagSecret), withUserTagSecret: make };
+});
 
 describe("PostgresSessionStore over HTTP", () => {
   it("costs one query for a read-only request and one for each write, login and logout", async () => {

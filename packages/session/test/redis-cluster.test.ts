@@ -31,9 +31,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true, indexesUsers: true }, async () => ({
-  store: new RedisSessionStore({ userTagSecret, getClient: () => client, prefix: "contract:" }),
-}));
+describeStoreContract({ name: "RedisSessionStore on a Redis Cluster", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const make = (secret: string | undefined) =>
+    new RedisSessionStore<Record<string, unknown>>({ userTagSecret: secret, getClient: () => client, prefix: "contract:" });
+  return { store: make(userTagSecret), withUserTagSecret: make };
+});
 
 describe("RedisSessionStore on a Redis Cluster over HTTP", () => {
   let served: Served | undefined;

@@ -25,9 +25,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore", revocable: true, indexesUsers: true }, async () => ({
-  store: new RedisSessionStore({ userTagSecret, getClient: () => client, prefix: "contract:" }),
-}));
+describeStoreContract({ name: "RedisSessionStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const make = (secret: string | undefined) =>
+    new RedisSessionStore<Record<string, unknown>>({ userTagSecret: secret, getClient: () => client, prefix: "contract:" });
+  return { store: make(userTagSecret), withUserTagSecret: make };
+});
 
 describe("RedisSessionStore over HTTP", () => {
   let served: Served | undefined;

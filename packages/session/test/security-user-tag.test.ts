@@ -156,7 +156,7 @@ describe.each(stores)("the user tag of $name", (kit) => {
     onUpgraded.jar.set("session", id);
     expect(await whoami(onUpgraded)).toEqual({ user: null, isFresh: true });
     // Destroyed, not only refused: the store as it was before the upgrade no longer finds it either.
-    expect(await before.load(id)).toBeNull();
+    expect(await before.load(id, {} as never)).toBeNull();
 
     // Signed in again, the user has a keyed tag, and revoking the user ends that session.
     const again = await signIn(upgraded, "demo");
@@ -172,7 +172,7 @@ describe.each(stores)("the user tag of $name", (kit) => {
     const rotated = new CookieClient((await serve(await kit.make({ place, userTagSecret: "the secret after the rotation, 32+ chars!" }))).url);
     rotated.jar.set("session", id);
     expect(await whoami(rotated)).toEqual({ user: null, isFresh: true });
-    expect(await old.load(id)).toBeNull();
+    expect(await old.load(id, {} as never)).toBeNull();
   });
 
   it("without userTagSecret, refuses to bind a user at bindUser() with a SessionSetupError naming it, and to list or revoke; anonymous sessions work", async () => {

@@ -70,10 +70,13 @@ if (services.redis) {
   cleanups.push(async () => {
     if (client.isOpen) await client.close();
   });
+  // A prefix of its own per runtime: the runners share the one server.
+  const prefix = `${platform.name}:${crypto.randomUUID()}:`;
+  const redis = (secret: string | undefined) => new RedisSessionStore<Data>({ userTagSecret: secret, getClient: () => client, prefix });
   subjects.push({
     name: "RedisSessionStore",
-    // A prefix of its own per store: the runners share the one server.
-    make: async () => new RedisSessionStore<Data>({ userTagSecret, getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
+    make: async () => redis(userTagSecret),
+    withUserTagSecret: async (secret) => redis(secret),
     revocable: true,
     indexesUsers: true,
   });
@@ -94,6 +97,7 @@ if (services.postgres) {
   subjects.push({
     name: "PostgresSessionStore",
     make: async () => new PostgresSessionStore<Data>({ userTagSecret, client: pool }),
+    withUserTagSecret: async (secret) => new PostgresSessionStore<Data>({ userTagSecret: secret, client: pool }),
     revocable: true,
     indexesUsers: true,
   });
@@ -125,12 +129,13 @@ if (services.blobs) {
   const { url, token, siteID } = services.blobs;
   const blobStore = () =>
     getStore({ name: `sessions-${crypto.randomUUID()}`, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" });
+  // One Blobs store per runtime, as Redis gets a prefix of its own.
+  const sessions = blobStore();
+  const blobs = (secret: string | undefined) => new NetlifyBlobsSessionStore<Data>({ userTagSecret: secret, getStore: () => sessions });
   subjects.push({
     name: "NetlifyBlobsSessionStore",
-    make: async () => {
-      const store = blobStore();
-      return new NetlifyBlobsSessionStore<Data>({ userTagSecret, getStore: () => store });
-    },
+    make: async () => blobs(userTagSecret),
+    withUserTagSecret: async (secret) => blobs(secret),
     revocable: true,
     indexesUsers: true,
   });

@@ -17,17 +17,22 @@ interface Env {
   SESSION_OBJECTS: DurableObjectNamespaceLike;
 }
 
+const kv = (secret: string | undefined) =>
+  new KvSessionStore<Data>({ userTagSecret: secret, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS });
 const kvStore: StoreSubject = {
   name: "KvSessionStore",
-  make: async () => new KvSessionStore<Data>({ userTagSecret, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
+  make: async () => kv(userTagSecret),
+  withUserTagSecret: async (secret) => kv(secret),
   revocable: true,
   indexesUsers: true,
 };
 
+const objects = (secret: string | undefined) =>
+  new DurableObjectSessionStore<Data>({ userTagSecret: secret, getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS });
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
-  make: async () =>
-    new DurableObjectSessionStore<Data>({ userTagSecret, getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
+  make: async () => objects(userTagSecret),
+  withUserTagSecret: async (secret) => objects(secret),
   revocable: true,
   indexesUsers: true,
 };

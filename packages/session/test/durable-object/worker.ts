@@ -161,10 +161,18 @@ const app = compose(
     if (pathname === "/contract") {
       // The one store contract, run here because the binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret, getNamespace: (c) => env(c!).SESSIONS });
+      const make = (secret: string | undefined) =>
+        new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret: secret, getNamespace: (c) => env(c!).SESSIONS });
+      const contractStore = make(userTagSecret);
       storeContract(
         tests,
-        { name: "DurableObjectSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true },
+        {
+          name: "DurableObjectSessionStore in workerd",
+          make: async () => contractStore,
+          withUserTagSecret: async (secret) => make(secret),
+          revocable: true,
+          indexesUsers: true,
+        },
         () => ctx,
       );
       return Response.json(await tests.run());

@@ -147,8 +147,20 @@ const app = compose(
     if (ctx.url.pathname === "/contract") {
       // The one store contract, run here because the KV binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new KvSessionStore<Record<string, unknown>>({ userTagSecret, getStore: counted, prefix: "contract:" });
-      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true }, () => ctx);
+      const make = (secret: string | undefined) =>
+        new KvSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: counted, prefix: "contract:" });
+      const contractStore = make(userTagSecret);
+      storeContract(
+        tests,
+        {
+          name: "KvSessionStore in workerd",
+          make: async () => contractStore,
+          withUserTagSecret: async (secret) => make(secret),
+          revocable: true,
+          indexesUsers: true,
+        },
+        () => ctx,
+      );
       return Response.json(await tests.run());
     }
     if (ctx.url.pathname === "/kv-ops") {
