@@ -17,12 +17,13 @@
  * - a store without the secret refuses to bind, list or revoke with a
  *   SessionSetupError that names it, and nothing is bound.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SessionSetupError, type SessionStore, type UserSessionIndex } from "../src/index.js";
 import { splitSessionId, userTagger } from "../src/stores/session-id.js";
 import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 import { CookieClient } from "./support/browser-like-client.js";
+import { CRYPTO_PATHS, onPath } from "./support/crypto-paths.js";
 import { useEveryStore } from "./support/every-store.js";
 import type { Served } from "./support/serve.js";
 import { serveUserApp } from "./support/user-app.js";
@@ -190,5 +191,23 @@ describe.each(stores)("the user tag of $name", (kit) => {
     await expect(store.listUserSessions("demo")).rejects.toThrow(SessionSetupError);
     await expect(store.revokeUserSessions("demo")).rejects.toThrow(/pass `userTagSecret: process.env.SESSION_TAG_SECRET`/);
     await expect(store.revokeUserSession("demo", "A".repeat(22))).rejects.toThrow(SessionSetupError);
+  });
+});
+
+describe("the keyed forms of a user ID", () => {
+  const secret = "a deployment's secret of 32+ characters";
+  const ids = ["demo", "ada@example.com", 'żółw 🐢 \u0000 "quoted"', "x".repeat(512)];
+  const hmac = (label: string, id: string) =>
+    createHmac("sha256", Buffer.from(secret, "utf8")).update(`${label}\u0000${id}`, "utf8").digest("base64url");
+
+  it.each(CRYPTO_PATHS)("are HMAC-SHA-256 under the secret, the tag and the index name under two labels (%s crypto)", async (path) => {
+    const tagger = onPath(path, () => userTagger(secret));
+    for (const id of ids) {
+      expect(await tagger.tag(id)).toBe(hmac("hattip-session/user-tag", id).slice(0, 16));
+      expect(await tagger.hash(id)).toBe(hmac("hattip-session/user-index", id));
+      expect(await tagger.indexed(id)).toEqual({ id, tag: await tagger.tag(id), hash: await tagger.hash(id) });
+      // Two labels: the tag is not the start of the index name, so neither names the other.
+      expect((await tagger.hash(id)).startsWith(await tagger.tag(id))).toBe(false);
+    }
   });
 });

@@ -42,7 +42,7 @@ const TAG_LABEL = "hattip-session/user-tag\u0000";
 const INDEX_LABEL = "hattip-session/user-index\u0000";
 /** A secret shorter than this is refused: anyone can learn their own tag and test guesses of the secret offline. */
 export const MIN_USER_TAG_SECRET_LENGTH = 32;
-/** User IDs whose keyed forms a store remembers: a bound session's every load checks its tag. */
+/** User IDs whose keyed forms a store remembers: a bound session's every load checks its tag, one HMAC when not remembered. */
 const REMEMBERED_USERS = 1000;
 
 /** A user ID that passed `checkedUserId`, with the forms a store's index is keyed by. */
@@ -65,29 +65,35 @@ export interface UserTagger {
   hash(userId: string): Promise<string>;
 }
 
-/** The keyed forms of user IDs under `secret` (checked by the caller), the last thousand users' remembered. */
+/** The keyed forms of user IDs under `secret` (checked by the caller), each remembered for the last thousand users. */
 export function userTagger(secret: string): UserTagger {
   const mac = keyedHash(secret);
-  const remembered = new Map<string, { tag: string; hash: string }>();
-  const forms = async (userId: string) => {
-    const known = remembered.get(userId);
-    if (known) return known;
-    const [tagMac, hash] = await Promise.all([mac(TAG_LABEL, userId), mac(INDEX_LABEL, userId)]);
-    const computed = { tag: tagMac.slice(0, TAG_LENGTH), hash };
-    if (userId.length <= MAX_USER_ID_LENGTH) {
-      // Oldest first out: a Map iterates in insertion order.
-      if (remembered.size >= REMEMBERED_USERS) remembered.delete(remembered.keys().next().value!);
-      remembered.set(userId, computed);
-    }
-    return computed;
-  };
+  const tag = remembered(async (userId) => (await mac(TAG_LABEL, userId)).slice(0, TAG_LENGTH));
+  const hash = remembered((userId) => mac(INDEX_LABEL, userId));
   return {
     async indexed(userId) {
       const id = checkedUserId(userId);
-      return { id, ...(await forms(id)) };
+      const [userTag, userHash] = await Promise.all([tag(id), hash(id)]);
+      return { id, hash: userHash, tag: userTag };
     },
-    tag: async (userId) => (await forms(userId)).tag,
-    hash: async (userId) => (await forms(userId)).hash,
+    tag,
+    hash,
+  };
+}
+
+/** `derive`, with the values of the last `REMEMBERED_USERS` user IDs kept: a bound session's every load needs its user's tag. */
+function remembered(derive: (userId: string) => Promise<string>): (userId: string) => Promise<string> {
+  const known = new Map<string, string>();
+  return async (userId) => {
+    const hit = known.get(userId);
+    if (hit !== undefined) return hit;
+    const value = await derive(userId);
+    if (userId.length <= MAX_USER_ID_LENGTH) {
+      // Oldest first out: a Map iterates in insertion order.
+      if (known.size >= REMEMBERED_USERS) known.delete(known.keys().next().value!);
+      known.set(userId, value);
+    }
+    return value;
   };
 }
 
