@@ -50,6 +50,7 @@ vi.mock("../src/stores/session-id.js", async (importOriginal) => {
             indexed: async (userId: unknown) => ({ id: real.checkedUserId(userId), ...(await unkeyed(real.checkedUserId(userId))) }),
             tag: async (userId: string) => (await unkeyed(userId)).tag,
             hash: async (userId: string) => (await unkeyed(userId)).hash,
+            isTagOf: async (userId: string, tag: string) => (await unkeyed(userId)).tag === tag,
           }
         : real.userTagger(secret),
   };
@@ -191,6 +192,20 @@ describe.each(stores)("the user tag of $name", (kit) => {
     await expect(store.listUserSessions("demo")).rejects.toThrow(SessionSetupError);
     await expect(store.revokeUserSessions("demo")).rejects.toThrow(/pass `userTagSecret: process.env.SESSION_TAG_SECRET`/);
     await expect(store.revokeUserSession("demo", "A".repeat(22))).rejects.toThrow(SessionSetupError);
+  });
+
+  it("without userTagSecret, meeting a session bound under one (a deployment that lost its secret) answers a SessionSetupError naming it, and keeps the session for when the secret is back", async () => {
+    const place = crypto.randomUUID();
+    const { id } = await signIn(await serve(await kit.make({ place })), "demo");
+    const lost = new CookieClient((await serve(await kit.make({ place, userTagSecret: null }))).url);
+    lost.jar.set("session", id);
+    const response = await lost.get("/whoami");
+    expect(response.status).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ code: "ERR_SESSION_SETUP", message: expect.stringContaining("userTagSecret") });
+
+    const restored = new CookieClient((await serve(await kit.make({ place }))).url);
+    restored.jar.set("session", id);
+    expect(await whoami(restored)).toEqual({ user: "demo", isFresh: false });
   });
 });
 

@@ -183,8 +183,7 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
     const user = entry.record.meta?.user;
     const tag = await this.keys.tagOf(id);
     if (user === undefined && tag === undefined) return entry;
-    const expected = user === undefined ? undefined : await this.#userTags("load a session bound to a user").tag(user);
-    if (tag !== undefined && tag === expected) return entry;
+    if (user !== undefined && tag !== undefined && (await this.#userTags("load a session bound to a user").isTagOf(user, tag))) return entry;
     // What a destroy can end, it ends; if the backend fails now, the session is still not served, and the next load tries again.
     await Promise.resolve()
       .then(() => this.destroyRecord(id, ctx))

@@ -63,6 +63,8 @@ export interface UserTagger {
   tag(userId: string): Promise<string>;
   /** What a store's per-user index is keyed by, for `userId`. */
   hash(userId: string): Promise<string>;
+  /** Whether `tag` is the routing tag of `userId`'s sessions. */
+  isTagOf(userId: string, tag: string): Promise<boolean>;
 }
 
 /** The keyed forms of user IDs under `secret` (checked by the caller), each remembered for the last thousand users. */
@@ -78,7 +80,20 @@ export function userTagger(secret: string): UserTagger {
     },
     tag,
     hash,
+    isTagOf: async (userId, presented) => sameText(await tag(userId), presented),
   };
+}
+
+/**
+ * Equal texts, compared with no early exit, as every tag and MAC in this
+ * package is. (A tag in an ID cannot be changed without changing the
+ * storage key the ID hashes to, so its timing would tell nothing here.)
+ */
+function sameText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 /** `derive`, with the values of the last `REMEMBERED_USERS` user IDs kept: a bound session's every load needs its user's tag. */
