@@ -255,7 +255,7 @@ async function releaseGate(name: string): Promise<void> {
 describe("a user's sessions in KV, in workerd", () => {
   const gateName = () => `gate-${crypto.randomUUID()}`;
 
-  it("gives each bound session an entry under a hash of the user, expiring with it, its list line in metadata", async () => {
+  it("gives each bound session an entry under a keyed hash of the user, expiring with it, its list line in metadata", async () => {
     const user = `ada.lovelace+${crypto.randomUUID()}@example.com`;
     const laptop = new Device();
     await laptop.json(`/user/login?user=${encodeURIComponent(user)}`);

@@ -97,9 +97,9 @@ const watched = new WeakSet<object>();
 
 /**
  * The SQL that creates the sessions table and its indexes, idempotent.
- * `expires_at` is in milliseconds since the epoch; `user_hash` is a hash of
- * the bound user's ID, never the ID; `handle` is the session's public
- * handle in that user's list.
+ * `expires_at` is in milliseconds since the epoch; `user_hash` is a keyed
+ * hash of the bound user's ID (HMAC under `userTagSecret`), never the ID;
+ * `handle` is the session's public handle in that user's list.
  */
 export function postgresSessionTableSql(table: string = DEFAULT_TABLE): string {
   const { quoted, indexBase } = tableName(table);
