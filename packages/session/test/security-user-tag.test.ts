@@ -221,7 +221,7 @@ describe("the keyed forms of a user ID", () => {
       expect(await tagger.tag(id)).toBe(hmac("hattip-session/user-tag", id).slice(0, 16));
       expect(await tagger.hash(id)).toBe(hmac("hattip-session/user-index", id));
       expect(await tagger.indexed(id)).toEqual({ id, tag: await tagger.tag(id), hash: await tagger.hash(id) });
-      // Two labels: the tag is not the start of the index name, so neither names the other.
+      // Two labels: the tag is not the start of the index name, as it was when both came from one hash.
       expect((await tagger.hash(id)).startsWith(await tagger.tag(id))).toBe(false);
     }
   });

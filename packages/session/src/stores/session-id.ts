@@ -37,7 +37,7 @@ export function isWellFormedSessionId(id: string): boolean {
  */
 const TAG_LENGTH = 16;
 const TAG_PATTERN = /^[A-Za-z0-9_-]{16}$/;
-/** Labels of the two derivations; neither is a prefix of the other, so a tag is never the start of an index name. */
+/** Labels of the two derivations; neither is a prefix of the other, so a tag and an index name are unrelated (with one label, the tag was the start of the name). */
 const TAG_LABEL = "hattip-session/user-tag\u0000";
 const INDEX_LABEL = "hattip-session/user-index\u0000";
 /** A secret shorter than this is refused: anyone can learn their own tag and test guesses of the secret offline. */
