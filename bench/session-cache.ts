@@ -52,6 +52,8 @@ const CPU_USERS = values.quick ? 20 : 200;
 const CPU_BATCH = values.quick ? 100 : 1000;
 const CPU_ROUNDS = values.quick ? 1 : 7;
 const CACHE_MAX_AGE = 300;
+/** Binding a user needs the store's user tag secret, as an app's SESSION_TAG_SECRET. */
+const USER_TAG_SECRET = "bench only: a user tag secret of 32+ characters";
 
 const WORKER_SOURCE = `
 import { compose } from "@hattip/compose";
@@ -85,7 +87,7 @@ async function appsFor(env) {
     }
     return Response.json(ctx.session.data);
   };
-  const store = new DurableObjectSessionStore({ getNamespace: () => namespace });
+  const store = new DurableObjectSessionStore({ userTagSecret: ${JSON.stringify(USER_TAG_SECRET)}, getNamespace: () => namespace });
   return {
     plain: cloudflareWorkersAdapter(compose(cookie(), session({ store }), routes)),
     cached: cloudflareWorkersAdapter(compose(cookie(), session({ store, cache: { maxAge: ${CACHE_MAX_AGE}, keys } }), routes)),
@@ -176,8 +178,8 @@ const proxiedPool = new pg.Pool({ connectionString: proxiedDatabaseUrl.toString(
 const TABLE = "hattip_sessions";
 /** The table whose scans are counted: only the counted store uses it. */
 const COUNTED_TABLE = "hattip_sessions_counted";
-await new PostgresSessionStore({ client: directPool, table: TABLE }).createTable();
-await new PostgresSessionStore({ client: countedPool, table: COUNTED_TABLE }).createTable();
+await new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: directPool, table: TABLE }).createTable();
+await new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: countedPool, table: COUNTED_TABLE }).createTable();
 
 /** The backend's own count of session reads: Redis GET commands, or scans of the sessions table. */
 async function backendReads(backend: "redis" | "postgres"): Promise<number> {
@@ -197,10 +199,22 @@ try {
   // 1. Latency over HTTP, PostgreSQL and Redis 40 ms away.
   const latencyApps: { name: string; make: () => SessionStore; cache: boolean }[] = [
     { name: "SignedCookieStore", make: () => new SignedCookieStore(signedKeys), cache: false },
-    { name: "PostgresSessionStore", make: () => new PostgresSessionStore({ client: proxiedPool, table: TABLE }), cache: false },
-    { name: "PostgresSessionStore + cache", make: () => new PostgresSessionStore({ client: proxiedPool, table: TABLE }), cache: true },
-    { name: "RedisSessionStore", make: () => new RedisSessionStore({ getClient: () => proxiedRedis }), cache: false },
-    { name: "RedisSessionStore + cache", make: () => new RedisSessionStore({ getClient: () => proxiedRedis }), cache: true },
+    {
+      name: "PostgresSessionStore",
+      make: () => new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: proxiedPool, table: TABLE }),
+      cache: false,
+    },
+    {
+      name: "PostgresSessionStore + cache",
+      make: () => new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: proxiedPool, table: TABLE }),
+      cache: true,
+    },
+    { name: "RedisSessionStore", make: () => new RedisSessionStore({ userTagSecret: USER_TAG_SECRET, getClient: () => proxiedRedis }), cache: false },
+    {
+      name: "RedisSessionStore + cache",
+      make: () => new RedisSessionStore({ userTagSecret: USER_TAG_SECRET, getClient: () => proxiedRedis }),
+      cache: true,
+    },
   ];
   const browsers = [];
   for (const app of latencyApps) {
@@ -232,8 +246,8 @@ try {
     for (const cache of [false, true]) {
       const store =
         backend === "postgres"
-          ? new PostgresSessionStore({ client: countedPool, table: COUNTED_TABLE })
-          : new RedisSessionStore({ getClient: () => directRedis });
+          ? new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: countedPool, table: COUNTED_TABLE })
+          : new RedisSessionStore({ userTagSecret: USER_TAG_SECRET, getClient: () => directRedis });
       const server = await serve(appOf(store, cache));
       served.push(server);
       for (const requests of READ_COUNTS) {
@@ -328,10 +342,19 @@ async function cpuPerRequest() {
     { name: "UnsafeMemoryStore", handler: appOf(memory, false) },
     { name: "UnsafeMemoryStore + cache", handler: appOf(memory, true) },
     { name: "UnsafeMemoryStore + signed cache", handler: appOf(memory, "signed") },
-    { name: "RedisSessionStore", handler: appOf(new RedisSessionStore({ getClient: () => directRedis }), false) },
-    { name: "RedisSessionStore + cache", handler: appOf(new RedisSessionStore({ getClient: () => directRedis }), true) },
-    { name: "PostgresSessionStore", handler: appOf(new PostgresSessionStore({ client: directPool, table: TABLE }), false) },
-    { name: "PostgresSessionStore + cache", handler: appOf(new PostgresSessionStore({ client: directPool, table: TABLE }), true) },
+    { name: "RedisSessionStore", handler: appOf(new RedisSessionStore({ userTagSecret: USER_TAG_SECRET, getClient: () => directRedis }), false) },
+    {
+      name: "RedisSessionStore + cache",
+      handler: appOf(new RedisSessionStore({ userTagSecret: USER_TAG_SECRET, getClient: () => directRedis }), true),
+    },
+    {
+      name: "PostgresSessionStore",
+      handler: appOf(new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: directPool, table: TABLE }), false),
+    },
+    {
+      name: "PostgresSessionStore + cache",
+      handler: appOf(new PostgresSessionStore({ userTagSecret: USER_TAG_SECRET, client: directPool, table: TABLE }), true),
+    },
   ];
   const send = async (handler: ReturnType<typeof compose>, path: string, jar: Jar) => {
     const request = new Request(`http://localhost${path}`, { headers: { cookie: jar.header } });

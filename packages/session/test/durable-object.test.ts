@@ -14,9 +14,11 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableObjectSessionStore, MAX_LISTED_USER_SESSIONS, type DurableObjectNamespaceLike } from "../src/index.js";
-import { hashSessionId, splitSessionId, userTag } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId } from "../src/stores/session-id.js";
+import { userTag } from "./support/user-tags.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -79,10 +81,15 @@ async function callsDuring(action: () => Promise<unknown>): Promise<Record<strin
 }
 
 // The shared contract, with the store in Node and every call going to the real object in workerd through Miniflare's binding proxy.
-describeStoreContract({ name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
-  const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
-  return { store: new DurableObjectSessionStore({ getNamespace: () => namespace }) };
-});
+describeStoreContract(
+  { name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true, tagsUsers: true },
+  async () => {
+    const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
+    const make = (secret: string | undefined) =>
+      new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret: secret, getNamespace: () => namespace });
+    return { store: make(userTagSecret), withUserTagSecret: make };
+  },
+);
 
 describe("DurableObjectSessionStore in workerd", () => {
   it(`gets only the ${MAX_LISTED_USER_SESSIONS} sessions with the latest deadlines from the user's object, and revokes every one`, async () => {
@@ -100,7 +107,7 @@ describe("DurableObjectSessionStore in workerd", () => {
         },
       }),
     };
-    const store = new DurableObjectSessionStore({ getNamespace: () => noting });
+    const store = new DurableObjectSessionStore({ userTagSecret, getNamespace: () => noting });
     const user = `user-${crypto.randomUUID()}`;
     const now = Date.now();
     for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) {
@@ -264,7 +271,7 @@ describe("DurableObjectSessionStore in workerd", () => {
     expect(tab.jar.get("session")).toBe(anonymous);
     expect(await readOnceFree(tab)).toMatchObject({ data: { count: 1 }, isFresh: false });
     const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
-    expect(await new DurableObjectSessionStore({ getNamespace: () => namespace }).listUserSessions(user)).toEqual([]);
+    expect(await new DurableObjectSessionStore({ userTagSecret, getNamespace: () => namespace }).listUserSessions(user)).toEqual([]);
   });
 
   it("survives its object being aborted: the next call gets a fresh instance over the same storage", async () => {

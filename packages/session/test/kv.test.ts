@@ -13,10 +13,12 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvSessionStore } from "../src/index.js";
-import { hashSessionId, splitSessionId, userHash } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId } from "../src/stores/session-id.js";
+import { userHash } from "./support/user-tags.js";
 import type { UserSessionInfo } from "../src/index.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -62,9 +64,11 @@ const keyOf = async (id: string) => `session:${await hashSessionId(id)}`;
 const browser = () => new CookieClient(baseUrl);
 
 // The shared contract suite, with the store in Node and every KV call going to workerd's KV through Miniflare's binding proxy.
-describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
+describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
   const namespace = await kv();
-  return { store: new KvSessionStore({ getStore: () => namespace, prefix: "contract:" }) };
+  const make = (secret: string | undefined) =>
+    new KvSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: () => namespace, prefix: "contract:" });
+  return { store: make(userTagSecret), withUserTagSecret: make };
 });
 
 describe("KvSessionStore in workerd", () => {
@@ -251,7 +255,7 @@ async function releaseGate(name: string): Promise<void> {
 describe("a user's sessions in KV, in workerd", () => {
   const gateName = () => `gate-${crypto.randomUUID()}`;
 
-  it("gives each bound session an entry under a hash of the user, expiring with it, its list line in metadata", async () => {
+  it("gives each bound session an entry under a keyed hash of the user, expiring with it, its list line in metadata", async () => {
     const user = `ada.lovelace+${crypto.randomUUID()}@example.com`;
     const laptop = new Device();
     await laptop.json(`/user/login?user=${encodeURIComponent(user)}`);

@@ -20,6 +20,7 @@ import { CookieClient } from "./support/browser-like-client.js";
 import { Gate } from "./support/gate.js";
 import { createTestDatabase, startPostgresCluster, type PostgresCluster, type TestDatabase } from "./support/postgres.js";
 import { serve } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const TIMEOUT_MS = 300;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -31,7 +32,7 @@ afterEach(async () => {
 async function instance(connectionString: string, gates: Map<string, Gate>, poolSize = 1) {
   const pool = new pg.Pool({ connectionString, max: poolSize });
   cleanups.push(() => pool.end());
-  const store = new PostgresSessionStore({ client: pool, timeout: TIMEOUT_MS });
+  const store = new PostgresSessionStore({ userTagSecret, client: pool, timeout: TIMEOUT_MS });
   const routes: RequestHandler = async (ctx) => {
     const gate = ctx.url.searchParams.get("gate");
     if (gate !== null) await gates.get(gate)!.enter();

@@ -16,6 +16,7 @@ import { clientCommandsDuring } from "./support/redis-monitor.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
 import { serveUserApp } from "./support/user-app.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const signedOut = { user: null, isFresh: true };
 /** Room for a few thousand small keys above the server's own ~1 MB. */
@@ -45,7 +46,7 @@ async function redisWith(args: string[]): Promise<{ redis: RedisServer; client: 
 }
 
 async function serveWith(client: Client) {
-  const store = new RedisSessionStore({ getClient: () => client });
+  const store = new RedisSessionStore({ userTagSecret, getClient: () => client });
   const served = await serveUserApp({ store });
   running.push(served);
   return { store, device: () => new CookieClient(served.url) };

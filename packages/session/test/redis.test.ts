@@ -1,7 +1,8 @@
 import { createClient, RESP_TYPES } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RequestHandler } from "@hattip/compose";
-import { hashSessionId, userTag } from "../src/stores/session-id.js";
+import { hashSessionId } from "../src/stores/session-id.js";
+import { userTag } from "./support/user-tags.js";
 import { MAX_LISTED_USER_SESSIONS, RedisSessionStore, type SessionOptions, type SessionRecord } from "../src/index.js";
 import { serveSessionApp, sessionRoutes } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
@@ -10,6 +11,7 @@ import type { Served } from "./support/serve.js";
 import { describeStoreContract } from "./support/store-contract.js";
 import { clientCommandsDuring } from "./support/redis-monitor.js";
 import { serveUserApp } from "./support/user-app.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
@@ -23,9 +25,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-describeStoreContract({ name: "RedisSessionStore", revocable: true, indexesUsers: true }, async () => ({
-  store: new RedisSessionStore({ getClient: () => client, prefix: "contract:" }),
-}));
+describeStoreContract({ name: "RedisSessionStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const make = (secret: string | undefined) =>
+    new RedisSessionStore<Record<string, unknown>>({ userTagSecret: secret, getClient: () => client, prefix: "contract:" });
+  return { store: make(userTagSecret), withUserTagSecret: make };
+});
 
 describe("RedisSessionStore over HTTP", () => {
   let served: Served | undefined;
@@ -36,7 +40,7 @@ describe("RedisSessionStore over HTTP", () => {
   });
 
   async function start(options: Partial<SessionOptions> = {}, routes?: RequestHandler) {
-    const store = new RedisSessionStore({ getClient: () => client });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => client });
     served = await serveSessionApp({ store, ...options }, routes);
     return new CookieClient(served.url);
   }
@@ -124,6 +128,7 @@ describe("RedisSessionStore over HTTP", () => {
 
   it("rejects data that the serializer's parse refuses", async () => {
     const store = new RedisSessionStore<{ count?: number }>({
+      userTagSecret,
       getClient: () => client,
       serializationOptions: {
         parse(text) {
@@ -141,7 +146,7 @@ describe("RedisSessionStore over HTTP", () => {
 
   it("reads sessions through a client that maps strings to Buffers", async () => {
     const bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-    const store = new RedisSessionStore({ getClient: () => bytes });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => bytes });
     const id = await store.save(null, { user: "ada" }, 60_000, {} as never);
     expect(await store.load(id, {} as never)).toEqual({ user: "ada" });
   });
@@ -217,7 +222,7 @@ describe("a user's sessions in Redis", () => {
   });
 
   async function start(options: Partial<SessionOptions> = {}) {
-    const store = new RedisSessionStore({ getClient: () => client });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => client });
     served = await serveUserApp({ store, ...options });
     return { store, device: () => new CookieClient(served!.url) };
   }
@@ -336,7 +341,7 @@ describe("a user's sessions in Redis", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const listing = new RedisSessionStore({ getClient: () => noting });
+    const listing = new RedisSessionStore({ userTagSecret, getClient: () => noting });
     for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) await store.createRecord(bound("ada", 60_000 + i), {} as never);
     const listed = await listing.listUserSessions("ada");
     expect(listed).toHaveLength(MAX_LISTED_USER_SESSIONS);
@@ -347,7 +352,7 @@ describe("a user's sessions in Redis", () => {
 
   it("lists through a client that maps strings to Buffers", async () => {
     const bytes = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-    const store = new RedisSessionStore({ getClient: () => bytes });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => bytes });
     await store.createRecord(bound("ada", 60_000), {} as never);
     expect((await store.listUserSessions("ada")).map((session) => session.device)).toEqual(["curl"]);
     await store.revokeUserSessions("ada");

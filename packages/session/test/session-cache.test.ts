@@ -25,6 +25,7 @@ import { Gate } from "./support/gate.js";
 import { pause } from "./support/lifetime-probe.js";
 import { startRedisCluster, type RedisCluster } from "./support/redis-server.js";
 import { serve, type Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let cluster: RedisCluster;
 let clusterClient: ReturnType<typeof createCluster>;
@@ -40,7 +41,7 @@ afterAll(async () => {
 const clusterKit: StoreKit = {
   name: "RedisSessionStore on a Redis Cluster",
   serverSide: true,
-  make: async () => new RedisSessionStore({ getClient: () => clusterClient, prefix: `${crypto.randomUUID()}:` }),
+  make: async () => new RedisSessionStore({ userTagSecret, getClient: () => clusterClient, prefix: `${crypto.randomUUID()}:` }),
   reads: async () => (await cluster.commandStats()).get("get") ?? 0,
 };
 const everyStore = useEveryStore();

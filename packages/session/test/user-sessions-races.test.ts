@@ -29,6 +29,7 @@ import { pause } from "./support/lifetime-probe.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
 import { serveUserApp } from "./support/user-app.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let redis: RedisServer;
 let cluster: RedisCluster;
@@ -88,12 +89,12 @@ const subjects: Subject[] = [
   {
     name: "RedisSessionStore",
     gatesInside: true,
-    make: () => new RedisSessionStore({ getClient: (ctx) => gatedClient(redisClient, ctx), prefix: `${crypto.randomUUID()}:` }),
+    make: () => new RedisSessionStore({ userTagSecret, getClient: (ctx) => gatedClient(redisClient, ctx), prefix: `${crypto.randomUUID()}:` }),
   },
   {
     name: "RedisSessionStore on a Redis Cluster",
     gatesInside: true,
-    make: () => new RedisSessionStore({ getClient: (ctx) => gatedClient(clusterClient, ctx), prefix: `${crypto.randomUUID()}:` }),
+    make: () => new RedisSessionStore({ userTagSecret, getClient: (ctx) => gatedClient(clusterClient, ctx), prefix: `${crypto.randomUUID()}:` }),
   },
 ];
 

@@ -3,7 +3,7 @@
  * answers: JSON over the object's `fetch`, which every Durable Object
  * binding has (RPC would need the class to extend `DurableObject` from
  * `cloudflare:workers`, a module that exists only inside workerd). IDs
- * travel as their hashes; users as the hash of their ID.
+ * travel as their hashes; users as the keyed hash of their ID.
  */
 
 /** The URL of every call; a Durable Object stub ignores the host. */
@@ -14,7 +14,7 @@ export interface RowFields {
   /** The record text (record-text.ts). */
   record: string;
   expiresAt: number;
-  /** `userHash()` of the bound user, or `null`. */
+  /** The keyed hash of the bound user's ID (`IndexedUser.hash`), or `null`. */
   user: string | null;
   /** The session's public handle in its user's list, or `null` when unbound. */
   handle: string | null;

@@ -35,7 +35,7 @@ import {
 import type { StorageKey } from "./external-keys.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { handleFromIdHash, type IndexedUser } from "./session-id.js";
 import { userSessionInfo } from "./user-sessions.js";
 
 /** The part of a Durable Object stub the store uses. */
@@ -94,7 +94,7 @@ export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore
     this.#getNamespace = options.getNamespace;
   }
 
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
     const located = await this.keys.locate(id);
     if (located === null) return null;
     const { record } = await this.#call(ctx, objectOf(located), { op: "load", id: located.idHash });
@@ -186,7 +186,7 @@ export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore
   async #fields(record: SessionRecord<Data>, text: string, idHash: string): Promise<RowFields> {
     const user = record.meta?.user;
     if (user === undefined) return { record: text, expiresAt: record.expiresAt, user: null, handle: null };
-    const [hash, handle] = await Promise.all([userHash(user), handleFromIdHash(idHash)]);
+    const [hash, handle] = await Promise.all([this.userHash(user), handleFromIdHash(idHash)]);
     return { record: text, expiresAt: record.expiresAt, user: hash, handle };
   }
 

@@ -2,13 +2,14 @@
  * How a server-side store names what it keeps: a session ID becomes a
  * storage key, a SHA-256 of the ID, so that whoever can read the database
  * sees no ID a browser could present; a new ID is made, checked and, for a
- * session bound to a user, given that user's routing tag. The options
- * behind it are checked once, in external-store.ts.
+ * session bound to a user, given that user's routing tag (its keyed form,
+ * session-id.ts). The options behind it are checked once, in
+ * external-store.ts.
  */
 import { SessionSetupError } from "../errors.js";
 import type { Awaitable } from "../types.js";
 import type { Serializer } from "./serialization.js";
-import { hashSessionId, splitSessionId, userTag } from "./session-id.js";
+import { hashSessionId, splitSessionId } from "./session-id.js";
 
 export interface StorageKey {
   /** The key the record lives under: the prefix, the routing tag in braces (a Cluster hash tag) if any, the ID's hash. */
@@ -29,6 +30,8 @@ export interface ExternalKeys<Data> {
   locate(id: string): Promise<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
   keyOf(id: string): Promise<string | null>;
+  /** The routing tag `id` carries, as `locate` reads it: `undefined` for an ID with none. */
+  tagOf(id: string): Promise<string | undefined>;
   /** A fresh ID as `generateId` made it, checked by `validateId`: no tag, no hash. */
   generate(): Promise<string>;
   /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
@@ -43,18 +46,25 @@ export interface KeySettings<Data> {
   generateId: () => Awaitable<string>;
   validateId: (id: string) => Awaitable<boolean>;
   serializer: Serializer<Data>;
+  /** The routing tag of `userId`'s sessions (a SessionSetupError when the store has no secret to make it). */
+  userTag: (userId: string) => Promise<string>;
 }
 
-export function externalKeys<Data>({ prefix, generateId, validateId, serializer }: KeySettings<Data>): ExternalKeys<Data> {
+export function externalKeys<Data>({ prefix, generateId, validateId, serializer, userTag }: KeySettings<Data>): ExternalKeys<Data> {
   const keyOfHash = (idHash: string, tag: string | undefined) => (tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`);
   const located = async (id: string, tag: string | undefined): Promise<StorageKey> => {
     const idHash = await hashSessionId(id);
     return { key: keyOfHash(idHash, tag), idHash, tag };
   };
+  /** The tag of a tagged ID whose part before it is one `generateId` could have made. */
+  const tagOf = async (id: string): Promise<string | undefined> => {
+    const { base, tag } = splitSessionId(id);
+    return tag !== undefined && (await validateId(base)) ? tag : undefined;
+  };
   const locate = async (id: string): Promise<StorageKey | null> => {
     if (typeof id !== "string" || id.length === 0) return null;
-    const { base, tag } = splitSessionId(id);
-    if (tag !== undefined && (await validateId(base))) return located(id, tag);
+    const tag = await tagOf(id);
+    if (tag !== undefined) return located(id, tag);
     return (await validateId(id)) ? located(id, undefined) : null;
   };
   const generate = async () => {
@@ -70,6 +80,7 @@ export function externalKeys<Data>({ prefix, generateId, validateId, serializer 
     locate,
     keyOf: async (id) => (await locate(id))?.key ?? null,
     keyOfHash,
+    tagOf,
     generate,
     async newId(userId) {
       const base = await generate();

@@ -11,7 +11,7 @@
  * the docs spell out what stays open.
  *
  * A session bound to a user also has an entry of its own under that
- * user's prefix (`prefix + "user:" + hash of the user ID + ":" + ID hash`),
+ * user's prefix (`prefix + "user:" + keyed hash of the user ID + ":" + ID hash`),
  * written before the session and expiring with it, its list details in
  * the entry's metadata: listing a user's sessions is one `list()`, and no
  * write ever reads a shared index and then writes it back.
@@ -22,7 +22,7 @@ import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
 import { ExternalStore, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { handleFromIdHash, isIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { handleFromIdHash, isIdHash, type IndexedUser } from "./session-id.js";
 
 /** The part of a Workers `KVNamespace` binding the store uses. */
 export interface KvNamespaceLike {
@@ -96,7 +96,7 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
     this.#getStore = options.getStore;
   }
 
-  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.keys.keyOf(id);
     if (key === null) return null;
     const text = await this.#read(ctx, key);
@@ -139,7 +139,7 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
       await this.#write(ctx, where.key, text, record.expiresAt);
       return id;
     }
-    const entryKey = this.#entryKey(await userHash(user), where.idHash);
+    const entryKey = this.#entryKey(await this.userHash(user), where.idHash);
     // The entry moves first: its expiry and last-seen follow the session's.
     await this.#putEntry(ctx, record, where.idHash);
     if (!(await this.#liveRecord(ctx, where.key))) {
@@ -164,7 +164,7 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
     if (where === null) return false;
     const live = await this.#liveRecord(ctx, where.key);
     const user = live?.meta?.user;
-    if (where.tag !== undefined && user !== undefined) await this.#end(ctx, where.key, this.#entryKey(await userHash(user), where.idHash));
+    if (where.tag !== undefined && user !== undefined) await this.#end(ctx, where.key, this.#entryKey(await this.userHash(user), where.idHash));
     else await this.#bury(ctx, where.key);
     return live !== null;
   }
@@ -288,7 +288,7 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
       d: record.meta?.agent ?? "Unknown device",
     };
     const store = await this.#getStore(ctx);
-    const key = this.#entryKey(await userHash(user), idHash);
+    const key = this.#entryKey(await this.userHash(user), idHash);
     await kvCall("write", () => store.put(key, "", { expirationTtl: kvTtl(record.expiresAt), metadata: meta }));
   }
 

@@ -123,7 +123,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     }
   }
 
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.#keyOf(id);
     if (key === null) return null;
     const store = await this.#store(ctx);

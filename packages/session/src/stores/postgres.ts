@@ -35,7 +35,7 @@ import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../
 import { DeadlineExceeded, describeFailure, leftCutOff, leftUnanswered, withDeadline, type CallKind } from "./deadline.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { handleFromIdHash, type IndexedUser } from "./session-id.js";
 import { userSessionInfo } from "./user-sessions.js";
 
 /**
@@ -130,9 +130,9 @@ const watched = new WeakSet<object>();
 
 /**
  * The SQL that creates the sessions table and its indexes, idempotent.
- * `expires_at` is in milliseconds since the epoch; `user_hash` is a hash of
- * the bound user's ID, never the ID; `handle` is the session's public
- * handle in that user's list.
+ * `expires_at` is in milliseconds since the epoch; `user_hash` is a keyed
+ * hash of the bound user's ID (HMAC under `userTagSecret`), never the ID;
+ * `handle` is the session's public handle in that user's list.
  */
 export function postgresSessionTableSql(table: string = DEFAULT_TABLE): string {
   const { quoted, indexBase } = tableName(table);
@@ -199,7 +199,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
     return (await this.#query(ctx, "other", this.#sql.deleteExpired, [Date.now()])).rowCount ?? 0;
   }
 
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
     const located = await this.keys.locate(id);
     if (located === null) return null;
     const now = Date.now();
@@ -279,7 +279,7 @@ export class PostgresSessionStore<Data = SessionData> extends ExternalStore<Data
   async #owner(record: SessionRecord<Data>, idHash: string): Promise<[string | null, string | null]> {
     const user = record.meta?.user;
     if (user === undefined) return [null, null];
-    return Promise.all([userHash(user), handleFromIdHash(idHash)]);
+    return Promise.all([this.userHash(user), handleFromIdHash(idHash)]);
   }
 
   /**

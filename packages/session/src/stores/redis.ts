@@ -104,7 +104,7 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * serves it only while its user's index still names it (READ_BOUND), in
    * the same round trip.
    */
-  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
     const where = await this.keys.locate(id);
     if (where === null) return null;
     const client = await this.#ready(ctx);

@@ -26,6 +26,7 @@ import {
 } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
 import { enterGate, gateEndpoints } from "../support/worker-gates.js";
 
 interface Env {
@@ -92,11 +93,11 @@ const counted = (ctx: RequestContext | undefined): DurableObjectNamespaceLike =>
   };
 };
 
-const store = new DurableObjectSessionStore({ getNamespace: counted, timeout: 1000 });
+const store = new DurableObjectSessionStore({ userTagSecret, getNamespace: counted, timeout: 1000 });
 const mainSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
 const kvBackedSession = session({
-  store: new DurableObjectSessionStore({ getNamespace: (ctx) => env(ctx!).KV_BACKED }),
+  store: new DurableObjectSessionStore({ userTagSecret, getNamespace: (ctx) => env(ctx!).KV_BACKED }),
   cookieName: "kv-backed",
 });
 
@@ -169,10 +170,18 @@ const app = compose(
     if (pathname === "/contract") {
       // The one store contract, run here because the binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new DurableObjectSessionStore<Record<string, unknown>>({ getNamespace: (c) => env(c!).SESSIONS });
+      const make = (secret: string | undefined) =>
+        new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret: secret, getNamespace: (c) => env(c!).SESSIONS });
+      const contractStore = make(userTagSecret);
       storeContract(
         tests,
-        { name: "DurableObjectSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true },
+        {
+          name: "DurableObjectSessionStore in workerd",
+          make: async () => contractStore,
+          withUserTagSecret: async (secret) => make(secret),
+          revocable: true,
+          indexesUsers: true,
+        },
         () => ctx,
       );
       return Response.json(await tests.run());

@@ -15,6 +15,7 @@ import { cookie } from "@hattip/cookie";
 import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike, type Session } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
 import { enterGate, gateEndpoints } from "../support/worker-gates.js";
 
 interface Data {
@@ -64,12 +65,12 @@ const maybeGated = (ctx: RequestContext): KvNamespaceLike => {
   };
 };
 
-const store = new KvSessionStore({ getStore: maybeGated });
+const store = new KvSessionStore({ userTagSecret, getStore: maybeGated });
 const longSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
 const rollingSession = session({ store, cookieName: "rolling", cookieOptions: { maxAge: 120 }, rolling: { refreshInterval: 0.5 } });
 const brokenSession = session({
-  store: new KvSessionStore({ getStore: sessions, prefix: "x".repeat(600) }),
+  store: new KvSessionStore({ userTagSecret, getStore: sessions, prefix: "x".repeat(600) }),
   cookieName: "broken",
 });
 
@@ -144,8 +145,20 @@ const app = compose(
     if (ctx.url.pathname === "/contract") {
       // The one store contract, run here because the KV binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new KvSessionStore<Record<string, unknown>>({ getStore: counted, prefix: "contract:" });
-      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true }, () => ctx);
+      const make = (secret: string | undefined) =>
+        new KvSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: counted, prefix: "contract:" });
+      const contractStore = make(userTagSecret);
+      storeContract(
+        tests,
+        {
+          name: "KvSessionStore in workerd",
+          make: async () => contractStore,
+          withUserTagSecret: async (secret) => make(secret),
+          revocable: true,
+          indexesUsers: true,
+        },
+        () => ctx,
+      );
       return Response.json(await tests.run());
     }
     if (ctx.url.pathname === "/kv-ops") {
