@@ -24,6 +24,7 @@ import { CookieRecordStore } from "./cookie-record-store.js";
  * ```
  */
 export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<Data, AesKey> {
+  protected readonly storeName = "EncryptedCookieStore";
   readonly #purpose = new PurposeBytes("encrypted");
 
   /**

@@ -25,6 +25,7 @@ import { CookieRecordStore } from "./cookie-record-store.js";
  * ```
  */
 export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Data, HmacKey> {
+  protected readonly storeName = "SignedCookieStore";
   readonly #purpose = new PurposeBytes("signed");
 
   /**
