@@ -11,7 +11,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { isSessionError } from "./errors.js";
-import { EventSink, type CookieRefusalReason } from "./events.js";
+import type { EventSink, CookieRefusalReason } from "./events.js";
 import type { LifetimePolicy } from "./lifetime.js";
 import type { RecordAccess } from "./record-access.js";
 import type { StoredEntry } from "./record-store.js";
@@ -77,8 +77,12 @@ export class SessionObserver {
 
   /** `access`, each call observed and its answer noted in the request's trace. */
   store<Data>(access: RecordAccess<Data>): RecordAccess<Data> {
-    const call = <T>(ctx: RequestContext, operation: "load" | "create" | "update" | "rotate" | "destroy", work: () => Promise<T>, outcome: (result: T) => string) =>
-      this.#telemetry.call({ store: this.#storeName, operation, ctx, cookieName: this.#cookieName }, work, outcome);
+    const call = <T>(
+      ctx: RequestContext,
+      operation: "load" | "create" | "update" | "rotate" | "destroy",
+      work: () => Promise<T>,
+      outcome: (result: T) => string,
+    ) => this.#telemetry.call({ store: this.#storeName, operation, ctx, cookieName: this.#cookieName }, work, outcome);
     this.#users = access.users;
     return {
       keepsRecords: access.keepsRecords,
@@ -221,9 +225,11 @@ export class SessionObserver {
           metrics?.session("rotated", this.#storeName, this.#cookieName);
           events?.emit({ type: "rotated", ...base(), handle: handleNow, previousHandle: await this.#handleOf(written.previousId), userId }, ctx);
         }
-        if (handle?.userBound && action !== "update" && userId !== undefined) events?.emit({ type: "bound", ...base(), handle: handleNow, userId }, ctx);
+        if (handle?.userBound && action !== "update" && userId !== undefined)
+          events?.emit({ type: "bound", ...base(), handle: handleNow, userId }, ctx);
         const authAt = record.meta?.authAt;
-        if (authAt !== undefined && authAt !== loaded?.record.meta?.authAt) events?.emit({ type: "sudoConfirmed", ...base(), handle: handleNow, userId }, ctx);
+        if (authAt !== undefined && authAt !== loaded?.record.meta?.authAt)
+          events?.emit({ type: "sudoConfirmed", ...base(), handle: handleNow, userId }, ctx);
       }
       if (isSessionError(error, "ERR_SESSION_TOO_LARGE")) this.#refused(ctx, "too_large", undefined);
     } catch (failure) {

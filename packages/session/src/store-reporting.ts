@@ -51,7 +51,10 @@ export function reportedUserIndex(index: UnreportedUserIndex, reporter: UserInde
     async revokeUserSessions(userId, ctx, exceptHandle) {
       const kept = await telemetry.call(site(ctx, "revoke"), () => index.revokeAll(userId, exceptHandle, ctx), revoked);
       const requestedBy = await reporter.requestedBy(ctx);
-      telemetry.revoked({ store, cookieName, userId, scope: kept === undefined ? "all" : "others", handle: undefined, keptHandle: kept, requestedBy }, ctx);
+      telemetry.revoked(
+        { store, cookieName, userId, scope: kept === undefined ? "all" : "others", handle: undefined, keptHandle: kept, requestedBy },
+        ctx,
+      );
     },
     sessionHandle: (sessionId) => index.sessionHandle(sessionId),
   };

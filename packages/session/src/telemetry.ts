@@ -217,7 +217,15 @@ export class Telemetry {
       }
       if (this.sink && isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE")) {
         this.sink.emit(
-          { type: "storeUnavailable", at: Date.now(), store: site.store, cookieName: site.cookieName, operation: site.operation, code, cause: causeOf(error) },
+          {
+            type: "storeUnavailable",
+            at: Date.now(),
+            store: site.store,
+            cookieName: site.cookieName,
+            operation: site.operation,
+            code,
+            cause: causeOf(error),
+          },
           site.ctx,
         );
       }
@@ -243,7 +251,9 @@ function metricsOf(meter: TelemetryMeter): Metrics {
 function checked<T extends object>(value: T | undefined, method: string, what: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof (value as Record<string, unknown> | null)?.[method] === "function") return value;
-  throw new SessionSetupError(`${what} must be an OpenTelemetry ${method === "startActiveSpan" ? "Tracer (trace.getTracer(...))" : "Meter (metrics.getMeter(...))"}.`);
+  throw new SessionSetupError(
+    `${what} must be an OpenTelemetry ${method === "startActiveSpan" ? "Tracer (trace.getTracer(...))" : "Meter (metrics.getMeter(...))"}.`,
+  );
 }
 
 /** A failure's stable code: a SessionError's, a driver's `code`, or the error's name. */

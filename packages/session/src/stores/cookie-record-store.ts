@@ -15,12 +15,11 @@ import type { SessionRecord, SessionScope, SessionSerializationOptions } from ".
 import { recordToText, refusalOfText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
-/** What every value these stores make looks like: a key ID, then base64url (and, signed, its dots). */
-const COOKIE_VALUE_SHAPE = new RegExp(`^[A-Za-z0-9_-]{${KEY_ID_LENGTH}}[A-Za-z0-9_.-]+$`);
-
 export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
   /** The class name, for telemetry (a minified bundle renames classes). */
   protected abstract readonly storeName: string;
+  /** What every value the store makes looks like, whatever its key: what is not shaped so is `malformed`, not `tampered`. */
+  protected abstract readonly valueShape: RegExp;
   readonly #serializer: Serializer<Data>;
   #ring: KeyRing<Key> | undefined;
   readonly #pendingRing: Promise<KeyRing<Key>> | undefined;
@@ -71,7 +70,7 @@ export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
    * again: asked only when the app listens for `cookieRefused`.
    */
   async [EXPLAIN_REFUSAL](cookieValue: string, scope?: SessionScope): Promise<CookieRefusalReason> {
-    if (typeof cookieValue !== "string" || !COOKIE_VALUE_SHAPE.test(cookieValue)) return "malformed";
+    if (typeof cookieValue !== "string" || !this.valueShape.test(cookieValue)) return "malformed";
     const ring = this.#ring ?? (await this.#pendingRing!);
     if (ring.find(cookieValue.slice(0, KEY_ID_LENGTH)) === undefined) return "unknown_key";
     const text = await this.recover(ring, cookieValue, scopeName(scope));

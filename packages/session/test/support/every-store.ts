@@ -26,6 +26,7 @@ import {
   type KvNamespaceLike,
   type PostgresClientLike,
   type SessionStore,
+  type TelemetryOptions,
 } from "../../src/index.js";
 import { startLocalBlobs, type LocalBlobs } from "./blobs-server.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
@@ -37,8 +38,9 @@ export interface StoreKit {
   serverSide: boolean;
   /** `true` when the client can edit what the store keeps. */
   clientEditable?: boolean;
+  /** A new store; a server-side one takes `telemetry` (its own events, tracer and meter), a cookie store has none. */
   // biome-ignore lint/suspicious/noExplicitAny: each test types its own data
-  make(): Promise<SessionStore<any>>;
+  make(telemetry?: TelemetryOptions): Promise<SessionStore<any>>;
   /**
    * Writes sent to the backend so far, where there is a backend to ask;
    * cookie stores write only through Set-Cookie headers, and the memory
@@ -132,35 +134,35 @@ export function useEveryStore(): StoreKit[] {
     {
       name: "UnsafeMemoryStore",
       serverSide: true,
-      make: async () => new UnsafeMemoryStore(),
+      make: async (telemetry) => new UnsafeMemoryStore({ ...telemetry }),
     },
     {
       name: "RedisSessionStore",
       serverSide: true,
-      make: async () => new RedisSessionStore({ getClient: () => client, prefix: `${crypto.randomUUID()}:` }),
+      make: async (telemetry) => new RedisSessionStore({ ...telemetry, getClient: () => client, prefix: `${crypto.randomUUID()}:` }),
       writes: redisWrites,
     },
     {
       name: "KvSessionStore",
       serverSide: true,
-      make: async () => new KvSessionStore({ getStore: () => kv, prefix: `${crypto.randomUUID()}:` }),
+      make: async (telemetry) => new KvSessionStore({ ...telemetry, getStore: () => kv, prefix: `${crypto.randomUUID()}:` }),
       writes: async () => kvPuts,
     },
     {
       name: "DurableObjectSessionStore",
       serverSide: true,
-      make: async () => {
+      make: async (telemetry) => {
         const namespace = objects(crypto.randomUUID());
-        return new DurableObjectSessionStore({ getNamespace: () => namespace });
+        return new DurableObjectSessionStore({ ...telemetry, getNamespace: () => namespace });
       },
       writes: async () => objectWrites,
     },
     {
       name: "PostgresSessionStore",
       serverSide: true,
-      make: async () => {
+      make: async (telemetry) => {
         // A table of its own for each store, as a prefix gives the other stores keys of their own.
-        const store = new PostgresSessionStore({ client: postgres, table: `sessions_${crypto.randomUUID().replaceAll("-", "")}` });
+        const store = new PostgresSessionStore({ ...telemetry, client: postgres, table: `sessions_${crypto.randomUUID().replaceAll("-", "")}` });
         await store.createTable();
         return store;
       },
@@ -169,9 +171,9 @@ export function useEveryStore(): StoreKit[] {
     {
       name: "NetlifyBlobsSessionStore",
       serverSide: true,
-      make: async () => {
+      make: async (telemetry) => {
         const store = blobs.store(`sessions-${crypto.randomUUID()}`);
-        return new NetlifyBlobsSessionStore({ getStore: () => store });
+        return new NetlifyBlobsSessionStore({ ...telemetry, getStore: () => store });
       },
       writes: blobWrites,
     },
