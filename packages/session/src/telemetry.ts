@@ -263,13 +263,17 @@ export function errorCode(error: unknown): string {
   return error instanceof Error ? error.name : "unknown";
 }
 
-/** What the backend said under an outage, when it said it with a code. */
+/** What the backend said under an outage, when it said it with a code: the first code down the chain of causes. */
 function causeOf(error: unknown): string | undefined {
   let cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
-  if (cause instanceof Error && cause.name === "DeadlineExceeded") return "timeout";
-  const code = (cause as { code?: unknown } | null | undefined)?.code;
-  return typeof code === "string" && code !== "" ? code : undefined;
+  for (let depth = 0; depth < 4 && typeof cause === "object" && cause !== null; depth++) {
+    if (cause instanceof AggregateError && cause.errors.length > 0) cause = cause.errors[0];
+    if (cause instanceof Error && cause.name === "DeadlineExceeded") return "timeout";
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === "string" && code !== "") return code;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 export type { Metrics };
