@@ -18,6 +18,7 @@ import {
 import pg from "pg";
 import { createClient } from "redis";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
+import { eventsBehaviour } from "../suite/events-behaviour.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
 import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
@@ -72,7 +73,8 @@ if (services.redis) {
   subjects.push({
     name: "RedisSessionStore",
     // A prefix of its own per store: the runners share the one server.
-    make: async () => new RedisSessionStore<Data>({ getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
+    make: async (telemetry) =>
+      new RedisSessionStore<Data>({ ...telemetry, getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
     revocable: true,
     indexesUsers: true,
   });
@@ -92,7 +94,7 @@ if (services.postgres) {
   cleanups.push(() => pool.end());
   subjects.push({
     name: "PostgresSessionStore",
-    make: async () => new PostgresSessionStore<Data>({ client: pool }),
+    make: async (telemetry) => new PostgresSessionStore<Data>({ ...telemetry, client: pool }),
     revocable: true,
     indexesUsers: true,
   });
@@ -126,9 +128,9 @@ if (services.blobs) {
     getStore({ name: `sessions-${crypto.randomUUID()}`, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" });
   subjects.push({
     name: "NetlifyBlobsSessionStore",
-    make: async () => {
+    make: async (telemetry) => {
       const store = blobStore();
-      return new NetlifyBlobsSessionStore<Data>({ getStore: () => store });
+      return new NetlifyBlobsSessionStore<Data>({ ...telemetry, getStore: () => store });
     },
     revocable: true,
     indexesUsers: true,
@@ -163,6 +165,7 @@ if (services.blobs) {
 for (const subject of subjects) storeContract(tests, subject, storeCtx);
 for (const subject of subjects) middlewareBehaviour(tests, subject, platform);
 for (const subject of subjects) featureBehaviour(tests, subject, platform);
+for (const subject of subjects) eventsBehaviour(tests, subject, platform);
 
 const outcomes = await tests.run();
 await Promise.all(cleanups.map((cleanup) => cleanup()));

@@ -18,14 +18,15 @@ interface Env {
 
 const kvStore: StoreSubject = {
   name: "KvSessionStore",
-  make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
+  make: async (telemetry) => new KvSessionStore<Data>({ ...telemetry, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
   revocable: true,
   indexesUsers: true,
 };
 
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
-  make: async () => new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
+  make: async (telemetry) =>
+    new DurableObjectSessionStore<Data>({ ...telemetry, getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
   revocable: true,
   indexesUsers: true,
 };

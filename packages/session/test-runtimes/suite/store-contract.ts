@@ -7,7 +7,14 @@
  * user: the subject's flags say so.
  */
 import type { RequestContext } from "@hattip/compose";
-import { MAX_LISTED_USER_SESSIONS, type RecordStore, type SessionRecord, type SessionStore, type UserSessionIndex } from "hattip-session";
+import {
+  MAX_LISTED_USER_SESSIONS,
+  type RecordStore,
+  type SessionRecord,
+  type SessionStore,
+  type TelemetryOptions,
+  type UserSessionIndex,
+} from "hattip-session";
 import { assert, assertEqual, assertNotEqual, assertRejects, pause } from "./harness.js";
 
 export type Data = Record<string, unknown>;
@@ -19,7 +26,8 @@ export interface TestRegistrar {
 
 export interface StoreSubject {
   name: string;
-  make: () => Promise<SessionStore<Data>>;
+  /** A new store; a server-side one takes `telemetry` (its own events, tracer and meter). */
+  make: (telemetry?: TelemetryOptions) => Promise<SessionStore<Data>>;
   /** `false` for cookie stores: destroy() cannot take back a cookie. */
   revocable: boolean;
   /** `true` for stores with a per-user index (list and revoke a user's sessions). */
