@@ -255,6 +255,38 @@ describe.each(stores.filter((kit) => !kit.clientEditable))("sign-in events with 
   });
 });
 
+describe("events with a store of your own", () => {
+  /** A store written for @hattip/session: load, save and destroy, nothing more. */
+  class MapStore implements SessionStore {
+    readonly #sessions = new Map<string, Record<string, unknown>>();
+    load(id: string) {
+      return this.#sessions.get(id) ?? null;
+    }
+    save(id: string | null, data: Record<string, unknown>) {
+      const kept = id ?? crypto.randomUUID();
+      this.#sessions.set(kept, structuredClone(data));
+      return kept;
+    }
+    destroy(id: string) {
+      this.#sessions.delete(id);
+    }
+  }
+
+  it("reports refused for a cookie a store of your own finds nothing for", async () => {
+    const { browser, take } = await start({ store: new MapStore() });
+    const tab = browser();
+    await tab.get("/write");
+    expect(take()).toEqual([
+      { type: "created", at: expect.any(Number), store: "MapStore", cookieName: "session", handle: undefined, userId: undefined },
+    ]);
+    tab.jar.set("session", crypto.randomUUID());
+    await tab.get("/read");
+    expect(take()).toEqual([
+      { type: "cookieRefused", at: expect.any(Number), store: "MapStore", cookieName: "session", reason: "refused", handle: undefined },
+    ]);
+  });
+});
+
 describe.each(stores.filter((kit) => !kit.serverSide))("cookie refusals with $name", (kit) => {
   it("reports unknown_key for a cookie from a key the store does not hold, tampered for an edited one", async () => {
     if (kit.clientEditable) return;
