@@ -41,7 +41,6 @@ export type {
 } from "./events.js";
 export type {
   TelemetryAttributes,
-  TelemetryInstrumentOptions,
   TelemetryMeter,
   TelemetryOptions,
   TelemetrySpan,

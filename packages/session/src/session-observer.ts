@@ -144,15 +144,18 @@ export class SessionObserver {
     let answer!: (response: Promise<Response>) => void;
     const handlersAnswer = new Promise<Response>((resolve) => (answer = resolve));
     const attributes = { [TELEMETRY.store]: this.#storeName, [TELEMETRY.cookieName]: this.#cookieName };
+    const handOff = () => {
+      ctx.next = next;
+      handOver();
+      return handlersAnswer;
+    };
     const session = tracer.startActiveSpan(TELEMETRY.requestSpan, { kind: SPAN_KIND_INTERNAL, attributes }, async (span) => {
-      ctx.next = () => {
-        ctx.next = next;
-        handOver();
-        return handlersAnswer;
-      };
+      ctx.next = handOff;
       try {
         return await this.#observe(ctx, inner, span);
       } finally {
+        // session() failed before it asked for the handlers: the context gets its own next() back.
+        if (ctx.next === handOff) ctx.next = next;
         span.end();
       }
     });

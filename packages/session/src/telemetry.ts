@@ -29,8 +29,8 @@ export interface TelemetryTracer {
   ): ReturnType<F>;
 }
 
-/** What the package passes when it creates an instrument. */
-export interface TelemetryInstrumentOptions {
+/** What the package says of an instrument it creates (OpenTelemetry's `MetricOptions`, in part). */
+interface InstrumentDescription {
   description?: string;
   unit?: string;
   advice?: { explicitBucketBoundaries?: number[] };
@@ -38,8 +38,8 @@ export interface TelemetryInstrumentOptions {
 
 /** The part of an OpenTelemetry `Meter` the package uses: `metrics.getMeter("my-app")` fits. */
 export interface TelemetryMeter {
-  createHistogram(name: string, options?: TelemetryInstrumentOptions): { record(value: number, attributes?: TelemetryAttributes): void };
-  createCounter(name: string, options?: TelemetryInstrumentOptions): { add(value: number, attributes?: TelemetryAttributes): void };
+  createHistogram(name: string, options?: InstrumentDescription): { record(value: number, attributes?: TelemetryAttributes): void };
+  createCounter(name: string, options?: InstrumentDescription): { add(value: number, attributes?: TelemetryAttributes): void };
 }
 
 /** What `session()` and the server-side stores take to report what they do. */

@@ -174,6 +174,10 @@ describe("spans and metrics", () => {
 
     const duration = await points("hattip_session.store.operation.duration");
     expect(duration.unit).toBe("s");
+    // Buckets in seconds, from 100 µs (a memory store) to 10 s (a timeout), not the SDK's default milliseconds.
+    expect((duration.points[0]!.value as { buckets: { boundaries: number[] } }).buckets.boundaries).toEqual([
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ]);
     const calls = duration.points.map((point) => [
       point.attributes["hattip_session.operation"],
       point.attributes["hattip_session.outcome"],
@@ -252,6 +256,36 @@ describe("spans and metrics", () => {
       (point) => point.attributes["hattip_session.operation"] === "revoke",
     );
     expect(revokeCalls.reduce((sum, point) => sum + (point.value as { count: number }).count, 0)).toBe(2);
+  });
+
+  it("put a span the store's backend opens (a driver's own) under the store call's span", async () => {
+    /** A store of your own whose backend traces its calls, as an instrumented driver does. */
+    class TracedBackendStore implements SessionStore {
+      readonly #sessions = new Map<string, Record<string, unknown>>();
+      load(id: string) {
+        return tracer.startActiveSpan("backend get", (span) => {
+          span.end();
+          return this.#sessions.get(id) ?? null;
+        });
+      }
+      save(id: string | null, data: Record<string, unknown>) {
+        const kept = id ?? crypto.randomUUID();
+        this.#sessions.set(kept, structuredClone(data));
+        return kept;
+      }
+      destroy(id: string) {
+        this.#sessions.delete(id);
+      }
+    }
+    const browser = await start({ store: new TracedBackendStore(), tracer });
+    const tab = browser();
+    await tab.get("/write");
+    spans.reset();
+    await tab.get("/read");
+    const [load] = named("hattip_session.store.load");
+    const [backend] = named("backend get");
+    expect(load!.attributes["hattip_session.store"]).toBe("TracedBackendStore");
+    expect(parentOf(backend!)).toBe(idOf(load!));
   });
 
   it("leaves the request's spans as they are with no tracer given", async () => {
