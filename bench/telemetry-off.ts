@@ -10,6 +10,9 @@
  * each round's after/before.
  *
  *   npx tsx bench/telemetry-off.ts --before <other build's dist/index.js> [--rounds 15] [--users 2000] [--out FILE]
+ *
+ * `--after <dist/index.js>` benches another build in this one's place: with
+ * `--before` and `--after` the same build, the figures show the noise alone.
  */
 import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -28,6 +31,7 @@ import type { Scenario } from "./scenarios.js";
 const { values } = parseArgs({
   options: {
     before: { type: "string" },
+    after: { type: "string" },
     rounds: { type: "string", default: "15" },
     users: { type: "string", default: "2000" },
     batch: { type: "string", default: "500" },
@@ -49,7 +53,7 @@ interface App {
 
 const builds: Record<Build, typeof OursModule> = {
   before: (await import(pathToFileURL(resolve(values.before)).href)) as typeof OursModule,
-  after: (await import("hattip-session")) as typeof OursModule,
+  after: (await import(values.after ? pathToFileURL(resolve(values.after)).href : "hattip-session")) as typeof OursModule,
 };
 const environment = await describeEnvironment();
 console.log(`telemetry off: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)}, Node ${environment.node}`);

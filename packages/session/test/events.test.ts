@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { session, type SessionEvent, type SessionOptions, type SessionStore, type UserSessionIndex } from "../src/index.js";
 import { useEveryStore, type StoreKit } from "./support/every-store.js";
-import { eventRecorder, expectNoSecrets, HANDLE, WatchedClient } from "./support/events.js";
+import { eventRecorder, expectNoSecrets, HANDLE, MapStore, WatchedClient } from "./support/events.js";
 import { pause } from "./support/lifetime-probe.js";
 import { serve, type Served } from "./support/serve.js";
 import { DEVICES } from "./support/user-app.js";
@@ -256,22 +256,6 @@ describe.each(stores.filter((kit) => !kit.clientEditable))("sign-in events with 
 });
 
 describe("events with a store of your own", () => {
-  /** A store written for @hattip/session: load, save and destroy, nothing more. */
-  class MapStore implements SessionStore {
-    readonly #sessions = new Map<string, Record<string, unknown>>();
-    load(id: string) {
-      return this.#sessions.get(id) ?? null;
-    }
-    save(id: string | null, data: Record<string, unknown>) {
-      const kept = id ?? crypto.randomUUID();
-      this.#sessions.set(kept, structuredClone(data));
-      return kept;
-    }
-    destroy(id: string) {
-      this.#sessions.delete(id);
-    }
-  }
-
   it("reports refused for a cookie a store of your own finds nothing for", async () => {
     const { browser, take } = await start({ store: new MapStore() });
     const tab = browser();

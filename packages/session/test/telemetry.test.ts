@@ -23,6 +23,7 @@ import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RedisSessionStore, session, type SessionOptions, type SessionStore, type UserSessionIndex } from "../src/index.js";
 import { CookieClient } from "./support/browser-like-client.js";
+import { MapStore } from "./support/events.js";
 import { useEveryStore } from "./support/every-store.js";
 import { serve, type Served } from "./support/serve.js";
 import { DEVICES } from "./support/user-app.js";
@@ -260,21 +261,12 @@ describe("spans and metrics", () => {
 
   it("put a span the store's backend opens (a driver's own) under the store call's span", async () => {
     /** A store of your own whose backend traces its calls, as an instrumented driver does. */
-    class TracedBackendStore implements SessionStore {
-      readonly #sessions = new Map<string, Record<string, unknown>>();
-      load(id: string) {
+    class TracedBackendStore extends MapStore {
+      override load(id: string) {
         return tracer.startActiveSpan("backend get", (span) => {
           span.end();
-          return this.#sessions.get(id) ?? null;
+          return super.load(id);
         });
-      }
-      save(id: string | null, data: Record<string, unknown>) {
-        const kept = id ?? crypto.randomUUID();
-        this.#sessions.set(kept, structuredClone(data));
-        return kept;
-      }
-      destroy(id: string) {
-        this.#sessions.delete(id);
       }
     }
     const browser = await start({ store: new TracedBackendStore(), tracer });

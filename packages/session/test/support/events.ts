@@ -6,7 +6,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { expect } from "vitest";
-import type { SessionEvent, SessionEventListeners } from "../../src/index.js";
+import type { SessionEvent, SessionEventListeners, SessionStore } from "../../src/index.js";
 import { secretsIn } from "../../test-runtimes/suite/events-behaviour.js";
 import { CookieClient, type ClientResponse } from "./browser-like-client.js";
 
@@ -77,3 +77,19 @@ function safeDecode(value: string): string {
 
 /** A handle as `listSessions()` shows it. */
 export const HANDLE = /^[A-Za-z0-9_-]{22}$/;
+
+/** A store of your own, as written for @hattip/session: load, save and destroy in a Map, nothing more. */
+export class MapStore implements SessionStore {
+  readonly #sessions = new Map<string, Record<string, unknown>>();
+  load(id: string): Record<string, unknown> | null {
+    return this.#sessions.get(id) ?? null;
+  }
+  save(id: string | null, data: Record<string, unknown>): string {
+    const kept = id ?? crypto.randomUUID();
+    this.#sessions.set(kept, structuredClone(data));
+    return kept;
+  }
+  destroy(id: string): void {
+    this.#sessions.delete(id);
+  }
+}
