@@ -29,3 +29,15 @@ export async function deviceCookieKey(store = loginThrottleBlobs()): Promise<str
   if (key === null) throw new Error(`The blob ${DEVICE_KEY_BLOB} is missing right after it was written.`);
   return key;
 }
+
+/** Whether `call` succeeds within `ms`: the Blobs client retries a failed call for some 25 s on its own, /health answers sooner. */
+export async function answersWithin(call: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  call.catch(() => {});
+  try {
+    return await Promise.race([call.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -11,6 +11,7 @@
  * by whichever process asks first.
  */
 import type pg from "pg";
+import { withTimeout } from "./connection.js";
 import { newDeviceKey } from "./device-cookie.js";
 import {
   afterSuccess,
@@ -133,12 +134,4 @@ export class PostgresAttemptStore implements AttemptStore {
       (client as pg.PoolClient | undefined)?.release(broken ? true : undefined);
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
