@@ -100,6 +100,8 @@ export interface SessionDestroyedEvent extends EventBase<"destroyed"> {
   readonly handle: string | undefined;
   /** The user the session was bound to, if any. */
   readonly userId: string | undefined;
+  /** The label of the device it was bound on ("Firefox on Linux"), as `listSessions()` shows it; `undefined` if it was not bound. */
+  readonly device: string | undefined;
 }
 
 /**
@@ -116,6 +118,8 @@ export interface SessionBoundEvent extends EventBase<"bound"> {
   readonly handle: string | undefined;
   /** The user ID the app gave to `bindUser()`. */
   readonly userId: string;
+  /** A label of the device signing in ("Safari on iPhone"), as `listSessions()` will show it. */
+  readonly device: string;
 }
 
 /**

@@ -213,7 +213,9 @@ export class SessionObserver {
       const { destroyed, loaded } = trace;
       if (destroyed?.found && loaded) {
         metrics?.session("destroyed", this.#storeName, this.#cookieName);
-        events?.emit({ type: "destroyed", ...base(), handle: await this.#handleOf(destroyed.id), userId: loaded.record.meta?.user }, ctx);
+        const { user, agent } = loaded.record.meta ?? {};
+        const device = user === undefined ? undefined : agent;
+        events?.emit({ type: "destroyed", ...base(), handle: await this.#handleOf(destroyed.id), userId: user, device }, ctx);
       }
 
       const { written } = trace;
@@ -229,7 +231,7 @@ export class SessionObserver {
           events?.emit({ type: "rotated", ...base(), handle: handleNow, previousHandle: await this.#handleOf(written.previousId), userId }, ctx);
         }
         if (handle?.userBound && action !== "update" && userId !== undefined)
-          events?.emit({ type: "bound", ...base(), handle: handleNow, userId }, ctx);
+          events?.emit({ type: "bound", ...base(), handle: handleNow, userId, device: record.meta?.agent ?? "Unknown device" }, ctx);
         const authAt = record.meta?.authAt;
         if (authAt !== undefined && authAt !== loaded?.record.meta?.authAt)
           events?.emit({ type: "sudoConfirmed", ...base(), handle: handleNow, userId }, ctx);

@@ -196,7 +196,9 @@ describe.each(stores)("events with $name", (kit) => {
     const [created] = take();
     const cookie = tab.jar.get("session")!;
     await tab.get("/logout");
-    expect(take()).toEqual([{ type: "destroyed", ...common(kit), handle: (created as { handle?: string }).handle, userId: undefined }]);
+    expect(take()).toEqual([
+      { type: "destroyed", ...common(kit), handle: (created as { handle?: string }).handle, userId: undefined, device: undefined },
+    ]);
     const replay = browser();
     replay.jar.set("session", cookie);
     await replay.get("/logout");
@@ -221,7 +223,7 @@ describe.each(stores.filter((kit) => !kit.clientEditable))("sign-in events with 
     const handle = handleExpected(kit);
     expect(signIn).toEqual([
       { type: "rotated", ...common(kit), handle, previousHandle: (created as { handle?: string }).handle, userId: "ada" },
-      { type: "bound", ...common(kit), handle, userId: "ada" },
+      { type: "bound", ...common(kit), handle, userId: "ada", device: "Firefox on Linux" },
       { type: "sudoConfirmed", ...common(kit), handle, userId: "ada" },
     ]);
     if (kit.serverSide) {
@@ -245,13 +247,15 @@ describe.each(stores.filter((kit) => !kit.clientEditable))("sign-in events with 
 
   it("reports sudoConfirmed alone when a signed-in user proves it again, and destroyed with the user at sign-out", async () => {
     const { browser, take } = await start({ store: await kit.make() });
-    const tab = browser();
+    const tab = browser(DEVICES.phone);
     await tab.get("/login?user=ada");
     const [created] = take();
     await tab.get("/authenticate");
     expect(take()).toEqual([{ type: "sudoConfirmed", ...common(kit), handle: (created as { handle?: string }).handle, userId: "ada" }]);
     await tab.get("/logout");
-    expect(take()).toEqual([{ type: "destroyed", ...common(kit), handle: (created as { handle?: string }).handle, userId: "ada" }]);
+    expect(take()).toEqual([
+      { type: "destroyed", ...common(kit), handle: (created as { handle?: string }).handle, userId: "ada", device: "Safari on iPhone" },
+    ]);
   });
 });
 
