@@ -13,7 +13,7 @@ import { useEveryStore, type StoreKit } from "./support/every-store.js";
 import { eventRecorder, expectNoSecrets, HANDLE, MapStore, WatchedClient } from "./support/events.js";
 import { pause } from "./support/lifetime-probe.js";
 import { serve, type Served } from "./support/serve.js";
-import { DEVICES } from "./support/user-app.js";
+import { DEVICES, userRoutes } from "./support/user-app.js";
 
 declare module "../src/index.js" {
   interface SessionData {
@@ -34,6 +34,8 @@ afterEach(async () => {
   heardInTest = [];
 });
 
+/** What the user-session tests' app does (regenerate, list, revoke, log out), and what only these tests need. */
+const userSessionRoutes = userRoutes(new Map());
 const routes: RequestHandler = async (ctx) => {
   const s = ctx.session;
   const { pathname, searchParams } = ctx.url;
@@ -50,22 +52,8 @@ const routes: RequestHandler = async (ctx) => {
       s.bindUser(searchParams.get("user") ?? "ada");
       s.markAuthenticated();
       return Response.json({ ok: true });
-    case "/regenerate":
-      await s.regenerate();
-      return Response.json({ ok: true });
     case "/authenticate":
       s.markAuthenticated();
-      return Response.json({ ok: true });
-    case "/logout":
-      await s.destroy();
-      return Response.json({ ok: true });
-    case "/sessions":
-      return Response.json(await s.listSessions());
-    case "/revoke":
-      await s.revokeSession(searchParams.get("handle") ?? "");
-      return Response.json({ ok: true });
-    case "/revoke-others":
-      await s.revokeOtherSessions();
       return Response.json({ ok: true });
     case "/blob": {
       const secret = `data-${crypto.randomUUID()}`;
@@ -74,7 +62,7 @@ const routes: RequestHandler = async (ctx) => {
       return Response.json({ ok: true });
     }
     default:
-      return new Response("not found", { status: 404 });
+      return userSessionRoutes(ctx);
   }
 };
 
