@@ -194,11 +194,16 @@ describe("NetlifyBlobsSessionStore's prefix", () => {
  * key matches waits at the gate, after the call was made or before it,
  * so the other side of a race runs in between.
  */
-function parkedStore(store: NetlifyBlobStoreLike, method: keyof NetlifyBlobStoreLike, gate: Gate, when: "before" | "after"): NetlifyBlobStoreLike {
-  let parked = false;
+function parkedStore(
+  store: NetlifyBlobStoreLike,
+  method: keyof NetlifyBlobStoreLike,
+  gate: Gate,
+  when: "before" | "after",
+  nth = 1,
+): NetlifyBlobStoreLike {
+  let calls = 0;
   const park = async <T>(call: () => Promise<T>): Promise<T> => {
-    if (parked) return call();
-    parked = true;
+    if (++calls !== nth) return call();
     if (when === "before") await gate.enter();
     const result = await call();
     if (when === "after") await gate.enter();
@@ -262,6 +267,63 @@ describe("NetlifyBlobsSessionStore under races, one side parked between two Blob
     gate.release();
     expect(await regenerate).toBeNull();
     expect((await store.list({ prefix: "" })).blobs).toEqual([]);
+  });
+});
+
+describe("NetlifyBlobsSessionStore when a write reaches Blobs after its timeout (held on its way there)", () => {
+  const LATE_TIMEOUT_MS = 300;
+  /** Resolves once Blobs has served `count` more writes than `before`: the held one has landed, or been refused. */
+  async function writesServed(before: number, count: number) {
+    for (let attempt = 0; attempt < 200 && (blobs.requests.get("set") ?? 0) < before + count; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(blobs.requests.get("set") ?? 0).toBe(before + count);
+  }
+
+  it("an update that lands late lands only over the version it read: never over a newer write, and its error says so", async () => {
+    const store = freshStore();
+    const plain = new NetlifyBlobsSessionStore<Record<string, unknown>>({ getStore: () => store });
+    const id = await plain.save(null, { count: 1 }, 60_000);
+    const gate = new Gate();
+    const late = new NetlifyBlobsSessionStore<Record<string, unknown>>({
+      getStore: () => parkedStore(store, "set", gate, "before"),
+      timeout: LATE_TIMEOUT_MS,
+    });
+    const now = Date.now();
+    const failure = await late.updateRecord(id, { data: { count: 2 }, createdAt: now, expiresAt: now + 60_000 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SessionStoreUnavailableError);
+    // Another instance writes newer data; then the held write reaches Blobs.
+    await plain.save(id, { count: 3 }, 60_000);
+    const setsBefore = blobs.requests.get("set") ?? 0;
+    gate.release();
+    await writesServed(setsBefore, 1);
+    expect(await plain.load(id)).toEqual({ count: 3 });
+    expect((failure as Error).message).toMatch(
+      /did not answer within 300 ms: this session write may still be saved when Blobs gets to it, but only over the version this request read/,
+    );
+  });
+
+  it("a login whose end of the old session times out takes back the new session, and says the old one may still end", async () => {
+    const store = freshStore();
+    const plain = new NetlifyBlobsSessionStore<Record<string, unknown>>({ getStore: () => store });
+    const user = `user-${crypto.randomUUID()}`;
+    const old = await plain.createRecord(bound(user));
+    const gate = new Gate();
+    // The rotation's second write is the tombstone over the old session: hold that one.
+    const rotating = new NetlifyBlobsSessionStore<Record<string, unknown>>({
+      getStore: () => parkedStore(store, "set", gate, "before", 2),
+      timeout: LATE_TIMEOUT_MS,
+    });
+    const failure = await rotating.rotateRecord(old, bound(user, "B")).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SessionStoreUnavailableError);
+    // No session that no browser was given stays listed under the user.
+    expect((await plain.listUserSessions(user)).map((session) => session.device)).toEqual(["A"]);
+    expect((failure as Error).message).toMatch(/did not answer within 300 ms: the old session may still be ended when Blobs gets to it/);
+    const setsBefore = blobs.requests.get("set") ?? 0;
+    gate.release();
+    await writesServed(setsBefore, 1);
+    // As the error said: the held tombstone lands, and the old session ends.
+    expect(await plain.load(old)).toBeNull();
   });
 });
 

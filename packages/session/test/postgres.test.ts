@@ -35,7 +35,8 @@ function countingClient(): PostgresClientLike & { queries: string[] } {
   return {
     queries,
     query: (text, values) => {
-      queries.push(text.split(" ")[0]!.toUpperCase() === "WITH" ? "INSERT" : text.split(" ")[0]!.toUpperCase());
+      // A guarded write is `WITH guard AS (...), ..., written AS (<its statement> ...) SELECT ...`: named by that statement.
+      queries.push((/written AS \((\w+)/.exec(text)?.[1] ?? text.split(" ")[0]!).toUpperCase());
       return pool.query(text, values);
     },
   };

@@ -53,8 +53,10 @@ afterAll(async () => {
 
 /**
  * The real client, except that the request's `store-gate` holds its second
- * script call (EVALSHA) until released: a revoke-all's first round has read
- * the index, its second has not deleted yet.
+ * revoke round (the second EVALSHA whose first key is the user's index; a
+ * read of a bound session is a script too, keyed by the session) until
+ * released: a revoke-all's first round has read the index, its second has
+ * not deleted yet.
  */
 function gatedClient(client: RedisClientLike, ctx: RequestContext | undefined): RedisClientLike {
   const name = ctx?.url.searchParams.get("store-gate");
@@ -66,7 +68,8 @@ function gatedClient(client: RedisClientLike, ctx: RequestContext | undefined): 
       if (typeof value !== "function") return value;
       if (property !== "evalSha") return value.bind(target);
       return async (...args: unknown[]) => {
-        if (++scripts === 2) await gates.get(name)!.enter();
+        const [, options] = args as [string, { keys: string[] }];
+        if (options.keys[0]!.endsWith(":sessions") && ++scripts === 2) await gates.get(name)!.enter();
         return value.apply(target, args);
       };
     },

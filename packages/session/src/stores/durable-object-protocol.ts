@@ -20,12 +20,23 @@ export interface RowFields {
   handle: string | null;
 }
 
+/**
+ * A write's deadline, epoch milliseconds: the object refuses to begin the
+ * call later, by its own clock (the store has given up and reported it
+ * failed). Sent with every create, update and rotation, and with the
+ * destroy of a login that moves a session between objects; absent from an
+ * older store's calls.
+ */
+export interface CallDeadline {
+  deadline?: number;
+}
+
 export type DurableObjectCall =
   | { op: "load"; id: string }
-  | ({ op: "create"; id: string } & RowFields)
-  | ({ op: "update"; id: string } & RowFields)
-  | { op: "destroy"; id: string }
-  | ({ op: "rotate"; old: string; id: string } & RowFields)
+  | ({ op: "create"; id: string } & RowFields & CallDeadline)
+  | ({ op: "update"; id: string } & RowFields & CallDeadline)
+  | ({ op: "destroy"; id: string } & CallDeadline)
+  | ({ op: "rotate"; old: string; id: string } & RowFields & CallDeadline)
   | { op: "list"; user: string; limit: number }
   | { op: "revoke"; user: string; handle: string }
   | { op: "revokeAll"; user: string; except: string | null };
@@ -43,8 +54,12 @@ export interface DurableObjectAnswers {
   revokeAll: { revoked: number };
 }
 
-/** The body of an answer that is not 200: `setup` errors are the deployment's to fix, not transient. */
+/**
+ * The body of an answer that is not 200: `setup` errors are the
+ * deployment's to fix, not transient; `late` is a call begun after its
+ * deadline, refused with nothing changed.
+ */
 export interface DurableObjectFailure {
   error: string;
-  kind: "setup" | "bad-call";
+  kind: "setup" | "bad-call" | "late";
 }

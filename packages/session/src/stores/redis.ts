@@ -19,8 +19,18 @@ import type { StorageKey } from "./external-keys.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
 import { connected, isWrongType, redisReply, type RedisClientLike } from "./redis-connection.js";
+import { checkEvictionPolicy } from "./redis-eviction.js";
 import { durabilityOf, writeDurably, type RedisDurability, type RedisDurabilityOptions, type RedisWriteTarget } from "./redis-durability.js";
-import { DESTROY_BOUND, isNoScript, REVOKE_BOUND, ROTATE_BOUND, scriptSha1, WRITE_BOUND, type RedisScript } from "./redis-user-scripts.js";
+import {
+  DESTROY_BOUND,
+  isNoScript,
+  READ_BOUND,
+  REVOKE_BOUND,
+  ROTATE_BOUND,
+  scriptSha1,
+  WRITE_BOUND,
+  type RedisScript,
+} from "./redis-user-scripts.js";
 import { handleFromIdHash, isIdHash, type IndexedUser } from "./session-id.js";
 import { userSessionInfo } from "./user-sessions.js";
 
@@ -89,16 +99,24 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     this.#durability = durabilityOf(options.durability, this.timeout);
   }
 
+  /**
+   * One GET; for a session bound to a user, one script that reads it and
+   * serves it only while its user's index still names it (READ_BOUND), in
+   * the same round trip.
+   */
   async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const key = await this.keys.keyOf(id);
-    if (key === null) return null;
+    const where = await this.keys.locate(id);
+    if (where === null) return null;
     const client = await this.#ready(ctx);
     let text: unknown;
     try {
-      text = await this.#command(client, client.get(key));
+      text =
+        where.tag === undefined
+          ? await this.#command(client, client.get(where.key))
+          : await this.#script(client, READ_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash]);
     } catch (error) {
-      // A key of another type is as good as a corrupted value: start afresh.
-      if (isWrongType(error)) return null;
+      // A key of another type (the session's or its index's) is as good as a corrupted value: start afresh.
+      if (isWrongType(error) || isWrongType((error as { cause?: unknown } | null)?.cause)) return null;
       throw error;
     }
     // A client set up to map strings to Buffers (typeMapping) returns bytes.
@@ -301,7 +319,9 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
   /** The client, connected (redis-connection.ts). */
   async #ready(ctx: RequestContext | undefined): Promise<RedisClientLike> {
     // Outside a request (a job revoking a user's sessions) there is no context: getClient gets `undefined`.
-    return connected(await this.#getClient(ctx as RequestContext), this.timeout);
+    const client = await connected(await this.#getClient(ctx as RequestContext), this.timeout);
+    checkEvictionPolicy(client, this.timeout);
+    return client;
   }
 
   #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {

@@ -8,7 +8,9 @@
  * calls beside the real ones (chosen by a header no store sends): count an
  * object's rows and read its alarm, hold the object busy, or abort it, the
  * faults workerd can produce for real. /do-calls counts the store's calls,
- * by operation, so that tests can pin what each request costs.
+ * by operation, so that tests can pin what each request costs. A `gate`
+ * query parameter parks a request once its session is loaded; `linger`
+ * keeps its context alive after it answers (the app's own waitUntil work).
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
@@ -24,6 +26,7 @@ import {
 } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { enterGate, gateEndpoints } from "../support/worker-gates.js";
 
 interface Env {
   SESSIONS: DurableObjectNamespaceLike;
@@ -112,6 +115,12 @@ interface Handle {
 const routes: RequestHandler = async (ctx) => {
   const s = ctx.session as unknown as Handle;
   const { searchParams } = ctx.url;
+  // A `gate` parks the request here, its session loaded (test/support/worker-gates.ts).
+  const gate = searchParams.get("gate");
+  if (gate) await enterGate(gate);
+  // `linger` keeps the request's context alive that long after it answers, as an app's own waitUntil work does.
+  const linger = Number(searchParams.get("linger") ?? 0);
+  if (linger > 0) ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, linger)));
   switch (ctx.url.pathname.replace(/^\/(short|kv-backed)/, "")) {
     case "/read":
       return Response.json({ data: s.data, isFresh: s.isFresh, userId: s.userId ?? null });
@@ -168,6 +177,8 @@ const app = compose(
       );
       return Response.json(await tests.run());
     }
+    const gateAnswer = gateEndpoints(ctx.url);
+    if (gateAnswer) return gateAnswer;
     if (pathname === "/do-calls") {
       const snapshot = calls;
       calls = {};
