@@ -13,6 +13,7 @@ import type { StoredEntry } from "./record-store.js";
 import { withMutableHeaders } from "./response.js";
 import { isStandardSchema, validateSessionData, type StandardSchemaV1 } from "./schema.js";
 import { SessionHandle } from "./session-handle.js";
+import { sessionObserver } from "./session-observer.js";
 import { sessionTransport } from "./transport.js";
 import type {
   Awaitable,
@@ -106,9 +107,12 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   const schema = options.schema as StandardSchemaV1<unknown, Record<string, unknown>> | undefined;
   const cookieName = options.cookieName ?? name ?? "session";
   const scope: SessionScope = { name: cookieName };
-  const store = recordAccess<Record<string, unknown>>(options.store);
   const transport = sessionTransport(options, cookieName);
   const lifetime = lifetimePolicy(options.cookieOptions, options.rolling, options.absoluteLifetime);
+  // Only with events, a tracer or a meter (here or on the store): otherwise the request pays nothing for them.
+  const observer = sessionObserver({ options, store: options.store, scope, transport, lifetime });
+  const access = recordAccess<Record<string, unknown>>(options.store);
+  const store = observer ? observer.store(access) : access;
   const hash = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
   const handles = new WeakMap<RequestContext, SessionHandle<Record<string, unknown>>>();
@@ -210,7 +214,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     }
     return handle;
   };
-  return middleware;
+  return observer ? observer.middleware(middleware) : middleware;
 }
 
 function defaultsFactory<Data>(defaults: Data | ((ctx: RequestContext) => Awaitable<Data>)): (ctx: RequestContext) => Awaitable<Data> {

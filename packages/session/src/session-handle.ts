@@ -19,6 +19,8 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   readonly isFresh: boolean;
   #destroyed = false;
   #regenerated = false;
+  /** `bindUser()` was called: the `bound` event's cue, since binding the user a session already had changes no field. */
+  #userBound = false;
   /** Binding or sign-in time changed: the session must be written even if its data did not. */
   #metaChanged = false;
   /** The metadata as loaded; copied into #changedMeta on the first change, so a read-only request allocates nothing. */
@@ -69,6 +71,11 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   /** `destroy()` was called. */
   get destroyed(): boolean {
     return this.#destroyed;
+  }
+
+  /** `bindUser()` was called. */
+  get userBound(): boolean {
+    return this.#userBound;
   }
 
   /** `regenerate()` or `bindUser()` was called. */
@@ -126,6 +133,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
     meta.agent = deviceLabel(this.#ctx.request.headers.get("user-agent"));
     // A change of privilege: a new ID, as regenerate() gives.
     this.#regenerated = true;
+    this.#userBound = true;
   }
 
   async listSessions(): Promise<UserSessionInfo[]> {
