@@ -23,6 +23,30 @@ export type {
   UserSessionInfo,
 } from "./types.js";
 export type { StandardSchemaV1 } from "./schema.js";
+export type {
+  CookieRefusalReason,
+  SessionBoundEvent,
+  SessionCookieRefusedEvent,
+  SessionCreatedEvent,
+  SessionDestroyedEvent,
+  SessionEvent,
+  SessionEventListener,
+  SessionEventListeners,
+  SessionEventOf,
+  SessionEventType,
+  SessionRevokedEvent,
+  SessionRotatedEvent,
+  SessionStoreUnavailableEvent,
+  SessionSudoConfirmedEvent,
+  StoreOperation,
+} from "./events.js";
+export type {
+  TelemetryAttributes,
+  TelemetryMeter,
+  TelemetryOptions,
+  TelemetrySpan,
+  TelemetryTracer,
+} from "./telemetry.js";
 export {
   isSessionError,
   SessionError,

@@ -14,6 +14,7 @@ import { withMutableHeaders } from "./response.js";
 import { isStandardSchema, validateSessionData, type StandardSchemaV1 } from "./schema.js";
 import { sessionCache, type CachedCopy, type CopyOrigin } from "./session-cache.js";
 import { SessionHandle } from "./session-handle.js";
+import { sessionObserver } from "./session-observer.js";
 import { sessionTransport } from "./transport.js";
 import type {
   Awaitable,
@@ -109,9 +110,12 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   const schema = options.schema as StandardSchemaV1<unknown, Record<string, unknown>> | undefined;
   const cookieName = options.cookieName ?? name ?? "session";
   const scope: SessionScope = { name: cookieName };
-  const store = recordAccess<Record<string, unknown>>(options.store);
   const transport = sessionTransport(options, cookieName);
   const lifetime = lifetimePolicy(options.cookieOptions, options.rolling, options.absoluteLifetime);
+  // Only with events, a tracer or a meter (here or on the store): otherwise the request pays nothing for them.
+  const observer = sessionObserver({ options, store: options.store, scope, transport, lifetime });
+  const access = recordAccess<Record<string, unknown>>(options.store);
+  const store = observer ? observer.store(access) : access;
   const hash = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
   const handles = new WeakMap<RequestContext, SessionHandle<Record<string, unknown>>>();
@@ -136,7 +140,10 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     if (lookedForCopy) {
       const copy = await cache!.read(ctx, id, Date.now());
       const loaded = copy && (await accept(copy.entry));
-      if (copy && loaded) return { source: "copy", copy, loaded };
+      if (copy && loaded) {
+        store.loadedFromCopy?.(id, copy.entry, ctx);
+        return { source: "copy", copy, loaded };
+      }
     }
     const readAt = Date.now();
     const stored = await store.load(id, ctx, scope);
@@ -319,7 +326,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     }
     return handle;
   };
-  return middleware;
+  return observer ? observer.middleware(middleware) : middleware;
 }
 
 function defaultsFactory<Data>(defaults: Data | ((ctx: RequestContext) => Awaitable<Data>)): (ctx: RequestContext) => Awaitable<Data> {

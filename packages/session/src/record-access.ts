@@ -20,6 +20,8 @@ export interface RecordAccess<Data> {
   readonly clientEditable: boolean;
   /** How a server-side store writes its records as text: what the session cache keeps. `undefined` for any other store. */
   readonly codec: RecordCodec<Data> | undefined;
+  /** Told when the session cache's copy answered for session `id` instead of a load (events report it as loaded). */
+  loadedFromCopy?(id: string, entry: StoredEntry<Data>, ctx: RequestContext): void;
   load(id: string, ctx: RequestContext, scope: SessionScope): Promise<StoredEntry<Data> | null>;
   create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string>;
   /** `null` when the session is gone and nothing was written. */

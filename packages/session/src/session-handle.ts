@@ -25,6 +25,8 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   data: Data;
   #destroyed = false;
   #regenerated = false;
+  /** `bindUser()` was called: the `bound` event's cue, since binding the user a session already had changes no field. */
+  #userBound = false;
   /** Binding or sign-in time changed: the session must be written even if its data did not. */
   #metaChanged = false;
   /** The metadata as loaded; copied into #changedMeta on the first change, so a read-only request allocates nothing. */
@@ -97,6 +99,11 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
     return this.#destroyed;
   }
 
+  /** `bindUser()` was called. */
+  get userBound(): boolean {
+    return this.#userBound;
+  }
+
   /** `regenerate()` or `bindUser()` was called. */
   get regenerated(): boolean {
     return this.#regenerated;
@@ -152,6 +159,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
     meta.agent = deviceLabel(this.#ctx.request.headers.get("user-agent"));
     // A change of privilege: a new ID, as regenerate() gives.
     this.#regenerated = true;
+    this.#userBound = true;
   }
 
   async listSessions(): Promise<UserSessionInfo[]> {

@@ -6,6 +6,7 @@
 import type { RequestContext } from "@hattip/compose";
 import type { CookieSerializeOptions } from "@hattip/cookie";
 import type { StandardSchemaV1 } from "./schema.js";
+import type { TelemetryOptions } from "./telemetry.js";
 
 /** A value or a promise of it. */
 export type Awaitable<T> = T | Promise<T>;
@@ -333,7 +334,7 @@ export interface ChunkingOptions {
   maxChunks?: number;
 }
 
-export interface SessionOptions<Data = SessionData> {
+export interface SessionOptions<Data = SessionData> extends TelemetryOptions {
   /**
    * Where the session data lives.
    * @example

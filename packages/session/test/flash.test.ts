@@ -74,17 +74,17 @@ describe.each(stores)("flash with $name", (kit) => {
 
   it("gives the value to every request that loaded the session before it was read (no race between concurrent loaders)", async () => {
     const gates = [new Gate(), new Gate()];
-    let arrivals = 0;
     const served = await serveSessionApp({ store: await kit.make() }, async (ctx) => {
       if (ctx.url.pathname !== "/gated-take") return sessionRoutes(ctx);
-      await gates[arrivals++]!.enter();
+      // Each request waits at its own gate: the order they reach the server in is not the order they were sent in.
+      await gates[Number(ctx.url.searchParams.get("gate"))]!.enter();
       return Response.json({ value: ctx.session.getFlash("notice") ?? null });
     });
     running.push(served);
     const client = new CookieClient(served.url);
     await client.get("/flash?value=Both");
-    const first = client.get("/gated-take");
-    const second = client.get("/gated-take");
+    const first = client.get("/gated-take?gate=0");
+    const second = client.get("/gated-take?gate=1");
     await Promise.all(gates.map((gate) => gate.entered));
     gates[0]!.release();
     expect(json(await first)).toEqual({ value: "Both" });

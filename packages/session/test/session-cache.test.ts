@@ -501,6 +501,23 @@ describe("the session cache's format", () => {
   });
 });
 
+describe("the session cache with events", () => {
+  const memory = serverStores.find((kit) => kit.name === "UnsafeMemoryStore")!;
+
+  it("reports a logout answered from a copy as the destroy of the signed-in session it was", async () => {
+    const heard: { type: string; userId?: string | undefined }[] = [];
+    const served = await start(await memory.make(), {
+      events: { destroyed: (event) => void heard.push({ type: event.type, userId: event.userId }) },
+    });
+    const client = new CookieClient(served.url);
+    await client.get("/bind?user=ada");
+    let logout: ClientResponse | undefined;
+    expect(await readsDuring(memory, async () => (logout = await client.get("/logout")))).toBe(0);
+    expect(setCookieNamed(logout!, "session.cache")?.attributes.get("max-age")).toBe("0");
+    expect(heard).toEqual([{ type: "destroyed", userId: "ada" }]);
+  });
+});
+
 describe("the session cache's setup", () => {
   it.each(cookieStores)("is refused with a $name: there is nothing to cache", async (kit) => {
     const store = await kit.make();

@@ -30,7 +30,7 @@ describe("UnsafeMemoryStore's user index", () => {
 
     await store.revokeUserSessions("ada");
     expect(store.size).toBe(1);
-    for (const id of [...live, ...shortLived]) expect(store.loadEntry(id)).toBeNull();
-    expect(store.loadEntry(grace)).not.toBeNull();
+    for (const id of [...live, ...shortLived]) expect(await store.loadEntry(id)).toBeNull();
+    expect(await store.loadEntry(grace)).not.toBeNull();
   });
 });

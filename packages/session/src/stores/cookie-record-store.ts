@@ -6,14 +6,20 @@
  * key ring.
  */
 import type { RequestContext } from "@hattip/compose";
-import type { KeyRing } from "../crypto/key-ring.js";
+import { KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
 import { DEFAULT_SCOPE_NAME } from "../crypto/purpose.js";
+import type { CookieRefusalReason } from "../events.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
+import { EXPLAIN_REFUSAL } from "../store-reporting.js";
 import type { SessionRecord, SessionScope, SessionSerializationOptions } from "../types.js";
-import { recordToText, textToRecord } from "./record-text.js";
+import { recordToText, refusalOfText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
 export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
+  /** The class name, for telemetry (a minified bundle renames classes). */
+  protected abstract readonly storeName: string;
+  /** What every value the store makes looks like, whatever its key: what is not shaped so is `malformed`, not `tampered`. */
+  protected abstract readonly valueShape: RegExp;
   readonly #serializer: Serializer<Data>;
   #ring: KeyRing<Key> | undefined;
   readonly #pendingRing: Promise<KeyRing<Key>> | undefined;
@@ -57,6 +63,18 @@ export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
   /** A cookie session is updated by writing it whole: the browser keeps the new value in the old one's place. */
   updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Promise<string> {
     return this.createRecord(record, ctx, scope);
+  }
+
+  /**
+   * @internal Why `loadEntry` refused `cookieValue`, checked step by step
+   * again: asked only when the app listens for `cookieRefused`.
+   */
+  async [EXPLAIN_REFUSAL](cookieValue: string, scope?: SessionScope): Promise<CookieRefusalReason> {
+    if (typeof cookieValue !== "string" || !this.valueShape.test(cookieValue)) return "malformed";
+    const ring = this.#ring ?? (await this.#pendingRing!);
+    if (ring.find(cookieValue.slice(0, KEY_ID_LENGTH)) === undefined) return "unknown_key";
+    const text = await this.recover(ring, cookieValue, scopeName(scope));
+    return text === null ? "tampered" : refusalOfText(text, this.#serializer);
   }
 
   /**

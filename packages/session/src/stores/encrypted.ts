@@ -25,6 +25,9 @@ import { CookieRecordStore } from "./cookie-record-store.js";
  * ```
  */
 export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<Data, AesKey> {
+  protected readonly storeName = "EncryptedCookieStore";
+  /** base64url of key ID (6 bytes), IV (12) and tag (16) at least: 34 bytes, 46 characters. */
+  protected readonly valueShape = /^[A-Za-z0-9_-]{46,}$/;
   readonly #purpose = new PurposeBytes("encrypted");
 
   /**

@@ -27,7 +27,10 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionKeyError, SessionSetupError } from "../errors.js";
+import type { CookieRefusalReason } from "../events.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
+import { EXPLAIN_REFUSAL, reportedUserIndex, STORE_TELEMETRY, UNREPORTED_USER_INDEX, type UnreportedUserIndex } from "../store-reporting.js";
+import { Telemetry, type TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, RecordCodec, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
 import { encodeBase64Url } from "../crypto/base64url.js";
 import { externalKeys, type ExternalKeys, type NewId } from "./external-keys.js";
@@ -45,7 +48,7 @@ import {
 } from "./session-id.js";
 import { latestListed, MAX_LISTED_USER_SESSIONS } from "./user-sessions.js";
 
-export interface ExternalStoreOptions<Data = SessionData> {
+export interface ExternalStoreOptions<Data = SessionData> extends TelemetryOptions {
   /**
    * Prepended to every key.
    * @default "session:"
@@ -134,6 +137,10 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
   /** The keyed forms of user IDs, when the store has a secret to make them with. */
   readonly #tagger: UserTagger | undefined;
   readonly #tagsUsers: boolean;
+  /** What the store reports its user-index calls to (`events`, `tracer`, `meter`), if anything. */
+  readonly #telemetry: Telemetry | undefined;
+  /** The user index, reported: only when there is something to report to. */
+  readonly #reported: UserSessionIndex | undefined;
 
   constructor(options: (ExternalStoreOptions<Data> & { timeout?: number }) | undefined, setup: ExternalStoreSetup) {
     super();
@@ -167,6 +174,15 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
       serializer: createSerializer(given.serializationOptions),
       userTag: (userId) => this.#userTags("bind a session to a user").tag(userId),
     });
+    this.#telemetry = Telemetry.of(given, setup.name);
+    this.#reported =
+      this.#telemetry &&
+      reportedUserIndex(this[UNREPORTED_USER_INDEX], {
+        telemetry: this.#telemetry,
+        store: setup.name,
+        cookieName: undefined,
+        requestedBy: () => ({ kind: "app" }),
+      });
   }
 
   /**
@@ -205,22 +221,16 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
    * The user's live sessions, oldest first: at most
    * `MAX_LISTED_USER_SESSIONS`, those with the latest deadlines.
    */
-  async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
-    const user = await this.#userTags("list a user's sessions").indexed(userId);
-    return latestListed(await this.listSessionsOf(user, MAX_LISTED_USER_SESSIONS, ctx), MAX_LISTED_USER_SESSIONS);
+  listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
+    return this.#reported ? this.#reported.listUserSessions(userId, ctx) : this.#listUserSessions(userId, ctx);
   }
 
   async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    const user = await this.#userTags("revoke a user's session").indexed(userId);
-    // Not shaped like a handle: it names no session, and the answer is the same as for one that names none.
-    if (!isSessionHandle(handle)) return;
-    await this.revokeSessionOf(user, handle, ctx);
+    await (this.#reported ? this.#reported.revokeUserSession(userId, handle, ctx) : this.#revokeUserSession(userId, handle, ctx));
   }
 
   async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    const user = await this.#userTags("revoke a user's sessions").indexed(userId);
-    // A handle to keep that is not shaped like one keeps nothing.
-    await this.revokeSessionsOf(user, isSessionHandle(exceptHandle) ? exceptHandle : undefined, ctx);
+    await (this.#reported ? this.#reported.revokeUserSessions(userId, ctx, exceptHandle) : this.#revokeUserSessions(userId, exceptHandle, ctx));
   }
 
   sessionHandle(sessionId: string): Promise<string> {
@@ -244,6 +254,47 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
         "It keys the user tag in the IDs of sessions bound to a user, so that no one without it can tell whose session an ID is. " +
         "Sessions bound to no user need none.",
     );
+  }
+
+  async #listUserSessions(userId: string, ctx: RequestContext | undefined): Promise<UserSessionInfo[]> {
+    const user = await this.#userTags("list a user's sessions").indexed(userId);
+    return latestListed(await this.listSessionsOf(user, MAX_LISTED_USER_SESSIONS, ctx), MAX_LISTED_USER_SESSIONS);
+  }
+
+  /** `false` when `handle` is not shaped like one: it names no session, and the answer is the same as for one that names none. */
+  async #revokeUserSession(userId: string, handle: string, ctx: RequestContext | undefined): Promise<boolean> {
+    const user = await this.#userTags("revoke a user's session").indexed(userId);
+    if (!isSessionHandle(handle)) return false;
+    await this.revokeSessionOf(user, handle, ctx);
+    return true;
+  }
+
+  /** The handle kept: a handle to keep that is not shaped like one keeps nothing. */
+  async #revokeUserSessions(userId: string, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<string | undefined> {
+    const user = await this.#userTags("revoke a user's sessions").indexed(userId);
+    const kept = isSessionHandle(exceptHandle) ? exceptHandle : undefined;
+    await this.revokeSessionsOf(user, kept, ctx);
+    return kept;
+  }
+
+  /** @internal The user index as session() reports it itself, with the session that asked. */
+  get [UNREPORTED_USER_INDEX](): UnreportedUserIndex {
+    return {
+      list: (userId, ctx) => this.#listUserSessions(userId, ctx),
+      revokeOne: (userId, handle, ctx) => this.#revokeUserSession(userId, handle, ctx),
+      revokeAll: (userId, exceptHandle, ctx) => this.#revokeUserSessions(userId, exceptHandle, ctx),
+      sessionHandle: (sessionId) => this.sessionHandle(sessionId),
+    };
+  }
+
+  /** @internal The listeners, tracer and meter this store was given, for session() to report its calls to as well. */
+  get [STORE_TELEMETRY](): Telemetry | undefined {
+    return this.#telemetry;
+  }
+
+  /** @internal Why `loadEntry` found nothing for `id`: not an ID of this store's shape, or no live session under it. */
+  async [EXPLAIN_REFUSAL](id: string): Promise<CookieRefusalReason> {
+    return (await this.keys.locate(id)) === null ? "malformed" : "unknown_session";
   }
 
   /**

@@ -7,12 +7,13 @@
  * requests of this process see every operation as atomic.
  */
 import type { StoredEntry } from "../record-store.js";
+import type { TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionInfo } from "../types.js";
 import { ExternalStore, ID_TAKEN } from "./external-store.js";
 import { metaToText, textToMeta } from "./record-text.js";
 import { sessionHandleOf, type IndexedUser } from "./session-id.js";
 
-export interface UnsafeMemoryStoreOptions<Data = SessionData> {
+export interface UnsafeMemoryStoreOptions<Data = SessionData> extends TelemetryOptions {
   /**
    * Makes a new session ID.
    * @default 256 random bits as base64url

@@ -53,6 +53,11 @@ export function textToRecord<Data>(text: string, serializer: Serializer<Data>, n
   return serializer.isJson ? { record, dataJson: dataText } : { record };
 }
 
+/** Why `textToRecord` refused `text`: it reads as a record past its deadline, or not as a record at all. */
+export function refusalOfText<Data>(text: string, serializer: Serializer<Data>): "expired" | "malformed" {
+  return textToRecord(text, serializer, Number.NEGATIVE_INFINITY) === null ? "malformed" : "expired";
+}
+
 /** The metadata as stored: JSON of its set fields, or "" when there are none. */
 export function metaToText(meta: SessionMeta | undefined): string {
   if (!meta) return "";

@@ -25,6 +25,9 @@ import { CookieRecordStore } from "./cookie-record-store.js";
  * ```
  */
 export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Data, HmacKey> {
+  protected readonly storeName = "SignedCookieStore";
+  /** `<key ID>.<payload>.<HMAC-SHA-256, 32 bytes>`, all base64url. */
+  protected readonly valueShape = /^[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]{43}$/;
   readonly #purpose = new PurposeBytes("signed");
 
   /**

@@ -7,9 +7,11 @@
  * is a convenience, not a control.
  */
 import type { RequestContext } from "@hattip/compose";
+import type { CookieRefusalReason } from "../events.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
+import { EXPLAIN_REFUSAL } from "../store-reporting.js";
 import type { SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
-import { recordToText, textToRecord } from "./record-text.js";
+import { recordToText, refusalOfText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
 /**
@@ -26,6 +28,8 @@ import { createSerializer, type Serializer } from "./serialization.js";
 export class UnsignedCookieStore<Data = SessionData> extends RecordStore<Data> {
   /** The client can edit what this store keeps: no user binding or sign-in time may live here. */
   readonly clientEditable = true;
+  /** The class name, for telemetry (a minified bundle renames classes). */
+  protected readonly storeName = "UnsignedCookieStore";
   readonly #serializer: Serializer<Data>;
 
   /**
@@ -55,6 +59,12 @@ export class UnsignedCookieStore<Data = SessionData> extends RecordStore<Data> {
 
   updateRecord(_id: string, record: SessionRecord<Data>): string {
     return this.createRecord(record);
+  }
+
+  /** @internal Why `loadEntry` refused `cookieValue`: asked only when the app listens for `cookieRefused`. */
+  async [EXPLAIN_REFUSAL](cookieValue: string): Promise<CookieRefusalReason> {
+    if (typeof cookieValue !== "string" || cookieValue.length === 0 || cookieValue.startsWith("{")) return "malformed";
+    return refusalOfText(cookieValue, this.#serializer);
   }
 
   /** Nothing to delete: the middleware clears the cookie. */

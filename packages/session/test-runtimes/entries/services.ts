@@ -14,11 +14,13 @@ import {
   RedisSessionStore,
   type PostgresClientLike,
   type SessionStore,
+  type TelemetryOptions,
 } from "hattip-session";
 import pg from "pg";
 import { createClient } from "redis";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
 import { cacheBehaviour } from "../suite/cache-behaviour.js";
+import { eventsBehaviour } from "../suite/events-behaviour.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
 import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
@@ -73,10 +75,11 @@ if (services.redis) {
   });
   // A prefix of its own per runtime: the runners share the one server.
   const prefix = `${platform.name}:${crypto.randomUUID()}:`;
-  const redis = (secret: string | undefined) => new RedisSessionStore<Data>({ userTagSecret: secret, getClient: () => client, prefix });
+  const redis = (secret: string | undefined, telemetry?: TelemetryOptions) =>
+    new RedisSessionStore<Data>({ ...telemetry, userTagSecret: secret, getClient: () => client, prefix });
   subjects.push({
     name: "RedisSessionStore",
-    make: async () => redis(userTagSecret),
+    make: async (telemetry) => redis(userTagSecret, telemetry),
     withUserTagSecret: async (secret) => redis(secret),
     revocable: true,
     indexesUsers: true,
@@ -97,7 +100,7 @@ if (services.postgres) {
   cleanups.push(() => pool.end());
   subjects.push({
     name: "PostgresSessionStore",
-    make: async () => new PostgresSessionStore<Data>({ userTagSecret, client: pool }),
+    make: async (telemetry) => new PostgresSessionStore<Data>({ ...telemetry, userTagSecret, client: pool }),
     withUserTagSecret: async (secret) => new PostgresSessionStore<Data>({ userTagSecret: secret, client: pool }),
     revocable: true,
     indexesUsers: true,
@@ -134,10 +137,11 @@ if (services.blobs) {
     getStore({ name: `sessions-${crypto.randomUUID()}`, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" });
   // One Blobs store per runtime, as Redis gets a prefix of its own.
   const sessions = blobStore();
-  const blobs = (secret: string | undefined) => new NetlifyBlobsSessionStore<Data>({ userTagSecret: secret, getStore: () => sessions });
+  const blobs = (secret: string | undefined, telemetry?: TelemetryOptions) =>
+    new NetlifyBlobsSessionStore<Data>({ ...telemetry, userTagSecret: secret, getStore: () => sessions });
   subjects.push({
     name: "NetlifyBlobsSessionStore",
-    make: async () => blobs(userTagSecret),
+    make: async (telemetry) => blobs(userTagSecret, telemetry),
     withUserTagSecret: async (secret) => blobs(secret),
     revocable: true,
     indexesUsers: true,
@@ -173,6 +177,7 @@ for (const subject of subjects) storeContract(tests, subject, storeCtx);
 for (const subject of subjects) middlewareBehaviour(tests, subject, platform);
 for (const subject of subjects) featureBehaviour(tests, subject, platform);
 for (const subject of subjects) cacheBehaviour(tests, subject, platform);
+for (const subject of subjects) eventsBehaviour(tests, subject, platform);
 
 const outcomes = await tests.run();
 await Promise.all(cleanups.map((cleanup) => cleanup()));

@@ -5,7 +5,13 @@
  * DurableObjectSessionStore on real SQLite-backed Durable Objects of the
  * SessionDurableObject class this module exports, as an app's entry does.
  */
-import { DurableObjectSessionStore, KvSessionStore, type DurableObjectNamespaceLike, type KvNamespaceLike } from "hattip-session";
+import {
+  DurableObjectSessionStore,
+  KvSessionStore,
+  type DurableObjectNamespaceLike,
+  type KvNamespaceLike,
+  type TelemetryOptions,
+} from "hattip-session";
 import type { RequestContext } from "@hattip/compose";
 import { adapterContext, assert, assertEqual, runSuite, type Data, type StoreSubject, type TestList } from "../suite/index.js";
 import { userTagSecret } from "../suite/user-tag-secret.js";
@@ -17,21 +23,25 @@ interface Env {
   SESSION_OBJECTS: DurableObjectNamespaceLike;
 }
 
-const kv = (secret: string | undefined) =>
-  new KvSessionStore<Data>({ userTagSecret: secret, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS });
+const kv = (secret: string | undefined, telemetry?: TelemetryOptions) =>
+  new KvSessionStore<Data>({ ...telemetry, userTagSecret: secret, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS });
 const kvStore: StoreSubject = {
   name: "KvSessionStore",
-  make: async () => kv(userTagSecret),
+  make: async (telemetry) => kv(userTagSecret, telemetry),
   withUserTagSecret: async (secret) => kv(secret),
   revocable: true,
   indexesUsers: true,
 };
 
-const objects = (secret: string | undefined) =>
-  new DurableObjectSessionStore<Data>({ userTagSecret: secret, getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS });
+const objects = (secret: string | undefined, telemetry?: TelemetryOptions) =>
+  new DurableObjectSessionStore<Data>({
+    ...telemetry,
+    userTagSecret: secret,
+    getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS,
+  });
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
-  make: async () => objects(userTagSecret),
+  make: async (telemetry) => objects(userTagSecret, telemetry),
   withUserTagSecret: async (secret) => objects(secret),
   revocable: true,
   indexesUsers: true,

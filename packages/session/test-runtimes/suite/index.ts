@@ -8,6 +8,7 @@ import { EncryptedCookieStore, SignedCookieStore, UnsafeMemoryStore, UnsignedCoo
 import { adapterContext, type Platform } from "./adapter-context.js";
 import { cacheBehaviour, cacheSetupBehaviour } from "./cache-behaviour.js";
 import { TestList, type SuiteReport } from "./harness.js";
+import { eventsBehaviour } from "./events-behaviour.js";
 import { cookieFeatureBehaviour, featureBehaviour } from "./feature-behaviour.js";
 import { cookieStoreBehaviour, middlewareBehaviour } from "./middleware-behaviour.js";
 import { cryptoPaths } from "./crypto-paths.js";
@@ -26,7 +27,7 @@ export interface SuiteOptions {
 }
 
 const bundledStores: StoreSubject[] = [
-  { name: "UnsafeMemoryStore", make: async () => new UnsafeMemoryStore<Data>(), revocable: true, indexesUsers: true },
+  { name: "UnsafeMemoryStore", make: async (telemetry) => new UnsafeMemoryStore<Data>({ ...telemetry }), revocable: true, indexesUsers: true },
   {
     name: "SignedCookieStore",
     make: async () => new SignedCookieStore<Data>([await SignedCookieStore.generateKey()]),
@@ -53,6 +54,7 @@ export async function runSuite({ platform, platformStores = [], platformTests }:
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) featureBehaviour(tests, subject, platform);
   for (const subject of [...bundledStores, ...platformStores].filter((store) => store.indexesUsers)) cacheBehaviour(tests, subject, platform);
   cacheSetupBehaviour(tests);
+  for (const subject of [...bundledStores, unsignedStore, ...platformStores]) eventsBehaviour(tests, subject, platform);
   cookieStoreBehaviour(tests, platform);
   cookieFeatureBehaviour(tests, platform);
   cryptoPaths(tests);

@@ -14,6 +14,7 @@ import {
   type RecordStore,
   type SessionRecord,
   type SessionStore,
+  type TelemetryOptions,
   type UserSessionIndex,
 } from "hattip-session";
 import { assert, assertEqual, assertNotEqual, assertRejects, pause } from "./harness.js";
@@ -27,7 +28,8 @@ export interface TestRegistrar {
 
 export interface StoreSubject {
   name: string;
-  make: () => Promise<SessionStore<Data>>;
+  /** A new store; a server-side one takes `telemetry` (its own events, tracer and meter). */
+  make: (telemetry?: TelemetryOptions) => Promise<SessionStore<Data>>;
   /** `false` for cookie stores: destroy() cannot take back a cookie. */
   revocable: boolean;
   /** `true` for stores with a per-user index (list and revoke a user's sessions). */

@@ -26,14 +26,15 @@ import {
   type KvNamespaceLike,
   type PostgresClientLike,
   type SessionStore,
+  type TelemetryOptions,
 } from "../../src/index.js";
 import { startLocalBlobs, type LocalBlobs } from "./blobs-server.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { startRedis, type RedisServer } from "./redis-server.js";
 import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
 
-/** How a test wants a server-side store made. */
-export interface StoreSettings {
+/** How a test wants a server-side store made; its own events, tracer and meter too, if any. */
+export interface StoreSettings extends TelemetryOptions {
   /**
    * Where the store keeps its sessions (a Redis or KV prefix, a table, a
    * Blobs store, a set of Durable Objects): two stores made with one place
@@ -53,6 +54,7 @@ export interface StoreKit {
   clientEditable?: boolean;
   /** `true` for a store whose bound sessions' IDs carry their user's tag (every server store but memory). */
   tagsUsers?: boolean;
+  /** A new store; a server-side one takes `settings` (where it keeps sessions, its secret, its own events, tracer and meter), a cookie store none. */
   // biome-ignore lint/suspicious/noExplicitAny: each test types its own data
   make(settings?: StoreSettings): Promise<SessionStore<any>>;
   /**
@@ -160,6 +162,8 @@ export function useEveryStore(): StoreKit[] {
       },
     });
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    // Dropping the database at the end terminates idle connections (57P01): expected then, and not a test's failure.
+    pool.on("error", () => undefined);
     postgres = { query: (text, values) => (text.startsWith("SELECT") ? postgresReads++ : postgresWrites++, pool.query(text, values)) };
   }, 60_000);
   afterAll(async () => {
@@ -176,6 +180,7 @@ export function useEveryStore(): StoreKit[] {
   const redisReads = async () => (await redis.commandStats()).get("get") ?? 0;
   const blobWrites = async () => (blobs.requests.get("set") ?? 0) + (blobs.requests.get("delete") ?? 0);
   const placeOf = (settings: StoreSettings) => settings.place ?? crypto.randomUUID();
+  const telemetryOf = ({ events, tracer, meter }: StoreSettings): TelemetryOptions => ({ events, tracer, meter });
   const secretOf = (settings: StoreSettings) => (settings.userTagSecret === undefined ? userTagSecret : (settings.userTagSecret ?? undefined));
   const tableAt = (place: string) => `sessions_${place.replaceAll("-", "")}`;
   const kvNames = async (prefix: string) => {
@@ -193,8 +198,8 @@ export function useEveryStore(): StoreKit[] {
     {
       name: "UnsafeMemoryStore",
       serverSide: true,
-      make: async () => {
-        const store = new UnsafeMemoryStore();
+      make: async (settings = {}) => {
+        const store = new UnsafeMemoryStore({ ...telemetryOf(settings) });
         const loadEntry = store.loadEntry.bind(store);
         store.loadEntry = (id) => (memoryLoads++, loadEntry(id));
         return store;
@@ -206,7 +211,12 @@ export function useEveryStore(): StoreKit[] {
       serverSide: true,
       tagsUsers: true,
       make: async (settings = {}) =>
-        new RedisSessionStore({ userTagSecret: secretOf(settings), getClient: () => client, prefix: `${placeOf(settings)}:` }),
+        new RedisSessionStore({
+          ...telemetryOf(settings),
+          userTagSecret: secretOf(settings),
+          getClient: () => client,
+          prefix: `${placeOf(settings)}:`,
+        }),
       namesAt: (place) => client.keys(`${place}:*`),
       writes: redisWrites,
       reads: redisReads,
@@ -215,7 +225,8 @@ export function useEveryStore(): StoreKit[] {
       name: "KvSessionStore",
       serverSide: true,
       tagsUsers: true,
-      make: async (settings = {}) => new KvSessionStore({ userTagSecret: secretOf(settings), getStore: () => kv, prefix: `${placeOf(settings)}:` }),
+      make: async (settings = {}) =>
+        new KvSessionStore({ ...telemetryOf(settings), userTagSecret: secretOf(settings), getStore: () => kv, prefix: `${placeOf(settings)}:` }),
       namesAt: (place) => kvNames(`${place}:`),
       writes: async () => kvPuts,
       reads: async () => kvGets,
@@ -226,7 +237,7 @@ export function useEveryStore(): StoreKit[] {
       tagsUsers: true,
       make: async (settings = {}) => {
         const namespace = objects(placeOf(settings));
-        return new DurableObjectSessionStore({ userTagSecret: secretOf(settings), getNamespace: () => namespace });
+        return new DurableObjectSessionStore({ ...telemetryOf(settings), userTagSecret: secretOf(settings), getNamespace: () => namespace });
       },
       namesAt: async (place) => [...(objectNames.get(place) ?? [])],
       writes: async () => objectWrites,
@@ -238,7 +249,12 @@ export function useEveryStore(): StoreKit[] {
       tagsUsers: true,
       make: async (settings = {}) => {
         // A table of its own for each place, as a prefix gives the other stores keys of their own.
-        const store = new PostgresSessionStore({ userTagSecret: secretOf(settings), client: postgres, table: tableAt(placeOf(settings)) });
+        const store = new PostgresSessionStore({
+          ...telemetryOf(settings),
+          userTagSecret: secretOf(settings),
+          client: postgres,
+          table: tableAt(placeOf(settings)),
+        });
         await store.createTable();
         return store;
       },
@@ -255,7 +271,7 @@ export function useEveryStore(): StoreKit[] {
       tagsUsers: true,
       make: async (settings = {}) => {
         const store = blobs.store(`sessions-${placeOf(settings)}`);
-        return new NetlifyBlobsSessionStore({ userTagSecret: secretOf(settings), getStore: () => store });
+        return new NetlifyBlobsSessionStore({ ...telemetryOf(settings), userTagSecret: secretOf(settings), getStore: () => store });
       },
       namesAt: async (place) => (await blobs.store(`sessions-${place}`).list()).blobs.map((blob) => blob.key),
       writes: blobWrites,
