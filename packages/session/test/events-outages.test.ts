@@ -30,6 +30,7 @@ import {
 } from "../src/index.js";
 import { eventRecorder, expectNoSecrets, WatchedClient } from "./support/events.js";
 import { serve, type Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 /** A port nothing listens on (one the system gave and took back), so every connection is refused at once. */
 let nowhere: string;
@@ -70,7 +71,7 @@ const outOfReach: { name: string; make(events: SessionEventListeners): SessionSt
     name: "RedisSessionStore",
     make: (events) => {
       const client = createClient({ url: `redis://${nowhere}`, socket: { reconnectStrategy: false } });
-      return new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS, events });
+      return new RedisSessionStore({ userTagSecret, getClient: () => client, timeout: TIMEOUT_MS, events });
     },
     cause: "ECONNREFUSED",
   },
@@ -79,7 +80,7 @@ const outOfReach: { name: string; make(events: SessionEventListeners): SessionSt
     make: (events) => {
       const pool = new pg.Pool({ connectionString: `postgres://postgres@${nowhere}/sessions`, connectionTimeoutMillis: TIMEOUT_MS });
       pools.push(pool);
-      return new PostgresSessionStore({ client: pool, timeout: TIMEOUT_MS, events });
+      return new PostgresSessionStore({ userTagSecret, client: pool, timeout: TIMEOUT_MS, events });
     },
     cause: "ECONNREFUSED",
   },
@@ -88,18 +89,18 @@ const outOfReach: { name: string; make(events: SessionEventListeners): SessionSt
     make: (events) => {
       const url = `http://${nowhere}`;
       const blobs = getStore({ name: "sessions", siteID: "site", token: "token", edgeURL: url, uncachedEdgeURL: url });
-      return new NetlifyBlobsSessionStore({ getStore: () => blobs, timeout: TIMEOUT_MS, events });
+      return new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => blobs, timeout: TIMEOUT_MS, events });
     },
     cause: "ECONNREFUSED",
   },
   {
     name: "KvSessionStore",
     // Keys longer than the 512 bytes KV accepts: every call fails in workerd's KV itself.
-    make: (events) => new KvSessionStore({ getStore: () => kv, prefix: "x".repeat(600), events }),
+    make: (events) => new KvSessionStore({ userTagSecret, getStore: () => kv, prefix: "x".repeat(600), events }),
   },
   {
     name: "DurableObjectSessionStore",
-    make: (events) => new DurableObjectSessionStore({ getNamespace: () => objects, timeout: TIMEOUT_MS, events }),
+    make: (events) => new DurableObjectSessionStore({ userTagSecret, getNamespace: () => objects, timeout: TIMEOUT_MS, events }),
   },
 ];
 
