@@ -2,20 +2,25 @@
  * A TCP proxy on loopback that counts round trips between a client and
  * Redis: a round trip starts each time the client sends after the server
  * last spoke (or for the first time). Commands pipelined in one write, or
- * in several writes with no answer between them, count as one.
+ * in several writes with no answer between them, count as one. Given a
+ * delay, it holds every chunk that long in each direction, as a store in
+ * another region would (chunks keep their order: Node fires timers of one
+ * duration first in, first out).
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
 export interface RoundTripProxy {
   /** `redis://127.0.0.1:<port>`, to give the client instead of Redis's own address. */
   readonly url: string;
+  readonly port: number;
   /** Round trips since start (or the last reset). */
   roundTrips(): number;
   reset(): void;
   close(): Promise<void>;
 }
 
-export async function startRoundTripProxy(target: { host: string; port: number }): Promise<RoundTripProxy> {
+export async function startRoundTripProxy(target: { host: string; port: number }, delayMs = 0): Promise<RoundTripProxy> {
+  const send = (to: Socket, chunk: Buffer) => (delayMs > 0 ? setTimeout(() => to.destroyed || to.write(chunk), delayMs) : to.write(chunk));
   let roundTrips = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -28,11 +33,11 @@ export async function startRoundTripProxy(target: { host: string; port: number }
     client.on("data", (chunk) => {
       if (serverSpokeLast) roundTrips++;
       serverSpokeLast = false;
-      upstream.write(chunk);
+      send(upstream, chunk);
     });
     upstream.on("data", (chunk) => {
       serverSpokeLast = true;
-      client.write(chunk);
+      send(client, chunk);
     });
     const end = () => {
       client.destroy();
@@ -48,6 +53,7 @@ export async function startRoundTripProxy(target: { host: string; port: number }
   if (typeof address !== "object" || !address) throw new Error("The proxy has no port.");
   return {
     url: `redis://127.0.0.1:${address.port}`,
+    port: address.port,
     roundTrips: () => roundTrips,
     reset: () => void (roundTrips = 0),
     async close() {

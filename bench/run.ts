@@ -80,10 +80,11 @@ if (values.ours || values["web-crypto"]) {
     join(values.out, "results.json"),
     JSON.stringify({ environment, manyUsersOptions, httpOptions, summary, raw: { manyUsers, http } }, null, 2) + "\n",
   );
-  await writeFile(
-    join(values.out, "RESULTS.md"),
-    renderReport({ environment, summary, manyUsersOptions, httpOptions: values.only ? null : httpOptions, history, profileNotes }),
-  );
+  // The session cache's section (bench/session-cache.ts, npm run bench:cache) is kept as it stands.
+  const previous = await readFile(join(values.out, "RESULTS.md"), "utf8").catch(() => "");
+  const cacheSection = /<!-- session-cache:begin[\s\S]*<!-- session-cache:end -->/.exec(previous)?.[0];
+  const report = renderReport({ environment, summary, manyUsersOptions, httpOptions: values.only ? null : httpOptions, history, profileNotes });
+  await writeFile(join(values.out, "RESULTS.md"), cacheSection ? `${report.trimEnd()}\n\n${cacheSection}\n` : report);
   log(`wrote ${join(values.out, "RESULTS.md")} and results.json`);
 }
 

@@ -9,6 +9,7 @@ export type {
   RollingOptions,
   SchemaSessionOptions,
   Session,
+  SessionCacheOptions,
   SessionData,
   SessionFlashData,
   SessionMeta,

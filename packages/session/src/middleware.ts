@@ -12,6 +12,7 @@ import { recordAccess } from "./record-access.js";
 import type { StoredEntry } from "./record-store.js";
 import { withMutableHeaders } from "./response.js";
 import { isStandardSchema, validateSessionData, type StandardSchemaV1 } from "./schema.js";
+import { sessionCache, type CachedCopy, type CopyOrigin } from "./session-cache.js";
 import { SessionHandle } from "./session-handle.js";
 import { sessionObserver } from "./session-observer.js";
 import { sessionTransport } from "./transport.js";
@@ -25,8 +26,10 @@ import type {
   Session,
   SessionData,
   SessionFlashData,
+  SessionMeta,
   SessionMiddleware,
   SessionOptions,
+  SessionRecord,
   SessionScope,
 } from "./types.js";
 
@@ -116,11 +119,13 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   const hash = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
   const handles = new WeakMap<RequestContext, SessionHandle<Record<string, unknown>>>();
+  const cache =
+    options.cache === undefined
+      ? undefined
+      : sessionCache(options.cache, store.codec, transport, cookieName, options.getSessionId !== undefined || options.setSessionId !== undefined);
 
-  /** The live session `id` names, checked against the absolute lifetime and the schema. */
-  async function load(id: string | undefined, ctx: RequestContext): Promise<StoredEntry<Record<string, unknown>> | null> {
-    if (id === undefined) return null;
-    const entry = await store.load(id, ctx, scope);
+  /** A loaded entry if it may be used: within the absolute lifetime, and valid by the schema. */
+  async function accept(entry: StoredEntry<Record<string, unknown>> | null): Promise<StoredEntry<Record<string, unknown>> | null> {
     if (!entry || lifetime.isPastAbsolute(entry.record, Date.now())) return null;
     if (schema === undefined) return entry;
     const data = await validateSessionData(schema, entry.record.data);
@@ -128,9 +133,48 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     return data === null ? null : { record: { ...entry.record, data } };
   }
 
-  async function carryOut(decision: EndOfRequest<Record<string, unknown>>, ctx: RequestContext, response: Response, now: number): Promise<Response> {
+  /** The session `id` names: from a cached copy where one answers, otherwise from the store. */
+  async function open(id: string | undefined, ctx: RequestContext): Promise<Opened> {
+    if (id === undefined) return { source: "none", loaded: null };
+    const lookedForCopy = cache?.answers(ctx) === true;
+    if (lookedForCopy) {
+      const copy = await cache!.read(ctx, id, Date.now());
+      const loaded = copy && (await accept(copy.entry));
+      if (copy && loaded) {
+        store.loadedFromCopy?.(id, copy.entry, ctx);
+        return { source: "copy", copy, loaded };
+      }
+    }
+    const readAt = Date.now();
+    const stored = await store.load(id, ctx, scope);
+    const loaded = await accept(stored);
+    return { source: "store", loaded, upkeep: upkeepAfterRead(id, stored, loaded, lookedForCopy ? "read" : undefined, readAt) };
+  }
+
+  /** What the copies need after a store read: a copy of what it found (`origin`), or to go when it found no session. */
+  function upkeepAfterRead(
+    id: string,
+    stored: StoredEntry<Record<string, unknown>> | null,
+    loaded: StoredEntry<Record<string, unknown>> | null,
+    origin: CopyOrigin | undefined,
+    at: number,
+  ): CopyUpkeep | undefined {
+    if (cache === undefined) return undefined;
+    if (stored === null || loaded === null) return { action: "clear" };
+    return origin === undefined ? undefined : { action: "keep", id, record: stored.record, origin, at };
+  }
+
+  async function carryOut(
+    decision: EndOfRequest<Record<string, unknown>>,
+    ctx: RequestContext,
+    response: Response,
+    now: number,
+    upkeep: CopyUpkeep | undefined,
+  ): Promise<Response> {
     switch (decision.action) {
       case "leave":
+        if (upkeep?.action === "keep") await cache!.keep(ctx, upkeep.id, upkeep.record, upkeep.origin, upkeep.at);
+        else if (upkeep?.action === "clear") cache!.clear(ctx);
         return response;
       case "destroy": {
         // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
@@ -147,6 +191,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         );
         const mutable = withMutableHeaders(ended);
         transport.clear(ctx, mutable);
+        cache?.clear(ctx);
         return mutable;
       }
       case "create":
@@ -160,10 +205,15 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
               ? await store.update(decision.id, record, ctx, scope, now)
               : await store.rotate(decision.id, record, ctx, scope, now);
         // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
-        // browser may hold a newer session by now that clearing would end.
-        if (sentId === null) return response;
+        // browser may hold a newer session by now that clearing would end. Its copies go: at worst a newer
+        // session's copy goes with them, and its next request reads the store.
+        if (sentId === null) {
+          cache?.clear(ctx);
+          return response;
+        }
         const mutable = withMutableHeaders(response);
         transport.write(ctx, mutable, sentId, record.expiresAt, now);
+        await cache?.keep(ctx, sentId, record, "write", now);
         return mutable;
       }
     }
@@ -171,16 +221,44 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
 
   const middleware = async function sessionMiddleware(ctx: RequestContext): Promise<Response> {
     const id = transport.read(ctx) || undefined;
-    const loaded = await load(id, ctx);
+    let opened = await open(id, ctx);
+    let { loaded } = opened;
     const data = loaded ? loaded.record.data : await makeDefaults(ctx);
     // With the default hash, the JSON the store parsed is the hash: no need to stringify again.
-    const hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(data));
+    let hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(data));
+    const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashBefore;
+
+    /** verify(): the store's word on a session loaded from a copy; any other session was read from the store already. */
+    const verify = async (): Promise<boolean> => {
+      if (opened.source !== "copy") return loaded !== null;
+      const copy = opened.copy;
+      const readAt = Date.now();
+      const stored = await store.load(id!, ctx, scope);
+      if (stored !== null && cache!.isCurrent(copy, stored)) {
+        opened = { source: "store", loaded };
+        return true;
+      }
+      // The copy was behind the store, and the handler already changed the session from it: the end of
+      // the request settles that against the store (see below).
+      if (stored !== null && (await changedSoFar())) return true;
+      loaded = await accept(stored);
+      opened = { source: "store", loaded, upkeep: upkeepAfterRead(id!, stored, loaded, "write", readAt) };
+      handle.reload(
+        loaded
+          ? { data: loaded.record.data, meta: loaded.record.meta, loadedId: id }
+          : { data: await makeDefaults(ctx), meta: undefined, loadedId: undefined },
+      );
+      hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(handle.data));
+      return loaded !== null;
+    };
+
     const handle = new SessionHandle({
       data,
       meta: loaded?.record.meta,
       loadedId: loaded ? id : undefined,
       ctx,
       store,
+      verify,
     });
     handles.set(ctx, handle);
     expose(ctx, name, handle);
@@ -188,22 +266,56 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     const response = await ctx.next();
     const now = Date.now();
     const changed = !handle.destroyed && (handle.metaDirty || (await hash(handle.data)) !== hashBefore);
-    const decision = decideEndOfRequest(
-      {
-        id,
-        loaded: loaded?.record ?? null,
-        destroyed: handle.destroyed,
-        regenerated: handle.regenerated,
-        changed,
-        keepsRecords: store.keepsRecords,
-        data: handle.data,
-        meta: handle.nextMeta(),
-        now,
-      },
-      lifetime,
-    );
-    return carryOut(decision, ctx, response, now);
+    const decide = (from: StoredEntry<Record<string, unknown>> | null, data: Record<string, unknown>, meta: SessionMeta, changed: boolean) =>
+      decideEndOfRequest(
+        {
+          id,
+          loaded: from?.record ?? null,
+          destroyed: handle.destroyed,
+          regenerated: handle.regenerated,
+          changed,
+          keepsRecords: store.keepsRecords,
+          data,
+          meta,
+          now,
+        },
+        lifetime,
+      );
+    let decision = decide(loaded, handle.data, handle.nextMeta(), changed);
+    let upkeep = opened.source === "store" ? opened.upkeep : undefined;
+    if (opened.source === "copy" && (decision.action === "update" || decision.action === "rotate")) {
+      // A write from a copy reads the store first: a copy behind the store must never overwrite a newer session.
+      const writtenId = decision.id;
+      const stored = await store.load(writtenId, ctx, scope);
+      const behind = stored !== null && !cache!.isCurrent(opened.copy, stored);
+      const fresh = behind ? await accept(stored) : stored;
+      if (stored === null || fresh === null) {
+        // Ended meanwhile: nothing to write, as for any update of a gone session.
+        cache!.clear(ctx);
+        return response;
+      }
+      if (behind) {
+        if (changed || handle.regenerated) return runAgain(ctx, response, writtenId, stored, now);
+        // Only a rolling refresh was due: it refreshes what the store holds, not the copy.
+        decision = decide(fresh, fresh.record.data, fresh.record.meta ?? {}, false);
+        upkeep = { action: "keep", id: writtenId, record: stored.record, origin: "write", at: now };
+      }
+    }
+    return carryOut(decision, ctx, response, now, upkeep);
   } as SessionMiddleware<Record<string, unknown>, Record<string, unknown>>;
+
+  /**
+   * A GET or HEAD changed a session loaded from a copy that was behind the
+   * store (responses that arrived out of order, a write whose answer was
+   * lost). Writing would undo the newer session; dropping the change would
+   * lose it. The request is safe to repeat (RFC 9110 §9.2.1), so it is sent
+   * back to itself with a copy of what the store holds, and runs again from it.
+   */
+  async function runAgain(ctx: RequestContext, response: Response, id: string, stored: StoredEntry<Record<string, unknown>>, now: number) {
+    await response.body?.cancel().catch(() => {});
+    await cache!.keep(ctx, id, stored.record, "write", now);
+    return new Response(null, { status: 307, headers: { location: ctx.url.pathname + ctx.url.search, "cache-control": "no-store" } });
+  }
 
   middleware.of = (ctx) => {
     const handle = handles.get(ctx);
@@ -232,3 +344,14 @@ function expose(ctx: RequestContext, name: string | undefined, handle: SessionHa
     holder.sessions[name] = handle;
   }
 }
+
+/** Where a request's session came from: no ID, the store, or a cached copy not yet checked against the store. */
+type Opened =
+  | { source: "none"; loaded: null }
+  | { source: "store"; loaded: StoredEntry<Record<string, unknown>> | null; upkeep?: CopyUpkeep | undefined }
+  | { source: "copy"; loaded: StoredEntry<Record<string, unknown>>; copy: CachedCopy<Record<string, unknown>> };
+
+/** What the session cache's cookies need at the end of a request that writes nothing: a copy of a record read at `at`, or to go. */
+type CopyUpkeep =
+  | { action: "keep"; id: string; record: SessionRecord<Record<string, unknown>>; origin: CopyOrigin; at: number }
+  | { action: "clear" };

@@ -9,7 +9,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { isRecordStore, type StoredEntry } from "./record-store.js";
-import type { SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
+import type { RecordCodec, SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
 
 export interface RecordAccess<Data> {
   /** `false` for a store that keeps only the data (no timestamps, no metadata). */
@@ -18,6 +18,10 @@ export interface RecordAccess<Data> {
   readonly users: UserSessionIndex | undefined;
   /** `true` when the client can edit what the store keeps (an unsigned cookie). */
   readonly clientEditable: boolean;
+  /** How a server-side store writes its records as text: what the session cache keeps. `undefined` for any other store. */
+  readonly codec: RecordCodec<Data> | undefined;
+  /** Told when the session cache's copy answered for session `id` instead of a load (events report it as loaded). */
+  loadedFromCopy?(id: string, entry: StoredEntry<Data>, ctx: RequestContext): void;
   load(id: string, ctx: RequestContext, scope: SessionScope): Promise<StoredEntry<Data> | null>;
   create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string>;
   /** `null` when the session is gone and nothing was written. */
@@ -34,6 +38,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       clientEditable,
       keepsRecords: true,
       users: userIndexOf(store),
+      codec: codecOf(store),
       load: async (id, ctx, scope) => store.loadEntry(id, ctx, scope),
       create: async (record, ctx, scope) => store.createRecord(record, ctx, scope),
       update: async (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
@@ -53,6 +58,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       clientEditable,
       keepsRecords: true,
       users: userIndexOf(store),
+      codec: undefined,
       async load(id, ctx, scope) {
         const record = await loadRecord.call(store, id, ctx, scope);
         return record ? { record } : null;
@@ -72,6 +78,7 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
     clientEditable,
     keepsRecords: false,
     users: undefined,
+    codec: undefined,
     async load(id, ctx) {
       const data = await store.load(id, ctx);
       return data === null || data === undefined ? null : { record: { data, createdAt: Date.now(), expiresAt: Number.POSITIVE_INFINITY } };
@@ -94,4 +101,10 @@ function userIndexOf(store: object): UserSessionIndex | undefined {
     typeof candidate.sessionHandle === "function"
     ? (candidate as UserSessionIndex)
     : undefined;
+}
+
+/** Duck-typed, as the user index is: a server-side store of another copy of the package has one too. */
+function codecOf<Data>(store: object): RecordCodec<Data> | undefined {
+  const candidate = store as { recordCodec?: unknown };
+  return typeof candidate.recordCodec === "function" ? (candidate.recordCodec as () => RecordCodec<Data>).call(store) : undefined;
 }

@@ -14,9 +14,15 @@ import type { Session, SessionMeta, UserSessionIndex, UserSessionInfo } from "./
 
 const MAX_USER_ID_LENGTH = 512;
 
+/** What a request loaded: the data, its metadata, and the ID it loaded them with (none for a fresh session). */
+export interface LoadedSession<Data> {
+  data: Data;
+  meta: SessionMeta | undefined;
+  loadedId: string | undefined;
+}
+
 export class SessionHandle<Data> implements Session<Data, Record<string, unknown>> {
   data: Data;
-  readonly isFresh: boolean;
   #destroyed = false;
   #regenerated = false;
   /** `bindUser()` was called: the `bound` event's cue, since binding the user a session already had changes no field. */
@@ -24,21 +30,41 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   /** Binding or sign-in time changed: the session must be written even if its data did not. */
   #metaChanged = false;
   /** The metadata as loaded; copied into #changedMeta on the first change, so a read-only request allocates nothing. */
-  readonly #loadedMeta: SessionMeta;
+  #loadedMeta: SessionMeta;
   #changedMeta: SessionMeta | undefined;
   #flashState: FlashState | undefined;
   readonly #ctx: RequestContext;
   readonly #store: RecordAccess<Data>;
   /** The ID the request loaded its session with, if it loaded one. */
-  readonly #loadedId: string | undefined;
+  #loadedId: string | undefined;
+  /** The middleware's answer to verify(): a store read, when the session came from a cached copy. */
+  readonly #verifyWithStore: () => Promise<boolean>;
 
-  constructor(init: { data: Data; meta: SessionMeta | undefined; loadedId: string | undefined; ctx: RequestContext; store: RecordAccess<Data> }) {
+  constructor(init: LoadedSession<Data> & { ctx: RequestContext; store: RecordAccess<Data>; verify: () => Promise<boolean> }) {
     this.data = init.data;
-    this.isFresh = init.loadedId === undefined;
     this.#loadedMeta = init.meta ?? {};
     this.#ctx = init.ctx;
     this.#store = init.store;
     this.#loadedId = init.loadedId;
+    this.#verifyWithStore = init.verify;
+  }
+
+  get isFresh(): boolean {
+    return this.#loadedId === undefined;
+  }
+
+  /** Starts over from what the store holds (`verify()` found the cached copy behind it, or the session gone). */
+  reload(loaded: LoadedSession<Data>): void {
+    this.data = loaded.data;
+    this.#loadedMeta = loaded.meta ?? {};
+    this.#changedMeta = undefined;
+    this.#flashState = undefined;
+    this.#metaChanged = false;
+    this.#loadedId = loaded.loadedId;
+  }
+
+  verify(): Promise<boolean> {
+    return this.#verifyWithStore();
   }
 
   /** The metadata to store at the end of the request. */
@@ -138,6 +164,8 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
 
   async listSessions(): Promise<UserSessionInfo[]> {
     const users = this.#users("listSessions()");
+    // A cached copy may outlive a revocation: what concerns the user's other sessions asks the store first.
+    await this.verify();
     const userId = this.#meta.user;
     if (userId === undefined) return [];
     const [sessions, current] = await Promise.all([users.listUserSessions(userId, this.#ctx), this.#currentHandle(users)]);
@@ -146,6 +174,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
 
   async revokeSession(handle: string): Promise<void> {
     const users = this.#users("revokeSession()");
+    await this.verify();
     const userId = this.#meta.user;
     // Whatever the handle, the same quiet answer: no oracle for handles of other users.
     if (userId === undefined || typeof handle !== "string") return;
@@ -154,6 +183,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
 
   async revokeOtherSessions(): Promise<void> {
     const users = this.#users("revokeOtherSessions()");
+    await this.verify();
     const userId = this.#meta.user;
     if (userId === undefined) return;
     await users.revokeUserSessions(userId, this.#ctx, await this.#currentHandle(users));

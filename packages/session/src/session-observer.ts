@@ -87,7 +87,14 @@ export class SessionObserver {
     return {
       keepsRecords: access.keepsRecords,
       clientEditable: access.clientEditable,
+      codec: access.codec,
       users: access.users && this.#reportedUsers(access.users),
+      // A session the cache's copy answered for is the request's session as a load's would be.
+      loadedFromCopy: (id, entry, ctx) => {
+        const trace = this.#trace(ctx);
+        trace.loadedId = id;
+        trace.loaded = entry;
+      },
       load: async (id, ctx, scope) => {
         const entry = await call(ctx, "load", () => access.load(id, ctx, scope), foundOrNot);
         const trace = this.#trace(ctx);

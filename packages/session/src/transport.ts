@@ -27,6 +27,15 @@ export interface SessionTransport {
   /** Sends `id`, valid until `expiresAt` (ms since the epoch). */
   write(ctx: RequestContext, response: Response, id: string, expiresAt: number, now: number): void;
   clear(ctx: RequestContext, response: Response): void;
+  /** Cookie `name` as the request carried it: a cookie sent beside the session's (the session cache). */
+  readBeside(ctx: RequestContext, name: string): string | undefined;
+  /**
+   * Sets cookie `name` beside the session's, with its attributes, for
+   * `maxAge` seconds. `false`, with nothing set, when it would not fit in one cookie.
+   */
+  writeBeside(ctx: RequestContext, name: string, value: string, maxAge: number): boolean;
+  /** Expires cookie `name`, if the request carried it. */
+  clearBeside(ctx: RequestContext, name: string): void;
 }
 
 const MISSING_COOKIE_MIDDLEWARE =
@@ -144,6 +153,18 @@ export function sessionTransport(
       const cookies = cookieContext(ctx, "setCookie");
       cookies.deleteCookie(cookieName, attributes(ctx));
       if (maxChunks > 1) expireOthers(cookies, new Set([cookieName]), attributes(ctx));
+    },
+    readBeside: (ctx, name) => cookieContext(ctx, "cookie").cookie[name],
+    writeBeside(ctx, name, value, maxAge) {
+      const secure = isSecure(ctx);
+      const size = name.length + 1 + value.length + (secure ? fixedLength.secure : fixedLength.plain) + "; Max-Age=".length + String(maxAge).length;
+      if (size > MAX_COOKIE_BYTES) return false;
+      cookieContext(ctx, "setCookie").setCookie(name, value, { ...(secure ? secureAttributes : plainAttributes), maxAge });
+      return true;
+    },
+    clearBeside(ctx, name) {
+      const cookies = cookieContext(ctx, "setCookie");
+      if (cookies.cookie[name] !== undefined) cookies.deleteCookie(name, attributes(ctx));
     },
   };
 }

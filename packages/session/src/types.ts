@@ -130,6 +130,18 @@ export interface SessionRecord<Data = SessionData> {
 }
 
 /**
+ * A server-side store's record text, both ways: what `session({ cache })`
+ * keeps in the browser's copy of a session, so that a copy reads back as
+ * the store's own record would (its serializer, its checks).
+ */
+export interface RecordCodec<Data = SessionData> {
+  /** The record as the store keeps it. */
+  format(record: SessionRecord<Data>): string;
+  /** The record `format` wrote, or `null` when `text` is malformed, invalid or expired at `now`. */
+  parse(text: string, now: number): { record: SessionRecord<Data>; dataJson?: string } | null;
+}
+
+/**
  * What the middleware tells a store about the session a call is for. Cookie
  * stores bind their values to the name, so that a value made for one cookie
  * is refused under another.
@@ -276,6 +288,25 @@ export interface Session<Data = SessionData, Flash = FlashValues<SessionFlashDat
   revokeSession(handle: string): Promise<void>;
   /** End every session of the bound user except this one ("sign out everywhere else"). */
   revokeOtherSessions(): Promise<void>;
+  /**
+   * Asks the store whether this session is still alive, for routes that may
+   * not trust a cached copy (`session({ cache })`): a sudo action, a list of
+   * the user's sessions, a revoke. `true` when the store holds the session;
+   * then `data`, `userId` and the rest are what the store holds. `false`
+   * when there is no live session: none was sent, or it was revoked,
+   * destroyed or expired meanwhile; then the request goes on as a fresh
+   * session (`isFresh`, the default data, no user) and its cached copy is
+   * cleared. Without a cache, or when this request already read the store,
+   * it answers without another read. Call it before changing the session:
+   * changes made from a copy behind the store are kept, and checked against
+   * the store when the request ends. A store that cannot be reached throws
+   * `SessionStoreUnavailableError`.
+   * @example
+   * ```ts
+   * if (!(await ctx.session.verify())) return Response.redirect(new URL("/login", ctx.url), 303);
+   * ```
+   */
+  verify(): Promise<boolean>;
 }
 
 /**
@@ -362,6 +393,23 @@ export interface SessionOptions<Data = SessionData> extends TelemetryOptions {
    */
   absoluteLifetime?: number;
   /**
+   * Keep a short-lived copy of a server-side session in a second cookie
+   * (`<cookieName>.cache`), so that GET and HEAD requests within `maxAge`
+   * seconds of a store read or write need no store round trip. The copy is
+   * encrypted by default and bound to the session's ID and cookie name.
+   * A revocation from elsewhere (another device, `revokeUserSessions`, an
+   * expiry) takes effect in a browser holding a copy at most `maxAge`
+   * seconds later; `await ctx.session.verify()` reads the store at once on
+   * routes where that matters. Server-side stores only: a cookie store is a
+   * `SessionSetupError`.
+   * @default undefined (every request with a session reads the store)
+   * @example
+   * ```ts
+   * session({ store, cache: { maxAge: 30, keys: await EncryptedCookieStore.generateKeysFromBase64([process.env.CACHE_KEY!]) } })
+   * ```
+   */
+  cache?: SessionCacheOptions;
+  /**
    * Spread a cookie-store session that outgrows one cookie over several
    * (`name.0`, `name.1`, ...). Off by default: a session over one cookie is
    * a `SessionTooLargeError`, which is usually the right answer.
@@ -372,6 +420,54 @@ export interface SessionOptions<Data = SessionData> extends TelemetryOptions {
    * ```
    */
   chunking?: boolean | ChunkingOptions;
+}
+
+/**
+ * Options of the session cache (`session({ cache })`): a copy of a
+ * server-side session in a second, short-lived cookie, which answers GET
+ * and HEAD requests instead of the store.
+ *
+ * - Within `maxAge` seconds of being made, a copy answers instead of the
+ *   store; so a revocation from elsewhere (another device,
+ *   `revokeUserSessions`) reaches a browser holding one at most `maxAge`
+ *   seconds later. Call `await ctx.session.verify()` where that matters.
+ * - Other methods (POST, PUT, DELETE, ...) always read the store, so a form
+ *   never starts from a copy. A GET or HEAD that changes a session loaded
+ *   from a copy reads the store before it writes; if the copy was behind
+ *   the store, nothing is written and the request is answered with a `307`
+ *   to itself, to run again on the stored session.
+ * - A session too large for one cookie is not cached: its requests read the store.
+ */
+export interface SessionCacheOptions {
+  /**
+   * Seconds a copy answers for after the store read or write that made it:
+   * the most a revocation elsewhere can lag in a browser. Fractions are
+   * allowed; the cookie itself is sent with `Max-Age` rounded up.
+   * @example
+   * ```ts
+   * { maxAge: 30 } // a revoked session is signed out within 30 seconds everywhere
+   * ```
+   */
+  maxAge: number;
+  /**
+   * The keys that protect the copy, newest first. With the default
+   * `protection: "encrypted"`, AES-256-GCM keys
+   * (`EncryptedCookieStore.generateKeysFromBase64`); with
+   * `protection: "signed"`, HMAC-SHA-256 keys
+   * (`SignedCookieStore.generateKeysFromBase64`). All of them open a copy,
+   * the first makes it: put a new key first to rotate, drop the old one
+   * `maxAge` seconds later (a copy under a removed key is refused, and the
+   * store read).
+   */
+  keys: [CryptoKey, ...CryptoKey[]];
+  /**
+   * `"encrypted"`: the browser can neither read nor change the copy, as it
+   * cannot a server-side session. `"signed"`: it cannot change it but can
+   * read everything in it (data, user ID, flash values) by decoding
+   * base64url: opt in only for data you would show the user anyway.
+   * @default "encrypted"
+   */
+  protection?: "encrypted" | "signed";
 }
 
 /**

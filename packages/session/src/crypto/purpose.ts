@@ -10,7 +10,8 @@
  */
 import { utf8Encode } from "./utf8.js";
 
-export type Protection = "signed" | "encrypted";
+/** The cookie stores' two protections, and the session cache's (a copy of a server-side session, bound to its ID too). */
+export type Protection = "signed" | "encrypted" | "cache-signed" | "cache-encrypted";
 
 /** The cookie name of a session whose store is called without a scope. */
 export const DEFAULT_SCOPE_NAME = "session";

@@ -1,6 +1,7 @@
 import type { AesKey } from "../crypto/aes-gcm.js";
-import { aesKeyRing, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
+import { aesKeyRing, type KeyRing } from "../crypto/key-ring.js";
 import { assertKeys, exportKey, generateAesKey, importAesKeys } from "../crypto/keys.js";
+import { sealedText } from "../crypto/protected-text.js";
 import { PurposeBytes } from "../crypto/purpose.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
 import { CookieRecordStore } from "./cookie-record-store.js";
@@ -54,14 +55,11 @@ export class EncryptedCookieStore<Data = SessionData> extends CookieRecordStore<
     return exportKey(key);
   }
 
-  protected async protect(ring: KeyRing<AesKey>, text: string, name: string): Promise<string> {
-    const { idBytes, key } = ring.current;
-    return key.seal(this.#purpose.of(name), text, idBytes);
+  protected protect(ring: KeyRing<AesKey>, text: string, name: string): Promise<string> {
+    return sealedText.protect(ring, this.#purpose.of(name), text);
   }
 
-  protected async recover(ring: KeyRing<AesKey>, cookieValue: string, name: string): Promise<string | null> {
-    // Six bytes are eight base64url characters exactly: the key is found before anything is decoded.
-    const key = ring.find(cookieValue.slice(0, KEY_ID_LENGTH));
-    return key === undefined ? null : key.open(this.#purpose.of(name), cookieValue);
+  protected recover(ring: KeyRing<AesKey>, cookieValue: string, name: string): Promise<string | null> {
+    return sealedText.recover(ring, this.#purpose.of(name), cookieValue);
   }
 }

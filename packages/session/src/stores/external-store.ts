@@ -31,10 +31,10 @@ import type { CookieRefusalReason } from "../events.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
 import { EXPLAIN_REFUSAL, reportedUserIndex, STORE_TELEMETRY, UNREPORTED_USER_INDEX, type UnreportedUserIndex } from "../store-reporting.js";
 import { Telemetry, type TelemetryOptions } from "../telemetry.js";
-import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
+import type { Awaitable, RecordCodec, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
 import { encodeBase64Url } from "../crypto/base64url.js";
 import { externalKeys, type ExternalKeys, type NewId } from "./external-keys.js";
-import { recordToText } from "./record-text.js";
+import { recordToText, textToRecord } from "./record-text.js";
 import { createSerializer } from "./serialization.js";
 import {
   generateSessionId,
@@ -323,6 +323,18 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
       if (outcome !== ID_TAKEN) return outcome;
     }
     throw new SessionSetupError(`generateId returned IDs already in use ${NEW_ID_ATTEMPTS} times in a row: it is not random enough.`);
+  }
+
+  /**
+   * The record as this store's text and back, with its serializer: what
+   * `session({ cache })` puts in the browser's copy of a session.
+   */
+  recordCodec(): RecordCodec<Data> {
+    const { serializer } = this.keys;
+    return {
+      format: (record) => recordToText(record, serializer),
+      parse: (text, now) => textToRecord(text, serializer, now),
+    };
   }
 
   /** The text a store keeps for `record` (record-text.ts); a session that never ends cannot be stored with a deadline. */

@@ -1,7 +1,7 @@
-import { decodeBase64UrlText, encodeTextBase64Url } from "../crypto/base64url.js";
-import { hmacSign, hmacVerify, type HmacKey } from "../crypto/hmac.js";
-import { hmacKeyRing, KEY_ID_LENGTH, type KeyRing } from "../crypto/key-ring.js";
+import type { HmacKey } from "../crypto/hmac.js";
+import { hmacKeyRing, type KeyRing } from "../crypto/key-ring.js";
 import { assertKeys, deriveHmacKeys, exportKey, generateHmacKey, importHmacKeys } from "../crypto/keys.js";
+import { signedText } from "../crypto/protected-text.js";
 import { PurposeBytes } from "../crypto/purpose.js";
 import type { SessionData, SessionSerializationOptions } from "../types.js";
 import { CookieRecordStore } from "./cookie-record-store.js";
@@ -64,23 +64,11 @@ export class SignedCookieStore<Data = SessionData> extends CookieRecordStore<Dat
     return exportKey(key);
   }
 
-  protected async protect(ring: KeyRing<HmacKey>, text: string, name: string): Promise<string> {
-    const { id, key } = ring.current;
-    const signedPart = `${id}.${encodeTextBase64Url(text)}`;
-    return `${signedPart}.${await hmacSign(key, this.#purpose.of(name), signedPart)}`;
+  protected protect(ring: KeyRing<HmacKey>, text: string, name: string): Promise<string> {
+    return signedText.protect(ring, this.#purpose.of(name), text);
   }
 
-  protected async recover(ring: KeyRing<HmacKey>, cookieValue: string, name: string): Promise<string | null> {
-    // Everything that needs no key is checked first: the key ID, the shape, strict base64url.
-    if (cookieValue.charCodeAt(KEY_ID_LENGTH) !== 0x2e /* . */) return null;
-    const key = ring.find(cookieValue.slice(0, KEY_ID_LENGTH));
-    if (key === undefined) return null;
-    const dot = cookieValue.indexOf(".", KEY_ID_LENGTH + 1);
-    if (dot < 0 || cookieValue.indexOf(".", dot + 1) >= 0) return null;
-    // Decoded before the check, so that the signed part is known to be ASCII (the key ID came from the ring).
-    const text = decodeBase64UrlText(cookieValue.slice(KEY_ID_LENGTH + 1, dot));
-    if (text === null) return null;
-    const verified = await hmacVerify(key, this.#purpose.of(name), cookieValue.slice(0, dot), cookieValue.slice(dot + 1));
-    return verified ? text : null;
+  protected recover(ring: KeyRing<HmacKey>, cookieValue: string, name: string): Promise<string | null> {
+    return signedText.recover(ring, this.#purpose.of(name), cookieValue);
   }
 }

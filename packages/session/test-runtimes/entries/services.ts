@@ -19,6 +19,7 @@ import {
 import pg from "pg";
 import { createClient } from "redis";
 import { adapterContext, type Platform } from "../suite/adapter-context.js";
+import { cacheBehaviour } from "../suite/cache-behaviour.js";
 import { eventsBehaviour } from "../suite/events-behaviour.js";
 import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
@@ -175,6 +176,7 @@ if (services.blobs) {
 for (const subject of subjects) storeContract(tests, subject, storeCtx);
 for (const subject of subjects) middlewareBehaviour(tests, subject, platform);
 for (const subject of subjects) featureBehaviour(tests, subject, platform);
+for (const subject of subjects) cacheBehaviour(tests, subject, platform);
 for (const subject of subjects) eventsBehaviour(tests, subject, platform);
 
 const outcomes = await tests.run();

@@ -21,7 +21,7 @@ import { assert, assertEqual, pause, type TestList } from "./harness.js";
 import type { Data, StoreSubject } from "./store-contract.js";
 
 /** Cookies as a browser keeps them: set by Set-Cookie, dropped by Max-Age=0. */
-class Jar {
+export class Jar {
   readonly cookies: Record<string, string> = {};
 
   take(answer: Exchange): Exchange {

@@ -6,6 +6,7 @@
 import type { RequestContext } from "@hattip/compose";
 import { EncryptedCookieStore, SignedCookieStore, UnsafeMemoryStore, UnsignedCookieStore } from "hattip-session";
 import { adapterContext, type Platform } from "./adapter-context.js";
+import { cacheBehaviour, cacheSetupBehaviour } from "./cache-behaviour.js";
 import { TestList, type SuiteReport } from "./harness.js";
 import { eventsBehaviour } from "./events-behaviour.js";
 import { cookieFeatureBehaviour, featureBehaviour } from "./feature-behaviour.js";
@@ -51,6 +52,8 @@ export async function runSuite({ platform, platformStores = [], platformTests }:
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) storeContract(tests, subject, storeCtx);
   for (const subject of [...bundledStores, ...platformStores]) middlewareBehaviour(tests, subject, platform);
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) featureBehaviour(tests, subject, platform);
+  for (const subject of [...bundledStores, ...platformStores].filter((store) => store.indexesUsers)) cacheBehaviour(tests, subject, platform);
+  cacheSetupBehaviour(tests);
   for (const subject of [...bundledStores, unsignedStore, ...platformStores]) eventsBehaviour(tests, subject, platform);
   cookieStoreBehaviour(tests, platform);
   cookieFeatureBehaviour(tests, platform);

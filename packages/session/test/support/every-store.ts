@@ -70,6 +70,12 @@ export interface StoreKit {
    * store has no backend.
    */
   writes?(): Promise<number>;
+  /**
+   * Session loads sent to the backend so far, by its own count (Redis GET
+   * commands, KV gets, Durable Object loads, PostgreSQL SELECTs, Blobs
+   * gets); for the memory store, the loads it answered.
+   */
+  reads?(): Promise<number>;
 }
 
 /** A Worker that only hosts the session objects: the store talks to them through Miniflare's binding proxy. */
@@ -91,6 +97,11 @@ async function sessionObjectWorker(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
+/** What a Durable Object call asks, read from its body: a session load. */
+function isObjectLoad(body: string): boolean {
+  return (JSON.parse(body) as { op?: unknown }).op === "load";
+}
+
 /** What a Durable Object call asks, read from its body: every operation but a load or a list writes. */
 function isObjectWrite(body: string): boolean {
   const op = (JSON.parse(body) as { op?: unknown }).op;
@@ -103,15 +114,19 @@ export function useEveryStore(): StoreKit[] {
   let miniflare: Miniflare;
   let kv: KvNamespaceLike;
   let kvPuts = 0;
+  let kvGets = 0;
   let objects: (scope: string) => DurableObjectNamespaceLike;
   /** The object names each scope's store asked for. */
   const objectNames = new Map<string, Set<string>>();
   let objectWrites = 0;
+  let objectLoads = 0;
   let database: TestDatabase;
   let pool: pg.Pool;
   let postgres: PostgresClientLike;
   let postgresWrites = 0;
+  let postgresReads = 0;
   let blobs: LocalBlobs;
+  let memoryLoads = 0;
 
   beforeAll(async () => {
     const workerScript = sessionObjectWorker();
@@ -126,7 +141,7 @@ export function useEveryStore(): StoreKit[] {
     });
     const namespace = (await miniflare.getKVNamespace("SESSIONS")) as unknown as KvNamespaceLike;
     kv = {
-      get: (key) => namespace.get(key),
+      get: (key) => (kvGets++, namespace.get(key)),
       put: (key, value, options) => (kvPuts++, namespace.put(key, value, options)),
       delete: (key) => namespace.delete(key),
       list: (options) => namespace.list(options),
@@ -141,13 +156,15 @@ export function useEveryStore(): StoreKit[] {
       },
       get: (id) => {
         const stub = objectNamespace.get(id);
-        return { fetch: (url, init) => (isObjectWrite(init.body) && objectWrites++, stub.fetch(url, init)) };
+        return {
+          fetch: (url, init) => (isObjectWrite(init.body) ? objectWrites++ : isObjectLoad(init.body) && objectLoads++, stub.fetch(url, init)),
+        };
       },
     });
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
     // Dropping the database at the end terminates idle connections (57P01): expected then, and not a test's failure.
     pool.on("error", () => undefined);
-    postgres = { query: (text, values) => (!text.startsWith("SELECT") && postgresWrites++, pool.query(text, values)) };
+    postgres = { query: (text, values) => (text.startsWith("SELECT") ? postgresReads++ : postgresWrites++, pool.query(text, values)) };
   }, 60_000);
   afterAll(async () => {
     if (client?.isOpen) await client.close();
@@ -160,6 +177,7 @@ export function useEveryStore(): StoreKit[] {
     const stats = await redis.commandStats();
     return ["set", "del", "zadd", "zrem", "zremrangebyscore", "pexpireat"].reduce((sum, command) => sum + (stats.get(command) ?? 0), 0);
   };
+  const redisReads = async () => (await redis.commandStats()).get("get") ?? 0;
   const blobWrites = async () => (blobs.requests.get("set") ?? 0) + (blobs.requests.get("delete") ?? 0);
   const placeOf = (settings: StoreSettings) => settings.place ?? crypto.randomUUID();
   const telemetryOf = ({ events, tracer, meter }: StoreSettings): TelemetryOptions => ({ events, tracer, meter });
@@ -180,7 +198,13 @@ export function useEveryStore(): StoreKit[] {
     {
       name: "UnsafeMemoryStore",
       serverSide: true,
-      make: async (settings = {}) => new UnsafeMemoryStore({ ...telemetryOf(settings) }),
+      make: async (settings = {}) => {
+        const store = new UnsafeMemoryStore({ ...telemetryOf(settings) });
+        const loadEntry = store.loadEntry.bind(store);
+        store.loadEntry = (id) => (memoryLoads++, loadEntry(id));
+        return store;
+      },
+      reads: async () => memoryLoads,
     },
     {
       name: "RedisSessionStore",
@@ -195,6 +219,7 @@ export function useEveryStore(): StoreKit[] {
         }),
       namesAt: (place) => client.keys(`${place}:*`),
       writes: redisWrites,
+      reads: redisReads,
     },
     {
       name: "KvSessionStore",
@@ -204,6 +229,7 @@ export function useEveryStore(): StoreKit[] {
         new KvSessionStore({ ...telemetryOf(settings), userTagSecret: secretOf(settings), getStore: () => kv, prefix: `${placeOf(settings)}:` }),
       namesAt: (place) => kvNames(`${place}:`),
       writes: async () => kvPuts,
+      reads: async () => kvGets,
     },
     {
       name: "DurableObjectSessionStore",
@@ -215,6 +241,7 @@ export function useEveryStore(): StoreKit[] {
       },
       namesAt: async (place) => [...(objectNames.get(place) ?? [])],
       writes: async () => objectWrites,
+      reads: async () => objectLoads,
     },
     {
       name: "PostgresSessionStore",
@@ -236,6 +263,7 @@ export function useEveryStore(): StoreKit[] {
         return (rows as Record<string, string | null>[]).flatMap((row) => Object.values(row).filter((value) => value !== null));
       },
       writes: async () => postgresWrites,
+      reads: async () => postgresReads,
     },
     {
       name: "NetlifyBlobsSessionStore",
@@ -247,6 +275,7 @@ export function useEveryStore(): StoreKit[] {
       },
       namesAt: async (place) => (await blobs.store(`sessions-${place}`).list()).blobs.map((blob) => blob.key),
       writes: blobWrites,
+      reads: async () => blobs.requests.get("get") ?? 0,
     },
     {
       name: "SignedCookieStore",

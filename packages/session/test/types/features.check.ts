@@ -61,3 +61,15 @@ export const app = compose(cookie(), zodPreferences, valibotCart, arkProfile, (c
   expectTypeOf(ctx.session.listSessions()).resolves.toEqualTypeOf<UserSessionInfo[]>();
   return new Response("ok");
 });
+
+// The session cache: maxAge and keys are required, protection is one of two words, verify() answers a boolean.
+declare const cacheKeys: [CryptoKey, ...CryptoKey[]];
+session({ store: new UnsafeMemoryStore(), cache: { maxAge: 30, keys: cacheKeys } });
+session({ store: new UnsafeMemoryStore(), cache: { maxAge: 30, keys: cacheKeys, protection: "signed" } });
+// @ts-expect-error -- maxAge is required
+session({ store: new UnsafeMemoryStore(), cache: { keys: cacheKeys } });
+// @ts-expect-error -- protection is "encrypted" or "signed"
+session({ store: new UnsafeMemoryStore(), cache: { maxAge: 30, keys: cacheKeys, protection: "plain" } });
+compose(cookie(), session({ store: new UnsafeMemoryStore() }), async (ctx: RequestContext) => {
+  expectTypeOf(await ctx.session.verify()).toEqualTypeOf<boolean>();
+});
