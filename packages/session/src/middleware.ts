@@ -5,6 +5,7 @@
  * cookie formats (the transport's).
  */
 import type { RequestContext } from "@hattip/compose";
+import { isThenable } from "./awaitable.js";
 import { decideEndOfRequest, type EndOfRequest } from "./decision.js";
 import { isSessionError, SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
@@ -109,81 +110,92 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   const store = recordAccess<Record<string, unknown>>(options.store);
   const transport = sessionTransport(options, cookieName);
   const lifetime = lifetimePolicy(options.cookieOptions, options.rolling, options.absoluteLifetime);
-  const hash = options.hash ?? JSON.stringify;
+  const hash: (data: Record<string, unknown>) => Awaitable<unknown> = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
-  const handles = new WeakMap<RequestContext, SessionHandle<Record<string, unknown>>>();
+  // The handle lives on the request context under a key of this middleware's own: no WeakMap entry per request.
+  const handleKey = Symbol(`session handle: ${cookieName}`);
 
   /** The live session `id` names, checked against the absolute lifetime and the schema. */
-  async function load(id: string | undefined, ctx: RequestContext): Promise<StoredEntry<Record<string, unknown>> | null> {
-    if (id === undefined) return null;
-    const entry = await store.load(id, ctx, scope);
+  function validated(entry: StoredEntry<Record<string, unknown>> | null): Awaitable<StoredEntry<Record<string, unknown>> | null> {
     if (!entry || lifetime.isPastAbsolute(entry.record, Date.now())) return null;
     if (schema === undefined) return entry;
-    const data = await validateSessionData(schema, entry.record.data);
     // The schema may transform: its output, not the stored text, is what the handler starts from.
-    return data === null ? null : { record: { ...entry.record, data } };
+    return validateSessionData(schema, entry.record.data).then((data) => (data === null ? null : { record: { ...entry.record, data } }));
   }
 
-  async function carryOut(decision: EndOfRequest<Record<string, unknown>>, ctx: RequestContext, response: Response, now: number): Promise<Response> {
-    switch (decision.action) {
-      case "leave":
-        return response;
-      case "destroy": {
-        // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
-        // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
-        const ended = await store.destroy(decision.id, ctx, scope).then(
-          () => response,
-          async (error: unknown) => {
-            if (!isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || typeof ctx.handleError !== "function") throw error;
-            // An error handler that does not answer this error leaves it to compose, as any other.
-            const answer: unknown = await ctx.handleError(error);
-            if (!(answer instanceof Response)) throw error;
-            return answer;
-          },
-        );
-        const mutable = withMutableHeaders(ended);
-        transport.clear(ctx, mutable);
-        return mutable;
-      }
-      case "create":
-      case "update":
-      case "rotate": {
-        const { record } = decision;
-        const sentId =
-          decision.action === "create"
-            ? await store.create(record, ctx, scope, now)
-            : decision.action === "update"
-              ? await store.update(decision.id, record, ctx, scope, now)
-              : await store.rotate(decision.id, record, ctx, scope, now);
-        // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
-        // browser may hold a newer session by now that clearing would end.
-        if (sentId === null) return response;
-        const mutable = withMutableHeaders(response);
-        transport.write(ctx, mutable, sentId, record.expiresAt, now);
-        return mutable;
-      }
-    }
+  async function destroyed(id: string, ctx: RequestContext, response: Response): Promise<Response> {
+    // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
+    // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
+    const ended = await store.destroy(id, ctx, scope).then(
+      () => response,
+      async (error: unknown) => {
+        if (!isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || typeof ctx.handleError !== "function") throw error;
+        // An error handler that does not answer this error leaves it to compose, as any other.
+        const answer: unknown = await ctx.handleError(error);
+        if (!(answer instanceof Response)) throw error;
+        return answer;
+      },
+    );
+    const mutable = withMutableHeaders(ended);
+    transport.clear(ctx, mutable);
+    return mutable;
+  }
+
+  async function written(decision: Written<Record<string, unknown>>, ctx: RequestContext, response: Response, now: number): Promise<Response> {
+    const { record } = decision;
+    const sending =
+      decision.action === "create"
+        ? store.create(record, ctx, scope, now)
+        : decision.action === "update"
+          ? store.update(decision.id, record, ctx, scope, now)
+          : store.rotate(decision.id, record, ctx, scope, now);
+    const sentId = isThenable(sending) ? await sending : sending;
+    // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
+    // browser may hold a newer session by now that clearing would end.
+    if (sentId === null) return response;
+    const mutable = withMutableHeaders(response);
+    transport.write(ctx, mutable, sentId, record.expiresAt, now);
+    return mutable;
   }
 
   const middleware = async function sessionMiddleware(ctx: RequestContext): Promise<Response> {
     const id = transport.read(ctx) || undefined;
-    const loaded = await load(id, ctx);
-    const data = loaded ? loaded.record.data : await makeDefaults(ctx);
+    let loaded: StoredEntry<Record<string, unknown>> | null = null;
+    if (id !== undefined) {
+      const entry = store.load(id, ctx, scope);
+      const checked = validated(isThenable(entry) ? await entry : entry);
+      loaded = isThenable(checked) ? await checked : checked;
+    }
+    let data: Record<string, unknown>;
+    if (loaded !== null) {
+      data = loaded.record.data;
+    } else {
+      const defaults = makeDefaults(ctx);
+      data = isThenable(defaults) ? await defaults : defaults;
+    }
     // With the default hash, the JSON the store parsed is the hash: no need to stringify again.
-    const hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(data));
+    let hashBefore: unknown = options.hash === undefined ? loaded?.dataJson : undefined;
+    if (hashBefore === undefined) {
+      const hashed = hash(data);
+      hashBefore = isThenable(hashed) ? await hashed : hashed;
+    }
     const handle = new SessionHandle({
       data,
       meta: loaded?.record.meta,
-      loadedId: loaded ? id : undefined,
+      loadedId: loaded === null ? undefined : id,
       ctx,
       store,
     });
-    handles.set(ctx, handle);
+    (ctx as unknown as Record<symbol, unknown>)[handleKey] = handle;
     expose(ctx, name, handle);
 
     const response = await ctx.next();
     const now = Date.now();
-    const changed = !handle.destroyed && (handle.metaDirty || (await hash(handle.data)) !== hashBefore);
+    let changed = !handle.destroyed && handle.metaDirty;
+    if (!handle.destroyed && !changed) {
+      const hashed = hash(handle.data);
+      changed = (isThenable(hashed) ? await hashed : hashed) !== hashBefore;
+    }
     const decision = decideEndOfRequest(
       {
         id,
@@ -198,11 +210,18 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       },
       lifetime,
     );
-    return carryOut(decision, ctx, response, now);
+    switch (decision.action) {
+      case "leave":
+        return response;
+      case "destroy":
+        return destroyed(decision.id, ctx, response);
+      default:
+        return written(decision, ctx, response, now);
+    }
   } as SessionMiddleware<Record<string, unknown>, Record<string, unknown>>;
 
   middleware.of = (ctx) => {
-    const handle = handles.get(ctx);
+    const handle = (ctx as unknown as Record<symbol, SessionHandle<Record<string, unknown>> | undefined>)[handleKey];
     if (!handle) {
       throw new SessionSetupError(
         "This session() middleware has not run for this request: add it with app.use() before the handler that calls .of(ctx).",
@@ -212,6 +231,9 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   };
   return middleware;
 }
+
+/** The decisions that write the session. */
+type Written<Data> = Extract<EndOfRequest<Data>, { record: unknown }>;
 
 function defaultsFactory<Data>(defaults: Data | ((ctx: RequestContext) => Awaitable<Data>)): (ctx: RequestContext) => Awaitable<Data> {
   if (typeof defaults === "function") return defaults as (ctx: RequestContext) => Awaitable<Data>;

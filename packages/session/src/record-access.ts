@@ -9,7 +9,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { isRecordStore, type StoredEntry } from "./record-store.js";
-import type { SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
+import type { Awaitable, SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
 
 export interface RecordAccess<Data> {
   /** `false` for a store that keeps only the data (no timestamps, no metadata). */
@@ -18,13 +18,14 @@ export interface RecordAccess<Data> {
   readonly users: UserSessionIndex | undefined;
   /** `true` when the client can edit what the store keeps (an unsigned cookie). */
   readonly clientEditable: boolean;
-  load(id: string, ctx: RequestContext, scope: SessionScope): Promise<StoredEntry<Data> | null>;
-  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string>;
+  // Straight through to the store where it can answer at once: the middleware awaits only promises.
+  load(id: string, ctx: RequestContext, scope: SessionScope): Awaitable<StoredEntry<Data> | null>;
+  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string>;
   /** `null` when the session is gone and nothing was written. */
-  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
+  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string | null>;
   destroy(id: string, ctx: RequestContext, scope: SessionScope): Promise<boolean>;
   /** `null` when `oldId` was already gone and nothing was written. */
-  rotate(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
+  rotate(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string | null>;
 }
 
 export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data> {
@@ -34,11 +35,11 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       clientEditable,
       keepsRecords: true,
       users: userIndexOf(store),
-      load: async (id, ctx, scope) => store.loadEntry(id, ctx, scope),
-      create: async (record, ctx, scope) => store.createRecord(record, ctx, scope),
-      update: async (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
+      load: (id, ctx, scope) => store.loadEntry(id, ctx, scope),
+      create: (record, ctx, scope) => store.createRecord(record, ctx, scope),
+      update: (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
       destroy: async (id, ctx, scope) => store.destroyRecord(id, ctx, scope),
-      rotate: async (oldId, record, ctx, scope) => store.rotateRecord(oldId, record, ctx, scope),
+      rotate: (oldId, record, ctx, scope) => store.rotateRecord(oldId, record, ctx, scope),
     };
   }
   const destroy = async (id: string, ctx: RequestContext) => {
