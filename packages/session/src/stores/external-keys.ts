@@ -5,9 +5,11 @@
  * session bound to a user, given that user's routing tag. The options
  * behind it are checked once, in external-store.ts.
  */
+import { settle } from "../awaitable.js";
 import { SessionSetupError } from "../errors.js";
 import type { Awaitable } from "../types.js";
 import type { Serializer } from "./serialization.js";
+import { sha256Base64UrlSync } from "../crypto/sha256.js";
 import { hashSessionId, splitSessionId, userTag } from "./session-id.js";
 
 export interface StorageKey {
@@ -25,10 +27,14 @@ export type NewId = { id: string } & StorageKey;
 export interface ExternalKeys<Data> {
   readonly serializer: Serializer<Data>;
   readonly prefix: string;
-  /** Where `id` lives, or `null` when `id` is not one this store could have issued. */
-  locate(id: string): Promise<StorageKey | null>;
+  /**
+   * Where `id` lives, or `null` when `id` is not one this store could have
+   * issued. At once (no promise) where `validateId` answers at once and
+   * node:crypto hashes: a read costs no extra tick.
+   */
+  locate(id: string): Awaitable<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
-  keyOf(id: string): Promise<string | null>;
+  keyOf(id: string): Awaitable<string | null>;
   /** A fresh ID as `generateId` made it, checked by `validateId`: no tag, no hash. */
   generate(): Promise<string>;
   /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
@@ -47,15 +53,17 @@ export interface KeySettings<Data> {
 
 export function externalKeys<Data>({ prefix, generateId, validateId, serializer }: KeySettings<Data>): ExternalKeys<Data> {
   const keyOfHash = (idHash: string, tag: string | undefined) => (tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`);
-  const located = async (id: string, tag: string | undefined): Promise<StorageKey> => {
-    const idHash = await hashSessionId(id);
-    return { key: keyOfHash(idHash, tag), idHash, tag };
+  const storageKey = (idHash: string, tag: string | undefined): StorageKey => ({ key: keyOfHash(idHash, tag), idHash, tag });
+  const located = (id: string, tag: string | undefined): Awaitable<StorageKey> => {
+    const idHash = sha256Base64UrlSync(id);
+    return idHash === null ? hashSessionId(id).then((hash) => storageKey(hash, tag)) : storageKey(idHash, tag);
   };
-  const locate = async (id: string): Promise<StorageKey | null> => {
+  const locateUntagged = (id: string) => settle(validateId(id), (valid) => (valid ? located(id, undefined) : null));
+  const locate = (id: string): Awaitable<StorageKey | null> => {
     if (typeof id !== "string" || id.length === 0) return null;
     const { base, tag } = splitSessionId(id);
-    if (tag !== undefined && (await validateId(base))) return located(id, tag);
-    return (await validateId(id)) ? located(id, undefined) : null;
+    if (tag === undefined) return locateUntagged(id);
+    return settle(validateId(base), (valid) => (valid ? located(id, tag) : locateUntagged(id)));
   };
   const generate = async () => {
     const base = String(await generateId());
@@ -68,7 +76,7 @@ export function externalKeys<Data>({ prefix, generateId, validateId, serializer 
     serializer,
     prefix,
     locate,
-    keyOf: async (id) => (await locate(id))?.key ?? null,
+    keyOf: (id) => settle(locate(id), (found) => found?.key ?? null),
     keyOfHash,
     generate,
     async newId(userId) {
