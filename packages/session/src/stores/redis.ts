@@ -11,6 +11,7 @@
  * redis-connection.ts's.
  */
 import type { RequestContext } from "@hattip/compose";
+import { isThenable } from "../awaitable.js";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
@@ -18,7 +19,7 @@ import { describeFailure } from "./deadline.js";
 import type { StorageKey } from "./external-keys.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { connected, isWrongType, redisReply, type RedisClientLike } from "./redis-connection.js";
+import { CommandDeadlines, connected, isWrongType, type RedisClientLike } from "./redis-connection.js";
 import { durabilityOf, writeDurably, type RedisDurability, type RedisDurabilityOptions, type RedisWriteTarget } from "./redis-durability.js";
 import { DESTROY_BOUND, isNoScript, REVOKE_BOUND, ROTATE_BOUND, scriptSha1, WRITE_BOUND, type RedisScript } from "./redis-user-scripts.js";
 import { handleFromIdHash, isIdHash, type IndexedUser } from "./session-id.js";
@@ -79,6 +80,7 @@ const utf8 = new TextDecoder();
 export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #durability: RedisDurability | undefined;
+  readonly #deadlines: CommandDeadlines;
 
   constructor(options: RedisSessionStoreOptions<Data>) {
     super(options, { name: "RedisSessionStore", prefix: "session:", timeout: 2000 });
@@ -87,12 +89,15 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     }
     this.#getClient = options.getClient;
     this.#durability = durabilityOf(options.durability, this.timeout);
+    this.#deadlines = new CommandDeadlines(this.timeout);
   }
 
   async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const key = await this.keys.keyOf(id);
+    const located = this.keys.keyOf(id);
+    const key = isThenable(located) ? await located : located;
     if (key === null) return null;
-    const client = await this.#ready(ctx);
+    const ready = this.#ready(ctx);
+    const client = isThenable(ready) ? await ready : ready;
     let text: unknown;
     try {
       text = await this.#command(client, client.get(key));
@@ -298,14 +303,15 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     return this.#command(client, writeDurably(client, key, write, endsOrCreates ? this.#durability : undefined));
   }
 
-  /** The client, connected (redis-connection.ts). */
-  async #ready(ctx: RequestContext | undefined): Promise<RedisClientLike> {
+  /** The client, connected (redis-connection.ts): at once, with no tick, when it is ready. */
+  #ready(ctx: RequestContext | undefined): Awaitable<RedisClientLike> {
     // Outside a request (a job revoking a user's sessions) there is no context: getClient gets `undefined`.
-    return connected(await this.#getClient(ctx as RequestContext), this.timeout);
+    const client = this.#getClient(ctx as RequestContext);
+    return isThenable(client) ? client.then((given) => connected(given, this.timeout)) : connected(client, this.timeout);
   }
 
   #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
-    return redisReply(client, command, this.timeout);
+    return this.#deadlines.reply(client, command);
   }
 }
 
