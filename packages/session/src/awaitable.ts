@@ -8,7 +8,9 @@ import type { Awaitable } from "./types.js";
 
 /** `true` for a promise (or any thenable), which `await` would wait for. */
 export function isThenable<T>(value: Awaitable<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
+  // A promise is the common case and the cheapest check; strings, numbers and null are never thenables.
+  if (value instanceof Promise) return true;
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
 /** `next` of `value`, at once when `value` is already there, after it settles when it is a promise. */
