@@ -51,14 +51,16 @@ export function redisGetEquivalents(result: CapacityResult): Record<Operation, n
   const t = result.redis.throughput;
   const ceiling = find(t, "redis-benchmark GET");
   const per = (name: string) => ceiling / find(t, name);
+  const read = per("read, signed in");
   return {
-    // A signed-in user's read is one GET; a write one write-bound script; a login one script; a logout one script (what was counted).
-    read: (costOf(result.redis.operations, "read")?.commandsPerRequest ?? 1) * per("read (GET)"),
-    write: per("read (GET)") + per("write, signed in"),
-    login: per("read (GET)") + per("login"),
-    logout: per("read (GET)") + per("logout"),
-    list: per("read (GET)") + per("list") + per("read (GET)"),
-    revoke: per("read (GET)") + 2 * per("list"),
+    // As counted: a signed-in user's read is one read-bound script; a write, a login and a logout load first, then run their script;
+    // a list loads, reads the index and MGETs the sessions; a revoke loads, then reads the index and ends one session.
+    read,
+    write: read + per("write, signed in"),
+    login: per("read, anonymous") + per("login"),
+    logout: read + per("logout"),
+    list: read + per("list") + per("read, anonymous"),
+    revoke: read + per("list") + per("logout"),
   };
 }
 

@@ -39,13 +39,14 @@ import { createClient } from "redis";
 import { startLocalBlobs } from "../packages/session/test/support/blobs-server.js";
 import { createTestDatabase } from "../packages/session/test/support/postgres.js";
 import { startRedis, type RedisServer } from "../packages/session/test/support/redis-server.js";
-import { DESTROY_BOUND, WRITE_BOUND } from "../packages/session/dist/stores/redis-user-scripts.js";
+import { DESTROY_BOUND, READ_BOUND, WRITE_BOUND } from "../packages/session/dist/stores/redis-user-scripts.js";
 import { countOperations, sessionApp, signInUsers, type BackendCounter, type OperationCost } from "./capacity-flows.js";
 import { countingRedis } from "./round-trips.js";
-import { typicalSession } from "./fixtures.js";
+import { BENCH_KEYS, typicalSession } from "./fixtures.js";
 import { median } from "./summary.js";
 
 const run = promisify(execFile);
+const userTagSecret = BENCH_KEYS.userTag;
 
 export interface CapacityOptions {
   /** Users signed in for the byte counts of Redis and PostgreSQL. */
@@ -126,12 +127,12 @@ async function measureRedis(options: CapacityOptions, log: (line: string) => voi
   await client.connect();
   try {
     const counted = countingRedis(client);
-    const countedApp = sessionApp(new RedisSessionStore({ getClient: () => counted.client as unknown as RedisClientLike }));
+    const countedApp = sessionApp(new RedisSessionStore({ userTagSecret, getClient: () => counted.client as unknown as RedisClientLike }));
     const operations = await countOperations(countedApp, counted.counter, options.countedRequests);
     await client.flushAll();
 
     // Bytes: used_memory grown per signed-in user, and MEMORY USAGE of a sample of sessions and indexes.
-    const app = sessionApp(new RedisSessionStore({ getClient: () => client as unknown as RedisClientLike }));
+    const app = sessionApp(new RedisSessionStore({ userTagSecret, getClient: () => client as unknown as RedisClientLike }));
     const before = await usedMemory(client);
     await signInUsers(app, options.users);
     const grown = (await usedMemory(client)) - before;
@@ -193,12 +194,14 @@ async function redisThroughput(
   // Keys as long as ours: "session:" + a 43-character hash; bound ones carry "{tag}" (16 characters) too.
   const key = `session:${"k".repeat(31)}__rand_int__`;
   const boundKey = `session:{${"t".repeat(16)}}${"k".repeat(31)}__rand_int__`;
-  const index = `session:{${"t".repeat(16)}}:__rand_int__:sessions`;
+  // One user's index for every bound command: its member (the ID hash below) is always there, as it is for a live session.
+  const index = `session:{${"t".repeat(16)}}:sessions`;
   const value = "v".repeat(valueBytes);
   const ttl = String(7 * 24 * 3600 * 1000);
   const idHash = "h".repeat(43);
   const writeSha = String(await client.sendCommand(["SCRIPT", "LOAD", WRITE_BOUND.source]));
   const destroySha = String(await client.sendCommand(["SCRIPT", "LOAD", DESTROY_BOUND.source]));
+  const readSha = String(await client.sendCommand(["SCRIPT", "LOAD", READ_BOUND.source]));
   const bench = async (name: string, command: string[], requests = Math.ceil(options.redisRequests / 2)): Promise<Throughput> => {
     const args = ["-h", server.host, "-p", String(server.port), "-c", "50", "-n", String(requests), "-r", String(keyspace), "--csv", ...command];
     const { stdout } = await run("redis-benchmark", args, { timeout: 120_000 });
@@ -223,7 +226,8 @@ async function redisThroughput(
   const runs: (() => Promise<Throughput>)[] = [
     () => own("get"),
     () => own("set"),
-    () => bench("read (GET)", ["GET", key]),
+    () => bench("read, anonymous (GET)", ["GET", key]),
+    () => bench("read, signed in (read-bound script)", ["EVALSHA", readSha, "2", boundKey, index, idHash]),
     () => bench("write, anonymous (SET PX XX)", ["SET", key, value, "PX", ttl, "XX"]),
     () => bench("write, signed in (write-bound script, XX)", ["EVALSHA", writeSha, "2", boundKey, index, value, ttl, "XX", idHash]),
     () => bench("login (write-bound script, NX)", ["EVALSHA", writeSha, "2", boundKey, index, value, ttl, "NX", idHash]),
@@ -268,11 +272,11 @@ async function measurePostgres(options: CapacityOptions, log: (line: string) => 
   const pool = new pg.Pool({ connectionString: database.url, max: 4 });
   try {
     const counted = countingPool(pool);
-    const countedStore = new PostgresSessionStore({ client: counted.client, table: "counted_sessions" });
+    const countedStore = new PostgresSessionStore({ userTagSecret, client: counted.client, table: "counted_sessions" });
     await countedStore.createTable();
     const operations = await countOperations(sessionApp(countedStore), counted.counter, options.countedRequests);
 
-    const store = new PostgresSessionStore({ client: pool, table: "sessions" });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool, table: "sessions" });
     await store.createTable();
     await signInUsers(sessionApp(store), options.users);
     await pool.query("VACUUM (ANALYZE) sessions");
@@ -432,12 +436,12 @@ async function measureDurableObjects(options: CapacityOptions): Promise<Capacity
     const binding = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
     const counted = countingNamespace(binding);
     const operations = await countOperations(
-      sessionApp(new DurableObjectSessionStore({ getNamespace: () => counted.namespace })),
+      sessionApp(new DurableObjectSessionStore({ userTagSecret, getNamespace: () => counted.namespace })),
       counted.counter,
       Math.min(options.countedRequests, 20),
     );
     const before = await folderBytes(persist, ".sqlite");
-    await signInUsers(sessionApp(new DurableObjectSessionStore({ getNamespace: () => binding })), options.edgeUsers, "object-user");
+    await signInUsers(sessionApp(new DurableObjectSessionStore({ userTagSecret, getNamespace: () => binding })), options.edgeUsers, "object-user");
     await mf.dispose();
     mf = undefined;
     const files = await folderBytes(persist, ".sqlite");
@@ -507,14 +511,14 @@ async function measureBlobs(options: CapacityOptions): Promise<CapacityResult["n
   try {
     const counted = countingBlobs(local.store("counted") as unknown as NetlifyBlobStoreLike);
     const operations = await countOperations(
-      sessionApp(new NetlifyBlobsSessionStore({ getStore: () => counted.store })),
+      sessionApp(new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => counted.store })),
       counted.counter,
       Math.min(options.countedRequests, 20),
     );
     const blobs = local.store("sessions") as unknown as NetlifyBlobStoreLike & {
       getWithMetadata(key: string): Promise<{ data: string; metadata: unknown } | null>;
     };
-    await signInUsers(sessionApp(new NetlifyBlobsSessionStore({ getStore: () => blobs })), options.edgeUsers, "blob-user");
+    await signInUsers(sessionApp(new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => blobs })), options.edgeUsers, "blob-user");
     const { blobs: listed } = await blobs.list({ prefix: "" });
     let bytes = 0;
     let sessions = 0;

@@ -20,7 +20,11 @@ const timeMs = Number(values["time-ms"]);
 const redis = await startRedis();
 const client = createClient({ url: redis.url });
 try {
-  const store = new RedisSessionStore<Record<string, unknown>>({ getClient: () => client });
+  // Binding needs the user tag's secret, as an app's SESSION_TAG_SECRET.
+  const store = new RedisSessionStore<Record<string, unknown>>({
+    getClient: () => client,
+    userTagSecret: "bench only: a user tag secret of 32+ characters",
+  });
   const ctx = {} as never;
   const record = (user?: string): SessionRecord<Record<string, unknown>> => {
     const now = Date.now();

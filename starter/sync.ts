@@ -1,9 +1,12 @@
 /**
- * Copies the shared starter app (starter/) into the four templates, so that
- * a user who copies one template folder owns all of it, while maintainers
- * edit one place. `npx tsx starter/sync.ts` writes the copies;
- * `--check` only reports the ones that differ (exit code 1), as
- * test/templates-in-sync.test.ts does.
+ * Writes what the four templates share: copies of the shared starter app
+ * (starter/), so that a user who copies one template folder owns all of it,
+ * while maintainers edit one place; and the files generated from each
+ * app's description (starter/generate/: READMEs, example settings, entry
+ * files, variants/stores.json). `npx tsx starter/sync.ts` writes them;
+ * `--check` only reports (exit code 1) the ones that differ, as
+ * test/templates-in-sync.test.ts does, and the orphans: files left in a
+ * template's managed folders after their source went.
  *
  * Netlify's copy differs only in import suffixes: Deno loads `./app.ts` as
  * written, so its relative imports end in `.ts` instead of `.js`.
@@ -11,12 +14,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type TemplateName, TEMPLATES } from "./generate/catalog.js";
+import { withTsImports } from "./generate/imports.js";
+import { generatedFiles, orphanedFiles } from "./generate/plan.js";
+
+export { type TemplateName, TEMPLATES, withTsImports };
 
 const STARTER_DIR = fileURLToPath(new URL(".", import.meta.url));
 const REPO_DIR = join(STARTER_DIR, "..");
-
-export const TEMPLATES = ["node-redis", "workers-kv", "vercel-edge", "netlify-edge"] as const;
-export type TemplateName = (typeof TEMPLATES)[number];
 
 /** Templates whose relative imports end in `.ts`. */
 const TS_IMPORTS = new Set<TemplateName>(["netlify-edge"]);
@@ -40,8 +45,12 @@ export interface PlannedCopy {
   content: string;
 }
 
-/** Every file the shared app puts into the templates, with the content it must have there. */
+/** Every file the shared app puts into the templates, and every generated one, with the content it must have there. */
 export function plannedCopies(): PlannedCopy[] {
+  return [...sharedCopies(), ...generatedFiles()];
+}
+
+function sharedCopies(): PlannedCopy[] {
   const copies: PlannedCopy[] = [];
   for (const { from, to } of SHARED) {
     for (const file of listFiles(join(STARTER_DIR, from))) {
@@ -59,11 +68,6 @@ export function plannedCopies(): PlannedCopy[] {
     }
   }
   return copies;
-}
-
-/** `from "./x.js"` -> `from "./x.ts"`, for relative imports only. */
-export function withTsImports(source: string): string {
-  return source.replace(/((?:from|import)\s*\(?\s*["']\.{1,2}\/[^"']*?)\.js(["'])/g, "$1.ts$2");
 }
 
 /** The copies whose target is missing or differs. */
@@ -87,14 +91,18 @@ function toPosix(path: string): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const stale = staleCopies();
+  const planned = plannedCopies();
+  const stale = staleCopies(planned);
+  const orphans = orphanedFiles(new Set(planned.map((copy) => copy.target)));
   if (process.argv.includes("--check")) {
-    for (const copy of stale) console.error(`${copy.target} differs from ${copy.source}`);
-    if (stale.length > 0) {
-      console.error(`\n${stale.length} template file(s) out of step. Edit starter/, then run: npx tsx starter/sync.ts`);
-      process.exit(1);
-    }
-    console.log("Every template holds the current shared app.");
+    for (const copy of stale) console.error(`${copy.target} differs from what ${copy.source} makes`);
+    for (const orphan of orphans)
+      console.error(`${orphan} is left over: nothing writes it and its template does not declare it (starter/generate/catalog.ts)`);
+    if (stale.length > 0) console.error(`\n${stale.length} template file(s) out of step. Edit starter/, then run: npx tsx starter/sync.ts`);
+    if (orphans.length > 0)
+      console.error(`\n${orphans.length} orphaned file(s). Delete them, or declare them as the template's own in starter/generate/catalog.ts.`);
+    if (stale.length > 0 || orphans.length > 0) process.exit(1);
+    console.log("Every template holds the current shared app and generated files, and nothing else.");
   } else {
     for (const copy of stale) {
       const path = join(REPO_DIR, copy.target);
@@ -102,6 +110,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       writeFileSync(path, copy.content);
       console.log(`wrote ${copy.target}`);
     }
-    console.log(stale.length === 0 ? "Nothing to copy: every template is in step." : `Copied ${stale.length} file(s).`);
+    for (const orphan of orphans) console.warn(`left over (delete it, or declare it in starter/generate/catalog.ts): ${orphan}`);
+    console.log(stale.length === 0 ? "Nothing to write: every template is in step." : `Wrote ${stale.length} file(s).`);
   }
 }

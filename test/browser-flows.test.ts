@@ -4,7 +4,9 @@
  * one), the pages a person meets on the way (themed errors, a favicon, no
  * stray 404), CSRF as a browser and a script would try it, and, where the
  * login store lists sessions, two browser contexts as two devices of one
- * user: one signs the other out, and the password prompt of sudo mode. With
+ * user: how "Your sessions" lists them at 1280 px and on a 375 px phone,
+ * one signs the other out, which is then told its session ended, and the
+ * password prompt of sudo mode. With
  * UPDATE_SCREENSHOTS=1 the pages are saved to templates/<name>/docs/ for the
  * READMEs; otherwise nothing is written.
  */
@@ -19,6 +21,7 @@ import { BROWSER_TEMPLATES, type RunningTemplate } from "./support/browser-templ
 const SAVE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === "1";
 const PAGE_TIMEOUT_MS = 30_000;
 const PHONE = { width: 375, height: 740 };
+const DESKTOP = { width: 1280, height: 800 };
 
 let browser: Browser;
 
@@ -190,6 +193,48 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
     }
   });
 
+  it.each([
+    ["at 1280 px", { viewport: DESKTOP }],
+    ["on a 375 px phone", { viewport: PHONE, isMobile: true, hasTouch: true }],
+  ])("the sign-in page %s: no Sign in button in its header, the demo credentials under the form (development only)", async (_width, options) => {
+    const context = await browser.newContext(options);
+    const page = await newPage(context);
+    try {
+      await page.goto(`${app.url}/`);
+      expect(await page.locator('header a[href="/login"]').isVisible()).toBe(true);
+      expect(await page.getByTestId("demo-hint").isVisible()).toBe(true);
+      await page.goto(`${app.url}/login`);
+      expect(await page.locator('header a[href="/login"]').count()).toBe(0);
+      const hint = page.getByTestId("demo-hint");
+      expect(await hint.isVisible()).toBe(true);
+      expect(await hint.textContent()).toBe("Try it as demo / demo-password: a user for trying the app, on in development only.");
+      // Under the form, where it is wanted, and inside the page's width.
+      const form = await page.locator("main form").boundingBox();
+      const box = await hint.boundingBox();
+      expect(box!.y).toBeGreaterThanOrEqual(form!.y + form!.height);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(options.viewport.width);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("tells a browser whose session ended, while it still holds the cookie, to sign in again", async () => {
+    const context = await browser.newContext();
+    const page = await newPage(context);
+    try {
+      await signIn(page, app.url);
+      // A cookie that opens no session any more: to every store, that is what an expired or revoked one is.
+      const held = (await context.cookies(app.url)).find((cookie) => cookie.name === "session")!;
+      const last = held.value.at(-1) === "A" ? "B" : "A";
+      await context.addCookies([{ ...held, value: `${held.value.slice(0, -1)}${last}` }]);
+      await page.goto(`${app.url}/profile`);
+      expect(new URL(page.url()).pathname).toBe("/login");
+      expect(await page.locator(".notice").textContent()).toBe("Your session has ended. Please sign in again.");
+    } finally {
+      await context.close();
+    }
+  });
+
   it("refuses a form posted from another site, with the site's own 403 page", async () => {
     const context = await browser.newContext();
     const page = await newPage(context);
@@ -229,6 +274,7 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
 /** Long enough to sign in and act; short enough to wait out in a test. */
 const SUDO_WINDOW_SECONDS = 4;
 const CAROL = { username: "carol", password: "a passphrase for two devices" };
+const DAVE = { username: "dave", password: "another passphrase, two more devices" };
 const CHROME_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const SAFARI_ON_IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
@@ -238,11 +284,79 @@ describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("t
 
   beforeAll(async () => {
     // A user of this test's own, so that no other test's sessions show in the list.
-    app = await start({ USERS: `carol:${await hashPassword(CAROL.password)}`, SUDO_WINDOW_SECONDS: String(SUDO_WINDOW_SECONDS) });
+    app = await start({
+      USERS: `carol:${await hashPassword(CAROL.password)},dave:${await hashPassword(DAVE.password)}`,
+      SUDO_WINDOW_SECONDS: String(SUDO_WINDOW_SECONDS),
+    });
   });
 
   afterAll(async () => {
     await app?.stop();
+  });
+
+  it("lists this device first, marked and 'Active now', then the other, with relative times carrying the exact instant, at 1280 px and on a 375 px phone", async () => {
+    const laptop = await browser.newContext({ viewport: DESKTOP, userAgent: CHROME_ON_LINUX });
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, userAgent: SAFARI_ON_IPHONE });
+    try {
+      const [a, b] = [await newPage(laptop), await newPage(phone)];
+      const before = Date.now();
+      await signIn(a, app.url, DAVE);
+      await signIn(b, app.url, DAVE);
+      for (const [page, self, other] of [
+        [a, "Chrome on Linux", "Safari on iPhone"],
+        [b, "Safari on iPhone", "Chrome on Linux"],
+      ] as const) {
+        await page.goto(`${app.url}/profile`);
+        const rows = page.locator('[data-testid="session"]');
+        expect(await rows.count()).toBe(2);
+        const [first, second] = [rows.nth(0), rows.nth(1)];
+        expect(await first.getAttribute("data-current")).toBe("");
+        expect(await first.getByTestId("device").textContent()).toBe(self);
+        expect(await first.locator(".this-device").textContent()).toBe("This device");
+        expect(await first.locator('td[data-label="Last active"]').textContent()).toBe("Active now");
+        expect(await second.getByTestId("device").textContent()).toBe(other);
+        expect(await second.locator(".this-device").count()).toBe(0);
+
+        // Relative words, with the instant in datetime and the exact time in the title the browser shows on hover.
+        const times = await rows.locator("time").evaluateAll((elements) =>
+          elements.map((element) => ({
+            text: element.textContent,
+            datetime: element.getAttribute("datetime"),
+            title: element.getAttribute("title"),
+          })),
+        );
+        expect(times).toHaveLength(3);
+        for (const time of times) {
+          expect(time.text).toBe("just now");
+          expect(Date.parse(time.datetime ?? "")).toBeGreaterThanOrEqual(before - 1000);
+          expect(Date.parse(time.datetime ?? "")).toBeLessThanOrEqual(Date.now());
+          expect(time.title).toMatch(/^\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC$/);
+        }
+        // Rendered by the server: the page runs no script at all.
+        expect(await page.locator("script").count()).toBe(0);
+
+        const layout = await first.evaluate((row) => {
+          const badge = row.querySelector(".this-device")!;
+          const name = row.querySelector('[data-testid="device"]')!.getBoundingClientRect();
+          const box = badge.getBoundingClientRect();
+          return {
+            badgeHeight: box.height,
+            badgeLineHeight: Number.parseFloat(getComputedStyle(badge).lineHeight),
+            sameLineAsName: box.top < name.bottom && box.bottom > name.top,
+            scrollWidth: document.documentElement.scrollWidth,
+            clientWidth: document.documentElement.clientWidth,
+          };
+        });
+        // "This device" is one line, never "This / device".
+        expect(layout.badgeHeight, JSON.stringify(layout)).toBeLessThan(layout.badgeLineHeight * 1.5);
+        // At 1280 px, beside the device's name.
+        if (page === a) expect(layout.sameLineAsName, JSON.stringify(layout)).toBe(true);
+        expect(layout.scrollWidth, JSON.stringify(layout)).toBeLessThanOrEqual(layout.clientWidth);
+      }
+    } finally {
+      await laptop.close();
+      await phone.close();
+    }
   });
 
   it("device B signs device A out, and A's next request lands on /login; then sudo mode asks B for the password first", async () => {
@@ -256,9 +370,9 @@ describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("t
       await signIn(b, app.url, CAROL);
       await expect.poll(() => rows(b).count()).toBe(2);
       const current = b.locator('[data-testid="session"][data-current]');
-      expect(await current.locator("td").first().textContent()).toBe("Safari on iPhone");
-      expect(await current.textContent()).toContain("This device");
-      expect(await b.locator('[data-testid="session"]:not([data-current]) td').first().textContent()).toBe("Chrome on Linux");
+      expect(await current.getByTestId("device").textContent()).toBe("Safari on iPhone");
+      expect(await current.locator(".this-device").textContent()).toBe("This device");
+      expect(await b.locator('[data-testid="session"]:not([data-current])').getByTestId("device").textContent()).toBe("Chrome on Linux");
       await saveScreenshot(name, b, "sessions-phone.png");
 
       // B signed in a moment ago: the sign-out needs no password.
@@ -267,9 +381,10 @@ describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("t
       expect(await b.locator(".notice").textContent()).toBe("Signed out that device.");
       expect(await rows(b).count()).toBe(1);
 
+      // A still holds its cookie: it is told its session ended, not why.
       await a.goto(`${app.url}/profile`);
       expect(new URL(a.url()).pathname).toBe("/login");
-      expect(await a.locator(".notice").textContent()).toContain("Please sign in");
+      expect(await a.locator(".notice").textContent()).toBe("Your session has ended. Please sign in again.");
 
       // A signs in again; by the time B signs everyone else out, B's password is older than the window.
       await signIn(a, app.url, CAROL);

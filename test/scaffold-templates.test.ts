@@ -4,6 +4,7 @@ import { parse as parseJsonc } from "jsonc-parser";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStores } from "../create-app/src/stores.js";
+import { readmeProblems } from "./support/app-readme.js";
 import { launchChromium } from "./support/browser-chromium.js";
 import { makeTempDir, readJson, removeDir, repoRoot, sessionVersion } from "./support/scaffold-cli.js";
 import { startDevServer } from "./support/scaffold-dev-server.js";
@@ -16,7 +17,9 @@ import { runCommand, userEnvironment } from "./support/scaffold-user-path.js";
  * hattip-session and create-hattip-session-app, scaffolds with the packed
  * scaffolder outside the repository and installs against the packed
  * hattip-session. Then `npm ci` from the lockfile that install wrote, the dev
- * server with a sign-in through it in Chromium, the app's lint and its tests.
+ * server with a sign-in through it in Chromium, the app's lint and its tests
+ * (which, for a Node app, run its Dockerfile's steps, and for a Netlify app,
+ * Netlify's build offline). Its README must be about that app only.
  */
 const templatesDir = join(repoRoot, "templates");
 const folders = existsSync(templatesDir) ? readdirSync(templatesDir).sort() : [];
@@ -118,6 +121,7 @@ describe("scaffolding every template, as a user would", () => {
         // The install the command ran is a plain `npm install`, so the app's postinstall put Deno in place.
         expect(existsSync(join(app, "node_modules", ".deno", "node_modules", "deno", "package.json")), "Deno").toBe(true);
       }
+      expect(readmeProblems(app, `${name}/${store}`)).toEqual([]);
       if (name === "workers-kv") {
         // Every scaffolded Workers app deploys as its own worker, named after the project.
         expect(workerName(app)).toBe(appName);

@@ -3,7 +3,9 @@
 // overlays that store's files (`variants/<name>/`) onto the app, deletes the
 // files only the default store needs and adjusts package.json; whatever the
 // choice, `variants/` itself never reaches the app, so a scaffolded app holds
-// only the chosen store's code and configuration.
+// only the chosen store's code and configuration. In this repository the
+// overlay's README, example settings and entry files are generated from one
+// description of each app (starter/generate/), never patched here.
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, normalize, sep } from "node:path";
 import { CliError } from "./errors.js";
@@ -29,11 +31,6 @@ export interface StoreChoice {
   removeScripts?: string[];
   /** The local secrets this store needs, instead of the platform's (`[]`: none). */
   secrets?: DeclaredSecret[];
-  /**
-   * Text replaced in a template file: for a large generated file (workerd's
-   * types) where only a few lines differ. Each `find` must occur exactly once.
-   */
-  edits?: { file: string; find: string; replace: string }[];
 }
 
 /** The stores a template folder offers, default first; undefined when it offers no choice at all. */
@@ -93,7 +90,6 @@ export function applyStore(appDir: string, storeName: string | undefined, templa
     const overlay = join(appDir, VARIANTS_FOLDER, store.name);
     for (const file of store.remove ?? []) rmSync(insideApp(appDir, file), { recursive: true, force: true });
     if (existsSync(overlay)) cpSync(overlay, appDir, { recursive: true, force: true });
-    for (const edit of store.edits ?? []) editFile(appDir, edit);
     adjustPackageJson(join(appDir, "package.json"), store);
   }
   rmSync(join(appDir, VARIANTS_FOLDER), { recursive: true, force: true });
@@ -106,16 +102,6 @@ function insideApp(appDir: string, file: string): string {
     throw new CliError(`The template's ${VARIANTS_FOLDER}/${MANIFEST} names ${file}, which is not a file inside the app.`);
   }
   return join(appDir, relativePath);
-}
-
-function editFile(appDir: string, { file, find, replace }: { file: string; find: string; replace: string }): void {
-  const path = insideApp(appDir, file);
-  const text = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const at = text.indexOf(find);
-  if (at === -1 || text.indexOf(find, at + 1) !== -1) {
-    throw new CliError(`The template's store variant expects ${file} to contain ${JSON.stringify(find)} exactly once: the template is out of date.`);
-  }
-  writeFileSync(path, text.slice(0, at) + replace + text.slice(at + find.length));
 }
 
 function adjustPackageJson(path: string, store: StoreChoice): void {

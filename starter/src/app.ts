@@ -17,9 +17,10 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
-import * as v from "valibot";
+import { EncryptedCookieStore, isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
+import * as z from "zod/mini";
 import { isCrossSiteRequest } from "./csrf.js";
+import { DeviceCookies, type DeviceCookieKeys } from "./device-cookie.js";
 import { FormTooLargeError, readForm } from "./form.js";
 import { LoginThrottle, ThrottleUnavailableError, type AttemptStore } from "./login-throttle.js";
 import { errorPage, escapeHtml, favicon, page, seeOther } from "./page.js";
@@ -47,6 +48,12 @@ export interface AppOptions {
   users: readonly User[];
   /** Where login attempts are counted (see login-throttle.ts). */
   loginAttempts: AttemptStore;
+  /**
+   * The AES-256-GCM keys that seal device cookies (device-cookie.ts): the
+   * app's session keys where it has them (an encrypted cookie store's).
+   * Unless given, the key the login attempt store keeps (`deviceKey()`).
+   */
+  deviceCookieKeys?: DeviceCookieKeys;
   /** The client's address, for throttling. Defaults to what the adapter reports (`ctx.ip`). */
   clientAddress?: (ctx: RequestContext) => string;
   /** Whether the login store answers, for GET /health. Cookie stores need none. */
@@ -59,12 +66,12 @@ export interface AppOptions {
   sudoWindowSeconds?: number;
 }
 
-const LoginForm = v.object({
-  username: v.pipe(v.string(), v.trim(), Username),
-  password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+const LoginForm = z.object({
+  username: z.pipe(z.string().check(z.trim()), Username),
+  password: z.string().check(z.minLength(1), z.maxLength(1024)),
 });
 
-const PreferencesForm = v.object({ theme: Theme });
+const PreferencesForm = z.object({ theme: Theme });
 
 /** Only a server-side store keeps a per-user index; a cookie store has none to offer. */
 function listsSessions(store: SessionStore<LoginSession>): boolean {
@@ -77,10 +84,17 @@ function loginCookieName(ctx: RequestContext): string {
 }
 
 export function createApp(options: AppOptions) {
-  const { users, store } = options;
-  const throttle = new LoginThrottle(options.loginAttempts);
+  const { users, store, loginAttempts } = options;
+  const throttle = new LoginThrottle(loginAttempts);
+  // Sealed with the app's session keys where it has them, else with the key the counters' store keeps.
+  const deviceCookies = new DeviceCookies(
+    options.deviceCookieKeys ?? (async () => EncryptedCookieStore.generateKeysFromBase64([await loginAttempts.deviceKey()])),
+  );
   const clientAddress = options.clientAddress ?? ((ctx: RequestContext) => ctx.ip || "unknown");
-  const demoEnabled = users.includes(DEMO_USER);
+  // Where the demo user is on (development), the pages that lead to sign-in say how to try it.
+  const demoHint = users.includes(DEMO_USER)
+    ? `<p data-testid="demo-hint">Try it as <code>demo</code> / <code>demo-password</code>: a user for trying the app, on in development only.</p>`
+    : "";
   const canListSessions = listsSessions(options.loginStore);
   const sudoWindowSeconds = options.sudoWindowSeconds ?? DEFAULT_SUDO_WINDOW_SECONDS;
   const router = createRouter();
@@ -107,31 +121,33 @@ export function createApp(options: AppOptions) {
     const body = username
       ? `<h1>Welcome back</h1>${notice}<p>You are signed in as <strong>${escapeHtml(username)}</strong>. Your <a href="/profile">profile</a> shows the session behind it.</p>`
       : `<h1>hattip-session starter</h1>${notice}<p>A login that survives session fixation and password guessing, a theme kept in a validated cookie, and forms that refuse cross-site posts.</p>
-<p><a class="button" href="/login">Sign in</a></p>${demoEnabled ? `<p>Try it as <code>demo</code> / <code>demo-password</code>: a user for trying the app, on in development only.</p>` : ""}`;
+<p><a class="button" href="/login">Sign in</a></p>${demoHint}`;
     return render(ctx, "Home", body);
   });
 
   router.get("/login", (ctx) => {
     if (ctx.session.data.username) return seeOther("/profile");
-    return loginPage(ctx, { notice: noticeHtml(ctx) });
+    return loginPage(ctx, { notice: noticeHtml(ctx), demoHint });
   });
 
   router.post("/login", async (ctx) => {
-    const form = v.safeParse(LoginForm, await readForm(ctx));
-    if (!form.success) return loginPage(ctx, { error: "Wrong username or password." }, 401);
-    const { username, password } = form.output;
-    const attempt = { username, clientAddress: clientAddress(ctx) };
+    const form = LoginForm.safeParse(await readForm(ctx));
+    if (!form.success) return loginPage(ctx, { error: "Wrong username or password.", demoHint }, 401);
+    const { username, password } = form.data;
+    const attempt = { username, clientAddress: clientAddress(ctx), knownDevice: await deviceCookies.knownDevice(ctx, username) };
     const verdict = await throttle.begin(attempt);
     if (!verdict.allowed) {
       const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      return loginPage(ctx, { error: `Too many sign-in attempts. Try again in ${waitText(seconds)}.`, username }, 429, {
+      return loginPage(ctx, { error: `Too many sign-in attempts. Try again in ${waitText(seconds)}.`, username, demoHint }, 429, {
         "retry-after": String(seconds),
       });
     }
     const user = await authenticate(users, username, password);
     // A failed attempt leaves the session exactly as it was.
-    if (!user) return loginPage(ctx, { error: "Wrong username or password.", username }, 401);
+    if (!user) return loginPage(ctx, { error: "Wrong username or password.", username, demoHint }, 401);
     await throttle.succeeded(attempt);
+    // From now on this browser is judged on its own counter for this account, whatever a flood does to the shared one.
+    await deviceCookies.remember(ctx, user.username);
     const previousCookie = ctx.session.isFresh ? undefined : ctx.cookie[loginCookieName(ctx)];
     // A new ID before the session gains privilege: an ID planted or seen before login is now worthless.
     await ctx.session.regenerate();
@@ -150,7 +166,7 @@ export function createApp(options: AppOptions) {
   router.get("/profile", async (ctx) => {
     const { username, signedInAt, replacedId } = ctx.session.data;
     if (!username) {
-      flashNotice(ctx, "sign-in-required");
+      flashNotice(ctx, heldEndedSession(ctx) ? "session-ended" : "sign-in-required");
       return seeOther("/login");
     }
     const cookieValue = ctx.cookie[loginCookieName(ctx)] ?? "";
@@ -163,23 +179,23 @@ export function createApp(options: AppOptions) {
     // Each answers the same whatever the handle: a forged, foreign or stale one ends nothing and reveals nothing.
     router.post("/sessions/revoke", async (ctx) => {
       const form = await readForm(ctx);
-      const handle = v.safeParse(Handle, form?.handle);
+      const handle = Handle.safeParse(form?.handle);
       // A handle that is no handle at all still gets the answer a real one gets, and ends nothing.
-      return sensitiveAction(ctx, { action: "revoke", handle: handle.success ? handle.output : "" });
+      return sensitiveAction(ctx, { action: "revoke", handle: handle.success ? handle.data : "" });
     });
     router.post("/sessions/revoke-others", (ctx) => sensitiveAction(ctx, { action: "revoke-others" }));
 
     router.post("/confirm-password", async (ctx) => {
       const username = ctx.session.data.username;
       if (!username) return seeOther("/login");
-      const form = v.safeParse(ConfirmPasswordForm, await readForm(ctx));
+      const form = ConfirmPasswordForm.safeParse(await readForm(ctx));
       if (!form.success) return errorPage(400, "That form was not complete. Go back to your profile and try again.", themeOf(ctx));
-      const { password, handle } = form.output;
-      const action: SensitiveAction = form.output.action === "revoke" ? { action: "revoke", handle } : { action: "revoke-others" };
+      const { password, handle } = form.data;
+      const action: SensitiveAction = form.data.action === "revoke" ? { action: "revoke", handle } : { action: "revoke-others" };
       const prompt = (error: string, status: number, headers?: Record<string, string>) =>
         render(ctx, "Confirm it is you", confirmPasswordHtml({ action, username, windowSeconds: sudoWindowSeconds, error }), status, headers);
       // Throttled as sign-in is, on the same counters: a stolen session cannot be used to guess the password.
-      const attempt = { username, clientAddress: clientAddress(ctx) };
+      const attempt = { username, clientAddress: clientAddress(ctx), knownDevice: await deviceCookies.knownDevice(ctx, username) };
       const verdict = await throttle.begin(attempt);
       if (!verdict.allowed) {
         const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
@@ -199,9 +215,9 @@ export function createApp(options: AppOptions) {
   });
 
   router.post("/preferences", async (ctx) => {
-    const form = v.safeParse(PreferencesForm, await readForm(ctx));
+    const form = PreferencesForm.safeParse(await readForm(ctx));
     if (!form.success) return errorPage(400, "The theme must be light or dark.", themeOf(ctx));
-    ctx.sessions.preferences.data = { theme: form.output.theme };
+    ctx.sessions.preferences.data = { theme: form.data.theme };
     return seeOther(safeReturnPath(ctx.request.headers.get("referer"), ctx.url.origin) ?? "/");
   });
 
@@ -246,14 +262,30 @@ function rejectCrossSiteRequests(ctx: RequestContext): Response | undefined {
   return errorPage(403, "This form was not sent from this site, so it was refused. Go back and send it again from here.", themeOf(ctx));
 }
 
-function render(ctx: RequestContext, title: string, body: string, status?: number, headers?: Record<string, string>): Response {
+/**
+ * The browser sent a login cookie, yet no session came of it: the session
+ * it named was revoked from another device, expired, or never was. The
+ * store cannot tell these apart, and the page does not try.
+ */
+function heldEndedSession(ctx: RequestContext): boolean {
+  return ctx.session.isFresh && Boolean(ctx.cookie[loginCookieName(ctx)]);
+}
+
+function render(
+  ctx: RequestContext,
+  title: string,
+  body: string,
+  status?: number,
+  headers?: Record<string, string>,
+  signedOutHeader: "signed-out" | "hidden" = "signed-out",
+): Response {
   const { username } = ctx.session.data;
-  return page({ title, body, status, headers, theme: themeOf(ctx), account: username ? { username } : "signed-out" });
+  return page({ title, body, status, headers, theme: themeOf(ctx), account: username ? { username } : signedOutHeader });
 }
 
 function loginPage(
   ctx: RequestContext,
-  message: { error?: string; notice?: string; username?: string },
+  message: { error?: string; notice?: string; username?: string; demoHint: string },
   status?: number,
   headers?: Record<string, string>,
 ): Response {
@@ -270,9 +302,11 @@ function loginPage(
   <label>Username <input name="username" autocomplete="username" required maxlength="100" value="${escapeHtml(username)}"${focusUsername}></label>
   <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="1024"${focusPassword}></label>
   <button type="submit">Sign in</button>
-</form>`,
+</form>${message.demoHint}`,
     status,
     headers,
+    // No "Sign in" button in the header above the sign-in form itself.
+    "hidden",
   );
 }
 

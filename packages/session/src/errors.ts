@@ -36,7 +36,7 @@ export class SessionSetupError extends SessionError {
   override name = "SessionSetupError";
 }
 
-/** A key or secret given to a cookie store is unusable: too short, malformed, or made for another algorithm. Code `ERR_SESSION_KEY`. */
+/** A key or secret given to a store is unusable: too short, malformed, or made for another algorithm (a cookie store's keys, a server store's `userTagSecret`). Code `ERR_SESSION_KEY`. */
 export class SessionKeyError extends SessionError {
   static override readonly code = "ERR_SESSION_KEY";
   declare readonly code: "ERR_SESSION_KEY";

@@ -119,6 +119,8 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
     if (typeof userId !== "string" || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
       throw new TypeError(`bindUser(userId) needs a non-empty string of at most ${MAX_USER_ID_LENGTH} characters.`);
     }
+    // A server store that cannot tag the user's sessions (no userTagSecret) says so now, not after the handler's work.
+    this.#store.users?.assertCanBindUsers?.();
     const meta = this.#editableMeta();
     meta.user = userId;
     meta.agent = deviceLabel(this.#ctx.request.headers.get("user-agent"));

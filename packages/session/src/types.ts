@@ -207,6 +207,13 @@ export interface UserSessionIndex {
   revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void>;
   /** The handle of the session `sessionId`, as `listUserSessions` names it. */
   sessionHandle(sessionId: string): Promise<string>;
+  /**
+   * Throws (a `SessionSetupError` saying what to pass) when the store, as
+   * set up, cannot bind a session to a user: `bindUser()` calls it, so the
+   * mistake shows where the sign-in happens rather than when the request
+   * ends. Leave it out when binding always works.
+   */
+  assertCanBindUsers?(): void;
 }
 
 /** What a handler sees as `ctx.session` (or `ctx.sessions[name]`). */

@@ -14,9 +14,11 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DurableObjectSessionStore, MAX_LISTED_USER_SESSIONS, type DurableObjectNamespaceLike } from "../src/index.js";
-import { hashSessionId, splitSessionId, userTag } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId } from "../src/stores/session-id.js";
+import { userTag } from "./support/user-tags.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -79,10 +81,15 @@ async function callsDuring(action: () => Promise<unknown>): Promise<Record<strin
 }
 
 // The shared contract, with the store in Node and every call going to the real object in workerd through Miniflare's binding proxy.
-describeStoreContract({ name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
-  const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
-  return { store: new DurableObjectSessionStore({ getNamespace: () => namespace }) };
-});
+describeStoreContract(
+  { name: "DurableObjectSessionStore (objects through Miniflare's proxy)", revocable: true, indexesUsers: true, tagsUsers: true },
+  async () => {
+    const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
+    const make = (secret: string | undefined) =>
+      new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret: secret, getNamespace: () => namespace });
+    return { store: make(userTagSecret), withUserTagSecret: make };
+  },
+);
 
 describe("DurableObjectSessionStore in workerd", () => {
   it(`gets only the ${MAX_LISTED_USER_SESSIONS} sessions with the latest deadlines from the user's object, and revokes every one`, async () => {
@@ -100,7 +107,7 @@ describe("DurableObjectSessionStore in workerd", () => {
         },
       }),
     };
-    const store = new DurableObjectSessionStore({ getNamespace: () => noting });
+    const store = new DurableObjectSessionStore({ userTagSecret, getNamespace: () => noting });
     const user = `user-${crypto.randomUUID()}`;
     const now = Date.now();
     for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) {
@@ -204,6 +211,67 @@ describe("DurableObjectSessionStore in workerd", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(await json(await tab.get("/read"))).toMatchObject({ data: { count: 1 }, isFresh: false });
+  });
+
+  /** Starts `path` on `tab`, parked once its session is loaded; resolves when it is parked. */
+  async function parked(tab: CookieClient, path: string) {
+    const name = crypto.randomUUID();
+    const response = tab.get(`${path}${path.includes("?") ? "&" : "?"}gate=${name}`);
+    for (let attempt = 0; attempt < 250; attempt++) {
+      if (((await (await fetch(`${baseUrl}/gate-waiting?name=${name}`)).json()) as { waiting: boolean }).waiting) {
+        return { response, release: () => fetch(`${baseUrl}/gate-release?name=${name}`) };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`${path} never reached its gate`);
+  }
+
+  /** Reads until the object answers again, then what it holds. */
+  async function readOnceFree(tab: CookieClient) {
+    for (let attempt = 0; attempt < 50 && (await tab.get("/read")).status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return json(await tab.get("/read"));
+  }
+
+  it("refuses a write its busy object gets to after the deadline: the session keeps what it had, and the error says so", async () => {
+    const tab = browser();
+    await tab.get("/increment");
+    // The request's context outlives its answer (as with an app's waitUntil work), so the late call is not cancelled with it.
+    const write = await parked(tab, "/increment?linger=3000");
+    await fetch(`${baseUrl}/test/hold?object=${encodeURIComponent(await objectOf(tab.jar.get("session")!))}&ms=2000`);
+    await write.release();
+    const failed = await write.response;
+    expect(failed.status).toBe(503);
+    expect(await readOnceFree(tab)).toMatchObject({ data: { count: 1 }, isFresh: false });
+    expect(failed.body).toMatch(/did not answer within 1000 ms: this session write was not saved, unless the object began it before that deadline/);
+  });
+
+  it("refuses a re-login's rotation its busy object gets to after the deadline: the user stays signed in", async () => {
+    const tab = browser();
+    await tab.get("/login?user=ada");
+    const signedIn = tab.jar.get("session")!;
+    const login = await parked(tab, "/login?user=ada&linger=3000");
+    await fetch(`${baseUrl}/test/hold?object=${encodeURIComponent(await objectOf(signedIn))}&ms=2000`);
+    await login.release();
+    expect((await login.response).status).toBe(503);
+    expect(tab.jar.get("session")).toBe(signedIn);
+    expect(await readOnceFree(tab)).toMatchObject({ data: { user: "ada" }, isFresh: false, userId: "ada" });
+  });
+
+  it("a login whose anonymous session's object is busy past the deadline ends nothing and leaves no session behind", async () => {
+    const tab = browser();
+    await tab.get("/increment");
+    const anonymous = tab.jar.get("session")!;
+    const user = `user-${crypto.randomUUID()}`;
+    const login = await parked(tab, `/login?user=${user}&linger=3000`);
+    await fetch(`${baseUrl}/test/hold?object=${encodeURIComponent(await objectOf(anonymous))}&ms=2000`);
+    await login.release();
+    expect((await login.response).status).toBe(503);
+    expect(tab.jar.get("session")).toBe(anonymous);
+    expect(await readOnceFree(tab)).toMatchObject({ data: { count: 1 }, isFresh: false });
+    const namespace = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
+    expect(await new DurableObjectSessionStore({ userTagSecret, getNamespace: () => namespace }).listUserSessions(user)).toEqual([]);
   });
 
   it("survives its object being aborted: the next call gets a fresh instance over the same storage", async () => {

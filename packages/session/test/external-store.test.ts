@@ -30,6 +30,7 @@ import { textToRecord } from "../src/stores/record-text.js";
 import { handleFromIdHash, type IndexedUser } from "../src/stores/session-id.js";
 import { userSessionInfo } from "../src/stores/user-sessions.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 type Data = Record<string, unknown>;
 
@@ -47,13 +48,15 @@ interface Row {
  */
 class ToyStore extends ExternalStore<Data> {
   readonly reached: string[] = [];
-  readonly #rows = new Map<string, Row>();
+  readonly #rows: Map<string, Row>;
 
-  constructor(options: ExternalStoreOptions<Data> & { timeout?: number } = {}) {
-    super(options, { name: "ToyStore", prefix: "toy:", timeout: 1000 });
+  /** `rows`: where it keeps its sessions, shared by two toy stores given the same map. */
+  constructor(options: ExternalStoreOptions<Data> & { timeout?: number } = {}, rows = new Map<string, Row>()) {
+    super({ userTagSecret, ...options }, { name: "ToyStore", prefix: "toy:", timeout: 1000 });
+    this.#rows = rows;
   }
 
-  async loadEntry(id: string): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string): Promise<StoredEntry<Data> | null> {
     const row = await this.#row(id);
     return row ? textToRecord(row.text, this.keys.serializer, Date.now()) : null;
   }
@@ -125,7 +128,10 @@ const bound = (user: string, agent: string, expiresIn = 60_000): SessionRecord<D
 };
 
 // The whole contract, user-index rules included, on a store that wrote none of those checks.
-describeStoreContract({ name: "A toy store on ExternalStore", revocable: true, indexesUsers: true }, async () => ({ store: new ToyStore() }));
+describeStoreContract({ name: "A toy store on ExternalStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const rows = new Map<string, Row>();
+  return { store: new ToyStore({}, rows), withUserTagSecret: (secret) => new ToyStore({ userTagSecret: secret }, rows) };
+});
 
 describe("a store on ExternalStore gets the user-index checks for free", () => {
   it("refuses a bad user ID with a TypeError before any of its own code runs", async () => {
@@ -196,20 +202,20 @@ describe("every bundled server store is built on ExternalStore", () => {
   const client = { query: async () => ({ rows: [], rowCount: 0 }) };
   const stores = [
     new UnsafeMemoryStore(),
-    new RedisSessionStore({ getClient: () => ({}) as never }),
-    new KvSessionStore({ getStore: () => ({}) as never }),
-    new DurableObjectSessionStore({ getNamespace: () => ({}) as never }),
-    new PostgresSessionStore({ client }),
-    new NetlifyBlobsSessionStore({ getStore: () => ({}) as never }),
+    new RedisSessionStore({ userTagSecret, getClient: () => ({}) as never }),
+    new KvSessionStore({ userTagSecret, getStore: () => ({}) as never }),
+    new DurableObjectSessionStore({ userTagSecret, getNamespace: () => ({}) as never }),
+    new PostgresSessionStore({ userTagSecret, client }),
+    new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => ({}) as never }),
   ];
 
   it.each(stores.map((store) => [store.constructor.name, store] as const))("%s extends it", (_, store) => {
     expect(store).toBeInstanceOf(ExternalStore);
   });
 
-  it("and none checks user IDs or handles, or lists and revokes, by itself: the base does, once", () => {
+  it("and none checks user IDs or handles, or lists and revokes, or loads past the binding check, by itself: the base does, once", () => {
     const dir = fileURLToPath(new URL("../src/stores/", import.meta.url));
-    const checks = /\b(?:checkedUserId|indexedUser|isSessionHandle)\(|\bHANDLE_PATTERN\b/;
+    const checks = /\b(?:checkedUserId|userTagger|keyedHash|isSessionHandle)\(|\bHANDLE_PATTERN\b/;
     const userIndexMethods = /^\s*(?:async\s+)?(?:listUserSessions|revokeUserSessions?|sessionHandle)\(/m;
     const offenders: string[] = [];
     for (const file of readdirSync(dir).filter((name) => name.endsWith(".ts") && name !== "external-store.ts")) {
@@ -217,17 +223,19 @@ describe("every bundled server store is built on ExternalStore", () => {
       // session-id.ts is where the checks are defined.
       if (file !== "session-id.ts" && checks.test(text)) offenders.push(`${file} checks by itself`);
       if (userIndexMethods.test(text)) offenders.push(`${file} defines a public user-index method`);
+      // The base's loadEntry checks a bound session's tag before it is served; a store writes readEntry.
+      if (/extends ExternalStore</.test(text) && /^\s*(?:async\s+)?loadEntry\(/m.test(text)) offenders.push(`${file} defines loadEntry`);
     }
     expect(offenders).toEqual([]);
   });
 
   it("and a PostgreSQL, Durable Objects or Netlify Blobs store refuses a bad user ID before it calls its backend", async () => {
     let queries = 0;
-    const postgres = new PostgresSessionStore({ client: { query: async () => (queries++, { rows: [], rowCount: 0 }) } });
+    const postgres = new PostgresSessionStore({ userTagSecret, client: { query: async () => (queries++, { rows: [], rowCount: 0 }) } });
     let namespaceAsked = 0;
-    const objects = new DurableObjectSessionStore({ getNamespace: () => (namespaceAsked++, {}) as never });
+    const objects = new DurableObjectSessionStore({ userTagSecret, getNamespace: () => (namespaceAsked++, {}) as never });
     let blobsAsked = 0;
-    const blobs = new NetlifyBlobsSessionStore({ getStore: () => (blobsAsked++, {}) as never });
+    const blobs = new NetlifyBlobsSessionStore({ userTagSecret, getStore: () => (blobsAsked++, {}) as never });
     for (const store of [postgres, objects, blobs]) {
       await expect(store.revokeUserSessions(undefined as never)).rejects.toThrow(TypeError);
       await expect(store.revokeUserSessions({ id: "42" } as never)).rejects.toThrow(TypeError);

@@ -13,10 +13,12 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KvSessionStore } from "../src/index.js";
-import { hashSessionId, splitSessionId, userHash } from "../src/stores/session-id.js";
+import { hashSessionId, splitSessionId } from "../src/stores/session-id.js";
+import { userHash } from "./support/user-tags.js";
 import type { UserSessionInfo } from "../src/index.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -62,9 +64,11 @@ const keyOf = async (id: string) => `session:${await hashSessionId(id)}`;
 const browser = () => new CookieClient(baseUrl);
 
 // The shared contract suite, with the store in Node and every KV call going to workerd's KV through Miniflare's binding proxy.
-describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true }, async () => {
+describeStoreContract({ name: "KvSessionStore (KV through Miniflare's proxy)", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
   const namespace = await kv();
-  return { store: new KvSessionStore({ getStore: () => namespace, prefix: "contract:" }) };
+  const make = (secret: string | undefined) =>
+    new KvSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: () => namespace, prefix: "contract:" });
+  return { store: make(userTagSecret), withUserTagSecret: make };
 });
 
 describe("KvSessionStore in workerd", () => {
@@ -251,7 +255,7 @@ async function releaseGate(name: string): Promise<void> {
 describe("a user's sessions in KV, in workerd", () => {
   const gateName = () => `gate-${crypto.randomUUID()}`;
 
-  it("gives each bound session an entry under a hash of the user, expiring with it, its list line in metadata", async () => {
+  it("gives each bound session an entry under a keyed hash of the user, expiring with it, its list line in metadata", async () => {
     const user = `ada.lovelace+${crypto.randomUUID()}@example.com`;
     const laptop = new Device();
     await laptop.json(`/user/login?user=${encodeURIComponent(user)}`);
@@ -273,18 +277,20 @@ describe("a user's sessions in KV, in workerd", () => {
     expect((await (await kv()).list({ prefix: entryPrefix })).keys).toEqual([]);
   });
 
-  it("costs one read for a read-only request, one list to list, and one write more than an anonymous session for a write", async () => {
+  it("costs one read for a read-only request, one list to list, one write and two checking reads more than an anonymous session for a write", async () => {
     const user = newUser();
     const [laptop, phone] = [new Device(), new Device()];
     expect(await kvOpsDuring(() => laptop.get(`/user/login?user=${user}`))).toEqual({ get: 0, put: 2, delete: 0, list: 0 });
     expect(await kvOpsDuring(() => laptop.get("/user/touch"))).toEqual({ get: 1, put: 0, delete: 0, list: 0 });
-    expect(await kvOpsDuring(() => laptop.get("/increment"))).toEqual({ get: 2, put: 2, delete: 0, list: 0 });
+    // The load and the check that it is live, as for any session; then the session after its entry, and the entry after the session.
+    expect(await kvOpsDuring(() => laptop.get("/increment"))).toEqual({ get: 4, put: 2, delete: 0, list: 0 });
     expect(await kvOpsDuring(() => laptop.get("/user/sessions"))).toEqual({ get: 1, put: 0, delete: 0, list: 1 });
-    expect(await kvOpsDuring(() => laptop.get(`/user/login?user=${user}`))).toEqual({ get: 2, put: 3, delete: 1, list: 0 });
+    // Ending a bound session reads it once more after deleting its entry.
+    expect(await kvOpsDuring(() => laptop.get(`/user/login?user=${user}`))).toEqual({ get: 3, put: 3, delete: 1, list: 0 });
     await phone.get("/increment");
     expect(await kvOpsDuring(() => phone.get(`/user/login?user=${user}`))).toEqual({ get: 2, put: 3, delete: 0, list: 0 });
-    expect(await kvOpsDuring(() => laptop.get("/user/revoke-others"))).toEqual({ get: 1, put: 1, delete: 1, list: 2 });
-    expect(await kvOpsDuring(() => laptop.get("/logout"))).toEqual({ get: 2, put: 1, delete: 1, list: 0 });
+    expect(await kvOpsDuring(() => laptop.get("/user/revoke-others"))).toEqual({ get: 2, put: 1, delete: 1, list: 2 });
+    expect(await kvOpsDuring(() => laptop.get("/logout"))).toEqual({ get: 3, put: 1, delete: 1, list: 0 });
   });
 
   it("a re-login racing sign-out-everywhere does not carry the revoked session to a new ID", async () => {
@@ -339,6 +345,108 @@ describe("a user's sessions in KV, in workerd", () => {
     expect(refreshed.setCookies).toEqual([]);
     expect(await laptop.whoami("/rolling")).toEqual(signedOut);
     expect((await phone.sessions("/rolling")).map((session) => session.handle)).not.toContain(handle);
+  });
+
+  it("keeps each user's entry in KV at least until its session's deadline, through refreshes: no expiry unlists a live session", async () => {
+    const user = newUser();
+    const laptop = new Device();
+    await laptop.json(`/rolling/user/login?user=${user}`);
+    const id = laptop.jar.get("rolling")!;
+    const entryKey = `session:user:${await userHash(user)}:${await hashSessionId(id)}`;
+    const expiries = async () => {
+      const [entry] = (await (await kv()).list({ prefix: entryKey })).keys;
+      return { entryExpiresAt: entry!.expiration! * 1000, deadline: (entry!.metadata as { e: number }).e };
+    };
+    const atLogin = await expiries();
+    expect(atLogin.entryExpiresAt).toBeGreaterThanOrEqual(atLogin.deadline);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await laptop.json("/rolling/user/touch");
+    const refreshed = await expiries();
+    expect(refreshed.deadline).toBeGreaterThan(atLogin.deadline);
+    expect(refreshed.entryExpiresAt).toBeGreaterThanOrEqual(refreshed.deadline);
+  });
+
+  describe("a rolling refresh racing sign-out-everywhere, each interleaving held by gates", () => {
+    /** A user signed in on a laptop (whose session is due a rolling refresh) and a phone. */
+    async function signedIn() {
+      const user = newUser();
+      const [laptop, phone] = [new Device(), new Device()];
+      await laptop.json(`/rolling/user/login?user=${user}`);
+      await phone.json(`/rolling/user/login?user=${user}`);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      return { user, laptop, phone };
+    }
+    /** The laptop signed out for good, and the phone's list naming the phone alone. */
+    async function expectLaptopSignedOut(laptop: Device, phone: Device) {
+      expect(await laptop.whoami("/rolling")).toEqual(signedOut);
+      expect(await laptop.whoami("/rolling")).toEqual(signedOut);
+      expect((await phone.sessions("/rolling")).map((session) => session.current)).toEqual([true]);
+    }
+
+    /**
+     * The laptop's rolling refresh held at its KV call `refreshAt`; then the
+     * phone's revoke of its other sessions, run whole, or held at `revokeAt`
+     * while the refresh goes on; then the revoke. The laptop ends signed out.
+     */
+    async function refreshRacingRevoke(refreshAt: string, revokeAt?: string) {
+      const { laptop, phone } = await signedIn();
+      const refreshGate = gateName();
+      const refresh = laptop.get(`/rolling/user/touch?store-gate=${refreshGate}&gate-at=${refreshAt}`);
+      await waitAtGate(refreshGate);
+      if (revokeAt === undefined) {
+        await phone.json("/rolling/user/revoke-others");
+        await releaseGate(refreshGate);
+        expect((await refresh).status).toBe(200);
+      } else {
+        const revokeGate = gateName();
+        const revoke = phone.get(`/rolling/user/revoke-others?store-gate=${revokeGate}&gate-at=${revokeAt}`);
+        await waitAtGate(revokeGate);
+        await releaseGate(refreshGate);
+        expect((await refresh).status).toBe(200);
+        await releaseGate(revokeGate);
+        expect((await revoke).status).toBe(200);
+      }
+      await expectLaptopSignedOut(laptop, phone);
+    }
+
+    it("a refresh that read the session before the revoke and writes between its rounds does not survive it", async () => {
+      // The refresh has read the session, live, and is held before its first write (the entry); the revoke's first
+      // round has ended the laptop's session and deleted its entry, and it is held before its second listing.
+      await refreshRacingRevoke("put:1", "list:2");
+    });
+
+    it("a refresh that read the session before the revoke and writes after all of it does not write the session back", async () => {
+      await refreshRacingRevoke("put:1");
+    });
+
+    it("a refresh whose session write lands after the whole revoke buries the session again", async () => {
+      // Held before its second write, the session itself: its entry is written, its checks are done.
+      await refreshRacingRevoke("put:2");
+    });
+
+    it("a refresh that writes between the revoke's tombstone and its entry delete is ended again by the revoke", async () => {
+      // The revoke has written the laptop's tombstone and is held before deleting the entry; the refresh writes the
+      // session over the tombstone, and finds its entry still there.
+      await refreshRacingRevoke("put:2", "delete:1");
+    });
+
+    it("a session and entry written back between the revoke's rounds, as by a refresh elsewhere, are ended by its next round", async () => {
+      const { user, laptop, phone } = await signedIn();
+      const id = laptop.jar.get("rolling")!;
+      const sessionKey = `session:{${splitSessionId(id).tag}}${await hashSessionId(id)}`;
+      const entryKey = `session:user:${await userHash(user)}:${await hashSessionId(id)}`;
+      const namespace = await kv();
+      const [value, entry] = [await namespace.get(sessionKey), (await namespace.list({ prefix: entryKey })).keys[0]];
+      const gate = gateName();
+      const revoke = phone.get(`/rolling/user/revoke-others?store-gate=${gate}&gate-at=list:2`);
+      await waitAtGate(gate);
+      expect(await laptop.whoami("/rolling")).toEqual(signedOut);
+      await namespace.put(entryKey, "", { expirationTtl: 120, metadata: entry!.metadata });
+      await namespace.put(sessionKey, value!, { expirationTtl: 120 });
+      await releaseGate(gate);
+      expect((await revoke).status).toBe(200);
+      await expectLaptopSignedOut(laptop, phone);
+    });
   });
 
   it("two logins of one user at once both stand, both listed, and both end with a revoke-all", async () => {

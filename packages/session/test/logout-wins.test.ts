@@ -18,6 +18,7 @@ import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { Gate } from "./support/gate.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let redis: RedisServer;
 let redisClient: ReturnType<typeof createClient>;
@@ -86,14 +87,14 @@ const serverSide: Subject[] = [
     name: "RedisSessionStore",
     make: async () => {
       const prefix = `wins-${crypto.randomUUID()}:`;
-      return { store: new RedisSessionStore({ getClient: () => redisClient, prefix }), census: redisCensus(redisClient, prefix) };
+      return { store: new RedisSessionStore({ userTagSecret, getClient: () => redisClient, prefix }), census: redisCensus(redisClient, prefix) };
     },
   },
   {
     name: "RedisSessionStore on a Cluster",
     make: async () => {
       const prefix = `wins-${crypto.randomUUID()}:`;
-      return { store: new RedisSessionStore({ getClient: () => clusterClient, prefix }), census: clusterCensus(prefix) };
+      return { store: new RedisSessionStore({ userTagSecret, getClient: () => clusterClient, prefix }), census: clusterCensus(prefix) };
     },
   },
   {
@@ -105,7 +106,7 @@ const serverSide: Subject[] = [
         const values = await Promise.all(keys.map((key) => kv.get(key.name)));
         return values.filter((value) => value?.includes(`"${user}"`)).length;
       };
-      return { store: new KvSessionStore({ getStore: () => kv as never, prefix }), census };
+      return { store: new KvSessionStore({ userTagSecret, getStore: () => kv as never, prefix }), census };
     },
   },
 ];

@@ -23,6 +23,7 @@ import { serveSessionApp } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
@@ -52,7 +53,7 @@ describe("an async validateId (allowed by @hattip/session)", () => {
   const options = { generateId: () => `ok-${crypto.randomUUID()}`, validateId: async (id: string) => id.startsWith("ok-") };
 
   it("is awaited by RedisSessionStore: an ID it rejects is never looked up, even when a record sits under its key", async () => {
-    const store = new RedisSessionStore({ getClient: () => client, ...options });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => client, ...options });
     const id = await store.save(null, { user: "ada" }, 60_000, {} as never);
     expect(id.startsWith("ok-")).toBe(true);
     expect(await store.load(id, {} as never)).toEqual({ user: "ada" });
@@ -62,7 +63,7 @@ describe("an async validateId (allowed by @hattip/session)", () => {
   });
 
   it("is awaited by KvSessionStore", async () => {
-    const store = new KvSessionStore({ getStore: () => kv, ...options });
+    const store = new KvSessionStore({ userTagSecret, getStore: () => kv, ...options });
     await kv.put(`session:${await hashSessionId("bad-planted")}`, recordText("mallory"), { expirationTtl: 60 });
     expect(await store.load("bad-planted", {} as never)).toBeNull();
     const id = await store.save(null, { user: "ada" }, 60_000, {} as never);
@@ -74,8 +75,8 @@ describe("destroy()", () => {
   it.each([
     ["UnsafeMemoryStore", () => new UnsafeMemoryStore()],
     ["UnsignedCookieStore", () => new UnsignedCookieStore()],
-    ["RedisSessionStore", () => new RedisSessionStore({ getClient: () => client })],
-    ["KvSessionStore", () => new KvSessionStore({ getStore: () => kv })],
+    ["RedisSessionStore", () => new RedisSessionStore({ userTagSecret, getClient: () => client })],
+    ["KvSessionStore", () => new KvSessionStore({ userTagSecret, getStore: () => kv })],
   ] as const)("returns a Promise on %s, so .then() works", async (_name, make) => {
     const result: unknown = make().destroy("no-such-session", {} as never);
     expect(result).toBeInstanceOf(Promise);
@@ -106,8 +107,8 @@ describe("cookieOptions.expires", () => {
 
 describe("a custom generateId without validateId", () => {
   it.each([
-    ["KvSessionStore", () => new KvSessionStore({ getStore: () => kv, generateId: () => crypto.randomUUID() })],
-    ["RedisSessionStore", () => new RedisSessionStore({ getClient: () => client, generateId: () => crypto.randomUUID() })],
+    ["KvSessionStore", () => new KvSessionStore({ userTagSecret, getStore: () => kv, generateId: () => crypto.randomUUID() })],
+    ["RedisSessionStore", () => new RedisSessionStore({ userTagSecret, getClient: () => client, generateId: () => crypto.randomUUID() })],
   ] as const)("is refused when %s is constructed, not at the first login", (_name, make) => {
     expect(make).toThrow(SessionSetupError);
     expect(make).toThrow(/validateId/);
@@ -118,7 +119,7 @@ describe("a node-redis v3 callback client", () => {
   it("gets a SessionSetupError saying that a v4+ client is needed and how to get one", async () => {
     // The shape of a redis@3 RedisClient: callback methods, `connected`, no connect()/isReady.
     const v3Client = { connected: true, get: (_key: string, _callback: unknown) => true, set: () => true, del: () => true, on: () => v3Client };
-    const store = new RedisSessionStore({ getClient: () => v3Client as never });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => v3Client as never });
     const error = await store.load("A".repeat(43), {} as never).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(SessionSetupError);
     expect(isSessionError(error, "ERR_SESSION_SETUP")).toBe(true);

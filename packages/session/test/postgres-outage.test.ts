@@ -14,6 +14,7 @@ import { sessionRoutes } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { startPostgresCluster, type PostgresCluster } from "./support/postgres.js";
 import { serve } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 // Generous for a loaded CI machine; still far below the test timeout.
 const TIMEOUT_MS = 1000;
@@ -26,7 +27,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeAll(async () => {
   cluster = await startPostgresCluster();
   const pool = new pg.Pool({ connectionString: cluster.url });
-  await new PostgresSessionStore({ client: pool }).createTable();
+  await new PostgresSessionStore({ userTagSecret, client: pool }).createTable();
   await pool.end();
 }, 60_000);
 afterAll(() => cluster?.destroy());
@@ -39,7 +40,7 @@ afterEach(async () => {
 async function startApp() {
   const pool = new pg.Pool({ connectionString: cluster.url, connectionTimeoutMillis: TIMEOUT_MS, max: 4 });
   cleanups.push(() => pool.end());
-  const store = new PostgresSessionStore({ client: pool, timeout: TIMEOUT_MS });
+  const store = new PostgresSessionStore({ userTagSecret, client: pool, timeout: TIMEOUT_MS });
   const served = await serve(
     compose(
       (ctx) => {

@@ -9,11 +9,13 @@ import { readFile } from "node:fs/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_LISTED_USER_SESSIONS, PostgresSessionStore, SessionSetupError, postgresSessionTableSql, type PostgresClientLike } from "../src/index.js";
-import { hashSessionId, userHash } from "../src/stores/session-id.js";
+import { hashSessionId } from "../src/stores/session-id.js";
+import { userHash } from "./support/user-tags.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { createTestDatabase, type TestDatabase } from "./support/postgres.js";
 import { describeStoreContract } from "./support/store-contract.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let database: TestDatabase;
 let pool: pg.Pool;
@@ -21,7 +23,7 @@ let pool: pg.Pool;
 beforeAll(async () => {
   database = await createTestDatabase();
   pool = new pg.Pool({ connectionString: database.url, max: 6 });
-  await new PostgresSessionStore({ client: pool }).createTable();
+  await new PostgresSessionStore({ userTagSecret, client: pool }).createTable();
 }, 30_000);
 
 afterAll(async () => {
@@ -35,7 +37,8 @@ function countingClient(): PostgresClientLike & { queries: string[] } {
   return {
     queries,
     query: (text, values) => {
-      queries.push(text.split(" ")[0]!.toUpperCase() === "WITH" ? "INSERT" : text.split(" ")[0]!.toUpperCase());
+      // A guarded write is `WITH guard AS (...), ..., written AS (<its statement> ...) SELECT ...`: named by that statement.
+      queries.push((/written AS \((\w+)/.exec(text)?.[1] ?? text.split(" ")[0]!).toUpperCase());
       return pool.query(text, values);
     },
   };
@@ -51,14 +54,15 @@ async function rowsOf(table = "hattip_sessions") {
   }[];
 }
 
-describeStoreContract({ name: "PostgresSessionStore", revocable: true, indexesUsers: true }, async () => ({
-  store: new PostgresSessionStore({ client: pool }),
-}));
+describeStoreContract({ name: "PostgresSessionStore", revocable: true, indexesUsers: true, tagsUsers: true }, async () => {
+  const make = (secret: string | undefined) => new PostgresSessionStore<Record<string, unknown>>({ userTagSecret: secret, client: pool });
+  return { store: make(userTagSecret), withUserTagSecret: make };
+});
 
 describe("PostgresSessionStore over HTTP", () => {
   it("costs one query for a read-only request and one for each write, login and logout", async () => {
     const client = countingClient();
-    const app = await serveSessionApp({ store: new PostgresSessionStore({ client }) });
+    const app = await serveSessionApp({ store: new PostgresSessionStore({ userTagSecret, client }) });
     try {
       const browser = new CookieClient(app.url);
       const costOf = async (path: string) => {
@@ -81,7 +85,7 @@ describe("PostgresSessionStore over HTTP", () => {
   });
 
   it("keeps the SHA-256 of the ID in the table, never the ID, and the deadline in expires_at", async () => {
-    const app = await serveSessionApp({ store: new PostgresSessionStore({ client: pool }) });
+    const app = await serveSessionApp({ store: new PostgresSessionStore({ userTagSecret, client: pool }) });
     try {
       const browser = new CookieClient(app.url);
       await browser.get("/increment");
@@ -100,7 +104,7 @@ describe("PostgresSessionStore over HTTP", () => {
   });
 
   it("stores a bound user's hash and the session's handle in the index columns, never the user ID", async () => {
-    const store = new PostgresSessionStore({ client: pool });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool });
     const user = `user-${crypto.randomUUID()}`;
     const now = Date.now();
     const id = await store.createRecord({ data: {}, createdAt: now, expiresAt: now + 60_000, meta: { user, agent: "Firefox on Linux" } });
@@ -112,9 +116,10 @@ describe("PostgresSessionStore over HTTP", () => {
 
 describe("PostgresSessionStore's list of a user's sessions", () => {
   it(`fetches only the ${MAX_LISTED_USER_SESSIONS} rows with the latest deadlines from the database, and revokes every row`, async () => {
-    const store = new PostgresSessionStore({ client: pool });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool });
     const fetched: number[] = [];
     const listing = new PostgresSessionStore({
+      userTagSecret,
       client: {
         async query(text, values) {
           const result = await pool.query(text, values);
@@ -174,7 +179,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
   };
 
   it("a revoke-all queued behind a login's rotation ends the rotated session too", async () => {
-    const store = new PostgresSessionStore({ client: pool });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool });
     const user = `user-${crypto.randomUUID()}`;
     const old = await store.createRecord(bound(user));
     const lock = await lockRow(old);
@@ -192,7 +197,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
   });
 
   it("a rotation queued behind a revoke-all is refused and stores nothing", async () => {
-    const store = new PostgresSessionStore({ client: pool });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool });
     const user = `user-${crypto.randomUUID()}`;
     const old = await store.createRecord(bound(user));
     const lock = await lockRow(old);
@@ -207,7 +212,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
   });
 
   it("a rolling refresh queued behind a revoke writes nothing, and one queued before it is revoked with it", async () => {
-    const store = new PostgresSessionStore({ client: pool });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool });
     const user = `user-${crypto.randomUUID()}`;
     const first = await store.createRecord(bound(user));
     const second = await store.createRecord(bound(user));
@@ -234,7 +239,7 @@ describe("PostgresSessionStore under concurrent statements (gated by a row lock)
   });
 
   it("a logout queued before a regenerate wins: the regenerate is refused", async () => {
-    const store = new PostgresSessionStore({ client: pool });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool });
     const id = await store.save(null, { count: 1 }, 60_000);
     const lock = await lockRow(id);
     const logout = store.destroyRecord(id);
@@ -254,7 +259,7 @@ describe("PostgresSessionStore's table", () => {
 
   async function freshTable(options: { sweepLimit?: number } = {}) {
     const table = `sessions_${crypto.randomUUID().replaceAll("-", "")}`;
-    const store = new PostgresSessionStore({ client: pool, table, ...options });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool, table, ...options });
     await store.createTable();
     return { table, store };
   }
@@ -278,19 +283,19 @@ describe("PostgresSessionStore's table", () => {
 
   it("takes a schema-qualified name and refuses one that is not a plain identifier", async () => {
     await pool.query("CREATE SCHEMA IF NOT EXISTS auth");
-    const store = new PostgresSessionStore({ client: pool, table: "auth.sessions" });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool, table: "auth.sessions" });
     await store.createTable();
     const id = await store.save(null, { count: 1 }, 60_000);
     expect((await pool.query("SELECT count(*)::int AS n FROM auth.sessions")).rows[0].n).toBe(1);
     expect(await store.load(id)).toEqual({ count: 1 });
     expect(postgresSessionTableSql("auth.sessions")).toContain('CREATE TABLE IF NOT EXISTS "auth"."sessions"');
     for (const table of ["sessions; DROP TABLE x", 'a"b', "a.b.c", "", "1abc", "x".repeat(64)]) {
-      expect(() => new PostgresSessionStore({ client: pool, table })).toThrow(SessionSetupError);
+      expect(() => new PostgresSessionStore({ userTagSecret, client: pool, table })).toThrow(SessionSetupError);
     }
   });
 
   it("a missing table is a SessionSetupError that names the fix", async () => {
-    const store = new PostgresSessionStore({ client: pool, table: "no_such_table" });
+    const store = new PostgresSessionStore({ userTagSecret, client: pool, table: "no_such_table" });
     await expect(store.load("A".repeat(43))).rejects.toThrow(SessionSetupError);
     await expect(store.save(null, {}, 60_000)).rejects.toThrow(/createTable\(\)/);
   });

@@ -34,6 +34,7 @@ import {
 import { serve, type Served } from "./support/serve.js";
 import { describeStoreContract } from "./support/store-contract.js";
 import { serveUserApp } from "./support/user-app.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 // Generous for a loaded CI machine. The WAIT gets half of it.
 const TIMEOUT_MS = 1500;
@@ -45,7 +46,7 @@ afterEach(async () => {
 });
 
 async function startApp(client: RedisClientLike, options: Partial<RedisSessionStoreOptions> = {}) {
-  const store = new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS, ...options });
+  const store = new RedisSessionStore({ userTagSecret, getClient: () => client, timeout: TIMEOUT_MS, ...options });
   const served: Served = await serve(
     compose(
       (ctx) => {
@@ -182,7 +183,12 @@ describe("durability for sessions bound to a user (the user index scripts)", () 
   });
 
   async function startUserApp() {
-    const store = new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS, durability: { replicas: 1, timeout: WAIT_MS } });
+    const store = new RedisSessionStore({
+      userTagSecret,
+      getClient: () => client,
+      timeout: TIMEOUT_MS,
+      durability: { replicas: 1, timeout: WAIT_MS },
+    });
     const served = await serveUserApp({ store });
     cleanups.push(() => served.close());
     return () => new CookieClient(served.url);
@@ -247,12 +253,12 @@ describe("durability settings", () => {
     [{ replicas: 1, timeout: 2000 }, "durability.timeout"],
     [{ replicas: 1, timeout: 10.5 }, "durability.timeout"],
   ])("refuses %j with a SessionSetupError naming the option", (durability, option) => {
-    expect(() => new RedisSessionStore({ getClient, durability })).toThrow(SessionSetupError);
-    expect(() => new RedisSessionStore({ getClient, durability })).toThrow(option);
+    expect(() => new RedisSessionStore({ userTagSecret, getClient, durability })).toThrow(SessionSetupError);
+    expect(() => new RedisSessionStore({ userTagSecret, getClient, durability })).toThrow(option);
   });
 
   it("defaults the wait to half the store's timeout", () => {
-    expect(() => new RedisSessionStore({ getClient, timeout: 300, durability: { replicas: 1 } })).not.toThrow();
+    expect(() => new RedisSessionStore({ userTagSecret, getClient, timeout: 300, durability: { replicas: 1 } })).not.toThrow();
   });
 });
 
@@ -269,7 +275,7 @@ describe("RedisSessionStore through a Sentinel client (createSentinel)", () => {
   });
 
   describeStoreContract({ name: "RedisSessionStore through Sentinel", revocable: true }, async () => ({
-    store: new RedisSessionStore({ getClient: () => sentinel, prefix: "contract:", durability: { replicas: 1 } }),
+    store: new RedisSessionStore({ userTagSecret, getClient: () => sentinel, prefix: "contract:", durability: { replicas: 1 } }),
   }));
 
   it("connects on first use, waits for the replica on login and logout, and refuses a login the frozen replica did not confirm", async () => {

@@ -15,6 +15,7 @@ import { sessionRoutes } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import { serve, type Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 // Generous for a loaded CI machine; still far below the test timeout.
 const TIMEOUT_MS = 1000;
@@ -27,7 +28,7 @@ async function startApp(url: string, reconnectStrategy: false | (() => number) =
   // No reconnect backoff beyond 100 ms, so that recovery is quick to observe.
   const client = createClient({ url, socket: { reconnectStrategy, connectTimeout: 1000 } });
   cleanups.push(async () => client.destroy());
-  const store = new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS });
+  const store = new RedisSessionStore({ userTagSecret, getClient: () => client, timeout: TIMEOUT_MS });
   const served: Served = await serve(
     compose(
       (ctx) => {
@@ -138,7 +139,7 @@ describe("RedisSessionStore when Redis is unreachable", () => {
     const redis = await startRedisServer();
     const client = createClient({ url: redis.url, socket: { reconnectStrategy: () => 100 } });
     cleanups.push(async () => client.destroy());
-    const store = new RedisSessionStore({ getClient: () => client, timeout: TIMEOUT_MS });
+    const store = new RedisSessionStore({ userTagSecret, getClient: () => client, timeout: TIMEOUT_MS });
     const id = await store.save(null, {}, 60_000, {} as never);
     await redis.kill();
     const failure = await store.load(id, {} as never).catch((error: unknown) => error);

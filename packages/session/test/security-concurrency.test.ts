@@ -14,6 +14,7 @@ import { CookieClient } from "./support/browser-like-client.js";
 import { Gate } from "./support/gate.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 declare module "../src/index.js" {
   interface SessionData {
@@ -52,7 +53,7 @@ const gatedRoutes: RequestHandler = async (ctx) => {
 
 const stores: { name: string; serverSide: boolean; make: () => Promise<SessionStore> }[] = [
   { name: "UnsafeMemoryStore", serverSide: true, make: async () => new UnsafeMemoryStore() },
-  { name: "RedisSessionStore", serverSide: true, make: async () => new RedisSessionStore({ getClient: () => redisClient }) },
+  { name: "RedisSessionStore", serverSide: true, make: async () => new RedisSessionStore({ userTagSecret, getClient: () => redisClient }) },
   { name: "SignedCookieStore", serverSide: false, make: async () => new SignedCookieStore([await SignedCookieStore.generateKey()]) },
   { name: "EncryptedCookieStore", serverSide: false, make: async () => new EncryptedCookieStore([await EncryptedCookieStore.generateKey()]) },
 ];
@@ -121,7 +122,7 @@ describe("a logout racing a slower write of the same session", () => {
   }
 
   it("RedisSessionStore: the logout stands", async () => {
-    const after = await logoutDuringSlowWrite(new RedisSessionStore({ getClient: () => redisClient }));
+    const after = await logoutDuringSlowWrite(new RedisSessionStore({ userTagSecret, getClient: () => redisClient }));
     expect(after).toEqual({ data: {}, isFresh: true });
   });
 

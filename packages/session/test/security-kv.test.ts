@@ -13,6 +13,7 @@ import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import { bodyOf, pause } from "./support/lifetime-probe.js";
 import type { Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let mf: Miniflare;
 let kv: KvNamespaceLike;
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 async function start(options: Partial<SessionOptions> = {}): Promise<CookieClient> {
-  const served = await serveSessionApp({ store: new KvSessionStore({ getStore: () => kv }), ...options });
+  const served = await serveSessionApp({ store: new KvSessionStore({ userTagSecret, getStore: () => kv }), ...options });
   running.push(served);
   return new CookieClient(served.url);
 }

@@ -11,6 +11,7 @@ import { CookieClient } from "./support/browser-like-client.js";
 import { SHORT_LIVES, bodyOf, pause, readEvery400msUntilFresh } from "./support/lifetime-probe.js";
 import { startRedis, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let redis: RedisServer;
 let client: ReturnType<typeof createClient>;
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 async function start(options: Partial<SessionOptions> = {}): Promise<CookieClient> {
-  const served = await serveSessionApp({ store: new RedisSessionStore({ getClient: () => client }), ...options });
+  const served = await serveSessionApp({ store: new RedisSessionStore({ userTagSecret, getClient: () => client }), ...options });
   running.push(served);
   return new CookieClient(served.url);
 }

@@ -29,6 +29,7 @@ import { pause } from "./support/lifetime-probe.js";
 import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from "./support/redis-server.js";
 import type { Served } from "./support/serve.js";
 import { serveUserApp } from "./support/user-app.js";
+import { userTagSecret } from "../test-runtimes/suite/user-tag-secret.js";
 
 let redis: RedisServer;
 let cluster: RedisCluster;
@@ -53,24 +54,31 @@ afterAll(async () => {
 
 /**
  * The real client, except that the request's `store-gate` holds its second
- * script call (EVALSHA) until released: a revoke-all's first round has read
- * the index, its second has not deleted yet.
+ * revoke round (the second EVALSHA whose first key is the user's index; a
+ * read of a bound session is a script too, keyed by the session) until
+ * released: a revoke-all's first round has read the index, its second has
+ * not deleted yet.
  */
 function gatedClient(client: RedisClientLike, ctx: RequestContext | undefined): RedisClientLike {
   const name = ctx?.url.searchParams.get("store-gate");
   if (!name) return client;
   let scripts = 0;
-  return new Proxy(client, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== "function") return value;
-      if (property !== "evalSha") return value.bind(target);
-      return async (...args: unknown[]) => {
-        if (++scripts === 2) await gates.get(name)!.enter();
-        return value.apply(target, args);
-      };
-    },
-  });
+  // The store sends its commands through a view of the client (withCommandOptions, node-redis's own timer off): gate that too.
+  const gated = (real: RedisClientLike): RedisClientLike =>
+    new Proxy(real, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        if (property === "withCommandOptions") return (options: object) => gated(value.call(target, options) as RedisClientLike);
+        if (property !== "evalSha") return value.bind(target);
+        return async (...args: unknown[]) => {
+          const [, options] = args as [string, { keys: string[] }];
+          if (options.keys[0]!.endsWith(":sessions") && ++scripts === 2) await gates.get(name)!.enter();
+          return value.apply(target, args);
+        };
+      },
+    });
+  return gated(client);
 }
 
 interface Subject {
@@ -85,12 +93,12 @@ const subjects: Subject[] = [
   {
     name: "RedisSessionStore",
     gatesInside: true,
-    make: () => new RedisSessionStore({ getClient: (ctx) => gatedClient(redisClient, ctx), prefix: `${crypto.randomUUID()}:` }),
+    make: () => new RedisSessionStore({ userTagSecret, getClient: (ctx) => gatedClient(redisClient, ctx), prefix: `${crypto.randomUUID()}:` }),
   },
   {
     name: "RedisSessionStore on a Redis Cluster",
     gatesInside: true,
-    make: () => new RedisSessionStore({ getClient: (ctx) => gatedClient(clusterClient, ctx), prefix: `${crypto.randomUUID()}:` }),
+    make: () => new RedisSessionStore({ userTagSecret, getClient: (ctx) => gatedClient(clusterClient, ctx), prefix: `${crypto.randomUUID()}:` }),
   },
 ];
 

@@ -6,14 +6,15 @@
  */
 import { fileURLToPath } from "node:url";
 import type { BuildOptions } from "esbuild";
+import { APP_SETTINGS, STORE_ENV } from "./app-env.ts";
 
 export { denoExecutable } from "./deno.mjs";
 
 /** Where the local server serves static files from. */
 export const PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
 
-/** The variables the function and the local server read. */
-const ALLOWED_ENV = "SESSION_KEYS,USERS,ALLOW_DEMO_USER,HOST,PORT,PUBLIC_DIR";
+/** The variables the function, its store's client and the local server read. */
+const ALLOWED_ENV = [...APP_SETTINGS, ...STORE_ENV, "HOST", "PORT", "PUBLIC_DIR"].join(",");
 
 /** Arguments of `deno run` for the bundled local server; `watch` restarts it when the bundle changes. */
 export function denoRunArgs(bundlePath: string, { watch = false }: { watch?: boolean } = {}): string[] {
@@ -58,6 +59,9 @@ export const localServerBuild: BuildOptions = {
   bundle: true,
   format: "esm",
   platform: "neutral",
+  // A package that imports Node's `process` by its bare name (@netlify/blobs does): Deno, like Netlify's bundler, knows it as node:process.
+  alias: { process: "node:process" },
+  external: ["node:*"],
   mainFields: ["module", "main"],
   conditions: ["deno", "worker", "browser"],
   target: "es2022",

@@ -5,18 +5,18 @@
  * environment or `.env`, and are checked here, at start, so that a wrong
  * one is named now rather than on the first request.
  *
- * The demo user is on (ALLOW_DEMO_USER=0 turns it off), and a missing
- * SESSION_KEYS gets a new key, written to `.env` (ignored by git) so that a
- * restart keeps everyone signed in.
+ * The demo user is on (ALLOW_DEMO_USER=0 turns it off), and a missing or
+ * empty SESSION_KEYS gets a new key, written to `.env` (dev-session-keys.ts)
+ * so that a restart keeps everyone signed in.
  */
 import { spawn } from "node:child_process";
-import { appendFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { context } from "esbuild";
-import { EncryptedCookieStore } from "hattip-session";
-import { importSessionKeys } from "../src/edge-handler.ts";
+import { importSessionKeys } from "../src/session-keys.ts";
 import { usersFromSettings } from "../src/users.ts";
+import { APP_SETTINGS } from "./app-env.ts";
 import { denoEnv, denoExecutable, denoRunArgs, localServerBuild, PUBLIC_DIR } from "./deno.ts";
+import { devSessionKeys } from "./dev-session-keys.ts";
 import { findPort, loadDotEnv, serveOptions } from "./listen.ts";
 
 function fail(message: string): never {
@@ -32,18 +32,12 @@ loadDotEnv(envFile);
 try {
   const options = serveOptions(process.argv.slice(2), process.env, { port: 8888, dev: true });
   const env: Record<string, string> = { ...denoEnv, PUBLIC_DIR, HOST: options.host };
-  for (const name of ["PATH", "HOME", "SESSION_KEYS", "USERS", "ALLOW_DEMO_USER"]) {
+  for (const name of ["PATH", "HOME", ...APP_SETTINGS]) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
   env.ALLOW_DEMO_USER ??= "1";
-  if (!env.SESSION_KEYS) {
-    env.SESSION_KEYS = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-    appendFileSync(envFile, `\n# A key for local development, made by npm run dev. Never use it in production.\nSESSION_KEYS=${env.SESSION_KEYS}\n`, {
-      mode: 0o600,
-    });
-    console.warn("SESSION_KEYS was not set: a new key for local development is now in .env (ignored by git).");
-  }
+  env.SESSION_KEYS = await devSessionKeys(envFile, process.env);
   // The checks the function makes on its first request, made now.
   await importSessionKeys(env.SESSION_KEYS);
   usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });

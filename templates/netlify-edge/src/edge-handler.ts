@@ -1,9 +1,9 @@
 /**
- * The Netlify Edge entry: the app with login sessions in an encrypted
- * cookie. Its settings come from the environment: SESSION_KEYS
- * (comma-separated, newest first), USERS, ALLOW_DEMO_USER. They are read
- * once per isolate, on its first request. A setting that is wrong gives a
- * plain 500 page, and the log names the setting and the fix.
+ * The Netlify Edge entry: the app with login sessions in an encrypted cookie
+ * (SESSION_KEYS, session-keys.ts). Its settings (README.md, "Settings") come
+ * from the environment and are read once per isolate, on its first request. A
+ * setting that is wrong gives a plain 500 page, and the log names the setting
+ * and the fix.
  *
  * Static files: the function runs for every path, so a GET the app does
  * not know is handed back to Netlify (`context.next()`), which serves the
@@ -13,11 +13,12 @@
  * under the rate-limit rule of netlify/edge-functions/login-rate-limit.ts.
  */
 import netlifyEdgeAdapter, { type NetlifyContext, type NetlifyEdgeFunction } from "@hattip/adapter-netlify-edge";
-import { EncryptedCookieStore, isSessionError } from "hattip-session";
+import { EncryptedCookieStore } from "hattip-session";
 import { createApp } from "./app.ts";
 import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
+import { importSessionKeys } from "./session-keys.ts";
 import { usersFromSettings } from "./users.ts";
 
 let ready: Promise<NetlifyEdgeFunction> | undefined;
@@ -50,24 +51,10 @@ async function build(): Promise<NetlifyEdgeFunction> {
     store: { name: "an encrypted cookie (AES-256-GCM)", cookieHolds: "data" },
     users,
     loginAttempts: new MemoryAttemptStore(),
+    // Device cookies are sealed with the session keys too (each cookie bound to its own name), so every isolate opens them.
+    deviceCookieKeys: async () => keys,
   });
   return netlifyEdgeAdapter(app);
-}
-
-/** The AES-256 keys in SESSION_KEYS, or an error that names SESSION_KEYS and says how to make one. */
-export async function importSessionKeys(value: string | undefined): Promise<[CryptoKey, ...CryptoKey[]]> {
-  const keys = (value ?? "")
-    .split(",")
-    .map((key) => key.trim())
-    .filter(Boolean);
-  const howTo = "Make one with `npm run --silent generate-key` and set it: `netlify env:set SESSION_KEYS <key>` (locally: in .env).";
-  if (keys.length === 0) throw new Error(`SESSION_KEYS is not set. ${howTo}`);
-  try {
-    return await EncryptedCookieStore.generateKeysFromBase64(keys as [string, ...string[]]);
-  } catch (error) {
-    if (!isSessionError(error)) throw error;
-    throw new Error(`SESSION_KEYS holds a key that cannot be used: ${error.message} ${howTo}`, { cause: error });
-  }
 }
 
 /** `Netlify.env` on Netlify; `Deno.env` wherever else Deno runs this function. */

@@ -68,7 +68,7 @@ function freePort(): Promise<number> {
 
 describe("scripts/dev.ts", () => {
   it.each([
-    ["a malformed SESSION_KEYS", ["--port", "0"], { SESSION_KEYS: "not-a-key" }, "SESSION_KEYS holds a key that cannot be used"],
+    ["a malformed SESSION_KEYS", ["--port", "0"], { SESSION_KEYS: "not-a-key" }, "SESSION_KEYS key 1 of 1 is 9 characters (6 bytes)"],
     ["a malformed USERS", ["--port", "0"], { SESSION_KEYS: "GENERATE", USERS: "bob" }, 'USERS entry 1 ("bob") must be `name:hash`'],
     ["PORT=abc", [], { PORT: "abc" }, 'PORT must be a whole number from 0 to 65535 (got "abc")'],
   ])("names what is wrong at start, in one line: %s", async (_what, args, env, message) => {

@@ -4,8 +4,10 @@
  * guesser fresh attempts. Each counter is one hash that expires an hour
  * after its last attempt. A Lua script applies the rule of
  * login-throttle.ts (`nextAttempt`) atomically, with Redis's own clock, so
- * concurrent attempts on any process are counted one by one.
+ * concurrent attempts on any process are counted one by one. The key that
+ * seals device cookies lives here too, made by whichever process asks first.
  */
+import { newDeviceKey } from "./device-cookie.js";
 import { ThrottleUnavailableError, type AttemptStore, type AttemptVerdict, type LockoutRule } from "./login-throttle.js";
 
 /** The part of a node-redis client (single node, Sentinel or Cluster) the counters use. */
@@ -16,6 +18,8 @@ export interface RedisCountersClient {
 }
 
 const PREFIX = "login-attempts:";
+/** No TTL: it outlives every counter. An `allkeys-*` eviction that takes it only makes the device cookies sealed so far unknown. */
+const DEVICE_KEY = `${PREFIX}device-cookie-key`;
 const TIMEOUT_MS = 2_000;
 
 /** Returns 0 when the attempt is allowed (and counted), else the milliseconds until it would be. */
@@ -38,6 +42,14 @@ redis.call('PEXPIRE', KEYS[1], forget)
 return 0
 `;
 
+/** The stored key, or ARGV[1] stored as the key when there is none yet: the first process to ask decides for all. */
+const DEVICE_KEY_SCRIPT = `
+local key = redis.call('GET', KEYS[1])
+if key then return key end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+`;
+
 /** Takes one attempt back (a successful sign-in), never below zero. */
 const REFUND = `
 local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
@@ -56,6 +68,10 @@ export class RedisAttemptStore implements AttemptStore {
 
   async succeeded(key: string, _rule: LockoutRule, forget: boolean): Promise<void> {
     await this.#run(() => (forget ? this.client.del(PREFIX + key) : this.client.eval(REFUND, { keys: [PREFIX + key] })));
+  }
+
+  async deviceKey(): Promise<string> {
+    return String(await this.#run(() => this.client.eval(DEVICE_KEY_SCRIPT, { keys: [DEVICE_KEY], arguments: [newDeviceKey()] })));
   }
 
   /** Never waits on node-redis's offline queue: while Redis is away, sign-in fails at once with 503. */

@@ -35,8 +35,17 @@ export interface HostAndPort {
 const SENTINEL_DEFAULT_PORT = 26379;
 const REDIS_DEFAULT_PORT = 6379;
 const CONNECT_TIMEOUT_MS = 5_000;
-/** Quick retries at first (a failover takes seconds), then no more than one every 5 s. */
-const reconnectStrategy = (retries: number) => Math.min(100 * 2 ** retries, 5_000);
+/**
+ * How long the client waits before its next try to reach a Redis it lost:
+ * 50 ms, then twice as long each time, up to one try every 500 ms for as
+ * long as Redis stays away. A refused connection costs Redis nothing, and
+ * the cap is what brings the app back within a second of Redis answering
+ * again (a restart, a failover), where a cap of seconds left it serving
+ * 503s for that long.
+ */
+export const RECONNECT_FIRST_DELAY_MS = 50;
+export const RECONNECT_MAX_DELAY_MS = 500;
+const reconnectStrategy = (retries: number) => Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** retries, RECONNECT_MAX_DELAY_MS);
 
 export function parseRedisUrl(url: string): RedisTarget {
   const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();

@@ -7,9 +7,13 @@
  *   npm run dev     tsx, reloads on edit; the store's URL if set, else memory; demo user on
  *   npm start       compiled JavaScript (npm run build first); the store's URL and USERS required
  *
+ * On SIGTERM or SIGINT it stops accepting connections, lets the requests in
+ * flight finish (10 s at most), closes the store and exits with code 0.
+ *
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
  * the store's (login-store.ts), USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
  */
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createServer } from "@hattip/adapter-node";
 import { compose, type RequestContext } from "@hattip/compose";
@@ -34,7 +38,7 @@ try {
 } catch (error) {
   fail((error as Error).message);
 }
-const { dev, host } = options;
+const { dev } = options;
 
 let loginStore: LoginStore;
 let handler: ReturnType<typeof createApp>;
@@ -73,14 +77,33 @@ const server = createServer(compose(warnAboutUntrustedProxy, handler), { trustPr
 
 if (loginStore.warning) console.warn(loginStore.warning);
 await loginStore.waitUntilReachable(2_000);
-const actualPort = await listen(server, options).catch((error: Error) => fail(error.message));
-const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-console.log(`Listening on http://${shownHost}:${actualPort} (sessions: ${loginStore.location})`);
+await listen(server, options).catch((error: Error) => fail(error.message));
+// The address the server really listens on; on every interface, how to reach it from this machine too.
+const { address, family, port } = server.address() as AddressInfo;
+const everywhere = address === "0.0.0.0" || address === "::";
+const shownAddress = family === "IPv6" ? `[${address}]` : address;
+console.log(
+  `Listening on http://${shownAddress}:${port}${everywhere ? ` (from this machine: http://localhost:${port})` : ""} (sessions: ${loginStore.location})`,
+);
 
+/** How long the requests in flight may take to finish once the process is told to stop. */
+const SHUTDOWN_GRACE_MS = 10_000;
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    server.close();
-    server.closeAllConnections();
-    void loginStore.close().finally(() => process.exit(0));
+  process.on(signal, () => {
+    // A second signal (Ctrl-C again) cuts the requests still in flight.
+    if (stopping) return void server.closeAllConnections();
+    stopping = true;
+    // No new connections; each request in flight gets its answer, and its connection closes once idle.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    void closed
+      .then(() => loginStore.close())
+      .finally(() => {
+        clearInterval(idle);
+        clearTimeout(cut);
+        process.exit(0);
+      });
   });
 }

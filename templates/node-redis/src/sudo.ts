@@ -6,7 +6,7 @@
  * for the password again on a page that carries the pending action, and
  * performs it once the password is right: the user stays signed in.
  */
-import * as v from "valibot";
+import * as z from "zod/mini";
 import { escapeHtml } from "./page.js";
 import { windowText } from "./time.js";
 
@@ -24,16 +24,16 @@ export function sudoWindowFromSetting(value: string | undefined): number {
 }
 
 /** A handle is 22 characters; anything up to this length is passed on, so a forged one answers as a real one. */
-export const Handle = v.pipe(v.string(), v.maxLength(200));
+export const Handle = z.string().check(z.maxLength(200));
 
 /** The sensitive actions, as their forms post them and the password page carries them on. */
 export type SensitiveAction = { action: "revoke"; handle: string } | { action: "revoke-others" };
 
 /** The password page's form: the password, and the action it carries on. */
-export const ConfirmPasswordForm = v.object({
-  action: v.picklist(["revoke", "revoke-others"]),
-  handle: v.optional(Handle, ""),
-  password: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+export const ConfirmPasswordForm = z.object({
+  action: z.enum(["revoke", "revoke-others"]),
+  handle: z._default(Handle, ""),
+  password: z.string().check(z.minLength(1), z.maxLength(1024)),
 });
 
 const WHAT: Record<SensitiveAction["action"], string> = {

@@ -6,15 +6,16 @@
  * the first request.
  *
  * In development the demo user is on (ALLOW_DEMO_USER=0 turns it off), and
- * a missing SESSION_KEYS gets a new key, written to `.env` (ignored by git)
- * so that a reload keeps everyone signed in. `--production` needs
- * SESSION_KEYS and USERS, as the deployed function does.
+ * a missing or empty SESSION_KEYS gets a new key, written to `.env`
+ * (dev-session-keys.ts) so that a reload keeps everyone signed in.
+ * `--production` needs SESSION_KEYS and USERS, as the deployed function does.
  */
-import { appendFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { EncryptedCookieStore } from "hattip-session";
-import { importSessionKeys } from "../src/edge-handler.js";
+import { importSessionKeys } from "../src/session-keys.js";
 import { usersFromSettings } from "../src/users.js";
+import { APP_SETTINGS } from "./app-env.js";
+import { devSessionKeys } from "./dev-session-keys.js";
 import { createEdgeServer } from "./edge-server.js";
 import { listen, loadDotEnv, serveOptions } from "./listen.js";
 
@@ -30,26 +31,28 @@ loadDotEnv(envFile);
 try {
   const options = serveOptions(process.argv.slice(2), process.env, { port: 3000, dev: true });
   const env: Record<string, string> = {};
-  for (const name of ["SESSION_KEYS", "USERS", "ALLOW_DEMO_USER"]) {
+  // The function's settings, and no other variable of this shell: it sees what it will see deployed.
+  for (const name of APP_SETTINGS) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
-  if (options.dev) env.ALLOW_DEMO_USER ??= "1";
-  if (!env.SESSION_KEYS && options.dev) {
-    env.SESSION_KEYS = await EncryptedCookieStore.exportKey(await EncryptedCookieStore.generateKey());
-    appendFileSync(envFile, `\n# A key for local development, made by npm run dev. Never use it in production.\nSESSION_KEYS=${env.SESSION_KEYS}\n`, {
-      mode: 0o600,
-    });
-    console.warn("SESSION_KEYS was not set: a new key for local development is now in .env (ignored by git).");
+  if (options.dev) {
+    env.ALLOW_DEMO_USER ??= "1";
+    env.SESSION_KEYS = await devSessionKeys(envFile, process.env);
   }
   // The checks the function makes on its first request, made now.
   await importSessionKeys(env.SESSION_KEYS);
   usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
 
   const server = await createEdgeServer(env);
-  const port = await listen(server, options);
-  const shownHost = options.host === "0.0.0.0" ? "localhost" : options.host;
-  console.log(`Listening on http://${shownHost}:${port} (Vercel edge-runtime, sessions in an encrypted cookie)`);
+  await listen(server, options);
+  // The address the server really listens on; on every interface, how to reach it from this machine too.
+  const { address, family, port } = server.address() as AddressInfo;
+  const everywhere = address === "0.0.0.0" || address === "::";
+  const shown = family === "IPv6" ? `[${address}]` : address;
+  console.log(
+    `Listening on http://${shown}:${port}${everywhere ? ` (from this machine: http://localhost:${port})` : ""} (Vercel edge-runtime, sessions in an encrypted cookie)`,
+  );
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       server.closeAllConnections();

@@ -1,19 +1,20 @@
 /**
- * The Vercel Edge entry: the app with login sessions in an encrypted
- * cookie. Its settings come from the environment: SESSION_KEYS
- * (comma-separated, newest first), USERS, ALLOW_DEMO_USER. They are read
- * once per isolate, on its first request. A setting that is wrong gives a
- * plain 500 page, and the log names the setting and the fix.
+ * The Vercel Edge entry: the app with login sessions in an encrypted cookie
+ * (SESSION_KEYS, session-keys.ts). Its settings (README.md, "Settings") come
+ * from the environment and are read once per isolate, on its first request. A
+ * setting that is wrong gives a plain 500 page, and the log names the setting
+ * and the fix.
  *
  * Login attempts are counted in the isolate's memory: a per-instance layer
  * under the Vercel Firewall rate-limit rule that README.md gives.
  */
 import vercelAdapter, { type VercelEdgeFunction } from "@hattip/adapter-vercel-edge";
-import { EncryptedCookieStore, isSessionError } from "hattip-session";
+import { EncryptedCookieStore } from "hattip-session";
 import { createApp } from "./app.js";
 import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import { errorPage } from "./page.js";
 import type { LoginSession } from "./session-data.js";
+import { importSessionKeys } from "./session-keys.js";
 import { usersFromSettings } from "./users.js";
 
 type EdgeFunction = (request: Request, context: Parameters<VercelEdgeFunction>[1]) => Promise<Response>;
@@ -43,22 +44,8 @@ async function build(): Promise<VercelEdgeFunction> {
     store: { name: "an encrypted cookie (AES-256-GCM)", cookieHolds: "data" },
     users,
     loginAttempts: new MemoryAttemptStore(),
+    // Device cookies are sealed with the session keys too (each cookie bound to its own name), so every isolate opens them.
+    deviceCookieKeys: async () => keys,
   });
   return vercelAdapter(app);
-}
-
-/** The AES-256 keys in SESSION_KEYS, or an error that names SESSION_KEYS and says how to make one. */
-export async function importSessionKeys(value: string | undefined): Promise<[CryptoKey, ...CryptoKey[]]> {
-  const keys = (value ?? "")
-    .split(",")
-    .map((key) => key.trim())
-    .filter(Boolean);
-  const howTo = "Make one with `npm run --silent generate-key` and set it: `vercel env add SESSION_KEYS production` (locally: in .env).";
-  if (keys.length === 0) throw new Error(`SESSION_KEYS is not set. ${howTo}`);
-  try {
-    return await EncryptedCookieStore.generateKeysFromBase64(keys as [string, ...string[]]);
-  } catch (error) {
-    if (!isSessionError(error)) throw error;
-    throw new Error(`SESSION_KEYS holds a key that cannot be used: ${error.message} ${howTo}`, { cause: error });
-  }
 }

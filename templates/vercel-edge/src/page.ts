@@ -50,6 +50,14 @@ table.sessions { width: 100%; border-collapse: collapse; margin-bottom: 1rem; }
 table.sessions th, table.sessions td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid var(--border); vertical-align: middle; }
 table.sessions th { color: var(--muted); font-weight: 600; }
 table.sessions form { margin: 0; }
+/* A device's name, its times and its badge each keep to one line at desktop widths; a phone shows cards instead. */
+table.sessions td { white-space: nowrap; }
+main:has(table.sessions) { max-width: 44rem; }
+/* "This device" stays one piece beside the device's name. */
+.this-device { display: inline-block; margin-left: 0.35rem; padding: 0 0.45rem; border-radius: 999px; background: var(--notice-bg); font-size: 0.8rem; font-weight: 600; white-space: nowrap; }
+.active-now { white-space: nowrap; }
+/* A relative time carries its exact instant in a title: the dotted line says there is more to see. */
+time[title] { text-decoration: underline dotted; text-underline-offset: 0.2em; cursor: help; }
 .hint { color: var(--muted); font-size: 0.9rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .status { font-size: 3rem; font-weight: 700; color: var(--muted); margin: 0; }
@@ -60,12 +68,16 @@ table.sessions form { margin: 0; }
   /* On a phone each session is a small card: a label before each value instead of a header row. */
   table.sessions thead { display: none; }
   table.sessions tr { display: block; padding: 0.5rem 0; border-bottom: 1px solid var(--border); }
-  table.sessions td { display: block; border: 0; padding: 0.1rem 0; }
+  table.sessions td { display: block; border: 0; padding: 0.1rem 0; white-space: normal; }
   table.sessions td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
 }
 `;
 
-/** Who the header shows: a signed-in name, a sign-in link, or nothing (error pages, which must not depend on a session). */
+/**
+ * Who the header shows: a signed-in name, a sign-in link, or nothing (error
+ * pages, which must not depend on a session, and the sign-in page, whose
+ * form is the way in already).
+ */
 export type HeaderAccount = { username: string } | "signed-out" | "hidden";
 
 export interface PageOptions {

@@ -69,7 +69,7 @@ function freePort(): Promise<number> {
 
 describe("scripts/dev.ts", () => {
   it.each([
-    ["a malformed SESSION_KEYS", ["--port", "0"], { SESSION_KEYS: "not-a-key" }, "SESSION_KEYS holds a key that cannot be used"],
+    ["a malformed SESSION_KEYS", ["--port", "0"], { SESSION_KEYS: "not-a-key" }, "SESSION_KEYS key 1 of 1 is 9 characters (6 bytes)"],
     // Empty rather than absent, so that a .env beside the app (a scaffolded app has one) cannot fill it.
     ["npm start without SESSION_KEYS", ["--production", "--port", "0"], { SESSION_KEYS: "" }, "SESSION_KEYS is not set"],
     ["npm start without users", ["--production", "--port", "0"], { SESSION_KEYS: "GENERATE" }, "No users are configured"],

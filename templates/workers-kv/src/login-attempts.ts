@@ -5,8 +5,12 @@
  * locations count past each other for up to a minute). An object runs one
  * request at a time around its storage calls, which makes each attempt
  * atomic. An alarm deletes a counter an hour after its last attempt.
+ * One more object, named DEVICE_KEY_OBJECT, keeps the key that seals
+ * device cookies: the first request to ask stores it, every later one, in
+ * any location, reads it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { newDeviceKey } from "./device-cookie.js";
 import {
   afterSuccess,
   nextAttempt,
@@ -31,10 +35,21 @@ export class LoginAttempts extends DurableObject {
     else await this.ctx.storage.deleteAll();
   }
 
+  /** The key this object keeps, or `candidate` kept as it when there is none yet. Used by DEVICE_KEY_OBJECT only; it sets no alarm. */
+  async deviceKey(candidate: string): Promise<string> {
+    const kept = await this.ctx.storage.get<string>("deviceKey");
+    if (kept !== undefined) return kept;
+    await this.ctx.storage.put("deviceKey", candidate);
+    return candidate;
+  }
+
   override async alarm(): Promise<void> {
     await this.ctx.storage.deleteAll();
   }
 }
+
+/** Counter keys are `address:...`, `pair:...`, `account:...`, `device:...`: this name is none of them. */
+const DEVICE_KEY_OBJECT = "device-cookie-key";
 
 /** The app's view of the counters: each key its own object. */
 export class DurableObjectAttemptStore implements AttemptStore {
@@ -50,6 +65,10 @@ export class DurableObjectAttemptStore implements AttemptStore {
 
   async succeeded(key: string, _rule: LockoutRule, forget: boolean): Promise<void> {
     await this.#call(() => this.#counter(key).succeeded(forget));
+  }
+
+  async deviceKey(): Promise<string> {
+    return this.#call(() => this.#counter(DEVICE_KEY_OBJECT).deviceKey(newDeviceKey()));
   }
 
   #counter(key: string) {

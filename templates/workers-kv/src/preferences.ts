@@ -1,6 +1,6 @@
 /**
  * The two cookie sessions beside the login session, both harmless data the
- * browser may read and edit, checked by their schemas on every read:
+ * browser may read and edit, checked by their zod schemas on every read:
  *
  * - `preferences`: the theme, for a year.
  * - `notice`: one-time messages ("Please sign in", "You have been signed
@@ -16,12 +16,24 @@ import { NoticeSession, Preferences } from "./session-data.js";
 const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 const TEN_MINUTES_SECONDS = 10 * 60;
 
+/**
+ * The cookie's JSON, checked: what a browser sends back may be anything, so
+ * only data the schema accepts becomes the session. A throw (bad JSON, a
+ * wrong theme, a key the schema does not know) gives a fresh session.
+ */
+function parsePreferences(json: string): Preferences {
+  return Preferences.parse(JSON.parse(json));
+}
+
 /** Read in handlers as `ctx.sessions.preferences`. */
 export function preferencesSession() {
   return session({
     name: "preferences",
-    schema: Preferences,
-    store: new UnsignedCookieStore(),
+    // The store checks the cookie as it reads it, the pattern of @hattip/session's UnsignedCookieStore.
+    // `schema: Preferences` on session() is the better choice when the data may live in any store
+    // (a server-side one too), when the validator is async, or to type `data` from the schema
+    // without the module augmentation of session-data.ts: it checks whatever any store loads.
+    store: new UnsignedCookieStore<Preferences>({ parse: parsePreferences }),
     defaultSessionData: {},
     cookieOptions: { maxAge: ONE_YEAR_SECONDS },
   });

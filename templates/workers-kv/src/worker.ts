@@ -1,10 +1,9 @@
 /**
- * The Cloudflare Workers entry: login sessions in Workers KV (SESSIONS),
- * login attempt counters in Durable Objects (LOGIN_ATTEMPTS), users from
- * the USERS secret. The app is built on the first request, when the
- * bindings are known, and kept for the isolate's life. A setting that is
- * wrong gives every request a plain 500 page, and the log says which
- * setting and how to fix it.
+ * The Cloudflare Workers entry: login sessions in Workers KV (SESSIONS), login
+ * attempt counters in Durable Objects (LOGIN_ATTEMPTS), users from the USERS
+ * secret. The app is built on the first request, when the bindings are known,
+ * and kept for the isolate's life. A setting that is wrong gives every request
+ * a plain 500 page, and the log says which setting and how to fix it.
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { KvSessionStore } from "hattip-session";
@@ -17,11 +16,13 @@ import { usersFromSettings } from "./users.js";
 
 export { LoginAttempts } from "./login-attempts.js";
 
-/** Settings that are not bindings: USERS is a secret, ALLOW_DEMO_USER a variable (`npm run dev` sets it). */
+/** Settings that are not bindings (README.md, "Settings"): secrets, or variables (`npm run dev` sets ALLOW_DEMO_USER). */
 interface Settings {
+  /** Who may sign in: name:hash entries, separated by commas. Make one: npm run hash-password -- <name>. */
   USERS?: string;
+  /** 1 lets demo / demo-password sign in (a private test deploy only); 0 turns it off, in development too. */
   ALLOW_DEMO_USER?: string;
-  /** How recently the password must have been entered to sign out other devices (default 600). */
+  /** How recently (in seconds) the password must have been entered to sign out other devices. */
   SUDO_WINDOW_SECONDS?: string;
 }
 

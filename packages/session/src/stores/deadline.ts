@@ -34,3 +34,40 @@ export function describeFailure(error: unknown): string {
   if (error instanceof Error) return error.message || (error as { code?: string }).code || error.name;
   return String(error);
 }
+
+/**
+ * What a store call does, for what its failure means: a read changes
+ * nothing; a write (create, update, rotate) carries its deadline, and the
+ * backend refuses to begin it after that; an end (destroy, revoke) carries
+ * none, since ending a session late is still what was asked; `other` is
+ * housekeeping (creating a table, deleting expired sessions).
+ */
+export type CallKind = "read" | "write" | "end" | "other";
+
+/** What a call of `kind` left behind when `backend` did not answer in time, for an error message. */
+export function leftUnanswered(kind: CallKind, backend: string): string {
+  switch (kind) {
+    case "read":
+      return "nothing was changed";
+    case "write":
+      return `this session write was not saved, unless ${backend} began it before that deadline (it refuses to begin it later)`;
+    case "end":
+      return "the session may still be ended when it does";
+    case "other":
+      return "the statement may still run when it does";
+  }
+}
+
+/** What a call of `kind` left behind when the connection to `backend` failed under it, for an error message. */
+export function leftCutOff(kind: CallKind, backend: string): string {
+  switch (kind) {
+    case "read":
+      return "nothing was changed";
+    case "write":
+      return `this session write was not saved, unless ${backend} began it before the failure; it refuses to begin it after the store's timeout`;
+    case "end":
+      return "the session may or may not have been ended";
+    case "other":
+      return "the statement may or may not have run";
+  }
+}

@@ -3,7 +3,7 @@
  * answers: JSON over the object's `fetch`, which every Durable Object
  * binding has (RPC would need the class to extend `DurableObject` from
  * `cloudflare:workers`, a module that exists only inside workerd). IDs
- * travel as their hashes; users as the hash of their ID.
+ * travel as their hashes; users as the keyed hash of their ID.
  */
 
 /** The URL of every call; a Durable Object stub ignores the host. */
@@ -14,18 +14,29 @@ export interface RowFields {
   /** The record text (record-text.ts). */
   record: string;
   expiresAt: number;
-  /** `userHash()` of the bound user, or `null`. */
+  /** The keyed hash of the bound user's ID (`IndexedUser.hash`), or `null`. */
   user: string | null;
   /** The session's public handle in its user's list, or `null` when unbound. */
   handle: string | null;
 }
 
+/**
+ * A write's deadline, epoch milliseconds: the object refuses to begin the
+ * call later, by its own clock (the store has given up and reported it
+ * failed). Sent with every create, update and rotation, and with the
+ * destroy of a login that moves a session between objects; absent from an
+ * older store's calls.
+ */
+export interface CallDeadline {
+  deadline?: number;
+}
+
 export type DurableObjectCall =
   | { op: "load"; id: string }
-  | ({ op: "create"; id: string } & RowFields)
-  | ({ op: "update"; id: string } & RowFields)
-  | { op: "destroy"; id: string }
-  | ({ op: "rotate"; old: string; id: string } & RowFields)
+  | ({ op: "create"; id: string } & RowFields & CallDeadline)
+  | ({ op: "update"; id: string } & RowFields & CallDeadline)
+  | ({ op: "destroy"; id: string } & CallDeadline)
+  | ({ op: "rotate"; old: string; id: string } & RowFields & CallDeadline)
   | { op: "list"; user: string; limit: number }
   | { op: "revoke"; user: string; handle: string }
   | { op: "revokeAll"; user: string; except: string | null };
@@ -43,8 +54,12 @@ export interface DurableObjectAnswers {
   revokeAll: { revoked: number };
 }
 
-/** The body of an answer that is not 200: `setup` errors are the deployment's to fix, not transient. */
+/**
+ * The body of an answer that is not 200: `setup` errors are the
+ * deployment's to fix, not transient; `late` is a call begun after its
+ * deadline, refused with nothing changed.
+ */
 export interface DurableObjectFailure {
   error: string;
-  kind: "setup" | "bad-call";
+  kind: "setup" | "bad-call" | "late";
 }

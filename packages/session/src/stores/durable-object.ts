@@ -12,12 +12,19 @@
  * anonymous session into the user's object: a destroy there and a create
  * here, sent together; if the destroy finds the session gone (a logout won
  * the race), the new session is deleted again and the login refused.
+ *
+ * A write the store reports as failed does not land later: every create,
+ * update and rotation (and the destroy of a login's move) carries the
+ * store's deadline, and the object refuses to begin a call after it, by
+ * its own clock. A call the object began before the deadline may still
+ * finish after it; a logout or a revoke carries no deadline, since ending
+ * the session late is still what was asked.
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
-import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
+import { DeadlineExceeded, describeFailure, leftCutOff, leftUnanswered, withDeadline, type CallKind } from "./deadline.js";
 import {
   DURABLE_OBJECT_CALL_URL,
   type DurableObjectAnswers,
@@ -28,7 +35,7 @@ import {
 import type { StorageKey } from "./external-keys.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { handleFromIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { handleFromIdHash, type IndexedUser } from "./session-id.js";
 import { userSessionInfo } from "./user-sessions.js";
 
 /** The part of a Durable Object stub the store uses. */
@@ -87,7 +94,7 @@ export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore
     this.#getNamespace = options.getNamespace;
   }
 
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
     const located = await this.keys.locate(id);
     if (located === null) return null;
     const { record } = await this.#call(ctx, objectOf(located), { op: "load", id: located.idHash });
@@ -132,10 +139,20 @@ export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore
         const { outcome } = await this.#call(ctx, objectOf(fresh), { op: "rotate", old: old.idHash, id: fresh.idHash, ...fields });
         return outcome === "taken" ? ID_TAKEN : outcome === "rotated" ? fresh.id : null;
       }
-      const [{ alive }, { created }] = await Promise.all([
-        this.#call(ctx, objectOf(old), { op: "destroy", id: old.idHash }),
+      // The destroy carries the deadline too: a login reported as failed must not end the session later.
+      const [destroyed, creation] = await Promise.allSettled([
+        this.#call(ctx, objectOf(old), { op: "destroy", id: old.idHash }, "write"),
         this.#call(ctx, objectOf(fresh), { op: "create", id: fresh.idHash, ...fields }),
       ]);
+      if (destroyed.status === "rejected") {
+        // The login fails: a new session no one was given must not stay listed under the user.
+        if (creation.status === "fulfilled" && creation.value.created) {
+          await this.#call(ctx, objectOf(fresh), { op: "destroy", id: fresh.idHash }).catch(() => undefined);
+        }
+        throw destroyed.reason;
+      }
+      if (creation.status === "rejected") throw creation.reason;
+      const [{ alive }, { created }] = [destroyed.value, creation.value];
       if (!alive) {
         if (created) await this.#call(ctx, objectOf(fresh), { op: "destroy", id: fresh.idHash });
         return null;
@@ -169,15 +186,22 @@ export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore
   async #fields(record: SessionRecord<Data>, text: string, idHash: string): Promise<RowFields> {
     const user = record.meta?.user;
     if (user === undefined) return { record: text, expiresAt: record.expiresAt, user: null, handle: null };
-    const [hash, handle] = await Promise.all([userHash(user), handleFromIdHash(idHash)]);
+    const [hash, handle] = await Promise.all([this.userHash(user), handleFromIdHash(idHash)]);
     return { record: text, expiresAt: record.expiresAt, user: hash, handle };
   }
 
+  /**
+   * One call to the object named `objectName`, within the store's timeout.
+   * A write (by default a create, an update or a rotation) carries that
+   * deadline, and the object refuses to begin it later.
+   */
   async #call<Call extends DurableObjectCall>(
     ctx: RequestContext | undefined,
     objectName: string,
     call: Call,
+    kind: CallKind = kindOf(call.op),
   ): Promise<DurableObjectAnswers[Call["op"]]> {
+    const deadline = Date.now() + this.timeout;
     const namespace = await this.#getNamespace(ctx);
     if (typeof namespace?.idFromName !== "function" || typeof namespace.get !== "function") {
       throw new SessionSetupError(
@@ -185,38 +209,50 @@ export class DurableObjectSessionStore<Data = SessionData> extends ExternalStore
           'in wrangler ("durable_objects": { "bindings": [{ "name": "SESSIONS", "class_name": "SessionDurableObject" }] }) and return ctx.platform.env.SESSIONS.',
       );
     }
+    const body = JSON.stringify(kind === "write" ? { ...call, deadline } : call);
     let status: number;
-    let body: string;
+    let text: string;
     try {
       const stub = namespace.get(namespace.idFromName(objectName) as never);
       const exchange = async () => {
-        const response = await stub.fetch(DURABLE_OBJECT_CALL_URL, {
-          method: "POST",
-          body: JSON.stringify(call),
-          headers: { "content-type": "application/json" },
-        });
-        return { status: response.status, body: await response.text() };
+        const response = await stub.fetch(DURABLE_OBJECT_CALL_URL, { method: "POST", body, headers: { "content-type": "application/json" } });
+        return { status: response.status, text: await response.text() };
       };
-      ({ status, body } = await withDeadline(exchange(), this.timeout));
+      ({ status, text } = await withDeadline(exchange(), Math.max(0, deadline - Date.now())));
     } catch (error) {
-      const what = error instanceof DeadlineExceeded ? `did not answer within ${this.timeout} ms` : `failed: ${describeFailure(error)}`;
-      throw new SessionStoreUnavailableError(`The session's Durable Object ${what}. The session is intact; retry later.`, { cause: error });
+      const what =
+        error instanceof DeadlineExceeded
+          ? `did not answer within ${this.timeout} ms: ${leftUnanswered(kind, "the object")}`
+          : `failed (${describeFailure(error)}): ${leftCutOff(kind, "the object")}`;
+      throw new SessionStoreUnavailableError(`The session's Durable Object ${what}; retry later.`, { cause: error });
     }
     if (status === 200) {
       try {
-        return JSON.parse(body) as DurableObjectAnswers[Call["op"]];
+        return JSON.parse(text) as DurableObjectAnswers[Call["op"]];
       } catch (error) {
-        throw new SessionStoreUnavailableError(`The session's Durable Object answered something that is not JSON: ${body.slice(0, 100)}`, {
+        throw new SessionStoreUnavailableError(`The session's Durable Object answered something that is not JSON: ${text.slice(0, 100)}`, {
           cause: error,
         });
       }
     }
-    const failure = parseFailure(body);
+    const failure = parseFailure(text);
     if (failure?.kind === "setup") throw new SessionSetupError(failure.error);
+    if (failure?.kind === "late") {
+      throw new SessionStoreUnavailableError(
+        `The session's Durable Object began this session write after its deadline (the store's timeout, ${this.timeout} ms) and refused it: nothing was changed; retry later.`,
+      );
+    }
     throw new SessionStoreUnavailableError(
       `The session's Durable Object answered ${status}${failure ? `: ${failure.error}` : ""}. Is the bound class SessionDurableObject from this version of hattip-session?`,
     );
   }
+}
+
+/** What a call does, by its operation (the destroy of a login's move is a write: `rotateRecord` says so). */
+function kindOf(op: DurableObjectCall["op"]): CallKind {
+  if (op === "load" || op === "list") return "read";
+  if (op === "create" || op === "update" || op === "rotate") return "write";
+  return "end";
 }
 
 /** The object a session lives in: its user's, by the tag in its ID, or its own. */
@@ -232,7 +268,8 @@ function userObject(user: IndexedUser): string {
 function parseFailure(body: string): DurableObjectFailure | null {
   try {
     const parsed = JSON.parse(body) as Partial<DurableObjectFailure>;
-    return typeof parsed?.error === "string" && (parsed.kind === "setup" || parsed.kind === "bad-call") ? (parsed as DurableObjectFailure) : null;
+    const kinds: unknown[] = ["setup", "bad-call", "late"];
+    return typeof parsed?.error === "string" && kinds.includes(parsed.kind) ? (parsed as DurableObjectFailure) : null;
   } catch {
     return null;
   }

@@ -2,15 +2,16 @@
  * How a server-side store names what it keeps: a session ID becomes a
  * storage key, a SHA-256 of the ID, so that whoever can read the database
  * sees no ID a browser could present; a new ID is made, checked and, for a
- * session bound to a user, given that user's routing tag. The options
- * behind it are checked once, in external-store.ts.
+ * session bound to a user, given that user's routing tag (its keyed form,
+ * session-id.ts). The options behind it are checked once, in
+ * external-store.ts.
  */
 import { settle } from "../awaitable.js";
 import { SessionSetupError } from "../errors.js";
 import type { Awaitable } from "../types.js";
 import type { Serializer } from "./serialization.js";
 import { sha256Base64UrlSync } from "../crypto/sha256.js";
-import { hashSessionId, splitSessionId, userTag } from "./session-id.js";
+import { hashSessionId, splitSessionId } from "./session-id.js";
 
 export interface StorageKey {
   /** The key the record lives under: the prefix, the routing tag in braces (a Cluster hash tag) if any, the ID's hash. */
@@ -35,6 +36,8 @@ export interface ExternalKeys<Data> {
   locate(id: string): Awaitable<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
   keyOf(id: string): Awaitable<string | null>;
+  /** The routing tag `id` carries, as `locate` reads it: `undefined` for an ID with none. */
+  tagOf(id: string): Promise<string | undefined>;
   /** A fresh ID as `generateId` made it, checked by `validateId`: no tag, no hash. */
   generate(): Promise<string>;
   /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
@@ -49,21 +52,28 @@ export interface KeySettings<Data> {
   generateId: () => Awaitable<string>;
   validateId: (id: string) => Awaitable<boolean>;
   serializer: Serializer<Data>;
+  /** The routing tag of `userId`'s sessions (a SessionSetupError when the store has no secret to make it). */
+  userTag: (userId: string) => Promise<string>;
 }
 
-export function externalKeys<Data>({ prefix, generateId, validateId, serializer }: KeySettings<Data>): ExternalKeys<Data> {
+export function externalKeys<Data>({ prefix, generateId, validateId, serializer, userTag }: KeySettings<Data>): ExternalKeys<Data> {
   const keyOfHash = (idHash: string, tag: string | undefined) => (tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`);
   const storageKey = (idHash: string, tag: string | undefined): StorageKey => ({ key: keyOfHash(idHash, tag), idHash, tag });
   const located = (id: string, tag: string | undefined): Awaitable<StorageKey> => {
     const idHash = sha256Base64UrlSync(id);
     return idHash === null ? hashSessionId(id).then((hash) => storageKey(hash, tag)) : storageKey(idHash, tag);
   };
-  const locateUntagged = (id: string) => settle(validateId(id), (valid) => (valid ? located(id, undefined) : null));
+  /** The tag of a tagged ID whose part before it is one `generateId` could have made; at once when `validateId` answers at once. */
+  const tagNow = (id: string): Awaitable<string | undefined> => {
+    const { base, tag } = splitSessionId(id);
+    return tag === undefined ? undefined : settle(validateId(base), (valid) => (valid ? tag : undefined));
+  };
+  const tagOf = async (id: string): Promise<string | undefined> => tagNow(id);
   const locate = (id: string): Awaitable<StorageKey | null> => {
     if (typeof id !== "string" || id.length === 0) return null;
-    const { base, tag } = splitSessionId(id);
-    if (tag === undefined) return locateUntagged(id);
-    return settle(validateId(base), (valid) => (valid ? located(id, tag) : locateUntagged(id)));
+    return settle(tagNow(id), (tag) =>
+      tag !== undefined ? located(id, tag) : settle(validateId(id), (valid) => (valid ? located(id, undefined) : null)),
+    );
   };
   const generate = async () => {
     const base = String(await generateId());
@@ -78,6 +88,7 @@ export function externalKeys<Data>({ prefix, generateId, validateId, serializer 
     locate,
     keyOf: (id) => settle(locate(id), (found) => found?.key ?? null),
     keyOfHash,
+    tagOf,
     generate,
     async newId(userId) {
       const base = await generate();

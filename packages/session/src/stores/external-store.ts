@@ -3,7 +3,18 @@
  * PostgreSQL, Netlify Blobs): what they all take and owe, written once.
  *
  * - The options they share are checked here, at construction: `prefix`,
- *   `generateId` with `validateId`, `serializationOptions`, `timeout`.
+ *   `generateId` with `validateId`, `serializationOptions`, `timeout`,
+ *   `userTagSecret`.
+ * - A user's keyed forms (the tag in their sessions' IDs, the name of
+ *   their index) are made here, from `userTagSecret`, and nowhere else.
+ *   Binding, listing or revoking without the secret is a SessionSetupError
+ *   naming it, thrown at the first call that needs it (`bindUser()` asks
+ *   before the request goes on).
+ * - Every load is checked here too: a session bound to a user is served
+ *   only under an ID that carries that user's tag under this secret. One
+ *   bound under another secret (or under the unkeyed tag of builds before
+ *   the secret, whose index a revoke would never reach) is no session, and
+ *   is destroyed.
  * - A new session ID is tried a few times (`withNewId`): a write that finds
  *   its key taken answers `ID_TAKEN`, and a `generateId` that keeps
  *   colliding is a setup error, not a loop.
@@ -15,13 +26,23 @@
  *   cannot skip the checks.
  */
 import type { RequestContext } from "@hattip/compose";
-import { SessionSetupError } from "../errors.js";
-import { RecordStore } from "../record-store.js";
+import { SessionKeyError, SessionSetupError } from "../errors.js";
+import { RecordStore, type StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
+import { encodeBase64Url } from "../crypto/base64url.js";
 import { externalKeys, type ExternalKeys, type NewId } from "./external-keys.js";
 import { recordToText } from "./record-text.js";
 import { createSerializer } from "./serialization.js";
-import { generateSessionId, indexedUser, isSessionHandle, isWellFormedSessionId, sessionHandleOf, type IndexedUser } from "./session-id.js";
+import {
+  generateSessionId,
+  isSessionHandle,
+  isWellFormedSessionId,
+  MIN_USER_TAG_SECRET_LENGTH,
+  sessionHandleOf,
+  userTagger,
+  type IndexedUser,
+  type UserTagger,
+} from "./session-id.js";
 import { latestListed, MAX_LISTED_USER_SESSIONS } from "./user-sessions.js";
 
 export interface ExternalStoreOptions<Data = SessionData> {
@@ -47,6 +68,28 @@ export interface ExternalStoreOptions<Data = SessionData> {
    * @default JSON, with `__proto__`, `constructor` and `prototype` keys dropped on read
    */
   serializationOptions?: SessionSerializationOptions<Data>;
+  /**
+   * The secret a session's user tag is made with: a session bound to a user
+   * (`bindUser()`) gets an ID `<id>.<tag>`, the tag HMAC-SHA-256 of the user
+   * ID under this secret, and the store's per-user index is named the same
+   * way. Without the secret, no dictionary of user names or e-mail
+   * addresses ties a session ID, a key or a row to its user, and one user's
+   * sessions in two deployments (two secrets) do not link. Within this
+   * deployment every session of a user has the same tag.
+   *
+   * At least 32 random characters (`openssl rand -base64 32`), kept like a
+   * key, the same on every server of the deployment, a different one for
+   * each deployment. Required to bind sessions to users and to list or
+   * revoke them: without it those throw `SessionSetupError`; anonymous
+   * sessions need none. Changing it ends every session bound under the old
+   * one: their users sign in again.
+   * @default undefined (anonymous sessions only)
+   * @example
+   * ```ts
+   * new RedisSessionStore({ getClient: () => redis, userTagSecret: process.env.SESSION_TAG_SECRET })
+   * ```
+   */
+  userTagSecret?: string | undefined;
 }
 
 /** What a store tells the base about itself. */
@@ -63,6 +106,13 @@ export interface ExternalStoreSetup {
    * @default true
    */
   readonly validatesIds?: boolean;
+  /**
+   * `false` for a store whose bound sessions' IDs carry no tag (memory,
+   * which finds a user's sessions in a Map of its own): it needs no secret,
+   * makes its keyed forms with a random one, and checks no tag at load.
+   * @default true
+   */
+  readonly tagsUsers?: boolean;
 }
 
 /** What a write answers when the new ID's key was already taken: `withNewId` tries another. */
@@ -81,6 +131,9 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
   protected readonly timeout: number;
   /** The class name, for messages. */
   protected readonly storeName: string;
+  /** The keyed forms of user IDs, when the store has a secret to make them with. */
+  readonly #tagger: UserTagger | undefined;
+  readonly #tagsUsers: boolean;
 
   constructor(options: (ExternalStoreOptions<Data> & { timeout?: number }) | undefined, setup: ExternalStoreSetup) {
     super();
@@ -105,12 +158,47 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
     if (setup.timeout !== undefined && !(Number.isFinite(this.timeout) && this.timeout > 0 && this.timeout <= MAX_TIMEOUT_MS)) {
       throw new SessionSetupError(`${setup.name} \`timeout\` must be a positive number of milliseconds (at most ${MAX_TIMEOUT_MS}).`);
     }
+    this.#tagsUsers = setup.tagsUsers ?? true;
+    this.#tagger = this.#tagsUsers ? taggerOf(given.userTagSecret, setup.name) : userTagger(randomSecret());
     this.keys = externalKeys({
       prefix,
       generateId: given.generateId ?? generateSessionId,
       validateId: validatesIds ? (given.validateId ?? isWellFormedSessionId) : acceptAnyId,
       serializer: createSerializer(given.serializationOptions),
+      userTag: (userId) => this.#userTags("bind a session to a user").tag(userId),
     });
+  }
+
+  /**
+   * The record of `id`, from the store's `readEntry`, if it may be served:
+   * a session bound to a user only under an ID carrying that user's tag
+   * under this store's secret, and an anonymous one only under an ID with
+   * no tag. Any other is no session, and is destroyed: one bound under
+   * another secret, or under the unkeyed tag of builds before the secret,
+   * whose index a revoke of its user would never reach.
+   */
+  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<NoInfer<Data>> | null> {
+    const entry = await this.readEntry(id, ctx);
+    if (entry === null || !this.#tagsUsers) return entry;
+    const user = entry.record.meta?.user;
+    const tag = await this.keys.tagOf(id);
+    if (user === undefined && tag === undefined) return entry;
+    if (user !== undefined && tag !== undefined && (await this.#userTags("load a session bound to a user").isTagOf(user, tag))) return entry;
+    // What a destroy can end, it ends; if the backend fails now, the session is still not served, and the next load tries again.
+    await Promise.resolve()
+      .then(() => this.destroyRecord(id, ctx))
+      .catch(() => undefined);
+    return null;
+  }
+
+  /**
+   * Throws a `SessionSetupError` naming `userTagSecret` when this store
+   * cannot bind a session to a user: `ctx.session.bindUser()` asks first,
+   * so the mistake shows at the sign-in that needs it, not once the
+   * request is over.
+   */
+  assertCanBindUsers(): void {
+    this.#userTags("bind a session to a user");
   }
 
   /**
@@ -118,25 +206,44 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
    * `MAX_LISTED_USER_SESSIONS`, those with the latest deadlines.
    */
   async listUserSessions(userId: string, ctx?: RequestContext): Promise<UserSessionInfo[]> {
-    const user = await indexedUser(userId);
+    const user = await this.#userTags("list a user's sessions").indexed(userId);
     return latestListed(await this.listSessionsOf(user, MAX_LISTED_USER_SESSIONS, ctx), MAX_LISTED_USER_SESSIONS);
   }
 
   async revokeUserSession(userId: string, handle: string, ctx?: RequestContext): Promise<void> {
-    const user = await indexedUser(userId);
+    const user = await this.#userTags("revoke a user's session").indexed(userId);
     // Not shaped like a handle: it names no session, and the answer is the same as for one that names none.
     if (!isSessionHandle(handle)) return;
     await this.revokeSessionOf(user, handle, ctx);
   }
 
   async revokeUserSessions(userId: string, ctx?: RequestContext, exceptHandle?: string): Promise<void> {
-    const user = await indexedUser(userId);
+    const user = await this.#userTags("revoke a user's sessions").indexed(userId);
     // A handle to keep that is not shaped like one keeps nothing.
     await this.revokeSessionsOf(user, isSessionHandle(exceptHandle) ? exceptHandle : undefined, ctx);
   }
 
   sessionHandle(sessionId: string): Promise<string> {
     return sessionHandleOf(sessionId);
+  }
+
+  /** The record of `id` as stored, or `null` when it is unknown, expired or invalid; `loadEntry` checks its binding. */
+  protected abstract readEntry(id: string, ctx: RequestContext | undefined): Awaitable<StoredEntry<Data> | null>;
+
+  /** What the store's per-user index is keyed by, for `userId`: its keyed hash (session-id.ts). */
+  protected userHash(userId: string): Promise<string> {
+    return this.#userTags("keep a user's index").hash(userId);
+  }
+
+  /** The keyed forms of user IDs, or the SessionSetupError that says to pass `userTagSecret`. */
+  #userTags(what: string): UserTagger {
+    if (this.#tagger) return this.#tagger;
+    throw new SessionSetupError(
+      `${this.storeName} needs \`userTagSecret\` to ${what}: pass \`userTagSecret: process.env.SESSION_TAG_SECRET\`, ` +
+        `at least ${MIN_USER_TAG_SECRET_LENGTH} random characters (\`openssl rand -base64 32\`), the same on every server of this app. ` +
+        "It keys the user tag in the IDs of sessions bound to a user, so that no one without it can tell whose session an ID is. " +
+        "Sessions bound to no user need none.",
+    );
   }
 
   /**
@@ -176,4 +283,22 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
 
 function acceptAnyId(): boolean {
   return true;
+}
+
+/** The tagger of a store given `secret`: none without one; a SessionKeyError for one too short to stay secret. */
+function taggerOf(secret: unknown, storeName: string): UserTagger | undefined {
+  if (secret === undefined) return undefined;
+  if (typeof secret !== "string" || secret.length < MIN_USER_TAG_SECRET_LENGTH) {
+    const got = typeof secret === "string" ? `${secret.length} characters` : `a ${typeof secret}`;
+    throw new SessionKeyError(
+      `${storeName} \`userTagSecret\` is ${got}; it must be a string of at least ${MIN_USER_TAG_SECRET_LENGTH} random characters. ` +
+        "Make one with `openssl rand -base64 32` and keep it like a key (anyone who has it can tell whose session an ID is).",
+    );
+  }
+  return userTagger(secret);
+}
+
+/** A secret of this process's own, for a store that never shows its tags (memory). */
+function randomSecret(): string {
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }

@@ -11,7 +11,7 @@
  * the docs spell out what stays open.
  *
  * A session bound to a user also has an entry of its own under that
- * user's prefix (`prefix + "user:" + hash of the user ID + ":" + ID hash`),
+ * user's prefix (`prefix + "user:" + keyed hash of the user ID + ":" + ID hash`),
  * written before the session and expiring with it, its list details in
  * the entry's metadata: listing a user's sessions is one `list()`, and no
  * write ever reads a shared index and then writes it back.
@@ -22,7 +22,7 @@ import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
 import { ExternalStore, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { handleFromIdHash, isIdHash, userHash, type IndexedUser } from "./session-id.js";
+import { handleFromIdHash, isIdHash, type IndexedUser } from "./session-id.js";
 
 /** The part of a Workers `KVNamespace` binding the store uses. */
 export interface KvNamespaceLike {
@@ -53,6 +53,8 @@ const TOMBSTONE = "0|destroyed";
 const MAX_LIST_PAGES = 20;
 /** Rounds of a revoke-all before giving up on a user whose sessions keep appearing faster than they are ended. */
 const MAX_REVOKE_ROUNDS = 8;
+/** Tombstones written over one session that keeps being written back before giving up on it. */
+const MAX_END_ATTEMPTS = 3;
 
 /** What a user's session entry carries in its KV metadata: its line in the session list. */
 interface EntryMeta {
@@ -94,7 +96,7 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
     this.#getStore = options.getStore;
   }
 
-  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.keys.keyOf(id);
     if (key === null) return null;
     const text = await this.#read(ctx, key);
@@ -114,32 +116,56 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * The record is only updated if it is still alive here: if it was
    * destroyed or expired meanwhile, nothing is written, so that a slow
    * request cannot undo a logout. KV has no conditional write, so this
-   * costs one read, and a destroy landing between that read and the write
-   * can still be overwritten (docs/external-stores.md).
+   * costs one read, and for a session bound to no one a destroy landing
+   * between that read and the write can still be overwritten
+   * (docs/external-stores.md).
+   *
+   * A bound session closes that gap against a revoke (or a logout) at this
+   * location: its entry is written, the session read again (a tombstone
+   * now: the entry is taken back out, nothing more written), the session
+   * written, and its entry read again. An entry gone by then was deleted
+   * by a revoke that buried the session before this write landed: the
+   * session is buried again. The revoke, for its part, reads each session
+   * again after deleting its entry (`#end`), so whichever of the two writes
+   * last, one of them sees the other.
    */
   async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
     const where = await this.keys.locate(id);
     if (where === null) return null;
     const text = this.recordText(record);
     if (!(await this.#liveRecord(ctx, where.key))) return null;
+    const user = record.meta?.user;
+    if (where.tag === undefined || user === undefined) {
+      await this.#write(ctx, where.key, text, record.expiresAt);
+      return id;
+    }
+    const entryKey = this.#entryKey(await this.userHash(user), where.idHash);
     // The entry moves first: its expiry and last-seen follow the session's.
-    if (where.tag !== undefined) await this.#putEntry(ctx, record, where.idHash);
+    await this.#putEntry(ctx, record, where.idHash);
+    if (!(await this.#liveRecord(ctx, where.key))) {
+      await this.#deleteEntry(ctx, entryKey);
+      return null;
+    }
     await this.#write(ctx, where.key, text, record.expiresAt);
+    if ((await this.#read(ctx, entryKey)) === null) {
+      await this.#bury(ctx, where.key);
+      return null;
+    }
     return id;
   }
 
   /**
    * Overwrites the session with a tombstone that KV clears after a minute,
-   * then drops its user's entry. Read first, to tell whether a live
-   * session was there (and whose).
+   * then drops its user's entry (and makes sure it stays ended: `#end`).
+   * Read first, to tell whether a live session was there (and whose).
    */
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
     const where = await this.keys.locate(id);
     if (where === null) return false;
     const live = await this.#liveRecord(ctx, where.key);
-    await this.#bury(ctx, where.key);
     const user = live?.meta?.user;
-    if (where.tag !== undefined && user !== undefined) await this.#deleteEntry(ctx, this.#entryKey(await userHash(user), where.idHash));
+    if (where.tag !== undefined && user !== undefined) await this.#end(ctx, where.key, this.#entryKey(await this.userHash(user), where.idHash));
+    else await this.#bury(ctx, where.key);
     return live !== null;
   }
 
@@ -174,23 +200,36 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
 
   /**
    * Ends every listed session of the user but the one named `exceptHandle`,
-   * then lists again, until a listing shows no session not yet ended: a
-   * session created or moved meanwhile (at this location) is ended too.
+   * then lists again, until a listing shows no session left to end: a
+   * session created or moved meanwhile (at this location) is ended too, and
+   * so is one this revoke ended that is live again (written back by a
+   * refresh from another location). An entry listed again whose session
+   * stays ended (a listing that lags behind the delete) costs a read, not
+   * another write.
    */
   protected async revokeSessionsOf(user: IndexedUser, exceptHandle: string | undefined, ctx: RequestContext | undefined): Promise<void> {
     const { hash: digest, tag } = user;
-    const settled = new Set<string>();
+    const ended = new Set<string>();
+    let kept: string | undefined;
     for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
       const now = Date.now();
       const due: UserEntry[] = [];
       for (const entry of await this.#userEntries(ctx, digest)) {
-        if (settled.has(entry.idHash) || entry.meta.e <= now) continue;
-        settled.add(entry.idHash);
-        if (exceptHandle !== undefined && (await handleFromIdHash(entry.idHash)) === exceptHandle) continue;
+        if (entry.meta.e <= now || entry.idHash === kept) continue;
+        if (kept === undefined && exceptHandle !== undefined && (await handleFromIdHash(entry.idHash)) === exceptHandle) {
+          kept = entry.idHash;
+          continue;
+        }
+        if (ended.has(entry.idHash) && !(await this.#liveRecord(ctx, this.keys.keyOfHash(entry.idHash, tag)))) continue;
         due.push(entry);
       }
       if (due.length === 0) return;
-      await Promise.all(due.map((entry) => this.#revokeEntry(ctx, entry, tag)));
+      await Promise.all(
+        due.map(async (entry) => {
+          await this.#revokeEntry(ctx, entry, tag);
+          ended.add(entry.idHash);
+        }),
+      );
     }
     throw new SessionStoreUnavailableError(
       `New sessions of this user kept appearing while revoking them (${MAX_REVOKE_ROUNDS} rounds): some may still be live. Retry.`,
@@ -207,10 +246,27 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
     await kvCall("write", () => store.put(key, TOMBSTONE, { expirationTtl: KV_MIN_TTL_SECONDS }));
   }
 
-  /** The session first, then its entry: a failure between leaves an entry naming a dead session, never a live session unlisted. */
   async #revokeEntry(ctx: RequestContext | undefined, entry: UserEntry, tag: string): Promise<void> {
-    await this.#bury(ctx, this.keys.keyOfHash(entry.idHash, tag));
-    await this.#deleteEntry(ctx, entry.key);
+    await this.#end(ctx, this.keys.keyOfHash(entry.idHash, tag), entry.key);
+  }
+
+  /**
+   * Ends a bound session: the session first, then its entry (a failure
+   * between leaves an entry naming a dead session, never a live session
+   * unlisted), then a read of the session. A refresh that read it live
+   * before the tombstone and wrote it after finds its entry still there
+   * when it checks before this delete: this read then sees it live, and
+   * buries it again (updateRecord's side of the same check).
+   */
+  async #end(ctx: RequestContext | undefined, sessionKey: string, entryKey: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_END_ATTEMPTS; attempt++) {
+      await this.#bury(ctx, sessionKey);
+      await this.#deleteEntry(ctx, entryKey);
+      if (!(await this.#liveRecord(ctx, sessionKey))) return;
+    }
+    throw new SessionStoreUnavailableError(
+      `A session kept being written back while it was ended (${MAX_END_ATTEMPTS} attempts): it may still be live. Retry.`,
+    );
   }
 
   #entryPrefix(digest: string): string {
@@ -232,7 +288,7 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
       d: record.meta?.agent ?? "Unknown device",
     };
     const store = await this.#getStore(ctx);
-    const key = this.#entryKey(await userHash(user), idHash);
+    const key = this.#entryKey(await this.userHash(user), idHash);
     await kvCall("write", () => store.put(key, "", { expirationTtl: kvTtl(record.expiresAt), metadata: meta }));
   }
 
@@ -272,9 +328,14 @@ export class KvSessionStore<Data = SessionData> extends ExternalStore<Data> {
   }
 }
 
-/** KV's TTL for something that must live until `expiresAt`: never below KV's minimum. */
+/**
+ * KV's TTL for something that must live until `expiresAt`: never below
+ * KV's minimum, and one second more than the time left, since KV counts
+ * the expiry from the whole second it is in (a user's entry that expired
+ * before its session's deadline would unlist a live session).
+ */
 function kvTtl(expiresAt: number): number {
-  return Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000));
+  return Math.max(KV_MIN_TTL_SECONDS, Math.ceil((expiresAt - Date.now()) / 1000) + 1);
 }
 
 const MAX_DEVICE_LENGTH = 100;

@@ -72,7 +72,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   constructor(options: UnsafeMemoryStoreOptions<Data> | (() => Awaitable<string>) = {}) {
     const resolved = typeof options === "function" ? { generateId: options } : options;
     // Any ID is looked up as it is, in a Map: there is no shape to check, so no validateId.
-    super(resolved, { name: "UnsafeMemoryStore", validatesIds: false });
+    super(resolved, { name: "UnsafeMemoryStore", validatesIds: false, tagsUsers: false });
     this.#sweepInterval = resolved?.sweepInterval ?? 60_000;
   }
 
@@ -81,7 +81,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     return this.#entries.size;
   }
 
-  loadEntry(id: string): StoredEntry<NoInfer<Data>> | null {
+  protected readEntry(id: string): StoredEntry<Data> | null {
     const entry = this.#live(id);
     return entry ? this.#toStored(entry) : null;
   }

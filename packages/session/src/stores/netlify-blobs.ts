@@ -18,6 +18,15 @@
  *   blob exists before its old one dies) is caught by the next list.
  * Blobs has no TTL: a read that meets an expired session deletes it, and
  * `deleteExpired()`, run from a scheduled function, clears the rest.
+ *
+ * Blobs takes no deadline and cannot cancel a call, and its client retries
+ * a failed one on its own: a write the store reports as failed may still
+ * land when Blobs gets to it. What it can then do is bounded by its
+ * condition: an update only over the version it read (never over a newer
+ * write or an ended session), a create only under a new ID no browser was
+ * given, a logout's or a revoke's delete only ending what was asked. A
+ * login whose tombstone over the old session fails takes its new session
+ * back; the old one may still end. The errors say which.
  */
 import type { RequestContext } from "@hattip/compose";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
@@ -114,7 +123,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     }
   }
 
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
+  protected async readEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<Data> | null> {
     const key = await this.#keyOf(id);
     if (key === null) return null;
     const store = await this.#store(ctx);
@@ -134,7 +143,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     const text = this.recordText(record);
     const store = await this.#store(ctx);
     return this.withNewId(record.meta?.user, async (fresh) =>
-      (await this.#write(store, this.#blobKey(fresh), text, record.expiresAt, { onlyIfNew: true })) ? fresh.id : ID_TAKEN,
+      (await this.#write(store, this.#blobKey(fresh), text, record.expiresAt, { onlyIfNew: true }, "create")) ? fresh.id : ID_TAKEN,
     );
   }
 
@@ -143,7 +152,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     if (key === null) return null;
     const text = this.recordText(record);
     const store = await this.#store(ctx);
-    return (await this.#overwriteLive(store, key, ctx, text, record.expiresAt)) ? id : null;
+    return (await this.#overwriteLive(store, key, ctx, text, record.expiresAt, "update")) ? id : null;
   }
 
   async destroyRecord(id: string, ctx?: RequestContext): Promise<boolean> {
@@ -152,7 +161,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     const store = await this.#store(ctx);
     const head = await this.#blobs("read", () => store.getMetadata(key, STRONG));
     if (head === null) return false;
-    await this.#blobs("write", () => store.delete(key));
+    await this.#blobs("end", () => store.delete(key));
     if (ctx) etagsOf(ctx).delete(key);
     return isLive(head.metadata);
   }
@@ -163,15 +172,23 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     const text = this.recordText(record);
     const store = await this.#store(ctx);
     const fresh = await this.withNewId(record.meta?.user, async (candidate) =>
-      (await this.#write(store, this.#blobKey(candidate), text, record.expiresAt, { onlyIfNew: true })) ? candidate : ID_TAKEN,
+      (await this.#write(store, this.#blobKey(candidate), text, record.expiresAt, { onlyIfNew: true }, "create")) ? candidate : ID_TAKEN,
     );
     const newKey = this.#blobKey(fresh);
     // The new session exists before the old one dies: a revoke-all that lists after this destroy sees it.
-    if (!(await this.#overwriteLive(store, oldKey, ctx, TOMBSTONE, 0))) {
-      await this.#blobs("write", () => store.delete(newKey));
+    let ended: boolean;
+    try {
+      ended = await this.#overwriteLive(store, oldKey, ctx, TOMBSTONE, 0, "tombstone");
+    } catch (error) {
+      // The login fails: the new session, which no browser was given, must not stay listed under the user.
+      await this.#deleteDead(store, newKey);
+      throw error;
+    }
+    if (!ended) {
+      await this.#blobs("end", () => store.delete(newKey));
       return null;
     }
-    await this.#blobs("write", () => store.delete(oldKey));
+    await this.#blobs("end", () => store.delete(oldKey));
     if (ctx) etagsOf(ctx).delete(oldKey);
     return fresh.id;
   }
@@ -190,7 +207,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
   protected async revokeSessionOf(user: IndexedUser, handle: string, ctx: RequestContext | undefined): Promise<void> {
     const store = await this.#store(ctx);
     for (const entry of await this.#userEntries(store, user)) {
-      if (entry.info?.handle === handle) await this.#blobs("write", () => store.delete(entry.key));
+      if (entry.info?.handle === handle) await this.#blobs("end", () => store.delete(entry.key));
     }
   }
 
@@ -208,7 +225,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
       await Promise.all(
         entries.map(async ({ key, info, foreign }) => {
           if (foreign || (info && info.handle === exceptHandle)) settled.add(key);
-          else if (info) await this.#blobs("write", () => store.delete(key));
+          else if (info) await this.#blobs("end", () => store.delete(key));
         }),
       );
     }
@@ -230,7 +247,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     for (const { key } of blobs) {
       const head = await this.#blobs("read", () => store.getMetadata(key, STRONG));
       if (head === null || isLive(head.metadata)) continue;
-      await this.#blobs("write", () => store.delete(key));
+      await this.#blobs("end", () => store.delete(key));
       deleted++;
     }
     return deleted;
@@ -271,12 +288,19 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
    * ETag this request loaded or a fresh read's. `false`, with nothing
    * written, when the session is gone or expired.
    */
-  async #overwriteLive(store: NetlifyBlobStoreLike, key: string, ctx: RequestContext | undefined, text: string, expiresAt: number): Promise<boolean> {
+  async #overwriteLive(
+    store: NetlifyBlobStoreLike,
+    key: string,
+    ctx: RequestContext | undefined,
+    text: string,
+    expiresAt: number,
+    kind: "update" | "tombstone",
+  ): Promise<boolean> {
     let loaded = ctx ? etagsOf(ctx).get(key) : undefined;
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const etag = loaded ?? (await this.#liveEtag(store, key));
       if (etag === null) return false;
-      const written = await this.#write(store, key, text, expiresAt, { onlyIfMatch: etag });
+      const written = await this.#write(store, key, text, expiresAt, { onlyIfMatch: etag }, kind);
       if (written) {
         if (ctx) etagsOf(ctx).set(key, written);
         return true;
@@ -309,8 +333,9 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     text: string,
     expiresAt: number,
     condition: { onlyIfNew: true } | { onlyIfMatch: string },
+    kind: BlobsWrite,
   ): Promise<string | null> {
-    const result = await this.#blobs("write", () => store.set(key, text, { metadata: { expiresAt }, ...condition }));
+    const result = await this.#blobs(kind, () => store.set(key, text, { metadata: { expiresAt }, ...condition }));
     const modified = (result as { modified?: unknown } | undefined)?.modified;
     if (typeof modified !== "boolean") {
       throw new SessionSetupError(
@@ -323,7 +348,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
 
   /** A blob that is no live session: deleted on sight, without failing the read that met it. */
   async #deleteDead(store: NetlifyBlobStoreLike, key: string): Promise<void> {
-    await this.#blobs("write", () => store.delete(key)).catch(() => undefined);
+    await this.#blobs("end", () => store.delete(key)).catch(() => undefined);
   }
 
   async #keyOf(id: string): Promise<string | null> {
@@ -345,7 +370,7 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
     return store;
   }
 
-  async #blobs<T>(what: "read" | "write", call: () => Promise<T>): Promise<T> {
+  async #blobs<T>(kind: BlobsCall, call: () => Promise<T>): Promise<T> {
     try {
       return await withDeadline(Promise.resolve().then(call), this.timeout);
     } catch (error) {
@@ -357,11 +382,34 @@ export class NetlifyBlobsSessionStore<Data = SessionData> extends ExternalStore<
           { cause: error },
         );
       }
-      const why = error instanceof DeadlineExceeded ? `did not answer within ${this.timeout} ms` : `failed: ${describeFailure(error)}`;
-      throw new SessionStoreUnavailableError(`A Netlify Blobs session ${what} ${why}. The session is intact; retry later.`, { cause: error });
+      const why = error instanceof DeadlineExceeded ? `did not answer within ${this.timeout} ms` : `failed (${describeFailure(error)})`;
+      throw new SessionStoreUnavailableError(
+        `A Netlify Blobs session ${kind === "read" ? "read" : "write"} ${why}: ${LEFT_BEHIND[kind]}; retry later.`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }
+
+/**
+ * A Blobs call, for what its failure leaves behind. Blobs takes no
+ * deadline and its client retries a failed call on its own (for some 25 s),
+ * so a write the store gave up on may still land: each kind says how.
+ */
+type BlobsCall = "read" | BlobsWrite | "end";
+type BlobsWrite = "create" | "update" | "tombstone";
+
+const LEFT_BEHIND: Record<BlobsCall, string> = {
+  read: "nothing was changed",
+  create: "a new session may still be stored when Blobs gets to it, under an ID no browser was given",
+  update:
+    "this session write may still be saved when Blobs gets to it, but only over the version this request read: " +
+    "never over a newer write, never over a session ended meanwhile",
+  tombstone: "the old session may still be ended when Blobs gets to it",
+  end: "the session may still be ended when Blobs gets to it",
+};
 
 function etagsOf(ctx: object): Map<string, string> {
   let etags = loadedEtags.get(ctx);

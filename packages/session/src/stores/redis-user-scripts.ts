@@ -69,6 +69,27 @@ return 1
 );
 
 /**
+ * Reads a bound session, served only while its user's index still names
+ * it. An entry gone while its session lives can only mean that the index
+ * lost it: Redis evicted the index under memory pressure (it goes cold
+ * while the session is read on every request), or someone deleted it. A
+ * revoke-all reads only the index, so such a session could never be ended:
+ * it is deleted here instead, and the user signed out. Eviction may sign a
+ * user out, never keep a revoked session alive.
+ * KEYS: session, index. ARGV: ID hash. Returns the value, or nil.
+ */
+export const READ_BOUND = script(
+  "read-bound",
+  `
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return value end
+redis.call('DEL', KEYS[1])
+return false
+`,
+);
+
+/**
  * Ends a bound session and drops its index entry.
  * KEYS: session, index. ARGV: ID hash. Returns 1 when a live session was there.
  */

@@ -20,8 +20,18 @@ import type { StorageKey } from "./external-keys.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
 import { CommandDeadlines, connected, isWrongType, type RedisClientLike } from "./redis-connection.js";
+import { checkEvictionPolicy } from "./redis-eviction.js";
 import { durabilityOf, writeDurably, type RedisDurability, type RedisDurabilityOptions, type RedisWriteTarget } from "./redis-durability.js";
-import { DESTROY_BOUND, isNoScript, REVOKE_BOUND, ROTATE_BOUND, scriptSha1, WRITE_BOUND, type RedisScript } from "./redis-user-scripts.js";
+import {
+  DESTROY_BOUND,
+  isNoScript,
+  READ_BOUND,
+  REVOKE_BOUND,
+  ROTATE_BOUND,
+  scriptSha1,
+  WRITE_BOUND,
+  type RedisScript,
+} from "./redis-user-scripts.js";
 import { handleFromIdHash, isIdHash, type IndexedUser } from "./session-id.js";
 import { userSessionInfo } from "./user-sessions.js";
 
@@ -92,18 +102,26 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     this.#deadlines = new CommandDeadlines(this.timeout);
   }
 
-  async loadEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const located = this.keys.keyOf(id);
-    const key = isThenable(located) ? await located : located;
-    if (key === null) return null;
+  /**
+   * One GET; for a session bound to a user, one script that reads it and
+   * serves it only while its user's index still names it (READ_BOUND), in
+   * the same round trip.
+   */
+  protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
+    const located = this.keys.locate(id);
+    const where = isThenable(located) ? await located : located;
+    if (where === null) return null;
     const ready = this.#ready(ctx);
     const client = isThenable(ready) ? await ready : ready;
     let text: unknown;
     try {
-      text = await this.#command(client, client.get(key));
+      text =
+        where.tag === undefined
+          ? await this.#command(client, client.get(where.key))
+          : await this.#script(client, READ_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash]);
     } catch (error) {
-      // A key of another type is as good as a corrupted value: start afresh.
-      if (isWrongType(error)) return null;
+      // A key of another type (the session's or its index's) is as good as a corrupted value: start afresh.
+      if (isWrongType(error) || isWrongType((error as { cause?: unknown } | null)?.cause)) return null;
       throw error;
     }
     // A client set up to map strings to Buffers (typeMapping) returns bytes.
@@ -307,7 +325,20 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
   #ready(ctx: RequestContext | undefined): Awaitable<RedisClientLike> {
     // Outside a request (a job revoking a user's sessions) there is no context: getClient gets `undefined`.
     const client = this.#getClient(ctx as RequestContext);
-    return isThenable(client) ? client.then((given) => connected(given, this.timeout)) : connected(client, this.timeout);
+    return isThenable(client) ? client.then((given) => this.#connected(given)) : this.#connected(client);
+  }
+
+  /** `client` connected, as the view the store's commands go through; its eviction policy read once, beside the first request. */
+  #connected(client: RedisClientLike): Awaitable<RedisClientLike> {
+    const ready = connected(client, this.timeout);
+    if (isThenable(ready)) {
+      return ready.then((view) => {
+        checkEvictionPolicy(view, this.timeout);
+        return view;
+      });
+    }
+    checkEvictionPolicy(ready, this.timeout);
+    return ready;
   }
 
   #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {

@@ -48,6 +48,7 @@ const MAX_CALL_BYTES = 1_000_000;
 
 class BadCall extends Error {}
 class SetupProblem extends Error {}
+class LateCall extends Error {}
 
 /**
  * @example
@@ -78,6 +79,10 @@ export class SessionDurableObject {
       if (text.length > MAX_CALL_BYTES) throw new BadCall("The call is too large.");
       return Response.json(await this.#answer(parseCall(text)));
     } catch (error) {
+      if (error instanceof LateCall) {
+        const failure: DurableObjectFailure = { error: error.message, kind: "late" };
+        return Response.json(failure, { status: 409 });
+      }
       if (error instanceof BadCall || error instanceof SetupProblem) {
         const failure: DurableObjectFailure = { error: error.message, kind: error instanceof SetupProblem ? "setup" : "bad-call" };
         return Response.json(failure, { status: error instanceof SetupProblem ? 500 : 400 });
@@ -97,6 +102,10 @@ export class SessionDurableObject {
 
   async #answer(call: DurableObjectCall): Promise<DurableObjectAnswers[DurableObjectCall["op"]]> {
     const now = Date.now();
+    // The store gave up on this call and reported it failed: begun now, it would land after that.
+    if ("deadline" in call && call.deadline !== undefined && now > call.deadline) {
+      throw new LateCall(`The call arrived ${now - call.deadline} ms after its deadline; nothing was changed.`);
+    }
     switch (call.op) {
       case "load": {
         if (!this.#tableExists()) return { record: null };
@@ -255,6 +264,12 @@ function parseCall(text: string): DurableObjectCall {
     return value;
   };
   const optionalHash = (name: string) => (call[name] === null || call[name] === undefined ? null : hash(name));
+  const deadline = (): { deadline?: number } => {
+    const value = call["deadline"];
+    if (value === undefined) return {};
+    if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new BadCall("`deadline` must be a whole number.");
+    return { deadline: value };
+  };
   const fields = (): RowFields => {
     const { record, expiresAt } = call;
     if (typeof record !== "string") throw new BadCall("`record` must be a string.");
@@ -263,13 +278,14 @@ function parseCall(text: string): DurableObjectCall {
   };
   switch (call["op"]) {
     case "load":
+      return { op: "load", id: hash("id") };
     case "destroy":
-      return { op: call["op"], id: hash("id") };
+      return { op: "destroy", id: hash("id"), ...deadline() };
     case "create":
     case "update":
-      return { op: call["op"], id: hash("id"), ...fields() };
+      return { op: call["op"], id: hash("id"), ...fields(), ...deadline() };
     case "rotate":
-      return { op: "rotate", old: hash("old"), id: hash("id"), ...fields() };
+      return { op: "rotate", old: hash("old"), id: hash("id"), ...fields(), ...deadline() };
     case "list": {
       // A store of an older version sends no limit (the object may be bound from another Worker): SQLite's LIMIT -1 is none.
       const { limit = -1 } = call;

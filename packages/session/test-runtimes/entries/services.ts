@@ -22,6 +22,7 @@ import { featureBehaviour } from "../suite/feature-behaviour.js";
 import { assert, assertEqual, TestList } from "../suite/harness.js";
 import { middlewareBehaviour } from "../suite/middleware-behaviour.js";
 import { storeContract, type Data, type StoreSubject } from "../suite/store-contract.js";
+import { userTagSecret } from "../suite/user-tag-secret.js";
 
 interface Services {
   /** A redis-server of the runner's own. */
@@ -69,10 +70,13 @@ if (services.redis) {
   cleanups.push(async () => {
     if (client.isOpen) await client.close();
   });
+  // A prefix of its own per runtime: the runners share the one server.
+  const prefix = `${platform.name}:${crypto.randomUUID()}:`;
+  const redis = (secret: string | undefined) => new RedisSessionStore<Data>({ userTagSecret: secret, getClient: () => client, prefix });
   subjects.push({
     name: "RedisSessionStore",
-    // A prefix of its own per store: the runners share the one server.
-    make: async () => new RedisSessionStore<Data>({ getClient: () => client, prefix: `${platform.name}:${crypto.randomUUID()}:` }),
+    make: async () => redis(userTagSecret),
+    withUserTagSecret: async (secret) => redis(secret),
     revocable: true,
     indexesUsers: true,
   });
@@ -80,7 +84,7 @@ if (services.redis) {
   tests.test("RedisSessionStore fails with SessionStoreUnavailableError within its timeout when Redis is down", async () => {
     const down = createClient({ url: `redis://${CLOSED}`, socket: { reconnectStrategy: false } });
     try {
-      await assertUnavailable(new RedisSessionStore<Data>({ getClient: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
+      await assertUnavailable(new RedisSessionStore<Data>({ userTagSecret, getClient: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
     } finally {
       if (down.isOpen) await down.close();
     }
@@ -92,28 +96,31 @@ if (services.postgres) {
   cleanups.push(() => pool.end());
   subjects.push({
     name: "PostgresSessionStore",
-    make: async () => new PostgresSessionStore<Data>({ client: pool }),
+    make: async () => new PostgresSessionStore<Data>({ userTagSecret, client: pool }),
+    withUserTagSecret: async (secret) => new PostgresSessionStore<Data>({ userTagSecret: secret, client: pool }),
     revocable: true,
     indexesUsers: true,
   });
 
   tests.test("PostgresSessionStore sends one statement for each load, create, update, rotation and destroy", async () => {
     const sent: string[] = [];
-    const counting: PostgresClientLike = { query: (text, values) => (sent.push(text.split(" ")[0]!), pool.query(text, values)) };
-    const store = new PostgresSessionStore<Data>({ client: counting });
+    // A guarded write is `WITH guard AS (...), ..., written AS (<its statement> ...) SELECT ...`: named by that statement.
+    const named = (text: string) => /written AS \((\w+)/.exec(text)?.[1] ?? text.split(" ")[0]!;
+    const counting: PostgresClientLike = { query: (text, values) => (sent.push(named(text)), pool.query(text, values)) };
+    const store = new PostgresSessionStore<Data>({ userTagSecret, client: counting });
     const ctx = storeCtx();
     const id = await store.save(null, { count: 1 }, 60_000, ctx);
     await store.load(id, ctx);
     await store.save(id, { count: 2 }, 60_000, ctx);
     const next = await store.rotateRecord(id, { data: { count: 3 }, createdAt: Date.now(), expiresAt: Date.now() + 60_000 }, ctx);
     await store.destroy(next!, ctx);
-    assertEqual(sent, ["WITH", "SELECT", "UPDATE", "UPDATE", "DELETE"], "statements sent");
+    assertEqual(sent, ["INSERT", "SELECT", "UPDATE", "UPDATE", "DELETE"], "statements sent");
   });
 
   tests.test("PostgresSessionStore fails with SessionStoreUnavailableError when PostgreSQL is down", async () => {
     const down = new pg.Pool({ connectionString: `postgres://postgres@${CLOSED}/postgres`, connectionTimeoutMillis: UNREACHABLE_TIMEOUT_MS });
     try {
-      await assertUnavailable(new PostgresSessionStore<Data>({ client: down, timeout: UNREACHABLE_TIMEOUT_MS }));
+      await assertUnavailable(new PostgresSessionStore<Data>({ userTagSecret, client: down, timeout: UNREACHABLE_TIMEOUT_MS }));
     } finally {
       await down.end();
     }
@@ -124,19 +131,20 @@ if (services.blobs) {
   const { url, token, siteID } = services.blobs;
   const blobStore = () =>
     getStore({ name: `sessions-${crypto.randomUUID()}`, siteID, token, edgeURL: url, uncachedEdgeURL: url, consistency: "strong" });
+  // One Blobs store per runtime, as Redis gets a prefix of its own.
+  const sessions = blobStore();
+  const blobs = (secret: string | undefined) => new NetlifyBlobsSessionStore<Data>({ userTagSecret: secret, getStore: () => sessions });
   subjects.push({
     name: "NetlifyBlobsSessionStore",
-    make: async () => {
-      const store = blobStore();
-      return new NetlifyBlobsSessionStore<Data>({ getStore: () => store });
-    },
+    make: async () => blobs(userTagSecret),
+    withUserTagSecret: async (secret) => blobs(secret),
     revocable: true,
     indexesUsers: true,
   });
 
   tests.test("NetlifyBlobsSessionStore keeps one blob per session, under the hash of its ID, and deletes it on logout", async () => {
     const blobs = blobStore();
-    const store = new NetlifyBlobsSessionStore<Data>({ getStore: () => blobs });
+    const store = new NetlifyBlobsSessionStore<Data>({ userTagSecret, getStore: () => blobs });
     const ctx = storeCtx();
     const id = await store.save(null, { count: 1 }, 60_000, ctx);
     const keys = (await blobs.list({ prefix: "" })).blobs.map((blob) => blob.key);
@@ -156,7 +164,7 @@ if (services.blobs) {
       uncachedEdgeURL: `http://${CLOSED}`,
       consistency: "strong",
     });
-    await assertUnavailable(new NetlifyBlobsSessionStore<Data>({ getStore: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
+    await assertUnavailable(new NetlifyBlobsSessionStore<Data>({ userTagSecret, getStore: () => down, timeout: UNREACHABLE_TIMEOUT_MS }));
   });
 }
 

@@ -8,6 +8,7 @@
 import { DurableObjectSessionStore, KvSessionStore, type DurableObjectNamespaceLike, type KvNamespaceLike } from "hattip-session";
 import type { RequestContext } from "@hattip/compose";
 import { adapterContext, assert, assertEqual, runSuite, type Data, type StoreSubject, type TestList } from "../suite/index.js";
+import { userTagSecret } from "../suite/user-tag-secret.js";
 
 export { SessionDurableObject } from "hattip-session";
 
@@ -16,16 +17,22 @@ interface Env {
   SESSION_OBJECTS: DurableObjectNamespaceLike;
 }
 
+const kv = (secret: string | undefined) =>
+  new KvSessionStore<Data>({ userTagSecret: secret, getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS });
 const kvStore: StoreSubject = {
   name: "KvSessionStore",
-  make: async () => new KvSessionStore<Data>({ getStore: (ctx) => (ctx.platform as { env: Env }).env.SESSIONS }),
+  make: async () => kv(userTagSecret),
+  withUserTagSecret: async (secret) => kv(secret),
   revocable: true,
   indexesUsers: true,
 };
 
+const objects = (secret: string | undefined) =>
+  new DurableObjectSessionStore<Data>({ userTagSecret: secret, getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS });
 const durableObjectStore: StoreSubject = {
   name: "DurableObjectSessionStore",
-  make: async () => new DurableObjectSessionStore<Data>({ getNamespace: (ctx) => (ctx!.platform as { env: Env }).env.SESSION_OBJECTS }),
+  make: async () => objects(userTagSecret),
+  withUserTagSecret: async (secret) => objects(secret),
   revocable: true,
   indexesUsers: true,
 };

@@ -7,7 +7,15 @@
  * user: the subject's flags say so.
  */
 import type { RequestContext } from "@hattip/compose";
-import { MAX_LISTED_USER_SESSIONS, type RecordStore, type SessionRecord, type SessionStore, type UserSessionIndex } from "hattip-session";
+import {
+  MAX_LISTED_USER_SESSIONS,
+  SessionKeyError,
+  SessionSetupError,
+  type RecordStore,
+  type SessionRecord,
+  type SessionStore,
+  type UserSessionIndex,
+} from "hattip-session";
 import { assert, assertEqual, assertNotEqual, assertRejects, pause } from "./harness.js";
 
 export type Data = Record<string, unknown>;
@@ -24,6 +32,13 @@ export interface StoreSubject {
   revocable: boolean;
   /** `true` for stores with a per-user index (list and revoke a user's sessions). */
   indexesUsers?: boolean;
+  /**
+   * For a store whose bound sessions' IDs carry their user's tag (every
+   * server store but memory): a store that keeps its sessions where
+   * `make()`'s does, made with this `userTagSecret` (`undefined`: none)
+   * instead of the tests' own, as the same app deployed with another secret.
+   */
+  withUserTagSecret?: (userTagSecret: string | undefined) => Promise<SessionStore<Data>>;
 }
 
 /** Long enough for a save and a load on a busy machine; the tests wait 2.5 times as long. */
@@ -150,6 +165,52 @@ export function storeContract(tests: TestRegistrar, subject: StoreSubject, ctx: 
 
   if (!subject.indexesUsers) return;
   userIndexContract(tests, subject, ctx);
+  if (subject.withUserTagSecret) userTagContract(tests, subject, subject.withUserTagSecret, ctx);
+}
+
+const boundTo = (user: string): SessionRecord<Data> => {
+  const now = Date.now();
+  return { data: { user }, createdAt: now, expiresAt: now + 60_000, meta: { user, agent: "A", seenAt: now } };
+};
+
+/** The tag after the dot of a bound session's ID. */
+const tagOf = (id: string) => id.slice(id.lastIndexOf(".") + 1);
+
+/** The secret that keys the user tag: what a store without it refuses, and what changing it ends. */
+function userTagContract(
+  tests: TestRegistrar,
+  subject: StoreSubject,
+  withSecret: (userTagSecret: string | undefined) => Promise<SessionStore<Data>>,
+  ctx: () => RequestContext,
+): void {
+  const it = (behaviour: string, body: (user: string) => Promise<void>) =>
+    tests.test(`${subject.name} store: ${behaviour}`, () => body(`user-${crypto.randomUUID()}`));
+
+  it("refuses a userTagSecret shorter than 32 characters, or not a string, with a SessionKeyError", async () => {
+    for (const bad of ["", "x".repeat(31), 42 as unknown as string]) {
+      await assertRejects(() => withSecret(bad), SessionKeyError, `userTagSecret ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it("without userTagSecret, refuses to bind, list or revoke with a SessionSetupError, and keeps anonymous sessions", async (user) => {
+    const store = (await withSecret(undefined)) as IndexedStore;
+    assertEqual(await store.load(await store.save(null, sample, 60_000, ctx()), ctx()), sample, "an anonymous session");
+    await assertRejects(() => store.createRecord(boundTo(user), ctx()), SessionSetupError, "createRecord() of a bound session");
+    await assertRejects(() => store.assertCanBindUsers?.(), SessionSetupError, "assertCanBindUsers()");
+    await assertRejects(() => store.listUserSessions(user, ctx()), SessionSetupError, "listUserSessions()");
+    await assertRejects(() => store.revokeUserSessions(user, ctx()), SessionSetupError, "revokeUserSessions()");
+  });
+
+  it("gives one user another tag under another secret, and ends a session bound under another secret: it loads as none, and is gone", async (user) => {
+    const store = (await subject.make()) as IndexedStore;
+    const other = (await withSecret("another deployment's secret, 32+ chars")) as IndexedStore;
+    const mine = await store.createRecord(boundTo(user), ctx());
+    const theirs = await other.createRecord(boundTo(user), ctx());
+    assertNotEqual(tagOf(theirs), tagOf(mine), "the user's tag under two secrets");
+    assertEqual(await other.load(mine, ctx()), null, "a session bound under another secret");
+    assertEqual(await store.load(mine, ctx()), null, "that session, under its own secret, after the other loaded it");
+    assertEqual(await other.load(theirs, ctx()), { user }, "a session bound under this secret");
+  });
 }
 
 /** Listing and revoking a user's sessions: what every server-side store owes. */

@@ -8,7 +8,9 @@
  * calls beside the real ones (chosen by a header no store sends): count an
  * object's rows and read its alarm, hold the object busy, or abort it, the
  * faults workerd can produce for real. /do-calls counts the store's calls,
- * by operation, so that tests can pin what each request costs.
+ * by operation, so that tests can pin what each request costs. A `gate`
+ * query parameter parks a request once its session is loaded; `linger`
+ * keeps its context alive after it answers (the app's own waitUntil work).
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
@@ -24,6 +26,8 @@ import {
 } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
+import { enterGate, gateEndpoints } from "../support/worker-gates.js";
 
 interface Env {
   SESSIONS: DurableObjectNamespaceLike;
@@ -89,11 +93,11 @@ const counted = (ctx: RequestContext | undefined): DurableObjectNamespaceLike =>
   };
 };
 
-const store = new DurableObjectSessionStore({ getNamespace: counted, timeout: 1000 });
+const store = new DurableObjectSessionStore({ userTagSecret, getNamespace: counted, timeout: 1000 });
 const mainSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
 const kvBackedSession = session({
-  store: new DurableObjectSessionStore({ getNamespace: (ctx) => env(ctx!).KV_BACKED }),
+  store: new DurableObjectSessionStore({ userTagSecret, getNamespace: (ctx) => env(ctx!).KV_BACKED }),
   cookieName: "kv-backed",
 });
 
@@ -112,6 +116,12 @@ interface Handle {
 const routes: RequestHandler = async (ctx) => {
   const s = ctx.session as unknown as Handle;
   const { searchParams } = ctx.url;
+  // A `gate` parks the request here, its session loaded (test/support/worker-gates.ts).
+  const gate = searchParams.get("gate");
+  if (gate) await enterGate(gate);
+  // `linger` keeps the request's context alive that long after it answers, as an app's own waitUntil work does.
+  const linger = Number(searchParams.get("linger") ?? 0);
+  if (linger > 0) ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, linger)));
   switch (ctx.url.pathname.replace(/^\/(short|kv-backed)/, "")) {
     case "/read":
       return Response.json({ data: s.data, isFresh: s.isFresh, userId: s.userId ?? null });
@@ -160,14 +170,24 @@ const app = compose(
     if (pathname === "/contract") {
       // The one store contract, run here because the binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new DurableObjectSessionStore<Record<string, unknown>>({ getNamespace: (c) => env(c!).SESSIONS });
+      const make = (secret: string | undefined) =>
+        new DurableObjectSessionStore<Record<string, unknown>>({ userTagSecret: secret, getNamespace: (c) => env(c!).SESSIONS });
+      const contractStore = make(userTagSecret);
       storeContract(
         tests,
-        { name: "DurableObjectSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true },
+        {
+          name: "DurableObjectSessionStore in workerd",
+          make: async () => contractStore,
+          withUserTagSecret: async (secret) => make(secret),
+          revocable: true,
+          indexesUsers: true,
+        },
         () => ctx,
       );
       return Response.json(await tests.run());
     }
+    const gateAnswer = gateEndpoints(ctx.url);
+    if (gateAnswer) return gateAnswer;
     if (pathname === "/do-calls") {
       const snapshot = calls;
       calls = {};

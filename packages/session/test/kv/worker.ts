@@ -6,7 +6,8 @@
  * keys longer than KV accepts, so that every KV call fails; paths under
  * /rolling/ refresh a session at most every half second. Paths under /user/
  * bind, list and revoke a user's sessions; a `gate` query parameter parks
- * the request in its handler, a `store-gate` one parks its first KV write.
+ * the request in its handler, a `store-gate` one parks one of its KV calls
+ * (`gate-at`, its first write by default).
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
@@ -14,6 +15,8 @@ import { cookie } from "@hattip/cookie";
 import { KvSessionStore, SessionStoreUnavailableError, session, type KvNamespaceLike, type Session } from "hattip-session";
 import { storeContract } from "../../test-runtimes/suite/store-contract.js";
 import { TestList } from "../../test-runtimes/suite/harness.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
+import { enterGate, gateEndpoints } from "../support/worker-gates.js";
 
 interface Data {
   count?: number;
@@ -35,43 +38,39 @@ const counted = (ctx: RequestContext): KvNamespaceLike => {
   };
 };
 /**
- * Gates a test can hold requests at. Flags polled by the waiting request
- * itself: workerd does not let one request resume another's continuation.
+ * The counted namespace; with `store-gate`, the request's KV call named by
+ * `gate-at` (`<get|put|delete|list>:<n>`, the n-th call of that kind in
+ * the request; by default `put:1`, its first write, after a revoke's first
+ * listing) waits at that gate before it is made.
  */
-const gates = new Map<string, { waiting: boolean; released: boolean }>();
-async function enterGate(name: string): Promise<void> {
-  const gate = { waiting: true, released: false };
-  gates.set(name, gate);
-  for (let waited = 0; !gate.released && waited < 10_000; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  gate.waiting = false;
-}
-
-/** The counted namespace; with `store-gate`, its first write of the request waits at that gate (after a revoke's first listing). */
+const callsMade = new WeakMap<RequestContext, Record<string, number>>();
 const maybeGated = (ctx: RequestContext): KvNamespaceLike => {
   const namespace = counted(ctx);
   const name = ctx.url.searchParams.get("store-gate");
   if (!name) return namespace;
-  let held = false;
+  const [op = "put", nth = "1"] = (ctx.url.searchParams.get("gate-at") ?? "put:1").split(":");
+  // The store asks for the namespace before every call: count the request's calls, not this wrapper's.
+  let made = callsMade.get(ctx);
+  if (!made) callsMade.set(ctx, (made = {}));
+  const hold = async (kind: keyof KvNamespaceLike) => {
+    const count = (made[kind] ?? 0) + 1;
+    made[kind] = count;
+    if (kind === op && count === Number(nth)) await enterGate(name);
+  };
   return {
-    ...namespace,
-    put: async (key, value, options) => {
-      if (!held) {
-        held = true;
-        await enterGate(name);
-      }
-      return namespace.put(key, value, options);
-    },
+    get: async (key) => (await hold("get"), namespace.get(key)),
+    put: async (key, value, options) => (await hold("put"), namespace.put(key, value, options)),
+    delete: async (key) => (await hold("delete"), namespace.delete(key)),
+    list: async (options) => (await hold("list"), namespace.list(options)),
   };
 };
 
-const store = new KvSessionStore({ getStore: maybeGated });
+const store = new KvSessionStore({ userTagSecret, getStore: maybeGated });
 const longSession = session({ store });
 const shortSession = session({ store, cookieName: "short", cookieOptions: { maxAge: 1 } });
 const rollingSession = session({ store, cookieName: "rolling", cookieOptions: { maxAge: 120 }, rolling: { refreshInterval: 0.5 } });
 const brokenSession = session({
-  store: new KvSessionStore({ getStore: sessions, prefix: "x".repeat(600) }),
+  store: new KvSessionStore({ userTagSecret, getStore: sessions, prefix: "x".repeat(600) }),
   cookieName: "broken",
 });
 
@@ -146,8 +145,20 @@ const app = compose(
     if (ctx.url.pathname === "/contract") {
       // The one store contract, run here because the KV binding exists only inside workerd.
       const tests = new TestList();
-      const contractStore = new KvSessionStore<Record<string, unknown>>({ getStore: counted, prefix: "contract:" });
-      storeContract(tests, { name: "KvSessionStore in workerd", make: async () => contractStore, revocable: true, indexesUsers: true }, () => ctx);
+      const make = (secret: string | undefined) =>
+        new KvSessionStore<Record<string, unknown>>({ userTagSecret: secret, getStore: counted, prefix: "contract:" });
+      const contractStore = make(userTagSecret);
+      storeContract(
+        tests,
+        {
+          name: "KvSessionStore in workerd",
+          make: async () => contractStore,
+          withUserTagSecret: async (secret) => make(secret),
+          revocable: true,
+          indexesUsers: true,
+        },
+        () => ctx,
+      );
       return Response.json(await tests.run());
     }
     if (ctx.url.pathname === "/kv-ops") {
@@ -156,12 +167,8 @@ const app = compose(
       return Response.json(snapshot);
     }
     if (ctx.url.pathname === "/slow-write-waiting") return Response.json({ waiting: slowWrite.waiting });
-    if (ctx.url.pathname === "/gate-waiting") return Response.json({ waiting: gates.get(ctx.url.searchParams.get("name") ?? "")?.waiting ?? false });
-    if (ctx.url.pathname === "/gate-release") {
-      const gate = gates.get(ctx.url.searchParams.get("name") ?? "");
-      if (gate) gate.released = true;
-      return Response.json({ released: gate?.waiting ?? false });
-    }
+    const gateAnswer = gateEndpoints(ctx.url);
+    if (gateAnswer) return gateAnswer;
     if (ctx.url.pathname === "/release") {
       slowWrite.released = true;
       return Response.json({ released: slowWrite.waiting });

@@ -30,6 +30,20 @@ import {
 import { startLocalBlobs, type LocalBlobs } from "./blobs-server.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { startRedis, type RedisServer } from "./redis-server.js";
+import { userTagSecret } from "../../test-runtimes/suite/user-tag-secret.js";
+
+/** How a test wants a server-side store made. */
+export interface StoreSettings {
+  /**
+   * Where the store keeps its sessions (a Redis or KV prefix, a table, a
+   * Blobs store, a set of Durable Objects): two stores made with one place
+   * see the same sessions, as two deployments of one app on one database
+   * would. By default a place of its own.
+   */
+  place?: string;
+  /** Its `userTagSecret`; `null` for a store made without one. By default the tests' secret. */
+  userTagSecret?: string | null;
+}
 
 export interface StoreKit {
   name: string;
@@ -37,8 +51,17 @@ export interface StoreKit {
   serverSide: boolean;
   /** `true` when the client can edit what the store keeps. */
   clientEditable?: boolean;
+  /** `true` for a store whose bound sessions' IDs carry their user's tag (every server store but memory). */
+  tagsUsers?: boolean;
   // biome-ignore lint/suspicious/noExplicitAny: each test types its own data
-  make(): Promise<SessionStore<any>>;
+  make(settings?: StoreSettings): Promise<SessionStore<any>>;
+  /**
+   * For a store that tags users: every name its backend holds at `place`
+   * that whoever reads the database sees beside the records: keys, the
+   * PostgreSQL columns but the record, the names Durable Objects were
+   * asked for.
+   */
+  namesAt?(place: string): Promise<string[]>;
   /**
    * Writes sent to the backend so far, where there is a backend to ask;
    * cookie stores write only through Set-Cookie headers, and the memory
@@ -79,6 +102,8 @@ export function useEveryStore(): StoreKit[] {
   let kv: KvNamespaceLike;
   let kvPuts = 0;
   let objects: (scope: string) => DurableObjectNamespaceLike;
+  /** The object names each scope's store asked for. */
+  const objectNames = new Map<string, Set<string>>();
   let objectWrites = 0;
   let database: TestDatabase;
   let pool: pg.Pool;
@@ -107,7 +132,11 @@ export function useEveryStore(): StoreKit[] {
     const objectNamespace = (await miniflare.getDurableObjectNamespace("SESSION_OBJECTS")) as unknown as DurableObjectNamespaceLike;
     objects = (scope) => ({
       // Each store gets objects of its own, as a prefix gives the other stores keys of their own.
-      idFromName: (name) => objectNamespace.idFromName(`${scope}:${name}`),
+      idFromName: (name) => {
+        if (!objectNames.has(scope)) objectNames.set(scope, new Set());
+        objectNames.get(scope)!.add(name);
+        return objectNamespace.idFromName(`${scope}:${name}`);
+      },
       get: (id) => {
         const stub = objectNamespace.get(id);
         return { fetch: (url, init) => (isObjectWrite(init.body) && objectWrites++, stub.fetch(url, init)) };
@@ -122,11 +151,25 @@ export function useEveryStore(): StoreKit[] {
     await Promise.all([redis?.stop(), miniflare?.dispose(), database?.drop(), blobs?.destroy()]);
   });
 
+  // The writes Redis ran, scripts' included (a bound session is read by a script that writes only when its index entry is gone).
   const redisWrites = async () => {
     const stats = await redis.commandStats();
-    return (stats.get("set") ?? 0) + (stats.get("del") ?? 0) + (stats.get("evalsha") ?? 0) + (stats.get("eval") ?? 0);
+    return ["set", "del", "zadd", "zrem", "zremrangebyscore", "pexpireat"].reduce((sum, command) => sum + (stats.get(command) ?? 0), 0);
   };
   const blobWrites = async () => (blobs.requests.get("set") ?? 0) + (blobs.requests.get("delete") ?? 0);
+  const placeOf = (settings: StoreSettings) => settings.place ?? crypto.randomUUID();
+  const secretOf = (settings: StoreSettings) => (settings.userTagSecret === undefined ? userTagSecret : (settings.userTagSecret ?? undefined));
+  const tableAt = (place: string) => `sessions_${place.replaceAll("-", "")}`;
+  const kvNames = async (prefix: string) => {
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await kv.list(cursor === undefined ? { prefix } : { prefix, cursor });
+      names.push(...page.keys.map((key) => key.name));
+      cursor = page.list_complete ? undefined : page.cursor;
+    } while (cursor !== undefined);
+    return names;
+  };
 
   return [
     {
@@ -137,42 +180,56 @@ export function useEveryStore(): StoreKit[] {
     {
       name: "RedisSessionStore",
       serverSide: true,
-      make: async () => new RedisSessionStore({ getClient: () => client, prefix: `${crypto.randomUUID()}:` }),
+      tagsUsers: true,
+      make: async (settings = {}) =>
+        new RedisSessionStore({ userTagSecret: secretOf(settings), getClient: () => client, prefix: `${placeOf(settings)}:` }),
+      namesAt: (place) => client.keys(`${place}:*`),
       writes: redisWrites,
     },
     {
       name: "KvSessionStore",
       serverSide: true,
-      make: async () => new KvSessionStore({ getStore: () => kv, prefix: `${crypto.randomUUID()}:` }),
+      tagsUsers: true,
+      make: async (settings = {}) => new KvSessionStore({ userTagSecret: secretOf(settings), getStore: () => kv, prefix: `${placeOf(settings)}:` }),
+      namesAt: (place) => kvNames(`${place}:`),
       writes: async () => kvPuts,
     },
     {
       name: "DurableObjectSessionStore",
       serverSide: true,
-      make: async () => {
-        const namespace = objects(crypto.randomUUID());
-        return new DurableObjectSessionStore({ getNamespace: () => namespace });
+      tagsUsers: true,
+      make: async (settings = {}) => {
+        const namespace = objects(placeOf(settings));
+        return new DurableObjectSessionStore({ userTagSecret: secretOf(settings), getNamespace: () => namespace });
       },
+      namesAt: async (place) => [...(objectNames.get(place) ?? [])],
       writes: async () => objectWrites,
     },
     {
       name: "PostgresSessionStore",
       serverSide: true,
-      make: async () => {
-        // A table of its own for each store, as a prefix gives the other stores keys of their own.
-        const store = new PostgresSessionStore({ client: postgres, table: `sessions_${crypto.randomUUID().replaceAll("-", "")}` });
+      tagsUsers: true,
+      make: async (settings = {}) => {
+        // A table of its own for each place, as a prefix gives the other stores keys of their own.
+        const store = new PostgresSessionStore({ userTagSecret: secretOf(settings), client: postgres, table: tableAt(placeOf(settings)) });
         await store.createTable();
         return store;
+      },
+      namesAt: async (place) => {
+        const { rows } = await pool.query(`SELECT id_hash, user_hash, handle FROM ${tableAt(place)}`);
+        return (rows as Record<string, string | null>[]).flatMap((row) => Object.values(row).filter((value) => value !== null));
       },
       writes: async () => postgresWrites,
     },
     {
       name: "NetlifyBlobsSessionStore",
       serverSide: true,
-      make: async () => {
-        const store = blobs.store(`sessions-${crypto.randomUUID()}`);
-        return new NetlifyBlobsSessionStore({ getStore: () => store });
+      tagsUsers: true,
+      make: async (settings = {}) => {
+        const store = blobs.store(`sessions-${placeOf(settings)}`);
+        return new NetlifyBlobsSessionStore({ userTagSecret: secretOf(settings), getStore: () => store });
       },
+      namesAt: async (place) => (await blobs.store(`sessions-${place}`).list()).blobs.map((blob) => blob.key),
       writes: blobWrites,
     },
     {

@@ -14,9 +14,14 @@ export interface StoreUnderTest {
   /** Passed to every store call; defaults to an empty context. */
   ctx?: RequestContext;
   teardown?: () => Promise<void>;
+  /** A store on the same backend as `store`, made with this `userTagSecret` instead (StoreSubject.withUserTagSecret). */
+  withUserTagSecret?: (userTagSecret: string | undefined) => SessionStore<Data>;
 }
 
-export function describeStoreContract(subject: Omit<StoreSubject, "make">, setup: () => Promise<StoreUnderTest>): void {
+/** The subject, and whether its bound sessions carry their user's tag (then its setup gives `withUserTagSecret`). */
+type Subject = Omit<StoreSubject, "make" | "withUserTagSecret"> & { tagsUsers?: boolean };
+
+export function describeStoreContract(subject: Subject, setup: () => Promise<StoreUnderTest>): void {
   describe(`${subject.name} honours the store contract`, () => {
     let underTest: StoreUnderTest | undefined;
     beforeAll(async () => {
@@ -27,6 +32,14 @@ export function describeStoreContract(subject: Omit<StoreSubject, "make">, setup
       if (!underTest) throw new Error("the store's setup failed");
       return underTest.store;
     };
-    storeContract({ test: (name, body) => it(name, body) }, { ...subject, make }, () => underTest?.ctx ?? ({} as RequestContext));
+    const withUserTagSecret = async (secret: string | undefined) => {
+      if (!underTest?.withUserTagSecret) throw new Error("the store's setup failed");
+      return underTest.withUserTagSecret(secret);
+    };
+    storeContract(
+      { test: (name, body) => it(name, body) },
+      { ...subject, make, ...(subject.tagsUsers ? { withUserTagSecret } : {}) },
+      () => underTest?.ctx ?? ({} as RequestContext),
+    );
   });
 }

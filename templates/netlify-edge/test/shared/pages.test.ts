@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/password.ts";
 import { harness } from "../support/harness.ts";
 import type { HarnessApp } from "./harness.ts";
-import { Client, LOGIN_COOKIE } from "./http.ts";
+import { Client, LOGIN_COOKIE, type Reply } from "./http.ts";
 
 const DEMO = { username: "demo", password: "demo-password" };
 const ALICE = { username: "alice", password: "correct horse battery staple" };
@@ -28,8 +28,16 @@ function client(app = dev): Client {
 }
 
 describe("who may sign in", () => {
-  it("in development: the demo user, and the home page says so", async () => {
-    expect((await client().get("/")).body).toContain("demo-password");
+  it("in development: the demo user, and the home page and the sign-in page say so", async () => {
+    const home = (await client().get("/")).body;
+    // On the home page, under its Sign in button; on /login, under the form.
+    expect(home).toMatch(/href="\/login">Sign in<\/a><\/p><p data-testid="demo-hint">Try it as <code>demo<\/code> \/ <code>demo-password<\/code>/);
+    const login = (await client().get("/login")).body;
+    expect(login).toMatch(
+      /<button type="submit">Sign in<\/button>\n<\/form><p data-testid="demo-hint">Try it as <code>demo<\/code> \/ <code>demo-password<\/code>/,
+    );
+    // After a failed attempt too: that is when the hint is wanted most.
+    expect((await client().post("/login", { username: "demo", password: "demo" })).body).toContain('data-testid="demo-hint"');
     expect((await client().post("/login", DEMO)).status).toBe(303);
   });
 
@@ -37,6 +45,7 @@ describe("who may sign in", () => {
     const production = await harness.start({ mode: "production", env: { USERS: `alice:${await hashPassword(ALICE.password)}` } });
     try {
       expect((await client(production).get("/")).body).not.toContain("demo-password");
+      expect((await client(production).get("/login")).body).not.toContain("demo-password");
       expect((await client(production).post("/login", DEMO)).status).toBe(401);
       expect((await client(production).post("/login", ALICE)).status).toBe(303);
     } finally {
@@ -55,6 +64,15 @@ describe("who may sign in", () => {
 });
 
 describe("the login form", () => {
+  it("has no Sign in button in the header above it, as every other page does while signed out", async () => {
+    const header = (body: string) => /<header class="site">[\s\S]*?<\/header>/.exec(body)?.[0] ?? "";
+    expect(header((await client().get("/")).body)).toContain('<a class="button" href="/login">Sign in</a>');
+    const login = (await client().get("/login")).body;
+    expect(header(login)).not.toContain('href="/login"');
+    expect(header(login)).toContain('<a class="brand" href="/">');
+    expect(header((await client().post("/login", { username: "demo", password: "nope" })).body)).not.toContain('href="/login"');
+  });
+
   it("keeps the name and puts the cursor in the password field after a failed attempt", async () => {
     const reply = await client().post("/login", { username: "demo", password: "nope" });
     expect(reply.status).toBe(401);
@@ -111,6 +129,71 @@ describe("the profile", () => {
     const browser = client();
     await browser.post("/login", DEMO);
     expect((await browser.get("/")).body).toContain('href="/profile"');
+  });
+});
+
+describe("a session that ended", () => {
+  const noticeOf = (page: Reply) => /<p class="notice" role="status">([^<]*)<\/p>/.exec(page.body)?.[1] ?? "";
+
+  it("a browser still holding a login cookie that opens no session is told its session ended, in the same words whatever ended it", async () => {
+    const held: Client[] = [];
+    if (harness.listsSessions) {
+      // A copy of the cookie of a session that a logout ended: the store no longer holds it.
+      const original = client();
+      await original.post("/login", DEMO);
+      const copy = client();
+      copy.jar.set(LOGIN_COOKIE, original.jar.get(LOGIN_COOKIE)!);
+      await original.post("/logout");
+      held.push(copy);
+    }
+    // A cookie the store cannot open: what an expired session's cookie is to any store, and what an
+    // edited one is. (A cookie store cannot end a copy before it expires: its sessions live in browsers.)
+    const edited = client();
+    await edited.post("/login", DEMO);
+    const value = edited.jar.get(LOGIN_COOKIE)!;
+    edited.jar.set(LOGIN_COOKIE, `${value.slice(0, -4)}${value.slice(-4) === "AAAA" ? "BBBB" : "AAAA"}`);
+    held.push(edited);
+
+    for (const browser of held) {
+      const landing = await browser.get("/profile");
+      expect(landing.status).toBe(303);
+      expect(landing.headers.location).toBe("/login");
+      const login = await browser.get("/login");
+      expect(noticeOf(login)).toBe("Your session has ended. Please sign in again.");
+      expect(login.body).not.toContain("Please sign in to see your profile.");
+    }
+  });
+
+  it("a browser that signed out, or never signed in, is asked to sign in, as before", async () => {
+    const browser = client();
+    await browser.post("/login", DEMO);
+    await browser.post("/logout");
+    for (const visitor of [browser, client()]) {
+      await visitor.get("/profile");
+      expect(noticeOf(await visitor.get("/login"))).toBe("Please sign in to see your profile.");
+    }
+  });
+});
+
+describe("the theme cookie", () => {
+  it("is checked by its zod schema as it is read: an edited theme, an unknown key or broken JSON gives the system's setting", async () => {
+    const browser = client();
+    await browser.post("/preferences", { theme: "dark" });
+    const genuine = browser.jar.get("preferences")!;
+    expect((await browser.get("/")).body).toMatch(/<html lang="en" data-theme="dark">/);
+    const edits = [
+      genuine.replace("dark", "neon"),
+      genuine.replace("%7D", "%2C%22admin%22%3Atrue%7D"),
+      genuine.replace("%7D", ""),
+      genuine.replace("%22theme%22", "%22__proto__%22%3A%7B%22theme%22%3A%22dark%22%7D%2C%22x%22"),
+    ];
+    for (const edited of edits) {
+      expect(edited).not.toBe(genuine);
+      browser.jar.set("preferences", edited);
+      const page = await browser.get("/");
+      expect(page.status).toBe(200);
+      expect(page.body).toMatch(/<html lang="en">/);
+    }
   });
 });
 

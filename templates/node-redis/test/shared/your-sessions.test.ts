@@ -73,13 +73,24 @@ interface ListedSession {
   handle: string | undefined;
 }
 
+/** The rows of "Your sessions", in the order the page lists them. */
+function sessionRows(profile: Reply): string[] {
+  return profile.body.match(/<tr data-testid="session"[\s\S]*?<\/tr>/g) ?? [];
+}
+
 function listedSessions(profile: Reply): ListedSession[] {
-  const rows = profile.body.match(/<tr data-testid="session"[\s\S]*?<\/tr>/g) ?? [];
-  return rows.map((row) => ({
-    device: /<td data-label="Device">([^<]*)<\/td>/.exec(row)?.[1] ?? "",
+  return sessionRows(profile).map((row) => ({
+    device: /<span data-testid="device">([^<]*)<\/span>/.exec(row)?.[1] ?? "",
     current: row.includes("data-current"),
     handle: /name="handle" value="([^"]*)"/.exec(row)?.[1],
   }));
+}
+
+/** A cell's `<time>`: its instant, its title and the words it shows. */
+function timeIn(row: string, label: string): { datetime: number; title: string; text: string } | undefined {
+  const cell = new RegExp(`<td data-label="${label}">([\\s\\S]*?)</td>`).exec(row)?.[1] ?? "";
+  const time = /<time datetime="([^"]+)" title="([^"]+)">([^<]+)<\/time>/.exec(cell);
+  return time ? { datetime: Date.parse(time[1]!), title: time[2]!, text: time[3]! } : undefined;
 }
 
 async function handleOfOtherDevice(client: Client): Promise<string> {
@@ -110,13 +121,49 @@ if (harness.listsSessions) {
       expect(listedSessions(await laptop.get("/profile")).find((session) => session.current)?.device).toBe("Firefox on Linux");
     });
 
+    it("lists this device first, marked and active now, then the others by last activity, with relative times that carry the exact instant", async () => {
+      const before = Date.now();
+      await signIn(ALICE, LAPTOP);
+      await signIn(ALICE, PHONE);
+      const desktop = await signIn(ALICE, LAPTOP);
+      const profile = await desktop.get("/profile");
+      const rows = sessionRows(profile);
+      // The desktop signed in last, but is listed first: it is this device. Then the phone, active after the laptop.
+      expect(listedSessions(profile).map(({ device, current }) => ({ device, current }))).toEqual([
+        { device: "Firefox on Linux", current: true },
+        { device: "Safari on iPhone", current: false },
+        { device: "Firefox on Linux", current: false },
+      ]);
+      const [current, phone, laptop] = rows as [string, string, string];
+      expect(current).toContain('<strong class="this-device">This device</strong>');
+      // The current session is active now, not "last active" when it signed in.
+      expect(current).toContain('<td data-label="Last active"><span class="active-now">Active now</span></td>');
+      expect(timeIn(current, "Last active")).toBeUndefined();
+      for (const row of [current, phone, laptop]) {
+        const signedIn = timeIn(row, "Signed in")!;
+        expect(signedIn.text).toBe("just now");
+        expect(signedIn.datetime).toBeGreaterThanOrEqual(before - 1000);
+        expect(signedIn.datetime).toBeLessThanOrEqual(Date.now());
+        // The title is the exact instant, in words a person reads: "24 Nov 2026, 09:15 UTC".
+        expect(signedIn.title).toMatch(/^\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC$/);
+      }
+      expect(timeIn(phone, "Last active")!.datetime).toBeGreaterThan(timeIn(laptop, "Last active")!.datetime);
+      expect(timeIn(phone, "Last active")!.text).toBe("just now");
+      for (const other of [phone, laptop]) expect(other).not.toContain("This device");
+      // No script on the page: the times are words the server wrote.
+      expect(profile.body).not.toContain("<script");
+    });
+
     it("signs out one other device: its next request lands on /login, and the page says what happened", async () => {
       const laptop = await signIn(ALICE, LAPTOP);
       const phone = await signIn(ALICE, PHONE);
       const revoked = await phone.post("/sessions/revoke", { handle: await handleOfOtherDevice(phone) });
       expect(revoked.status).toBe(303);
       expect(revoked.headers.location).toBe("/profile");
-      expect(await isSignedIn(laptop)).toBe(false);
+      // The laptop still holds its cookie: it is told its session ended (not why), not asked to sign in as a stranger would be.
+      const landing = await laptop.get("/profile");
+      expect(landing.headers.location).toBe("/login");
+      expect(noticeOf(await laptop.get("/login"))).toBe("Your session has ended. Please sign in again.");
       const profile = await phone.get("/profile");
       expect(profile.body).toContain("Signed out that device.");
       expect(listedSessions(profile)).toEqual([{ device: "Safari on iPhone", current: true, handle: undefined }]);

@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { context } from "esbuild";
 import { usersFromSettings } from "../src/users.ts";
+import { APP_SETTINGS } from "./app-env.ts";
 import { denoEnv, denoExecutable, denoRunArgs, localServerBuild, PUBLIC_DIR } from "./deno.ts";
 import { findPort, loadDotEnv, serveOptions } from "./listen.ts";
 import { startLocalBlobs } from "./local-blobs.ts";
@@ -32,7 +33,7 @@ loadDotEnv(envFile);
 try {
   const options = serveOptions(process.argv.slice(2), process.env, { port: 8888, dev: true });
   const env: Record<string, string> = { ...denoEnv, PUBLIC_DIR, HOST: options.host };
-  for (const name of ["PATH", "HOME", "USERS", "ALLOW_DEMO_USER"]) {
+  for (const name of ["PATH", "HOME", ...APP_SETTINGS]) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }

@@ -7,8 +7,12 @@
  * of login-throttle.ts (`nextAttempt`), so concurrent attempts on any
  * process are counted one by one. Rows idle for longer than the rule
  * forgets are deleted by `deleteExpired()` (login-store.ts runs it hourly).
+ * The key that seals device cookies is one row of a table of its own, made
+ * by whichever process asks first.
  */
 import type pg from "pg";
+import { withTimeout } from "./connection.js";
+import { newDeviceKey } from "./device-cookie.js";
 import {
   afterSuccess,
   nextAttempt,
@@ -20,8 +24,10 @@ import {
 } from "./login-throttle.js";
 
 const TABLE = "hattip_login_attempts";
+/** Keys the login throttle keeps; `deleteExpired()` never touches them. */
+const KEYS_TABLE = "hattip_login_keys";
 
-/** The counters' table; `forget_at` is when a counter with no further attempt may be deleted. */
+/** The counters' table (`forget_at` is when a counter with no further attempt may be deleted), and the keys' table. */
 export const LOGIN_ATTEMPTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${TABLE} (
   key text PRIMARY KEY,
   count integer NOT NULL DEFAULT 0,
@@ -29,7 +35,11 @@ export const LOGIN_ATTEMPTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${TABLE} (
   last_attempt_at bigint NOT NULL DEFAULT 0,
   forget_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS ${TABLE}_forget_at ON ${TABLE} (forget_at);`;
+CREATE INDEX IF NOT EXISTS ${TABLE}_forget_at ON ${TABLE} (forget_at);
+CREATE TABLE IF NOT EXISTS ${KEYS_TABLE} (
+  name text PRIMARY KEY,
+  key text NOT NULL
+);`;
 
 interface Row {
   count: number;
@@ -66,6 +76,21 @@ export class PostgresAttemptStore implements AttemptStore {
       if (state) await this.#write(client, key, state, _rule);
       else await client.query(`DELETE FROM ${TABLE} WHERE key = $1`, [key]);
     });
+  }
+
+  async deviceKey(): Promise<string> {
+    const read = async () => {
+      // The first process to ask stores its key; every other one, then and later, reads that one.
+      await this.pool.query(`INSERT INTO ${KEYS_TABLE} (name, key) VALUES ('device-cookie', $1) ON CONFLICT (name) DO NOTHING`, [newDeviceKey()]);
+      const { rows } = await this.pool.query<{ key: string }>(`SELECT key FROM ${KEYS_TABLE} WHERE name = 'device-cookie'`);
+      if (!rows[0]) throw new Error("the device cookie key row is missing");
+      return rows[0].key;
+    };
+    try {
+      return await withTimeout(read(), this.timeoutMs);
+    } catch (error) {
+      throw new ThrottleUnavailableError(`The login throttle's key could not be read: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   async #write(client: pg.PoolClient, key: string, state: AttemptState, rule: LockoutRule): Promise<void> {
@@ -109,12 +134,4 @@ export class PostgresAttemptStore implements AttemptStore {
       (client as pg.PoolClient | undefined)?.release(broken ? true : undefined);
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

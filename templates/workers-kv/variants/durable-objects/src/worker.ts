@@ -1,12 +1,11 @@
 /**
- * The Cloudflare Workers entry: login sessions in Durable Objects
- * (SESSIONS, the SessionDurableObject class exported below: one writer per
- * session, so a logout holds worldwide at once), login attempt counters in
- * Durable Objects too (LOGIN_ATTEMPTS), users from
- * the USERS secret. The app is built on the first request, when the
- * bindings are known, and kept for the isolate's life. A setting that is
- * wrong gives every request a plain 500 page, and the log says which
- * setting and how to fix it.
+ * The Cloudflare Workers entry: login sessions in Durable Objects (SESSIONS,
+ * the SessionDurableObject class exported below: one writer per session, so a
+ * logout holds worldwide at once), login attempt counters in Durable Objects
+ * (LOGIN_ATTEMPTS), users from the USERS secret. The app is built on the first
+ * request, when the bindings are known, and kept for the isolate's life. A
+ * setting that is wrong gives every request a plain 500 page, and the log says
+ * which setting and how to fix it.
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { DurableObjectSessionStore } from "hattip-session";
@@ -21,11 +20,13 @@ export { LoginAttempts } from "./login-attempts.js";
 // The class workerd instantiates for SESSIONS (wrangler.jsonc binds it and its migration creates it).
 export { SessionDurableObject } from "hattip-session";
 
-/** Settings that are not bindings: USERS is a secret, ALLOW_DEMO_USER a variable (`npm run dev` sets it). */
+/** Settings that are not bindings (README.md, "Settings"): secrets, or variables (`npm run dev` sets ALLOW_DEMO_USER). */
 interface Settings {
+  /** Who may sign in: name:hash entries, separated by commas. Make one: npm run hash-password -- <name>. */
   USERS?: string;
+  /** 1 lets demo / demo-password sign in (a private test deploy only); 0 turns it off, in development too. */
   ALLOW_DEMO_USER?: string;
-  /** How recently the password must have been entered to sign out other devices (default 600). */
+  /** How recently (in seconds) the password must have been entered to sign out other devices. */
   SUDO_WINDOW_SECONDS?: string;
 }
 

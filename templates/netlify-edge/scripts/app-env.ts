@@ -1,0 +1,5 @@
+/** The settings the function reads (README.md, "Settings"): `npm run dev` passes these on to it, and no others. */
+export const APP_SETTINGS = ["SESSION_KEYS", "USERS", "ALLOW_DEMO_USER"] as const;
+
+/** What the session store's own client reads from the environment, besides. */
+export const STORE_ENV: readonly string[] = [];
