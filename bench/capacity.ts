@@ -22,7 +22,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { build } from "esbuild";
 import {
   DurableObjectSessionStore,
   NetlifyBlobsSessionStore,
@@ -33,7 +32,6 @@ import {
   type PostgresClientLike,
   type RedisClientLike,
 } from "hattip-session";
-import { Miniflare } from "miniflare";
 import pg from "pg";
 import { createClient } from "redis";
 import { startLocalBlobs } from "../packages/session/test/support/blobs-server.js";
@@ -42,6 +40,7 @@ import { startRedis, type RedisServer } from "../packages/session/test/support/r
 import { DESTROY_BOUND, READ_BOUND, WRITE_BOUND } from "../packages/session/dist/stores/redis-user-scripts.js";
 import { countOperations, sessionApp, signInUsers, type BackendCounter, type OperationCost } from "./capacity-flows.js";
 import { countingRedis } from "./round-trips.js";
+import { startWorker } from "./workers.js";
 import { BENCH_KEYS, typicalSession } from "./fixtures.js";
 import { median } from "./summary.js";
 
@@ -251,20 +250,8 @@ const THROUGHPUT_ROUNDS = 3;
 // ------------------------------------------------------------ PostgreSQL
 
 function countingPool(pool: pg.Pool): { client: PostgresClientLike; counter: BackendCounter } {
-  const counter = { commands: 0, roundTrips: 0, reset: () => ((counter.commands = 0), (counter.roundTrips = 0)) };
-  let inFlight = 0;
-  const client: PostgresClientLike = {
-    query: async (text, values) => {
-      counter.commands++;
-      if (inFlight++ === 0) counter.roundTrips++;
-      try {
-        return await pool.query(text, values);
-      } finally {
-        inFlight--;
-      }
-    },
-  };
-  return { client, counter };
+  const { counter, track } = roundTripCounter();
+  return { counter, client: { query: (text, values) => track(() => pool.query(text, values)) } };
 }
 
 async function measurePostgres(options: CapacityOptions, log: (line: string) => void): Promise<CapacityResult["postgres"]> {
@@ -382,58 +369,27 @@ async function postgresThroughput(
 const DO_WORKER = fileURLToPath(new URL("./capacity-worker.ts", import.meta.url));
 
 function countingNamespace(namespace: DurableObjectNamespaceLike): { namespace: DurableObjectNamespaceLike; counter: BackendCounter } {
-  const counter = { commands: 0, roundTrips: 0, reset: () => ((counter.commands = 0), (counter.roundTrips = 0)) };
-  let inFlight = 0;
+  const { counter, track } = roundTripCounter();
   return {
     counter,
     namespace: {
       idFromName: (name) => namespace.idFromName(name),
       get: (id) => {
         const stub = namespace.get(id);
-        return {
-          async fetch(url, init) {
-            counter.commands++;
-            if (inFlight++ === 0) counter.roundTrips++;
-            try {
-              return await stub.fetch(url, init);
-            } finally {
-              inFlight--;
-            }
-          },
-        };
+        return { fetch: (url, init) => track(() => stub.fetch(url, init)) };
       },
     },
   };
 }
 
 async function measureDurableObjects(options: CapacityOptions): Promise<CapacityResult["durableObjects"]> {
-  const dir = await mkdtemp(join(tmpdir(), "hattip-session-capacity-do-"));
-  const persist = join(dir, "objects");
-  let mf: Miniflare | undefined;
+  const worker = await startWorker(DO_WORKER, (dir) => ({
+    durableObjects: { SESSIONS: { className: "SessionDurableObject", useSQLite: true } },
+    durableObjectsPersist: join(dir, "objects"),
+  }));
+  const persist = join(worker.dir, "objects");
   try {
-    const scriptPath = join(dir, "worker.js");
-    await build({
-      entryPoints: [DO_WORKER],
-      outfile: scriptPath,
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      conditions: ["workerd", "worker", "browser"],
-      target: "es2022",
-      logLevel: "silent",
-    });
-    mf = new Miniflare({
-      modules: true,
-      scriptPath,
-      modulesRoot: dir,
-      durableObjects: { SESSIONS: { className: "SessionDurableObject", useSQLite: true } },
-      durableObjectsPersist: persist,
-      compatibilityDate: "2025-06-01",
-      host: "127.0.0.1",
-      port: 0,
-    });
-    await mf.ready;
-    const binding = (await mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
+    const binding = (await worker.mf.getDurableObjectNamespace("SESSIONS")) as unknown as DurableObjectNamespaceLike;
     const counted = countingNamespace(binding);
     const operations = await countOperations(
       sessionApp(new DurableObjectSessionStore({ userTagSecret, getNamespace: () => counted.namespace })),
@@ -442,8 +398,8 @@ async function measureDurableObjects(options: CapacityOptions): Promise<Capacity
     );
     const before = await folderBytes(persist, ".sqlite");
     await signInUsers(sessionApp(new DurableObjectSessionStore({ userTagSecret, getNamespace: () => binding })), options.edgeUsers, "object-user");
-    await mf.dispose();
-    mf = undefined;
+    // Disposing flushes every object's database to its file.
+    await worker.stop();
     const files = await folderBytes(persist, ".sqlite");
     const grown = files.bytes - before.bytes;
     return {
@@ -456,8 +412,7 @@ async function measureDurableObjects(options: CapacityOptions): Promise<Capacity
       operations,
     };
   } finally {
-    await mf?.dispose();
-    await rm(dir, { recursive: true, force: true });
+    await worker.dispose();
   }
 }
 
@@ -481,27 +436,33 @@ async function folderBytes(folder: string, suffix: string): Promise<{ bytes: num
 // --------------------------------------------------------- Netlify Blobs
 
 function countingBlobs(store: NetlifyBlobStoreLike): { store: NetlifyBlobStoreLike; counter: BackendCounter } {
-  const counter = { commands: 0, roundTrips: 0, reset: () => ((counter.commands = 0), (counter.roundTrips = 0)) };
-  let inFlight = 0;
-  const wrap =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      counter.commands++;
-      if (inFlight++ === 0) counter.roundTrips++;
-      try {
-        return await call(...args);
-      } finally {
-        inFlight--;
-      }
-    };
+  const { counter, track } = roundTripCounter();
   return {
     counter,
     store: {
-      getWithMetadata: wrap((key, options) => store.getWithMetadata(key, options)),
-      getMetadata: wrap((key, options) => store.getMetadata(key, options)),
-      set: wrap((key, value, options) => store.set(key, value, options)),
-      delete: wrap((key) => store.delete(key)),
-      list: wrap((options) => store.list(options)),
+      getWithMetadata: (key, options) => track(() => store.getWithMetadata(key, options)),
+      getMetadata: (key, options) => track(() => store.getMetadata(key, options)),
+      set: (key, value, options) => track(() => store.set(key, value, options)),
+      delete: (key) => track(() => store.delete(key)),
+      list: (options) => track(() => store.list(options)),
+    },
+  };
+}
+
+/** Counts calls, and round trips: a round trip starts when a call goes out while none is in flight. */
+function roundTripCounter(): { counter: BackendCounter; track<T>(call: () => Promise<T>): Promise<T> } {
+  const counter = { commands: 0, roundTrips: 0, reset: () => ((counter.commands = 0), (counter.roundTrips = 0)) };
+  let inFlight = 0;
+  return {
+    counter,
+    async track(call) {
+      counter.commands++;
+      if (inFlight++ === 0) counter.roundTrips++;
+      try {
+        return await call();
+      } finally {
+        inFlight--;
+      }
     },
   };
 }

@@ -63,7 +63,7 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
   const row = (scenario: Scenario, route: CpuRow["route"]) => summary.cpu.find((entry) => entry.scenario === scenario && entry.route === route);
   const scenarios = [...new Set(summary.cpu.map((entry) => entry.scenario))];
   const ordered = [
-    ...scenarios.filter((scenario) => libraryOf(scenario) === null),
+    ...scenarios.filter((scenario) => libraryOf(scenario) === null && storeOf(scenario) === null),
     ...STORES.flatMap((store) => scenarios.filter((scenario) => storeOf(scenario) === store)),
   ];
   return [

@@ -12,6 +12,7 @@
  *   npm run bench -- --web-crypto ...      build our stores as on a runtime without node:crypto
  *   npm run bench -- capacity              the capacity plan only: bench/CAPACITY.md and capacity.json
  *   npm run bench -- capacity --quick      the same, shortest form
+ *   npm run bench -- --render              RESULTS.md again from results.json and PROFILE.md (no measuring)
  *
  * Time, unattended, on a two-core machine: the full run about 15 minutes
  * (many users 2-3, KV in workerd 1, HTTP 8-10), capacity about 5.
@@ -30,7 +31,7 @@ import { readHistory, recordRun } from "./history.js";
 import { runHttp, type HttpOptions } from "./http.js";
 import { runManyUsers, type ManyUsersOptions } from "./many-users.js";
 import { measureMemory } from "./memory.js";
-import { renderReport } from "./report.js";
+import { renderReport, type ReportInput } from "./report.js";
 import { summarize } from "./summary.js";
 import { runWorkersKv, type KvOptions, type KvResult } from "./workers-kv.js";
 
@@ -45,6 +46,7 @@ const { values, positionals } = parseArgs({
     /** The commit a --ours build was made from, for the history (it may not be a git checkout). */
     commit: { type: "string" },
     "web-crypto": { type: "boolean", default: false },
+    render: { type: "boolean", default: false },
   },
 });
 if (values.only !== undefined && values.only !== "many-users") throw new Error(`--only takes "many-users", not ${values.only}`);
@@ -63,6 +65,10 @@ const httpOptions: Omit<HttpOptions, "log"> = values.quick
   : { users: 2000, durationSeconds: 2, warmupSeconds: 1, rounds: 5, connections: 50 };
 
 const log = (line: string) => console.log(line);
+if (values.render) {
+  await render();
+  process.exit(0);
+}
 if (positionals[0] === "capacity") {
   await capacity();
   process.exit(0);
@@ -139,6 +145,14 @@ async function loadOurs(path: string | undefined, webCrypto: boolean): Promise<t
     SignedCookieStore: wrap(module.SignedCookieStore),
     EncryptedCookieStore: wrap(module.EncryptedCookieStore),
   };
+}
+
+/** RESULTS.md from the last run's results.json, with PROFILE.md as it is now. */
+async function render(): Promise<void> {
+  const saved = JSON.parse(await readFile(join(values.out, "results.json"), "utf8")) as Omit<ReportInput, "history" | "profileNotes">;
+  const profileNotes = await readFile(new URL("./PROFILE.md", import.meta.url), "utf8").catch(() => "");
+  await writeFile(join(values.out, "RESULTS.md"), renderReport({ ...saved, history: await readHistory(), profileNotes }));
+  log(`wrote ${join(values.out, "RESULTS.md")} from results.json`);
 }
 
 /** The capacity plan: bench/CAPACITY.md and bench/capacity.json. */

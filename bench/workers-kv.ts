@@ -8,13 +8,10 @@
  * the batch; a session's cost is its app's CPU per request minus the
  * no-session app's in the same round; rounds interleave the apps.
  */
-import { readdir, readFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { Miniflare } from "miniflare";
 import { median } from "./summary.js";
+import { startWorker } from "./workers.js";
 
 export const KV_APPS = ["baseline", "ours", "theirs"] as const;
 export type KvApp = (typeof KV_APPS)[number];
@@ -55,30 +52,9 @@ const WORKER = fileURLToPath(new URL("./workers-kv-worker.ts", import.meta.url))
 
 export async function runWorkersKv(options: KvOptions): Promise<KvResult> {
   const log = options.log ?? (() => {});
-  const dir = await mkdtemp(join(tmpdir(), "hattip-session-bench-kv-"));
-  let mf: Miniflare | undefined;
+  const worker = await startWorker(WORKER, () => ({ kvNamespaces: ["SESSIONS"] }));
   try {
-    const scriptPath = join(dir, "worker.js");
-    await build({
-      entryPoints: [WORKER],
-      outfile: scriptPath,
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      conditions: ["workerd", "worker", "browser"],
-      target: "es2022",
-      logLevel: "silent",
-    });
-    mf = new Miniflare({
-      modules: true,
-      scriptPath,
-      modulesRoot: dir,
-      kvNamespaces: ["SESSIONS"],
-      compatibilityDate: "2025-06-01",
-      host: "127.0.0.1",
-      port: 0,
-    });
-    const origin = (await mf.ready).origin;
+    const origin = (await worker.mf.ready).origin;
     const workerd = await workerdProcess();
     const jars = new Map<KvApp, string[]>();
     for (const app of KV_APPS) {
@@ -121,8 +97,7 @@ export async function runWorkersKv(options: KvOptions): Promise<KvResult> {
       workerd: await workerdVersion(workerd),
     };
   } finally {
-    await mf?.dispose();
-    await rm(dir, { recursive: true, force: true });
+    await worker.dispose();
   }
 }
 
