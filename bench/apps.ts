@@ -4,47 +4,21 @@
  * session at all. The HTTP benchmark serves them; the many-users benchmark
  * calls them in-process with Fetch Requests.
  */
-import { compose, type RequestContext, type RequestHandler } from "@hattip/compose";
+import { compose, type RequestHandler } from "@hattip/compose";
 import type { HattipHandler } from "@hattip/core";
 import { cookie } from "@hattip/cookie";
 import * as theirs from "@hattip/session";
 import type * as OursModule from "hattip-session";
 import { sealData, unsealData } from "iron-session";
-import { BENCH_KEYS, SESSION_MAX_AGE_SECONDS, typicalSession } from "./fixtures.js";
+import { BENCH_KEYS, SESSION_MAX_AGE_SECONDS } from "./fixtures.js";
 import { legacyRedisClient } from "./legacy-redis.js";
 import type { RedisLike } from "./round-trips.js";
-import type { Scenario } from "./scenarios.js";
+import { baselineRoutes, routes, type SessionLike } from "./routes.js";
+import { floorApp } from "./floor.js";
+import { isFloor, type Scenario } from "./scenarios.js";
 
 type Data = Record<string, unknown>;
 type Ours = typeof OursModule;
-
-interface SessionLike {
-  data: Data;
-  regenerate?(): Promise<void>;
-}
-const sessionOf = (ctx: RequestContext) => (ctx as unknown as { session: SessionLike }).session;
-
-/** What each route does to the session: what a real app's login, page view and counter do. */
-const routes: Record<string, (ctx: RequestContext) => Promise<Response> | Response> = {
-  "/login": async (ctx) => {
-    const session = sessionOf(ctx);
-    // A login changes privilege: every library that can, gives the session a new ID.
-    await session.regenerate?.();
-    session.data = typicalSession();
-    return new Response("logged in");
-  },
-  "/read": (ctx) => new Response(String(sessionOf(ctx).data.name ?? "anonymous")),
-  "/write": (ctx) => {
-    const data = sessionOf(ctx).data;
-    data.count = Number(data.count ?? 0) + 1;
-    return new Response(String(data.count));
-  },
-};
-const baselineRoutes: Record<string, () => Response> = {
-  "/login": () => new Response("logged in"),
-  "/read": () => new Response("anonymous"),
-  "/write": () => new Response("1"),
-};
 
 export interface AppOptions {
   /** The hattip-session module to bench: the workspace build unless told otherwise (a before/after run). */
@@ -58,6 +32,10 @@ export interface AppOptions {
 export const IRON_COOKIE = "iron";
 
 export async function createApp(scenario: Scenario, options: AppOptions = {}): Promise<HattipHandler> {
+  if (isFloor(scenario)) {
+    const floor = await floorApp(scenario === "floor:signed" ? "signed" : "encrypted", options.ours ?? (await import("hattip-session")));
+    return compose(() => void options.onAnswer?.(), floor) as HattipHandler;
+  }
   const app: RequestHandler = (ctx) => {
     const path = ctx.url.pathname;
     const route = scenario === "baseline" || scenario === "cookie-only" ? baselineRoutes[path] : routes[path];

@@ -30,6 +30,8 @@ export const BENCH_KEYS = {
   aes: "k2Lr9xQ4sV7nB1mC8zT5wY3uI6oP0aE2dF4gH7jK9lM",
   /** For iron-session, which takes a password and derives its own keys. */
   ironPassword: "bench-only-iron-password-0123456789abcdef",
+  /** The server stores' `userTagSecret`, which binding sessions to users needs. */
+  userTag: "bench-only-user-tag-secret-0123456789abcdef",
 } as const;
 
 /**

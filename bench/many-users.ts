@@ -16,8 +16,8 @@ import { createClient } from "redis";
 import { adapterContextFor } from "./context.js";
 import { createApp, type AppOptions } from "./apps.js";
 import { PLAIN_COOKIE } from "./fixtures.js";
-import { countingRedis, type RedisCounter } from "./round-trips.js";
-import { SCENARIOS, storeOf, type Scenario } from "./scenarios.js";
+import { countingRedis, type RedisLike } from "./round-trips.js";
+import { FLOOR_SCENARIOS, isFloor, SCENARIOS, storeOf, type Scenario } from "./scenarios.js";
 import { startRedis } from "../packages/session/test/support/redis-server.js";
 import type { HattipHandler } from "@hattip/core";
 
@@ -74,13 +74,12 @@ interface RunningApp {
   handler: HattipHandler;
   users: User[];
   cursor: number;
-  counter?: RedisCounter;
 }
 
 const ORIGIN = "http://app.test";
 
 export async function runManyUsers(options: ManyUsersOptions): Promise<ManyUsersRaw> {
-  const scenarios = options.scenarios ?? SCENARIOS;
+  const scenarios = options.scenarios ?? [...SCENARIOS, ...FLOOR_SCENARIOS];
   const log = options.log ?? (() => {});
   const needsRedis = scenarios.some((scenario) => storeOf(scenario) === "redis");
   const redisServer = needsRedis ? await startRedis() : null;
@@ -91,25 +90,28 @@ export async function runManyUsers(options: ManyUsersOptions): Promise<ManyUsers
     const redis: RedisCost[] = [];
     const cookieBytes: ManyUsersRaw["cookieBytes"] = {};
     for (const scenario of scenarios) {
-      const counted = redisClient && storeOf(scenario) === "redis" ? countingRedis(redisClient) : null;
-      const handler = await createApp(scenario, { ours: options.ours, redis: counted?.client });
-      const app: RunningApp = { scenario, handler, users: [], cursor: 0, counter: counted?.counter };
-      app.users = await logIn(app, options.users, counted?.counter, redis);
+      const usesRedis = redisClient !== null && storeOf(scenario) === "redis";
+      // Measured on the plain client: the counting wrapper's own cost is neither library's.
+      const handler = await createApp(scenario, { ours: options.ours, redis: usesRedis ? redisClient : undefined });
+      const app: RunningApp = { scenario, handler, users: [], cursor: 0 };
+      app.users = await logIn(app, options.users);
       cookieBytes[scenario] = app.users[0]!.cookie.length;
-      if (counted) redis.push(...(await countRedis(app, counted.counter)));
+      if (usesRedis) redis.push(...(await countRedis(scenario, redisClient, options)));
       apps.push(app);
       log(`  ${scenario}: ${options.users} users logged in`);
     }
     const measuredRoutes = options.routes ?? MEASURED_ROUTES;
+    // A floor app only reads: it is measured on /read alone.
+    const routesOf = (app: RunningApp) => (isFloor(app.scenario) ? measuredRoutes.filter((route) => route === "read") : measuredRoutes);
     // Unmeasured: every app's code paths compiled and its heap grown before round 1.
-    for (const app of apps) for (const route of measuredRoutes) await runBatch(app, route, Math.min(options.batch, 500));
+    for (const app of apps) for (const route of routesOf(app)) await runBatch(app, route, Math.min(options.batch, 500));
     await options.beforeMeasuring?.();
 
     const samples: CpuSample[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const offset = (round - 1) % apps.length;
       for (const app of [...apps.slice(offset), ...apps.slice(0, offset)]) {
-        const routes = round % 2 === 1 ? measuredRoutes : [...measuredRoutes].reverse();
+        const routes = round % 2 === 1 ? routesOf(app) : [...routesOf(app)].reverse();
         for (const route of routes) {
           const cpuMicros = await runBatch(app, route, options.batch);
           samples.push({ scenario: app.scenario, route, round, cpuMicros });
@@ -131,23 +133,13 @@ export async function runManyUsers(options: ManyUsersOptions): Promise<ManyUsers
 }
 
 /** Logs `count` users in, each a fresh visitor; the cookies their browsers keep. */
-async function logIn(app: RunningApp, count: number, counter: RedisCounter | undefined, redis: RedisCost[]): Promise<User[]> {
+async function logIn(app: RunningApp, count: number): Promise<User[]> {
   const users: User[] = [];
-  counter?.reset();
   for (let index = 0; index < count; index++) {
     const user = { cookie: app.scenario === "baseline" || app.scenario === "cookie-only" ? PLAIN_COOKIE : "" };
     await send(app, "/login", user);
     if (user.cookie === "") throw new Error(`${app.scenario}: /login set no cookie`);
     users.push(user);
-  }
-  if (counter) {
-    redis.push({
-      scenario: app.scenario,
-      route: "login",
-      commandsPerRequest: counter.commands / count,
-      roundTripsPerRequest: counter.roundTrips / count,
-      requests: count,
-    });
   }
   return users;
 }
@@ -178,19 +170,32 @@ async function runBatch(app: RunningApp, route: MeasuredRoute, requests: number)
   return (used.user + used.system) / requests;
 }
 
-/** Redis commands and round trips per request, on each route, counted over a pass of sequential requests. */
-async function countRedis(app: RunningApp, counter: RedisCounter): Promise<RedisCost[]> {
+/**
+ * Redis commands and round trips per request, on each route, counted over
+ * a pass of sequential requests of the same app built on a counting
+ * client: fresh visitors logging in, then those users reading, writing
+ * and logging in again.
+ */
+async function countRedis(scenario: Scenario, client: RedisLike, options: ManyUsersOptions): Promise<RedisCost[]> {
+  const counted = countingRedis(client);
+  const app: RunningApp = { scenario, handler: await createApp(scenario, { ours: options.ours, redis: counted.client }), users: [], cursor: 0 };
+  const requests = Math.min(options.users, 500);
   const costs: RedisCost[] = [];
-  const requests = Math.min(app.users.length, 500);
-  for (const route of ["read", "write", "relogin"] as const) {
-    counter.reset();
-    for (let index = 0; index < requests; index++) await send(app, route === "relogin" ? "/login" : `/${route}`, app.users[index]!);
+  const count = async (route: RedisCost["route"], pass: () => Promise<unknown>) => {
+    counted.counter.reset();
+    await pass();
     costs.push({
-      scenario: app.scenario,
+      scenario,
       route,
-      commandsPerRequest: counter.commands / requests,
-      roundTripsPerRequest: counter.roundTrips / requests,
+      commandsPerRequest: counted.counter.commands / requests,
+      roundTripsPerRequest: counted.counter.roundTrips / requests,
       requests,
+    });
+  };
+  await count("login", async () => (app.users = await logIn(app, requests)));
+  for (const route of ["read", "write", "relogin"] as const) {
+    await count(route, async () => {
+      for (const user of app.users) await send(app, route === "relogin" ? "/login" : `/${route}`, user);
     });
   }
   return costs;

@@ -33,7 +33,7 @@ const requests = Number(process.argv[4] ?? 20_000);
 const inspector = new Session();
 inspector.connect();
 await inspector.post("Profiler.enable");
-await inspector.post("Profiler.setSamplingInterval", { interval: 100 });
+await inspector.post("Profiler.setSamplingInterval", { interval: Number(process.env.PROFILE_INTERVAL ?? 100) });
 let profile: CpuProfile | undefined;
 await runManyUsers({
   scenarios: [scenario],

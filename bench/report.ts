@@ -46,6 +46,8 @@ export function renderReport(input: ReportInput): string {
     ...summary.targets.map((target) => `| ${target.name} | ${target.goal} | ${target.met ? "Met" : "**Not met**"} | ${target.figures} |`),
     "",
     ...manyUsersSection(input),
+    ...floorSection(summary),
+    ...kvSection(summary),
     ...redisSection(summary),
     ...httpSection(input),
     ...historySection(input.history),
@@ -61,7 +63,7 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
   const row = (scenario: Scenario, route: CpuRow["route"]) => summary.cpu.find((entry) => entry.scenario === scenario && entry.route === route);
   const scenarios = [...new Set(summary.cpu.map((entry) => entry.scenario))];
   const ordered = [
-    ...scenarios.filter((scenario) => libraryOf(scenario) === null),
+    ...scenarios.filter((scenario) => libraryOf(scenario) === null && storeOf(scenario) === null),
     ...STORES.flatMap((store) => scenarios.filter((scenario) => storeOf(scenario) === store)),
   ];
   return [
@@ -86,6 +88,42 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
     }),
     "",
     `Libraries: ${Object.values(LIBRARY_NAMES).join("; ")}. Each loads the same key bytes the way its README says; iron-session runs through the smallest Hattip middleware around its \`unsealData\`/\`sealData\` (bench/apps.ts).`,
+    "",
+  ];
+}
+
+function floorSection({ floor }: Summary): string[] {
+  if (floor.length === 0) return [];
+  return [
+    "## The floor of a cookie read",
+    "",
+    "The unavoidable parts of a signed and of an encrypted read, timed alone in the same run as an app of the many-users benchmark (bench/floor.ts), on the very cookies our stores write: " +
+      "parse the Cookie header (the `cookie` package @hattip/cookie uses), decode the base64url value, one native HMAC-SHA-256 verify (constant-time compare) or one AES-256-GCM open, `JSON.parse` of the session data. " +
+      "No middleware, no expiry or metadata checks, no change detection. Session CPU per request (app minus the no-session app, median over rounds), read route, many users.",
+    "",
+    "| Read | floor µs | ours µs | ours as a multiple of the floor |",
+    "| --- | ---: | ---: | ---: |",
+    ...floor.map((row) => `| ${row.kind} | ${fixed(row.floorMicros)} | ${fixed(row.oursMicros)} | ${fixed(row.multiple, 2)}× |`),
+    "",
+  ];
+}
+
+function kvSection({ kv }: Summary): string[] {
+  if (!kv) return [];
+  return [
+    "## Workers KV in workerd",
+    "",
+    `KvSessionStore against @hattip/session's KvSessionStore, both in one Worker (bench/workers-kv-worker.ts) served by workerd through Miniflare with a real local KV namespace. ` +
+      `${kv.options.users} users log in to each app; ${kv.options.rounds} interleaved rounds of ${kv.options.batch} sequential requests per app and route, round-robin over the users, each cookie updated from the last answer. ` +
+      "CPU is workerd's own (every thread's run time, /proc schedstat) per request; session CPU is the app's minus the no-session app's in the same round, median over rounds. " +
+      "Local KV runs inside workerd, so each KV call's own cost is in these figures: ours writes a session after reading it again (KV has no conditional write, and a logout must win), one KV call more than @hattip/session's write.",
+    "",
+    "| App | Route | workerd µs/request | session µs | ours × cheaper than @hattip/session |",
+    "| --- | --- | ---: | ---: | ---: |",
+    ...kv.rows.map(
+      (row) =>
+        `| ${row.app} | /${row.route} | ${fixed(row.appMicros)} | ${fixed(row.sessionMicros)} | ${row.app === "ours" ? times(row.timesCheaperThanHattip) : ""} |`,
+    ),
     "",
   ];
 }

@@ -19,11 +19,11 @@ export interface RedisCounter {
   reset(): void;
 }
 
-const COUNTED = new Set(["get", "set", "del", "getDel", "getdel", "sendCommand", "exec"]);
+const COUNTED = new Set(["get", "set", "del", "getDel", "getdel", "sendCommand", "exec", "evalSha", "eval", "mGet", "zRange", "execAsPipeline"]);
+const VIEWS = new Set(["withCommandOptions", "withTypeMapping"]);
 
 /** `client` with every command counted; anything else (isOpen, connect, on, ...) passes through. */
 export function countingRedis<Client extends object>(client: Client): { client: Client; counter: RedisCounter } {
-  let inFlight = 0;
   const counter: RedisCounter = {
     commands: 0,
     roundTrips: 0,
@@ -32,17 +32,23 @@ export function countingRedis<Client extends object>(client: Client): { client: 
       counter.roundTrips = 0;
     },
   };
-  const counted = new Proxy(client, {
+  return { client: counting(client, counter, { inFlight: 0 }), counter };
+}
+
+function counting<Client extends object>(client: Client, counter: RedisCounter, flight: { inFlight: number }): Client {
+  return new Proxy(client, {
     get(target, property) {
       const value = Reflect.get(target, property);
       if (typeof property !== "string" || typeof value !== "function") return value;
+      // A view of the client with other command options (ours turns node-redis's per-command timer off) is counted too.
+      if (VIEWS.has(property)) return (...args: unknown[]) => counting(value.apply(target, args) as object, counter, flight);
       if (!COUNTED.has(property)) return value.bind(target);
       return (...args: unknown[]) => {
         counter.commands++;
-        if (inFlight === 0) counter.roundTrips++;
-        inFlight++;
+        if (flight.inFlight === 0) counter.roundTrips++;
+        flight.inFlight++;
         const done = () => {
-          inFlight--;
+          flight.inFlight--;
         };
         const reply = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         reply.then(done, done);
@@ -50,5 +56,4 @@ export function countingRedis<Client extends object>(client: Client): { client: 
       };
     },
   });
-  return { client: counted, counter };
 }

@@ -10,6 +10,12 @@
  *   npm run bench -- --ours <dist/index.js> --commit <sha> --only many-users --label "<before>"
  *                                          bench another build of hattip-session (a before run)
  *   npm run bench -- --web-crypto ...      build our stores as on a runtime without node:crypto
+ *   npm run bench -- capacity              the capacity plan only: bench/CAPACITY.md and capacity.json
+ *   npm run bench -- capacity --quick      the same, shortest form
+ *   npm run bench -- --render              RESULTS.md again from results.json and PROFILE.md (no measuring)
+ *
+ * Time, unattended, on a two-core machine: the full run about 15 minutes
+ * (many users 2-3, KV in workerd 1, HTTP 8-10), capacity about 5.
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -18,15 +24,19 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type * as OursModule from "hattip-session";
 import { measureBundles } from "./bundle.js";
+import { runCapacity, type CapacityOptions } from "./capacity.js";
+import { renderCapacity } from "./capacity-report.js";
 import { describeEnvironment } from "./environment.js";
 import { readHistory, recordRun } from "./history.js";
 import { runHttp, type HttpOptions } from "./http.js";
 import { runManyUsers, type ManyUsersOptions } from "./many-users.js";
 import { measureMemory } from "./memory.js";
-import { renderReport } from "./report.js";
+import { renderReport, type ReportInput } from "./report.js";
 import { summarize } from "./summary.js";
+import { runWorkersKv, type KvOptions, type KvResult } from "./workers-kv.js";
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     quick: { type: "boolean", default: false },
     out: { type: "string", default: fileURLToPath(new URL(".", import.meta.url)) },
@@ -36,18 +46,33 @@ const { values } = parseArgs({
     /** The commit a --ours build was made from, for the history (it may not be a git checkout). */
     commit: { type: "string" },
     "web-crypto": { type: "boolean", default: false },
+    render: { type: "boolean", default: false },
   },
 });
 if (values.only !== undefined && values.only !== "many-users") throw new Error(`--only takes "many-users", not ${values.only}`);
+if (positionals.length > 0 && (positionals.length > 1 || positionals[0] !== "capacity")) {
+  throw new Error(`the one command is "capacity" (npm run bench -- capacity), not ${positionals.join(" ")}`);
+}
 
+// Many short rounds rather than a few long ones: on a shared machine, load moves within seconds, and
+// interleaving finely lets every app meet it alike; the medians then hold.
 const manyUsersOptions: Omit<ManyUsersOptions, "log" | "ours"> = values.quick
   ? { users: 50, rounds: 1, batch: 50 }
-  : { users: 5000, rounds: 9, batch: 1000 };
+  : { users: 5000, rounds: 21, batch: 400 };
+const kvOptions: Omit<KvOptions, "log"> = values.quick ? { users: 10, rounds: 1, batch: 10 } : { users: 300, rounds: 9, batch: 150 };
 const httpOptions: Omit<HttpOptions, "log"> = values.quick
   ? { users: 20, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
-  : { users: 2000, durationSeconds: 2, warmupSeconds: 1, rounds: 3, connections: 50 };
+  : { users: 2000, durationSeconds: 2, warmupSeconds: 1, rounds: 5, connections: 50 };
 
 const log = (line: string) => console.log(line);
+if (values.render) {
+  await render();
+  process.exit(0);
+}
+if (positionals[0] === "capacity") {
+  await capacity();
+  process.exit(0);
+}
 const environment = await describeEnvironment();
 log(`bench: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)}, Node ${environment.node}`);
 
@@ -57,13 +82,18 @@ const manyUsers = await runManyUsers({ ...manyUsersOptions, ours, log });
 log("memory and bundles");
 const memory = values.ours ? null : await measureMemory(values.quick ? 1000 : 20_000);
 const bundles = values.ours ? [] : await measureBundles();
+let kv: KvResult | null = null;
+if (values.only === undefined) {
+  log(`kv: ${kvOptions.users} users per app in workerd`);
+  kv = await runWorkersKv({ ...kvOptions, log });
+}
 let http: Awaited<ReturnType<typeof runHttp>> = [];
 if (values.only === undefined) {
   log(`http: autocannon against each app, ${httpOptions.users} users each`);
   http = await runHttp({ ...httpOptions, log });
 }
 
-const summary = summarize({ manyUsers, http, memory, bundles });
+const summary = summarize({ manyUsers, http, memory, bundles, kv });
 for (const target of summary.targets) log(`${target.met ? "met    " : "NOT MET"} ${target.name}: ${target.figures}`);
 
 const commit = values.commit ?? commitOf(values.ours);
@@ -78,7 +108,7 @@ if (values.ours || values["web-crypto"]) {
   await mkdir(values.out, { recursive: true });
   await writeFile(
     join(values.out, "results.json"),
-    JSON.stringify({ environment, manyUsersOptions, httpOptions, summary, raw: { manyUsers, http } }, null, 2) + "\n",
+    JSON.stringify({ environment, manyUsersOptions, kvOptions, httpOptions, summary, raw: { manyUsers, http } }, null, 2) + "\n",
   );
   // The session cache's section (bench/session-cache.ts, npm run bench:cache) is kept as it stands.
   const previous = await readFile(join(values.out, "RESULTS.md"), "utf8").catch(() => "");
@@ -116,6 +146,26 @@ async function loadOurs(path: string | undefined, webCrypto: boolean): Promise<t
     SignedCookieStore: wrap(module.SignedCookieStore),
     EncryptedCookieStore: wrap(module.EncryptedCookieStore),
   };
+}
+
+/** RESULTS.md from the last run's results.json, with PROFILE.md as it is now. */
+async function render(): Promise<void> {
+  const saved = JSON.parse(await readFile(join(values.out, "results.json"), "utf8")) as Omit<ReportInput, "history" | "profileNotes">;
+  const profileNotes = await readFile(new URL("./PROFILE.md", import.meta.url), "utf8").catch(() => "");
+  await writeFile(join(values.out, "RESULTS.md"), renderReport({ ...saved, history: await readHistory(), profileNotes }));
+  log(`wrote ${join(values.out, "RESULTS.md")} from results.json`);
+}
+
+/** The capacity plan: bench/CAPACITY.md and bench/capacity.json. */
+async function capacity(): Promise<void> {
+  const options: Omit<CapacityOptions, "log"> = values.quick
+    ? { users: 100, edgeUsers: 5, countedRequests: 3, redisRequests: 2000, pgbenchSeconds: 1 }
+    : { users: 5000, edgeUsers: 200, countedRequests: 50, redisRequests: 100_000, pgbenchSeconds: 5 };
+  const result = await runCapacity({ ...options, log });
+  await mkdir(values.out, { recursive: true });
+  await writeFile(join(values.out, "capacity.json"), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(values.out, "CAPACITY.md"), renderCapacity(result));
+  log(`wrote ${join(values.out, "CAPACITY.md")} and capacity.json (${Math.round(result.seconds)} s)`);
 }
 
 function commitOf(path: string | undefined): string {

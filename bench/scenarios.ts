@@ -6,7 +6,9 @@
 export const STORES = ["signed", "encrypted", "unsigned", "memory", "redis"] as const;
 export type StoreName = (typeof STORES)[number];
 export type Library = "ours" | "theirs" | "iron";
-export type Scenario = "baseline" | "cookie-only" | `ours:${StoreName}` | `theirs:${StoreName}` | "iron:encrypted";
+/** The unavoidable parts of a cookie read alone (bench/floor.ts): in-process only, read route only. */
+export type FloorScenario = "floor:signed" | "floor:encrypted";
+export type Scenario = "baseline" | "cookie-only" | `ours:${StoreName}` | `theirs:${StoreName}` | "iron:encrypted" | FloorScenario;
 
 export const SCENARIOS: readonly Scenario[] = [
   "baseline",
@@ -14,6 +16,12 @@ export const SCENARIOS: readonly Scenario[] = [
   ...STORES.flatMap((store) => [`ours:${store}`, `theirs:${store}`] as const),
   "iron:encrypted",
 ];
+
+export const FLOOR_SCENARIOS: readonly FloorScenario[] = ["floor:signed", "floor:encrypted"];
+
+export function isFloor(scenario: Scenario): scenario is FloorScenario {
+  return scenario.startsWith("floor:");
+}
 
 export const LIBRARY_NAMES: Record<Library, string> = {
   ours: "hattip-session",

@@ -16,10 +16,11 @@ import { createServer } from "@hattip/adapter-node";
 import { compose } from "@hattip/compose";
 import { createClient } from "redis";
 import { createApp } from "./apps.js";
-import { SCENARIOS, storeOf, type Scenario } from "./scenarios.js";
+import { FLOOR_SCENARIOS, SCENARIOS, storeOf, type Scenario } from "./scenarios.js";
 
 const [scenario, redisUrl] = process.argv.slice(2) as [Scenario, string | undefined];
-if (!SCENARIOS.includes(scenario)) throw new Error(`unknown scenario ${scenario}; one of ${SCENARIOS.join(", ")}`);
+const known = [...SCENARIOS, ...FLOOR_SCENARIOS];
+if (!known.includes(scenario)) throw new Error(`unknown scenario ${scenario}; one of ${known.join(", ")}`);
 
 let redis: ReturnType<typeof createClient> | undefined;
 if (storeOf(scenario) === "redis") {

@@ -13,14 +13,20 @@ import { runHttp } from "../bench/http.js";
 import { MEASURED_ROUTES, runManyUsers } from "../bench/many-users.js";
 import { measureMemory } from "../bench/memory.js";
 import { renderReport } from "../bench/report.js";
-import { SCENARIOS } from "../bench/scenarios.js";
+import { runCapacity } from "../bench/capacity.js";
+import { renderCapacity } from "../bench/capacity-report.js";
+import { FLOOR_SCENARIOS, SCENARIOS } from "../bench/scenarios.js";
 import { summarize } from "../bench/summary.js";
+import { runWorkersKv } from "../bench/workers-kv.js";
 
 it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async () => {
   const manyUsersOptions = { users: 20, rounds: 1, batch: 20 };
   const manyUsers = await runManyUsers(manyUsersOptions);
   expect(manyUsers.samples.map((sample) => `${sample.scenario} ${sample.route}`).sort()).toEqual(
-    SCENARIOS.flatMap((scenario) => MEASURED_ROUTES.map((route) => `${scenario} ${route}`)).sort(),
+    [
+      ...SCENARIOS.flatMap((scenario) => MEASURED_ROUTES.map((route) => `${scenario} ${route}`)),
+      ...FLOOR_SCENARIOS.map((scenario) => `${scenario} read`),
+    ].sort(),
   );
   for (const sample of manyUsers.samples) expect(sample.cpuMicros, `${sample.scenario} ${sample.route}`).toBeGreaterThan(0);
   const redis = (scenario: string, route: string) => manyUsers.redis.find((cost) => cost.scenario === scenario && cost.route === route)!;
@@ -39,7 +45,10 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
 
   const httpOptions = { users: 10, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 };
   const http = await runHttp(httpOptions);
-  expect(http.map((entry) => `${entry.scenario} ${entry.route}`)).toEqual(SCENARIOS.flatMap((scenario) => [`${scenario} read`, `${scenario} write`]));
+  expect(http.map((entry) => `${entry.scenario} ${entry.route}`)).toEqual([
+    ...SCENARIOS.flatMap((scenario) => [`${scenario} read`, `${scenario} write`]),
+    ...FLOOR_SCENARIOS.map((scenario) => `${scenario} read`),
+  ]);
   for (const entry of http) {
     expect(entry.requests, `${entry.scenario} /${entry.route}`).toBeGreaterThan(0);
     expect(entry.non2xx + entry.errors + entry.timeouts).toBe(0);
@@ -47,8 +56,20 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
     if (entry.scenario.startsWith("ours:")) expect(entry.keyImportsPerRequest, entry.scenario).toBe(0);
   }
 
-  const summary = summarize({ manyUsers, http, memory, bundles });
+  const kv = await runWorkersKv({ users: 5, rounds: 1, batch: 5 });
+  expect(kv.rows.map((row) => `${row.app} ${row.route}`)).toEqual([
+    "baseline read",
+    "baseline write",
+    "ours read",
+    "ours write",
+    "theirs read",
+    "theirs write",
+  ]);
+  for (const sample of kv.samples) expect(sample.cpuMicros, `${sample.app} ${sample.route}`).toBeGreaterThan(0);
+
+  const summary = summarize({ manyUsers, http, memory, bundles, kv });
   expect(summary.targets.length).toBeGreaterThanOrEqual(12);
+  expect(summary.floor.map((row) => row.kind)).toEqual(["signed", "encrypted"]);
   const report = renderReport({
     environment: await describeEnvironment(),
     summary,
@@ -60,4 +81,28 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   expect(report).toContain("| ours:signed |");
   expect(report).toContain("| iron:encrypted |");
   expect(report).toMatch(/\| Met \||\| \*\*Not met\*\* \|/);
+  expect(report).toContain("## The floor of a cookie read");
+  expect(report).toContain("## Workers KV in workerd");
+});
+
+it("runs the capacity plan once and reports every table", { timeout: 240_000 }, async () => {
+  const result = await runCapacity({ users: 30, edgeUsers: 3, countedRequests: 2, redisRequests: 1000, pgbenchSeconds: 1 });
+  for (const store of [result.redis, result.postgres, result.durableObjects, result.netlifyBlobs]) {
+    expect(store.bytes.perUser).toBeGreaterThan(0);
+    expect(store.operations.map((cost) => cost.operation).sort()).toEqual(["list", "login", "logout", "read", "revoke", "write"]);
+  }
+  // What does not depend on timing: a signed-in read is one backend call in every store.
+  for (const store of [result.redis, result.postgres, result.durableObjects, result.netlifyBlobs]) {
+    expect(store.operations.find((cost) => cost.operation === "read")).toMatchObject({ commandsPerRequest: 1, roundTripsPerRequest: 1 });
+  }
+  for (const entry of [...result.redis.throughput, ...result.postgres.throughput]) expect(entry.perSecond, entry.name).toBeGreaterThan(0);
+  const report = renderCapacity(result);
+  for (const heading of [
+    "## Bytes per signed-in user (measured)",
+    "## Backend commands and round trips per request (measured)",
+    "## Sizing (extrapolated)",
+  ]) {
+    expect(report).toContain(heading);
+  }
+  expect(report).toContain("| 100,000,000 | 1,000,000 |");
 });

@@ -118,7 +118,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   const store = observer ? observer.store(access) : access;
   const hash = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
-  const handles = new WeakMap<RequestContext, SessionHandle<Record<string, unknown>>>();
+  // The handle lives on the request context under a key of this middleware's own: no WeakMap entry per request.
+  const handleKey = Symbol(`session handle: ${cookieName}`);
   const cache =
     options.cache === undefined
       ? undefined
@@ -128,9 +129,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   async function accept(entry: StoredEntry<Record<string, unknown>> | null): Promise<StoredEntry<Record<string, unknown>> | null> {
     if (!entry || lifetime.isPastAbsolute(entry.record, Date.now())) return null;
     if (schema === undefined) return entry;
-    const data = await validateSessionData(schema, entry.record.data);
     // The schema may transform: its output, not the stored text, is what the handler starts from.
-    return data === null ? null : { record: { ...entry.record, data } };
+    return validateSessionData(schema, entry.record.data).then((data) => (data === null ? null : { record: { ...entry.record, data } }));
   }
 
   /** The session `id` names: from a cached copy where one answers, otherwise from the store. */
@@ -255,12 +255,12 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     const handle = new SessionHandle({
       data,
       meta: loaded?.record.meta,
-      loadedId: loaded ? id : undefined,
+      loadedId: loaded === null ? undefined : id,
       ctx,
       store,
       verify,
     });
-    handles.set(ctx, handle);
+    (ctx as unknown as Record<symbol, unknown>)[handleKey] = handle;
     expose(ctx, name, handle);
 
     const response = await ctx.next();
@@ -318,7 +318,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   }
 
   middleware.of = (ctx) => {
-    const handle = handles.get(ctx);
+    const handle = (ctx as unknown as Record<symbol, SessionHandle<Record<string, unknown>> | undefined>)[handleKey];
     if (!handle) {
       throw new SessionSetupError(
         "This session() middleware has not run for this request: add it with app.use() before the handler that calls .of(ctx).",

@@ -331,17 +331,20 @@ describe("a user's sessions in Redis", () => {
   it(`reads only the ${MAX_LISTED_USER_SESSIONS} latest members of a long index to list, and revokes every member`, async () => {
     const { store } = await start();
     const sent: { zRange: unknown[][]; mGet: number[] } = { zRange: [], mGet: [] };
-    // The real client, with the arguments of its index reads noted.
-    const noting = new Proxy(client, {
-      get(target, property) {
-        if (property === "zRange")
-          return (key: string, start: number, stop: number) => (sent.zRange.push([start, stop]), target.zRange(key, start, stop));
-        if (property === "mGet") return (keys: string[]) => (sent.mGet.push(keys.length), target.mGet(keys));
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const listing = new RedisSessionStore({ userTagSecret, getClient: () => noting });
+    // The real client, with the arguments of its index reads noted; so is every view of it (the store sends
+    // its commands through client.withCommandOptions(), with node-redis's own per-command timer off).
+    const noting = <Client extends typeof client>(real: Client): Client =>
+      new Proxy(real, {
+        get(target, property) {
+          if (property === "zRange")
+            return (key: string, start: number, stop: number) => (sent.zRange.push([start, stop]), target.zRange(key, start, stop));
+          if (property === "mGet") return (keys: string[]) => (sent.mGet.push(keys.length), target.mGet(keys));
+          if (property === "withCommandOptions") return (options: object) => noting(target.withCommandOptions(options) as Client);
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    const listing = new RedisSessionStore({ userTagSecret, getClient: () => noting(client) });
     for (let i = 0; i < MAX_LISTED_USER_SESSIONS + 30; i++) await store.createRecord(bound("ada", 60_000 + i), {} as never);
     const listed = await listing.listUserSessions("ada");
     expect(listed).toHaveLength(MAX_LISTED_USER_SESSIONS);

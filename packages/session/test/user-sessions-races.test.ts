@@ -63,18 +63,22 @@ function gatedClient(client: RedisClientLike, ctx: RequestContext | undefined): 
   const name = ctx?.url.searchParams.get("store-gate");
   if (!name) return client;
   let scripts = 0;
-  return new Proxy(client, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== "function") return value;
-      if (property !== "evalSha") return value.bind(target);
-      return async (...args: unknown[]) => {
-        const [, options] = args as [string, { keys: string[] }];
-        if (options.keys[0]!.endsWith(":sessions") && ++scripts === 2) await gates.get(name)!.enter();
-        return value.apply(target, args);
-      };
-    },
-  });
+  // The store sends its commands through a view of the client (withCommandOptions, node-redis's own timer off): gate that too.
+  const gated = (real: RedisClientLike): RedisClientLike =>
+    new Proxy(real, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        if (property === "withCommandOptions") return (options: object) => gated(value.call(target, options) as RedisClientLike);
+        if (property !== "evalSha") return value.bind(target);
+        return async (...args: unknown[]) => {
+          const [, options] = args as [string, { keys: string[] }];
+          if (options.keys[0]!.endsWith(":sessions") && ++scripts === 2) await gates.get(name)!.enter();
+          return value.apply(target, args);
+        };
+      },
+    });
+  return gated(client);
 }
 
 interface Subject {

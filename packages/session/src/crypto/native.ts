@@ -42,6 +42,8 @@ export interface NativeCrypto {
   createSecretKey(key: Bytes): NativeSecretKey;
   createHmac(algorithm: "sha256", key: NativeSecretKey): NativeHmac;
   createHash(algorithm: "sha256"): { update(data: string, encoding: "utf8"): { digest(encoding: "base64url"): string } };
+  /** One-shot digest (Node 20.12+, 21.7+): a third of `createHash`'s cost for a short text. */
+  hash?(algorithm: "sha256", data: string, outputEncoding: "base64url"): string;
   createCipheriv(algorithm: "aes-256-gcm", key: NativeSecretKey, iv: Bytes, options: { authTagLength: number }): NativeCipher;
   createDecipheriv(algorithm: "aes-256-gcm", key: NativeSecretKey, iv: Bytes, options: { authTagLength: number }): NativeDecipher;
   timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean;

@@ -14,9 +14,19 @@ const RECENT_LIMIT = 1000;
 const MAX_REMEMBERED_LENGTH = 256;
 const recent = new Map<string, string>();
 const native = nativeCrypto();
+const nativeDigest: ((text: string) => string) | null = !native
+  ? null
+  : typeof native.hash === "function"
+    ? (text) => native.hash!("sha256", text, "base64url")
+    : (text) => native.createHash("sha256").update(text, "utf8").digest("base64url");
+
+/** The digest at once where node:crypto runs, `null` where only Web Crypto does (use `sha256Base64Url`). */
+export function sha256Base64UrlSync(text: string): string | null {
+  return nativeDigest === null ? null : nativeDigest(text);
+}
 
 export async function sha256Base64Url(text: string): Promise<string> {
-  if (native) return native.createHash("sha256").update(text, "utf8").digest("base64url");
+  if (nativeDigest) return nativeDigest(text);
   const known = recent.get(text);
   if (known !== undefined) return known;
   const digest = encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8Encode(text))));

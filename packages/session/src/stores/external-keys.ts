@@ -6,9 +6,11 @@
  * session-id.ts). The options behind it are checked once, in
  * external-store.ts.
  */
+import { settle } from "../awaitable.js";
 import { SessionSetupError } from "../errors.js";
 import type { Awaitable } from "../types.js";
 import type { Serializer } from "./serialization.js";
+import { sha256Base64UrlSync } from "../crypto/sha256.js";
 import { hashSessionId, splitSessionId } from "./session-id.js";
 
 export interface StorageKey {
@@ -26,10 +28,14 @@ export type NewId = { id: string } & StorageKey;
 export interface ExternalKeys<Data> {
   readonly serializer: Serializer<Data>;
   readonly prefix: string;
-  /** Where `id` lives, or `null` when `id` is not one this store could have issued. */
-  locate(id: string): Promise<StorageKey | null>;
+  /**
+   * Where `id` lives, or `null` when `id` is not one this store could have
+   * issued. At once (no promise) where `validateId` answers at once and
+   * node:crypto hashes: a read costs no extra tick.
+   */
+  locate(id: string): Awaitable<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
-  keyOf(id: string): Promise<string | null>;
+  keyOf(id: string): Awaitable<string | null>;
   /** The routing tag `id` carries, as `locate` reads it: `undefined` for an ID with none. */
   tagOf(id: string): Promise<string | undefined>;
   /** A fresh ID as `generateId` made it, checked by `validateId`: no tag, no hash. */
@@ -52,20 +58,22 @@ export interface KeySettings<Data> {
 
 export function externalKeys<Data>({ prefix, generateId, validateId, serializer, userTag }: KeySettings<Data>): ExternalKeys<Data> {
   const keyOfHash = (idHash: string, tag: string | undefined) => (tag === undefined ? prefix + idHash : `${prefix}{${tag}}${idHash}`);
-  const located = async (id: string, tag: string | undefined): Promise<StorageKey> => {
-    const idHash = await hashSessionId(id);
-    return { key: keyOfHash(idHash, tag), idHash, tag };
+  const storageKey = (idHash: string, tag: string | undefined): StorageKey => ({ key: keyOfHash(idHash, tag), idHash, tag });
+  const located = (id: string, tag: string | undefined): Awaitable<StorageKey> => {
+    const idHash = sha256Base64UrlSync(id);
+    return idHash === null ? hashSessionId(id).then((hash) => storageKey(hash, tag)) : storageKey(idHash, tag);
   };
-  /** The tag of a tagged ID whose part before it is one `generateId` could have made. */
-  const tagOf = async (id: string): Promise<string | undefined> => {
+  /** The tag of a tagged ID whose part before it is one `generateId` could have made; at once when `validateId` answers at once. */
+  const tagNow = (id: string): Awaitable<string | undefined> => {
     const { base, tag } = splitSessionId(id);
-    return tag !== undefined && (await validateId(base)) ? tag : undefined;
+    return tag === undefined ? undefined : settle(validateId(base), (valid) => (valid ? tag : undefined));
   };
-  const locate = async (id: string): Promise<StorageKey | null> => {
+  const tagOf = async (id: string): Promise<string | undefined> => tagNow(id);
+  const locate = (id: string): Awaitable<StorageKey | null> => {
     if (typeof id !== "string" || id.length === 0) return null;
-    const tag = await tagOf(id);
-    if (tag !== undefined) return located(id, tag);
-    return (await validateId(id)) ? located(id, undefined) : null;
+    return settle(tagNow(id), (tag) =>
+      tag !== undefined ? located(id, tag) : settle(validateId(id), (valid) => (valid ? located(id, undefined) : null)),
+    );
   };
   const generate = async () => {
     const base = String(await generateId());
@@ -78,7 +86,7 @@ export function externalKeys<Data>({ prefix, generateId, validateId, serializer,
     serializer,
     prefix,
     locate,
-    keyOf: async (id) => (await locate(id))?.key ?? null,
+    keyOf: (id) => settle(locate(id), (found) => found?.key ?? null),
     keyOfHash,
     tagOf,
     generate,

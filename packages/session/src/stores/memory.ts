@@ -1,16 +1,22 @@
 /**
  * Sessions in a `Map` of this process: for development and tests only.
  * Everything is lost on restart, and on edge and serverless runtimes with
- * every new isolate. Data and metadata are stored as text, so a handler that
- * keeps a reference to `ctx.session.data` cannot change a stored session. Each
- * check-and-write runs without an `await` inside it, so concurrent
- * requests of this process see every operation as atomic.
+ * every new isolate. Data and metadata are stored as text, and every load
+ * hands out a copy of its own, so a handler that keeps a reference to
+ * `ctx.session.data` cannot change a stored session, nor can two requests
+ * share one object. The copy is made from the parsed text, kept once a load
+ * parsed it (with the default JSON serializer): copying a parsed value costs
+ * a quarter of parsing its text again. Each check-and-write runs without an
+ * `await` inside it, so concurrent requests of this process see every
+ * operation as atomic.
  */
+import { isThenable } from "../awaitable.js";
 import type { StoredEntry } from "../record-store.js";
 import type { TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionInfo } from "../types.js";
 import { ExternalStore, ID_TAKEN } from "./external-store.js";
 import { metaToText, textToMeta } from "./record-text.js";
+import { copyJsonValue } from "./serialization.js";
 import { sessionHandleOf, type IndexedUser } from "./session-id.js";
 
 export interface UnsafeMemoryStoreOptions<Data = SessionData> extends TelemetryOptions {
@@ -32,9 +38,17 @@ export interface UnsafeMemoryStoreOptions<Data = SessionData> extends TelemetryO
   sweepInterval?: number;
 }
 
-interface Entry {
+interface Entry<Data> {
   /** The data as the serializer wrote it. */
   dataText: string;
+  /**
+   * The data parsed from `dataText`, kept from the second load after a
+   * write (JSON serializer only): never handed out, only copied. `null`
+   * when the text does not parse.
+   */
+  parsed?: Data | null;
+  /** A load has parsed this entry's text since it was written. */
+  readSinceWrite?: boolean;
   /** The metadata as record-text writes it, "" when there is none. */
   metaText: string;
   createdAt: number;
@@ -50,7 +64,7 @@ interface Entry {
  * ```
  */
 export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, Entry<Data>>();
   /** Session IDs by bound user: the per-user index. */
   readonly #byUser = new Map<string, Set<string>>();
   readonly #sweepInterval: number;
@@ -85,7 +99,8 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   }
 
   async updateRecord(id: string, record: SessionRecord<Data>): Promise<string | null> {
-    const entry = await this.#entryOf(id, record);
+    const pending = this.#entryOf(id, record);
+    const entry = isThenable(pending) ? await pending : pending;
     // Only a session that is still alive is updated: a logout meanwhile stands.
     if (!this.#live(id)) return null;
     this.#put(id, entry);
@@ -112,7 +127,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   }
 
   protected async listSessionsOf(user: IndexedUser, limit: number): Promise<UserSessionInfo[]> {
-    const live: Entry[] = [];
+    const live: Entry<Data>[] = [];
     for (const id of this.#byUser.get(user.id) ?? []) {
       const entry = this.#live(id);
       if (entry) live.push(entry);
@@ -148,8 +163,8 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   }
 
   /** A fresh copy of what `entry` holds, or `null` when its data no longer parses. */
-  #toStored(entry: Entry): StoredEntry<Data> | null {
-    const data = this.keys.serializer.parse(entry.dataText);
+  #toStored(entry: Entry<Data>): StoredEntry<Data> | null {
+    const data = this.#copyOfData(entry);
     if (data === null) return null;
     const meta = entry.metaText === "" ? undefined : (textToMeta(entry.metaText) ?? undefined);
     const record: SessionRecord<Data> = { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
@@ -157,23 +172,48 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     return this.keys.serializer.isJson ? { record, dataJson: entry.dataText } : { record };
   }
 
-  /** Everything an entry needs, computed before the synchronous check-and-write. */
-  async #entryOf(id: string, record: SessionRecord<Data>): Promise<Entry> {
-    const entry: Entry = {
+  /**
+   * A copy of the entry's data that no other load holds. The first load
+   * after a write parses the text and hands that out (a session written on
+   * every request costs one parse, as before); a second load keeps what it
+   * parsed and hands out a copy, and later loads only copy it. JSON
+   * serializer only: another serializer's values may not be plain JSON.
+   */
+  #copyOfData(entry: Entry<Data>): Data | null {
+    const { serializer } = this.keys;
+    if (!serializer.isJson) return serializer.parse(entry.dataText);
+    if (entry.parsed === undefined) {
+      const data = serializer.parse(entry.dataText);
+      if (data === null) entry.parsed = null;
+      else if (entry.readSinceWrite) entry.parsed = copiedOrUndefined(data);
+      entry.readSinceWrite = true;
+      return data;
+    }
+    return entry.parsed === null ? null : (copiedOrUndefined(entry.parsed) ?? serializer.parse(entry.dataText));
+  }
+
+  /** Everything an entry needs, computed before the synchronous check-and-write; at once unless a new handle must be hashed. */
+  #entryOf(id: string, record: SessionRecord<Data>): Awaitable<Entry<Data>> {
+    const entry: Entry<Data> = {
       dataText: this.keys.serializer.stringify(record.data),
       metaText: metaToText(record.meta),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,
     };
     const user = record.meta?.user;
-    if (user !== undefined) {
-      const known = this.#entries.get(id)?.user;
-      entry.user = { id: user, handle: known?.id === user ? known.handle : await sessionHandleOf(id) };
+    if (user === undefined) return entry;
+    const known = this.#entries.get(id)?.user;
+    if (known?.id === user) {
+      entry.user = known;
+      return entry;
     }
-    return entry;
+    return sessionHandleOf(id).then((handle) => {
+      entry.user = { id: user, handle };
+      return entry;
+    });
   }
 
-  #live(id: string): Entry | undefined {
+  #live(id: string): Entry<Data> | undefined {
     const entry = this.#entries.get(id);
     if (!entry) return undefined;
     if (entry.expiresAt > Date.now()) return entry;
@@ -181,7 +221,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     return undefined;
   }
 
-  #put(id: string, entry: Entry): void {
+  #put(id: string, entry: Entry<Data>): void {
     const previous = this.#entries.get(id)?.user;
     if (previous && previous.id !== entry.user?.id) this.#unindex(previous.id, id);
     this.#entries.set(id, entry);
@@ -211,6 +251,15 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     for (const [id, entry] of this.#entries) {
       if (entry.expiresAt <= now) this.#remove(id);
     }
+  }
+}
+
+/** A copy of parsed data, or `undefined` when it is nested deeper than a recursive copy can go (parse its text instead). */
+function copiedOrUndefined<Data>(data: Data): Data | undefined {
+  try {
+    return copyJsonValue(data);
+  } catch {
+    return undefined;
   }
 }
 

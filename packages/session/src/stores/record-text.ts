@@ -61,6 +61,10 @@ export function refusalOfText<Data>(text: string, serializer: Serializer<Data>):
 /** The metadata as stored: JSON of its set fields, or "" when there are none. */
 export function metaToText(meta: SessionMeta | undefined): string {
   if (!meta) return "";
+  // Most sessions carry no metadata: nothing to copy or count.
+  if (meta.user === undefined && meta.authAt === undefined && meta.seenAt === undefined && meta.agent === undefined && meta.flash === undefined) {
+    return "";
+  }
   const kept: SessionMeta = {};
   if (meta.user !== undefined) kept.user = meta.user;
   if (meta.authAt !== undefined) kept.authAt = meta.authAt;

@@ -12,7 +12,7 @@
  * share its one connection attempt.
  */
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
-import { DeadlineExceeded, describeFailure, withDeadline } from "./deadline.js";
+import { describeFailure, withDeadline } from "./deadline.js";
 import type { RedisMultiCapable } from "./redis-durability.js";
 
 /**
@@ -45,19 +45,48 @@ interface Connecting {
 }
 
 const connecting = new WeakMap<RedisClientLike, Connecting>();
-const watched = new WeakSet<RedisClientLike>();
+/** Each client checked and listened to, with the view of it the store's commands go through. */
+const commandViews = new WeakMap<RedisClientLike, RedisClientLike>();
+/** The client each view was made of: its errors are heard, and remembered, on the client itself. */
+const clientOfView = new WeakMap<RedisClientLike, RedisClientLike>();
 const lastErrors = new WeakMap<RedisClientLike, unknown>();
 
 /**
- * `client`, connected: at once when it is ready (no promise, no tick). The
- * first connection gets `timeout` ms in all, shared by the requests that
- * wait for it, not `timeout` each.
+ * `client`, connected, as the view the store sends its commands through
+ * (`commandView`): at once when it is ready (no promise, no tick). A client
+ * is checked and listened to once, on first use. The first connection gets
+ * `timeout` ms in all, shared by the requests that wait for it, not
+ * `timeout` each.
  */
 export function connected(client: RedisClientLike, timeout: number): RedisClientLike | Promise<RedisClientLike> {
-  assertModernClient(client);
-  watchErrors(client);
-  if (client.isReady) return client;
-  return connect(client, timeout);
+  let view = commandViews.get(client);
+  if (view === undefined) {
+    assertModernClient(client);
+    watchErrors(client);
+    view = commandView(client);
+    commandViews.set(client, view);
+  }
+  if (client.isReady) return view;
+  const ready = view;
+  return connect(client, timeout).then(() => ready);
+}
+
+/**
+ * The client with node-redis's own per-command timer off. node-redis 5.x
+ * and later start an `AbortSignal.timeout` for every command (5 s unless
+ * `commandOptions.timeout` says otherwise): about 20 µs of CPU a command,
+ * as much as the rest of a GET. The store bounds each of its commands
+ * itself (`CommandDeadlines`, one timer for all of them), so the second
+ * timer only costs. Other commands of the app keep the client's settings;
+ * a client without `withCommandOptions` (node-redis 4) has no such timer.
+ */
+function commandView(client: RedisClientLike): RedisClientLike {
+  const withCommandOptions = (client as { withCommandOptions?: (options: { timeout: number }) => unknown }).withCommandOptions;
+  if (typeof withCommandOptions !== "function") return client;
+  const view = withCommandOptions.call(client, { timeout: 0 }) as Partial<RedisClientLike> | null;
+  if (!view || typeof view.get !== "function" || typeof view.set !== "function") return client;
+  clientOfView.set(view as RedisClientLike, client);
+  return view as RedisClientLike;
 }
 
 async function connect(client: RedisClientLike, timeout: number): Promise<RedisClientLike> {
@@ -79,18 +108,74 @@ async function connect(client: RedisClientLike, timeout: number): Promise<RedisC
   return client;
 }
 
+interface Waiting {
+  readonly deadline: number;
+  readonly client: RedisClientLike;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
- * The reply to `command`, or a `SessionStoreUnavailableError` when Redis
- * fails it or does not answer within `timeout`. A WRONGTYPE error passes
- * through as it is: what it means depends on the key (a corrupted session,
- * or an index something else wrote).
+ * The deadline of every command a store sends: its reply, or a
+ * `SessionStoreUnavailableError` once `timeout` ms have passed. One timer
+ * serves them all. Every command waits the same `timeout`, so the commands
+ * waiting are in deadline order as they were sent (a Set keeps insertion
+ * order): the timer is set for the oldest, and when it fires it ends those
+ * past their deadline and is set again for the next. Under steady traffic
+ * that is one timer per `timeout`, not one per command.
  */
-export function redisReply<T>(client: RedisClientLike, command: Promise<T>, timeout: number): Promise<T> {
-  return withDeadline(command, timeout).catch((error: unknown) => {
-    if (error instanceof DeadlineExceeded) throw unavailable(client, `did not answer within ${timeout} ms`);
-    if (isWrongType(error)) throw error;
-    throw new SessionStoreUnavailableError(`Redis failed a session command: ${describeFailure(error)}`, { cause: error });
-  });
+export class CommandDeadlines {
+  readonly #waiting = new Set<Waiting>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly timeout: number) {}
+
+  /**
+   * The reply to `command`, or a `SessionStoreUnavailableError` when Redis
+   * fails it or does not answer in time. A WRONGTYPE error passes through
+   * as it is: what it means depends on the key (a corrupted session, or an
+   * index something else wrote).
+   */
+  reply<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const waiting: Waiting = { deadline: performance.now() + this.timeout, client, reject };
+      this.#waiting.add(waiting);
+      this.#timer ??= this.#arm(this.timeout);
+      command.then(
+        (reply) => {
+          this.#waiting.delete(waiting);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          this.#waiting.delete(waiting);
+          reject(
+            isWrongType(error)
+              ? error
+              : new SessionStoreUnavailableError(`Redis failed a session command: ${describeFailure(error)}`, { cause: error }),
+          );
+        },
+      );
+    });
+  }
+
+  #arm(ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => this.#expire(), ms);
+    // A command in flight holds the process open through its socket; the timer alone need not.
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  }
+
+  #expire(): void {
+    const now = performance.now();
+    this.#timer = undefined;
+    for (const waiting of this.#waiting) {
+      if (waiting.deadline > now) {
+        this.#timer = this.#arm(waiting.deadline - now);
+        return;
+      }
+      this.#waiting.delete(waiting);
+      waiting.reject(unavailable(waiting.client, `did not answer within ${this.timeout} ms`));
+    }
+  }
 }
 
 export function isWrongType(error: unknown): boolean {
@@ -113,13 +198,11 @@ function assertModernClient(client: RedisClientLike): void {
 
 /** node-redis throws an unhandled 'error' event (and so ends the process) when no one listens: listen. */
 function watchErrors(client: RedisClientLike): void {
-  if (watched.has(client)) return;
-  watched.add(client);
   if (client.listenerCount("error") === 0) client.on("error", (error) => lastErrors.set(client, error));
 }
 
 function unavailable(client: RedisClientLike, what: string): SessionStoreUnavailableError {
-  const cause = lastErrors.get(client);
+  const cause = lastErrors.get(clientOfView.get(client) ?? client);
   const because = cause === undefined ? "" : ` (last error: ${describeFailure(cause)})`;
   return new SessionStoreUnavailableError(`Redis ${what}${because}. The session is intact; retry later.`, { cause });
 }

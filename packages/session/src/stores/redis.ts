@@ -11,6 +11,7 @@
  * redis-connection.ts's.
  */
 import type { RequestContext } from "@hattip/compose";
+import { isThenable } from "../awaitable.js";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
@@ -18,7 +19,7 @@ import { describeFailure } from "./deadline.js";
 import type { StorageKey } from "./external-keys.js";
 import { ExternalStore, ID_TAKEN, type ExternalStoreOptions } from "./external-store.js";
 import { textToRecord } from "./record-text.js";
-import { connected, isWrongType, redisReply, type RedisClientLike } from "./redis-connection.js";
+import { CommandDeadlines, connected, isWrongType, type RedisClientLike } from "./redis-connection.js";
 import { checkEvictionPolicy } from "./redis-eviction.js";
 import { durabilityOf, writeDurably, type RedisDurability, type RedisDurabilityOptions, type RedisWriteTarget } from "./redis-durability.js";
 import {
@@ -89,6 +90,7 @@ const utf8 = new TextDecoder();
 export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
   readonly #getClient: (ctx: RequestContext) => Awaitable<RedisClientLike>;
   readonly #durability: RedisDurability | undefined;
+  readonly #deadlines: CommandDeadlines;
 
   constructor(options: RedisSessionStoreOptions<Data>) {
     super(options, { name: "RedisSessionStore", prefix: "session:", timeout: 2000 });
@@ -97,6 +99,7 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     }
     this.#getClient = options.getClient;
     this.#durability = durabilityOf(options.durability, this.timeout);
+    this.#deadlines = new CommandDeadlines(this.timeout);
   }
 
   /**
@@ -105,9 +108,11 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * the same round trip.
    */
   protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const where = await this.keys.locate(id);
+    const located = this.keys.locate(id);
+    const where = isThenable(located) ? await located : located;
     if (where === null) return null;
-    const client = await this.#ready(ctx);
+    const ready = this.#ready(ctx);
+    const client = isThenable(ready) ? await ready : ready;
     let text: unknown;
     try {
       text =
@@ -316,16 +321,28 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
     return this.#command(client, writeDurably(client, key, write, endsOrCreates ? this.#durability : undefined));
   }
 
-  /** The client, connected (redis-connection.ts). */
-  async #ready(ctx: RequestContext | undefined): Promise<RedisClientLike> {
+  /** The client, connected (redis-connection.ts): at once, with no tick, when it is ready. */
+  #ready(ctx: RequestContext | undefined): Awaitable<RedisClientLike> {
     // Outside a request (a job revoking a user's sessions) there is no context: getClient gets `undefined`.
-    const client = await connected(await this.#getClient(ctx as RequestContext), this.timeout);
-    checkEvictionPolicy(client, this.timeout);
-    return client;
+    const client = this.#getClient(ctx as RequestContext);
+    return isThenable(client) ? client.then((given) => this.#connected(given)) : this.#connected(client);
+  }
+
+  /** `client` connected, as the view the store's commands go through; its eviction policy read once, beside the first request. */
+  #connected(client: RedisClientLike): Awaitable<RedisClientLike> {
+    const ready = connected(client, this.timeout);
+    if (isThenable(ready)) {
+      return ready.then((view) => {
+        checkEvictionPolicy(view, this.timeout);
+        return view;
+      });
+    }
+    checkEvictionPolicy(ready, this.timeout);
+    return ready;
   }
 
   #command<T>(client: RedisClientLike, command: Promise<T>): Promise<T> {
-    return redisReply(client, command, this.timeout);
+    return this.#deadlines.reply(client, command);
   }
 }
 

@@ -34,6 +34,30 @@ export function createSerializer<Data = SessionData>(options: SessionSerializati
   };
 }
 
+/**
+ * A deep copy of `value`, a value `JSON.parse` made (plain objects, arrays,
+ * strings, numbers, booleans, null): what a copy by `JSON.parse` of its
+ * text would give, at a quarter of the cost. Own keys only, so nothing an
+ * object inherits is copied. A document nested deeper than the call stack
+ * allows throws a RangeError; the caller parses the text instead.
+ */
+export function copyJsonValue<Value>(value: Value): Value {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = new Array(value.length);
+    for (let index = 0; index < value.length; index++) copy[index] = copyJsonValue(value[index]);
+    return copy as Value;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const child = copyJsonValue((value as Record<string, unknown>)[key]);
+    // As JSON.parse keeps it: an own property, never the copy's prototype.
+    if (key === "__proto__") Object.defineProperty(copy, key, { value: child, enumerable: true, writable: true, configurable: true });
+    else copy[key] = child;
+  }
+  return copy as Value;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
