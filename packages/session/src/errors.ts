@@ -71,8 +71,11 @@ export class SessionTooLargeError extends SessionError {
 
 /**
  * A server-side store could not be reached, answered with an error, or
- * could not make a write durable. Map it to a 503: the session data is
- * intact, try again later. Code `ERR_SESSION_STORE_UNAVAILABLE`.
+ * could not make a write durable. Map it to a 503 and try again later; the
+ * message says what a write that failed this way may still do (a write the
+ * backend already received can land after the deadline, except where the
+ * store refuses late writes: PostgreSQL, Durable Objects). Code
+ * `ERR_SESSION_STORE_UNAVAILABLE`.
  */
 export class SessionStoreUnavailableError extends SessionError {
   static override readonly code = "ERR_SESSION_STORE_UNAVAILABLE";

@@ -86,4 +86,18 @@ describe("RedisSessionStore's command deadlines", () => {
     redis.resume();
     expect((await store.loadEntry(id, {} as never))?.record.data).toEqual({ count: 1 });
   });
+
+  it("says a write that timed out on a frozen Redis may still land, and it does when Redis resumes", async () => {
+    const timeout = 300;
+    const store = new RedisSessionStore({ getClient: () => client, timeout });
+    const id = await store.createRecord(record({ count: 1 }), {} as never);
+    redis.pause();
+    const failure = await store.updateRecord(id, record({ count: 2 }), {} as never).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(SessionStoreUnavailableError);
+    expect((failure as Error).message).toMatch(/a write Redis already received may still be applied/);
+    expect((failure as Error).message).not.toMatch(/intact/);
+    redis.resume();
+    // Redis runs what it had received: the update reported as failed lands, as the message said it might.
+    await expect.poll(async () => (await store.loadEntry(id, {} as never))?.record.data, { timeout: 5_000 }).toEqual({ count: 2 });
+  });
 });

@@ -204,5 +204,6 @@ function watchErrors(client: RedisClientLike): void {
 function unavailable(client: RedisClientLike, what: string): SessionStoreUnavailableError {
   const cause = lastErrors.get(clientOfView.get(client) ?? client);
   const because = cause === undefined ? "" : ` (last error: ${describeFailure(cause)})`;
-  return new SessionStoreUnavailableError(`Redis ${what}${because}. The session is intact; retry later.`, { cause });
+  // A command Redis received before the deadline may still run: a read changes nothing, a write may still land.
+  return new SessionStoreUnavailableError(`Redis ${what}${because}. A read changed nothing; a write Redis already received may still be applied. Retry later.`, { cause });
 }
