@@ -205,5 +205,8 @@ function unavailable(client: RedisClientLike, what: string): SessionStoreUnavail
   const cause = lastErrors.get(clientOfView.get(client) ?? client);
   const because = cause === undefined ? "" : ` (last error: ${describeFailure(cause)})`;
   // A command Redis received before the deadline may still run: a read changes nothing, a write may still land.
-  return new SessionStoreUnavailableError(`Redis ${what}${because}. A read changed nothing; a write Redis already received may still be applied. Retry later.`, { cause });
+  return new SessionStoreUnavailableError(
+    `Redis ${what}${because}. A read changed nothing; a write Redis already received may still be applied. Retry later.`,
+    { cause },
+  );
 }
