@@ -276,7 +276,7 @@ export interface Setting {
    * When the session store takes it as a constructor option: the option's
    * key and its value as code, given the expression that reads the setting.
    */
-  storeOption?: { key: string; value(read: string): string };
+  storeOption?: { key: string; value(read: string): string; import?: string };
 }
 
 const isNode = (app: App) => app.platform.template === "node-redis";
@@ -329,6 +329,26 @@ export const SETTINGS: readonly Setting[] = [
       `**\`SESSION_KEYS\`** in ${app.platform.deployedSettings.replace("NAME", "SESSION_KEYS").replace(" value", " <key>")}${
         app.platform.template === "vercel-edge" ? " for `production` (and `preview`, with another key, if you use preview deployments)" : ""
       }. Without a usable key every page answers a plain 500 and the log says why.`,
+  },
+  {
+    name: "SESSION_TAG_SECRET",
+    appliesTo: listsSessions,
+    default: (app) =>
+      isNode(app)
+        ? "none: `npm run dev` makes one and writes it to `.env`; `npm start` refuses to start without it"
+        : app.platform.template === "workers-kv"
+          ? "none: `npm run dev` makes one and writes it to `.dev.vars`; a deployed worker answers 500 without it"
+          : "none: `npm run dev` makes one and writes it to `.env`; a deployed function answers 500 without it",
+    summary: () =>
+      "The key (32 characters or more) of the HMAC that names each user in the session store, so that it lists and signs out a user's devices without holding user names. Make one: `node -p \"crypto.randomBytes(32).toString('base64url')\"`.",
+    filledByCreateApp: true,
+    checklist: (app) =>
+      `**\`SESSION_TAG_SECRET\`** in ${app.platform.deployedSettings.replace("NAME", "SESSION_TAG_SECRET").replace(" value", " <secret>")}: 32 characters or more, the same for every instance, never the one in your local settings. Changing it signs everyone out.`,
+    storeOption: {
+      key: "userTagSecret",
+      value: (read) => `userTagSecretFromSetting(${read})`,
+      import: 'import { userTagSecretFromSetting } from "./user-tag.js";',
+    },
   },
   {
     name: "USERS",
@@ -394,8 +414,10 @@ export function settingsOf(app: App): Setting[] {
 }
 
 /** The settings of `app` that its session store takes as constructor options. */
-export function storeOptionsOf(app: App): Array<{ key: string; value: string }> {
-  return settingsOf(app).flatMap((setting) =>
-    setting.storeOption ? [{ key: setting.storeOption.key, value: setting.storeOption.value(app.platform.read(setting.name)) }] : [],
+export function storeOptionsOf(app: App): Array<{ key: string; value: string; import?: string }> {
+  return settingsOf(app).flatMap(({ storeOption, name }) =>
+    storeOption
+      ? [{ key: storeOption.key, value: storeOption.value(app.platform.read(name)), ...(storeOption.import ? { import: storeOption.import } : {}) }]
+      : [],
   );
 }

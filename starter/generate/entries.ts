@@ -164,6 +164,11 @@ function sessionStoreCode(app: App, wiring: Wiring): string {
   return wiring.sessionStore.replace("{options}", insideObject ? `, ${options.join(", ")}` : `, { ${options.join(", ")} }`);
 }
 
+/** The imports the settings' store options need. */
+function storeOptionImports(app: App): string[] {
+  return [...new Set(storeOptionsOf(app).flatMap((option) => (option.import ? [option.import] : [])))];
+}
+
 function hattipSessionImport(names: readonly string[]): string {
   const sorted = [...new Set(names)].sort((a, b) => stripType(a).localeCompare(stripType(b)));
   return `import { ${sorted.join(", ")} } from "hattip-session";`;
@@ -202,6 +207,7 @@ function nodeLoginStore(app: App): string {
     'import type { AttemptStore } from "./login-throttle.js";',
     openImport,
     ...(wiring.moduleImports ?? []),
+    ...storeOptionImports(app),
     'import type { LoginSession } from "./session-data.js";',
   ].sort(byModule);
   return `/**
@@ -295,7 +301,9 @@ import { DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
-import { usersFromSettings } from "./users.js";
+${storeOptionImports(app)
+  .map((line) => `${line}\n`)
+  .join("")}import { usersFromSettings } from "./users.js";
 
 export { LoginAttempts } from "./login-attempts.js";
 ${wiring.exports.length > 0 ? `${wiring.exports.join("\n")}\n` : ""}
@@ -347,6 +355,7 @@ function edgeBuild(app: App, adapter: string, suffix: ".js" | ".ts"): { imports:
     'import type { LoginSession } from "./session-data.js";',
     ...(wiring.moduleImports ?? []),
     ...(names.has("SUDO_WINDOW_SECONDS") ? ['import { sudoWindowFromSetting } from "./sudo.js";'] : []),
+    ...storeOptionImports(app),
     'import { usersFromSettings } from "./users.js";',
   ].map((line) => (suffix === ".ts" ? line.replace(/(from "\.\/[^"]+)\.js"/, '$1.ts"') : line));
   const appOptions = [

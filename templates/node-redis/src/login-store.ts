@@ -12,6 +12,7 @@ import type { AttemptStore } from "./login-throttle.js";
 import { redisDurability } from "./redis-client.js";
 import { openRedisStore } from "./redis-store.js";
 import type { LoginSession } from "./session-data.js";
+import { userTagSecretFromSetting } from "./user-tag.js";
 
 export interface LoginStore {
   store: SessionStore<LoginSession>;
@@ -63,7 +64,12 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
       dev,
       log,
       createSessionStore: (client) =>
-        new RedisSessionStore<LoginSession>({ getClient: () => client, prefix: "session:", durability: redisDurability(env) }),
+        new RedisSessionStore<LoginSession>({
+          getClient: () => client,
+          prefix: "session:",
+          durability: redisDurability(env),
+          userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET),
+        }),
     });
     return { ...connection, description: { name: "Redis", cookieHolds: "id" } };
   }

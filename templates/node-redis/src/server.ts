@@ -11,13 +11,14 @@
  * flight finish (10 s at most), closes the store and exits with code 0.
  *
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
- * the store's (login-store.ts), USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
+ * the store's (login-store.ts), SESSION_TAG_SECRET, USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
  */
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createServer } from "@hattip/adapter-node";
 import { compose, type RequestContext } from "@hattip/compose";
 import { createApp } from "./app.js";
+import { devSecret, randomSecret } from "./dev-secret.js";
 import { listen, loadDotEnv, serveOptions, type ServeOptions } from "./listen.js";
 import { openLoginStore, type LoginStore } from "./login-store.js";
 import { proxySettings } from "./proxy.js";
@@ -30,7 +31,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-loadDotEnv(fileURLToPath(new URL("../.env", import.meta.url)));
+const envFile = fileURLToPath(new URL("../.env", import.meta.url));
+loadDotEnv(envFile);
 
 let options: ServeOptions;
 try {
@@ -39,6 +41,17 @@ try {
   fail((error as Error).message);
 }
 const { dev } = options;
+if (dev) {
+  // What `npm start` requires of the host, made once for development and kept in .env, so a restart keeps everyone signed in.
+  process.env.SESSION_TAG_SECRET = await devSecret({
+    envFile,
+    environment: process.env,
+    name: "SESSION_TAG_SECRET",
+    make: randomSecret,
+    called: "secret",
+    comment: "The key that names users in the session store, made by npm run dev. Never use it in production.",
+  });
+}
 
 let loginStore: LoginStore;
 let handler: ReturnType<typeof createApp>;

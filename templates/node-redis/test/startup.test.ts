@@ -5,7 +5,7 @@
  * /health that says so.
  */
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
@@ -17,6 +17,7 @@ import { CookieClient } from "./support/cookie-client.js";
 import { freePort, waitFor } from "./support/processes.js";
 import { startRedis } from "./support/redis-server.js";
 import { serverCommand, startServer, withoutAppSettings } from "./support/start-app.js";
+import { TEST_TAG_SECRET } from "./support/tag-secret.js";
 
 const TEMPLATE_DIR = fileURLToPath(new URL("..", import.meta.url));
 const DEMO = { username: "demo", password: "demo-password" };
@@ -30,7 +31,7 @@ beforeAll(async () => {
 async function runToExit(mode: "development" | "production", env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, serverCommand(mode, args), {
     cwd: TEMPLATE_DIR,
-    env: { ...withoutAppSettings(process.env), HOST: "127.0.0.1", ...env },
+    env: { ...withoutAppSettings(process.env), HOST: "127.0.0.1", SESSION_TAG_SECRET: TEST_TAG_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 30_000,
   });
@@ -41,8 +42,8 @@ async function runToExit(mode: "development" | "production", env: Record<string,
   return { code, output };
 }
 
-async function runIn(dir: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ["dist/server.js"], {
+async function runIn(dir: string, env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ["dist/server.js", ...args], {
     cwd: dir,
     env: { ...withoutAppSettings(process.env), HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -72,6 +73,21 @@ describe("npm start", () => {
     expect(code).toBe(1);
     expect(output).toContain("REDIS_URL is not set");
     expectNoStack(output);
+  });
+
+  it("refuses to start without SESSION_TAG_SECRET, or with a short one, saying how to make one", async () => {
+    for (const secret of ["", "short"]) {
+      const { code, output } = await runToExit("production", {
+        REDIS_URL: "redis://127.0.0.1:1",
+        USERS: users,
+        PORT: "0",
+        SESSION_TAG_SECRET: secret,
+      });
+      expect(code).toBe(1);
+      expect(output).toContain(secret ? "SESSION_TAG_SECRET is 5 characters long" : "SESSION_TAG_SECRET is not set");
+      expect(output).toContain("crypto.randomBytes(32).toString('base64url')");
+      expectNoStack(output);
+    }
   });
 
   it("refuses to start without users, saying how to add one", async () => {
@@ -152,6 +168,31 @@ describe("npm run dev", () => {
       expect(server.url).toBe(`http://127.0.0.1:${port}`);
     } finally {
       await server.stop();
+    }
+  });
+
+  it("makes a SESSION_TAG_SECRET for development once, keeps it in .env (owner only), and reuses it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "node-redis-dev-secret-"));
+    try {
+      await cp(join(TEMPLATE_DIR, "dist"), join(dir, "dist"), { recursive: true });
+      await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+      const entry = createRequire(join(TEMPLATE_DIR, "package.json")).resolve("redis");
+      const modules = entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
+      await symlink(modules, join(dir, "node_modules"), "junction");
+      // As .env.example has it: the line there, empty. A malformed USERS stops the app right after the secret is made.
+      await writeFile(join(dir, ".env"), "SESSION_TAG_SECRET=\nUSERS=bob:not-a-hash\n");
+      // (Its note that it made one may not reach the pipe before that exit: the file says it all.)
+      await runIn(dir, {}, ["--dev"]);
+      const written = await readFile(join(dir, ".env"), "utf8");
+      const secret = /^SESSION_TAG_SECRET=([A-Za-z0-9_-]{43})$/m.exec(written)?.[1];
+      expect(secret).toBeDefined();
+      expect(written.match(/SESSION_TAG_SECRET=/g)).toHaveLength(1);
+      expect((await stat(join(dir, ".env"))).mode & 0o777).toBe(0o600);
+      const second = await runIn(dir, {}, ["--dev"]);
+      expect(second.output).not.toContain("SESSION_TAG_SECRET was not set");
+      expect(await readFile(join(dir, ".env"), "utf8")).toBe(written);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

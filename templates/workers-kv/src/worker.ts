@@ -12,12 +12,15 @@ import { DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
+import { userTagSecretFromSetting } from "./user-tag.js";
 import { usersFromSettings } from "./users.js";
 
 export { LoginAttempts } from "./login-attempts.js";
 
 /** Settings that are not bindings (README.md, "Settings"): secrets, or variables (`npm run dev` sets ALLOW_DEMO_USER). */
 interface Settings {
+  /** The key (32 characters or more) of the HMAC that names each user in the session store, so that it lists and signs out a user's devices without holding user names. Make one: node -p "crypto.randomBytes(32).toString('base64url')". */
+  SESSION_TAG_SECRET?: string;
   /** Who may sign in: name:hash entries, separated by commas. Make one: npm run hash-password -- <name>. */
   USERS?: string;
   /** 1 lets demo / demo-password sign in (a private test deploy only); 0 turns it off, in development too. */
@@ -32,7 +35,7 @@ let ready: Handler | undefined;
 function build(env: Env & Settings): Handler {
   const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
   const app = createApp({
-    loginStore: new KvSessionStore<LoginSession>({ getStore: () => env.SESSIONS }),
+    loginStore: new KvSessionStore<LoginSession>({ getStore: () => env.SESSIONS, userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET) }),
     store: { name: "Workers KV", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),

@@ -5,6 +5,7 @@
  * `dist/server.js` on plain node, as `npm start` does (test/support/build.ts
  * compiles it before the tests). The root browser test reuses this.
  */
+import { TEST_TAG_SECRET } from "./tag-secret.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startStore, type TestStore } from "./store.js";
@@ -68,7 +69,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, serverCommand(mode, args), {
     cwd: TEMPLATE_DIR,
-    env: { ...withoutAppSettings(process.env), PORT: "0", HOST: "127.0.0.1", ...env },
+    env: { ...withoutAppSettings(process.env), PORT: "0", HOST: "127.0.0.1", SESSION_TAG_SECRET: TEST_TAG_SECRET, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -86,6 +87,16 @@ export async function startServer(
 
 /** The tests decide every setting: none leaks in from the shell that runs them. */
 export function withoutAppSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { REDIS_URL: _a, DATABASE_URL: _g, USERS: _b, ALLOW_DEMO_USER: _c, TRUST_PROXY: _d, PORT: _e, HOST: _f, ...rest } = env;
+  const {
+    REDIS_URL: _a,
+    DATABASE_URL: _g,
+    USERS: _b,
+    ALLOW_DEMO_USER: _c,
+    TRUST_PROXY: _d,
+    PORT: _e,
+    HOST: _f,
+    SESSION_TAG_SECRET: _h,
+    ...rest
+  } = env;
   return rest;
 }

@@ -4,6 +4,7 @@
  * that a store variant (variants/ in the template) swaps this one file.
  */
 import { startRedis } from "./redis-server.js";
+import { TEST_TAG_SECRET } from "./tag-secret.js";
 
 export interface TestStore {
   /** As the tests name it, like "Redis". */
@@ -21,7 +22,7 @@ export async function startStore(): Promise<TestStore> {
   const redis = await startRedis();
   return {
     name: "Redis",
-    env: { REDIS_URL: redis.url },
+    env: { REDIS_URL: redis.url, SESSION_TAG_SECRET: TEST_TAG_SECRET },
     sessionKeys: () => redis.keys("session:*"),
     attemptCounters: async () => (await redis.keys("login-attempts:*")).length,
     stop: () => redis.stop(),

@@ -54,13 +54,16 @@ export async function bundleWorker(options: { minify?: boolean } = {}): Promise<
   return { main: config.main, script };
 }
 
+/** The store's user tag key in every test run: what a deploy sets as SESSION_TAG_SECRET (32 characters or more). */
+export const TEST_TAG_SECRET = "test-only-session-tag-secret-0123456789";
+
 export async function startApp({ mode = "development", env = {} }: StartOptions = {}): Promise<RunningApp> {
   const config = unstable_readConfig({ config: wranglerConfig });
   const { script } = await bundleWorker();
   // As on Cloudflare: the classes a migration created with SQLite storage get it.
   const sqliteClasses = new Set(config.migrations.flatMap((migration: { new_sqlite_classes?: string[] }) => migration.new_sqlite_classes ?? []));
   const objectsDir = await mkdtemp(join(tmpdir(), "workers-kv-objects-"));
-  const bindings = { ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}), ...env };
+  const bindings = { SESSION_TAG_SECRET: TEST_TAG_SECRET, ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}), ...env };
   const miniflare = new Miniflare({
     modules: true,
     script,

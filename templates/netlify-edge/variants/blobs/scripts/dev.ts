@@ -5,7 +5,8 @@
  * environment or `.env`, and are checked here, at start, so that a wrong
  * one is named now rather than on the first request.
  *
- * The demo user is on (ALLOW_DEMO_USER=0 turns it off). Sessions go to
+ * The demo user is on (ALLOW_DEMO_USER=0 turns it off). Without a
+ * SESSION_TAG_SECRET, one is made and written to .env (dev-secret.ts). Sessions go to
  * Netlify's own local Blobs server, started here with its files in
  * .netlify/blobs-serve (ignored by git), so that a restart keeps everyone
  * signed in.
@@ -15,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { context } from "esbuild";
 import { usersFromSettings } from "../src/users.ts";
 import { APP_SETTINGS } from "./app-env.ts";
+import { devSecret, randomSecret } from "./dev-secret.ts";
 import { denoEnv, denoExecutable, denoRunArgs, localServerBuild, PUBLIC_DIR } from "./deno.ts";
 import { findPort, loadDotEnv, serveOptions } from "./listen.ts";
 import { startLocalBlobs } from "./local-blobs.ts";
@@ -38,6 +40,15 @@ try {
     if (value !== undefined) env[name] = value;
   }
   env.ALLOW_DEMO_USER ??= "1";
+  // What a deploy must set, made once for development and kept in .env, so a restart keeps everyone signed in.
+  env.SESSION_TAG_SECRET = await devSecret({
+    envFile,
+    environment: process.env,
+    name: "SESSION_TAG_SECRET",
+    make: randomSecret,
+    called: "secret",
+    comment: "The key that names users in the session store, made by npm run dev. Never use it in production.",
+  });
   // The check the function makes on its first request, made now.
   usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
   env.PORT = String(await findPort(options));

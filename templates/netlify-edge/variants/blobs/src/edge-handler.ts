@@ -23,6 +23,7 @@ import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
 import { answersWithin, deviceCookieKey, loginThrottleBlobs, sessionsBlobs } from "./sessions-blobs.ts";
 import { sudoWindowFromSetting } from "./sudo.ts";
+import { userTagSecretFromSetting } from "./user-tag.ts";
 import { usersFromSettings } from "./users.ts";
 
 let ready: Promise<NetlifyEdgeFunction> | undefined;
@@ -52,7 +53,10 @@ async function build(): Promise<NetlifyEdgeFunction> {
   const throttleBlobs = loginThrottleBlobs();
   const users = usersFromSettings({ users: readEnv("USERS"), allowDemoUser: readEnv("ALLOW_DEMO_USER"), development: false });
   const app = createApp({
-    loginStore: new NetlifyBlobsSessionStore<LoginSession>({ getStore: () => blobs }),
+    loginStore: new NetlifyBlobsSessionStore<LoginSession>({
+      getStore: () => blobs,
+      userTagSecret: userTagSecretFromSetting(readEnv("SESSION_TAG_SECRET")),
+    }),
     store: { name: "Netlify Blobs", cookieHolds: "id" },
     users,
     loginAttempts: new MemoryAttemptStore(),

@@ -11,6 +11,7 @@ import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import type { AttemptStore } from "./login-throttle.js";
 import { openPostgresStore, POSTGRES_TIMEOUT_MS } from "./postgres-store.js";
 import type { LoginSession } from "./session-data.js";
+import { userTagSecretFromSetting } from "./user-tag.js";
 
 export interface LoginStore {
   store: SessionStore<LoginSession>;
@@ -61,7 +62,12 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
     const connection = openPostgresStore(url, {
       dev,
       log,
-      createSessionStore: (pool) => new PostgresSessionStore<LoginSession>({ client: pool, timeout: POSTGRES_TIMEOUT_MS }),
+      createSessionStore: (pool) =>
+        new PostgresSessionStore<LoginSession>({
+          client: pool,
+          timeout: POSTGRES_TIMEOUT_MS,
+          userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET),
+        }),
     });
     return { ...connection, description: { name: "PostgreSQL", cookieHolds: "id" } };
   }

@@ -14,6 +14,7 @@ import { DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
+import { userTagSecretFromSetting } from "./user-tag.js";
 import { usersFromSettings } from "./users.js";
 
 export { LoginAttempts } from "./login-attempts.js";
@@ -22,6 +23,8 @@ export { SessionDurableObject } from "hattip-session";
 
 /** Settings that are not bindings (README.md, "Settings"): secrets, or variables (`npm run dev` sets ALLOW_DEMO_USER). */
 interface Settings {
+  /** The key (32 characters or more) of the HMAC that names each user in the session store, so that it lists and signs out a user's devices without holding user names. Make one: node -p "crypto.randomBytes(32).toString('base64url')". */
+  SESSION_TAG_SECRET?: string;
   /** Who may sign in: name:hash entries, separated by commas. Make one: npm run hash-password -- <name>. */
   USERS?: string;
   /** 1 lets demo / demo-password sign in (a private test deploy only); 0 turns it off, in development too. */
@@ -36,7 +39,10 @@ let ready: Handler | undefined;
 function build(env: Env & Settings): Handler {
   const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
   const app = createApp({
-    loginStore: new DurableObjectSessionStore<LoginSession>({ getNamespace: () => env.SESSIONS }),
+    loginStore: new DurableObjectSessionStore<LoginSession>({
+      getNamespace: () => env.SESSIONS,
+      userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET),
+    }),
     store: { name: "Durable Objects", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),

@@ -38,6 +38,9 @@ export interface StartOptions {
   source?: boolean;
 }
 
+/** The store's user tag key in every test run: what a deploy sets as SESSION_TAG_SECRET (32 characters or more). */
+export const TEST_TAG_SECRET = "test-only-session-tag-secret-0123456789";
+
 export async function startApp({ mode = "development", env = {}, source = false }: StartOptions = {}): Promise<RunningApp> {
   const workDir = await mkdtemp(join(tmpdir(), "netlify-edge-test-"));
   const bundlePath = join(workDir, "local-server.js");
@@ -54,6 +57,7 @@ export async function startApp({ mode = "development", env = {}, source = false 
       NETLIFY_BLOBS_CONTEXT: blobs.context,
       PUBLIC_DIR,
       PORT: "0",
+      SESSION_TAG_SECRET: TEST_TAG_SECRET,
       ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}),
       ...env,
     },
