@@ -6,7 +6,7 @@
  * fills that line rather than adding another. Production never comes here:
  * a deployed app reads its secrets from the host and refuses to run without.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 
 export interface DevSecretOptions {
@@ -31,6 +31,8 @@ export async function devSecret({ envFile, environment, name, make, called, comm
   if (fromFile) return fromFile;
   const value = await make();
   writeFileSync(envFile, withLine(text, name, value, comment), { mode: 0o600 });
+  // `mode` applies only to a new file: a .env that already existed becomes its owner's only too, now that it holds a secret.
+  chmodSync(envFile, 0o600);
   warn(`${name} was not set: a new ${called} for local development is now in .env (ignored by git).`);
   return value;
 }

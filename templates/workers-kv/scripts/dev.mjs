@@ -5,7 +5,7 @@
 // Extra arguments go to wrangler: npm run dev -- --port 8788
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseEnv } from "node:util";
 
@@ -19,6 +19,7 @@ if (!parseEnv(text).SESSION_TAG_SECRET?.trim()) {
     ? text.replace(setsIt, line)
     : `${text}${separator}\n# The key that names users in the session store, made by npm run dev. Never use it in production.\n${line}\n`;
   writeFileSync(devVars, updated, { mode: 0o600 });
+  chmodSync(devVars, 0o600);
   console.warn("SESSION_TAG_SECRET was not set: a new secret for local development is now in .dev.vars (ignored by git).");
 }
 
