@@ -41,8 +41,19 @@ const storeShown: Record<string, string> = {
   "netlify-edge/blobs": "Netlify Blobs.",
 };
 
-/** Where each cookie store's local dev reads its key; the scaffolder must fill it. Server-side stores need none. */
-const secretFiles: Record<string, string> = { "vercel-edge/cookie": ".env", "netlify-edge/cookie": ".env" };
+/**
+ * Where each app's local dev reads its one secret, which the scaffolder must fill: a cookie store's
+ * SESSION_KEYS, a server-side store's SESSION_TAG_SECRET (the key of the user tag).
+ */
+const secretFiles: Record<string, string> = {
+  "node-redis/redis": ".env",
+  "node-redis/postgres": ".env",
+  "workers-kv/kv": ".dev.vars",
+  "workers-kv/durable-objects": ".dev.vars",
+  "vercel-edge/cookie": ".env",
+  "netlify-edge/cookie": ".env",
+  "netlify-edge/blobs": ".env",
+};
 
 /** The worker name in whichever wrangler config the app has (C3 now writes wrangler.jsonc). */
 function workerName(app: string): string | undefined {

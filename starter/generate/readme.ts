@@ -527,7 +527,7 @@ function netlifyDeploy(app: App): string {
   const storeItems = cookie
     ? []
     : [
-        "**Nothing to create** for sessions: Netlify gives every site Blobs; the edge function reaches the `sessions` store with no setting and no key.",
+        "**Nothing to create** for sessions: Netlify gives every site Blobs; the edge function reaches the `sessions` store with no setting of its own. Set `SESSION_TAG_SECRET` (see *Settings*).",
         "**Cleanup**: Blobs has no TTL. A read that meets an expired session deletes it, and `netlify/functions/clean-sessions.ts` (a scheduled function, `@daily`) deletes the rest.",
       ];
   return `\`netlify/edge-functions/app.ts\` is the app, routed on every path by \`netlify.toml\`;
@@ -868,13 +868,14 @@ too, but guards nothing here, since signing devices out is its only use in these
   }
   const index: Record<string, string> = {
     redis:
-      "Redis keeps, per user, a sorted set of their session keys scored by expiry, in the same hash slot as the sessions (so it works on a Redis Cluster too) and expiring with them; the user name appears in no key, only a hash of it.",
-    postgres: "The sessions table keeps a hash of the user beside each session (`user_hash`, indexed); the user name is stored nowhere.",
-    kv: "`KvSessionStore` keeps one KV entry per session under a hash of the user (the name is in no key), written before the session and expiring with it, with its list line in the metadata: one `list()` lists a user's sessions.",
+      "Redis keeps, per user, a sorted set of their session keys scored by expiry, in the same hash slot as the sessions (so it works on a Redis Cluster too) and expiring with them; the user name appears in no key, only its keyed hash (HMAC-SHA-256 under `SESSION_TAG_SECRET`), which no one without the secret can match against a list of names.",
+    postgres:
+      "The sessions table keeps a keyed hash of the user (HMAC-SHA-256 under `SESSION_TAG_SECRET`) beside each session (`user_hash`, indexed); the user name has no column of its own and is kept only inside the session's record.",
+    kv: "`KvSessionStore` keeps one KV entry per session under a keyed hash of the user (HMAC-SHA-256 under `SESSION_TAG_SECRET`; the name is in no key), written before the session and expiring with it, with its list line in the metadata: one `list()` lists a user's sessions.",
     "durable-objects":
-      "Every session of a user lives in one Durable Object, named by a tag taken from a hash of the user (the name is in no object's name), so listing or revoking a user's sessions is one call to one object.",
+      "Every session of a user lives in one Durable Object, named by a keyed hash of the user (HMAC-SHA-256 under `SESSION_TAG_SECRET`; the name is in no object's name), so listing or revoking a user's sessions is one call to one object.",
     blobs:
-      "A session bound to a user is stored under a tag taken from a hash of the user (the name is in no key), so a user's sessions are one `list` away.",
+      "A session bound to a user is stored under a keyed hash of the user (HMAC-SHA-256 under `SESSION_TAG_SECRET`; the name is in no key), so a user's sessions are one `list` away.",
   };
   const revokeSpeed = is(app, "workers-kv/kv")
     ? `
