@@ -64,6 +64,8 @@ export interface Store {
   removeScripts?: readonly string[];
   /** The local secrets create-app writes for this store, instead of the platform's; `[]`: none. */
   secrets?: readonly [];
+  /** Whether the app turns the session cache on (session-cache.ts): for a store a round trip away from the app. */
+  sessionCache?: true;
   /**
    * The hand-written files of this store's variant (in `variants/<name>/`),
    * besides what is generated; anything else there is an orphan.
@@ -157,6 +159,7 @@ export const STORES: readonly Store[] = [
     hint: "sessions and login counters in the PostgreSQL you already run (DATABASE_URL)",
     kind: "server",
     shownAs: "PostgreSQL",
+    sessionCache: true,
     description: "Login, logout and a theme preference on Node with sessions in PostgreSQL (hattip-session starter).",
     remove: [
       "src/redis-client.ts",
@@ -186,6 +189,7 @@ export const STORES: readonly Store[] = [
     hint: "strongly consistent: logout and revoke-everywhere hold at once, worldwide",
     kind: "server",
     shownAs: "Durable Objects",
+    sessionCache: true,
     description: "Login/logout starter on Cloudflare Workers with sessions and login throttling in Durable Objects (hattip-session).",
     variantFiles: ["wrangler.jsonc", "worker-configuration.d.ts", "test/session-store.test.ts"],
   },
@@ -351,6 +355,19 @@ export const SETTINGS: readonly Setting[] = [
     },
   },
   {
+    name: "SESSION_CACHE_KEYS",
+    appliesTo: (app) => app.store.sessionCache === true,
+    default: (app) =>
+      isNode(app)
+        ? "none: `npm run dev` makes one and writes it to `.env`; `npm start` refuses to start without it"
+        : "none: `npm run dev` makes one and writes it to `.dev.vars`; a deployed worker answers 500 without it",
+    summary: () =>
+      "The AES-256 keys (base64url, comma-separated, newest first) that seal the session cache's copy of each session: a page load within 30 seconds of the last store read needs none. Make one: `node -p \"crypto.randomBytes(32).toString('base64url')\"`.",
+    filledByCreateApp: true,
+    checklist: (app) =>
+      `**\`SESSION_CACHE_KEYS\`** in ${app.platform.deployedSettings.replace("NAME", "SESSION_CACHE_KEYS").replace(" value", " <key>")}: a key of its own, the same for every instance. To change it, put the new key first, then drop the old one 30 seconds later.`,
+  },
+  {
     name: "USERS",
     appliesTo: () => true,
     default: (app) =>
@@ -411,6 +428,13 @@ export const SETTINGS: readonly Setting[] = [
 
 export function settingsOf(app: App): Setting[] {
   return SETTINGS.filter((setting) => setting.appliesTo(app));
+}
+
+/** The secrets `npm run dev` makes when they are missing, as create-app does: the settings an example file leaves empty to fill. */
+export function devSecretsOf(app: App): string[] {
+  return settingsOf(app)
+    .filter((setting) => setting.filledByCreateApp && setting.name !== "SESSION_KEYS")
+    .map((setting) => setting.name);
 }
 
 /** The settings of `app` that its session store takes as constructor options. */

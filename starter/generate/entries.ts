@@ -6,7 +6,7 @@
  * store's constructor here, so a new one reaches every app it applies to.
  */
 import { readFileSync } from "node:fs";
-import { type App, appId, settingsOf, storeOptionsOf } from "./catalog.js";
+import { type App, appId, devSecretsOf, settingsOf, storeOptionsOf } from "./catalog.js";
 
 /**
  * Whether the shared app takes `deviceCookieKeys` (device cookies, sealed with keys every edge
@@ -164,6 +164,8 @@ function sessionStoreCode(app: App, wiring: Wiring): string {
   return wiring.sessionStore.replace("{options}", insideObject ? `, ${options.join(", ")}` : `, { ${options.join(", ")} }`);
 }
 
+const SESSION_CACHE_IMPORT = 'import { sessionCacheFromSetting } from "./session-cache.js";';
+
 /** The imports the settings' store options need. */
 function storeOptionImports(app: App): string[] {
   return [...new Set(storeOptionsOf(app).flatMap((option) => (option.import ? [option.import] : [])))];
@@ -201,19 +203,26 @@ function nodeLoginStore(app: App): string {
       ? `import { ${wiring.openFunction}, POSTGRES_TIMEOUT_MS } from "${wiring.openModule}";`
       : `import { ${wiring.openFunction} } from "${wiring.openModule}";`;
   const imports = [
-    hattipSessionImport([...wiring.sessionImports, "UnsafeMemoryStore", "type SessionStore"]),
+    hattipSessionImport([...wiring.sessionImports, "UnsafeMemoryStore", "type SessionCacheOptions", "type SessionStore"]),
     'import type { StoreDescription } from "./app.js";',
     'import { MemoryAttemptStore } from "./login-attempts-memory.js";',
     'import type { AttemptStore } from "./login-throttle.js";',
     openImport,
     ...(wiring.moduleImports ?? []),
     ...storeOptionImports(app),
+    ...(app.store.sessionCache ? [SESSION_CACHE_IMPORT] : []),
     'import type { LoginSession } from "./session-data.js";',
   ].sort(byModule);
+  const cache = app.store.sessionCache ? ", sessionCache: () => sessionCacheFromSetting(env.SESSION_CACHE_KEYS)" : "";
   return `/**
 ${commentLines(`Where login sessions and login attempt counters live on Node: ${wiring.where} in production; in development without ${url}, this process's memory, so that \`npm run dev\` works on a machine with nothing installed. Errors are thrown, never turned into an exit here: server.ts owns process control.`)}
  */
 ${imports.join("\n")}
+
+/** The secrets \`npm run dev\` makes and keeps in .env when they are missing (server.ts); production requires them. */
+export const DEV_SECRETS: readonly string[] = [${devSecretsOf(app)
+    .map((name) => `"${name}"`)
+    .join(", ")}];
 
 export interface LoginStore {
   store: SessionStore<LoginSession>;
@@ -224,6 +233,8 @@ export interface LoginStore {
   warning?: string;
   loginAttempts: AttemptStore;
   checkStore?: () => Promise<boolean>;
+  /** The session cache's option (session-cache.ts), where this store turns it on. */
+  sessionCache?: () => Promise<SessionCacheOptions>;
   /** Resolves once the store answers (and is ready for sessions), or after \`ms\` with \`false\`. */
   waitUntilReachable(ms: number): Promise<boolean>;
   close(): Promise<void>;
@@ -266,7 +277,7 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
       log,
       createSessionStore: (${wiring.client}) => ${sessionStoreCode(app, wiring)},
     });
-    return { ...connection, description: { name: "${app.store.shownAs}", cookieHolds: "id" } };
+    return { ...connection, description: { name: "${app.store.shownAs}", cookieHolds: "id" }${cache} };
   }
   if (!dev) throw new MissingStoreUrlError();
   return {
@@ -299,7 +310,7 @@ ${hattipSessionImport(wiring.sessionImports)}
 import { createApp } from "./app.js";
 import { DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
-import type { LoginSession } from "./session-data.js";
+${app.store.sessionCache ? `${SESSION_CACHE_IMPORT}\n` : ""}import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
 ${storeOptionImports(app)
   .map((line) => `${line}\n`)
@@ -313,29 +324,38 @@ ${settingLines}
 }
 
 type Handler = ReturnType<typeof cloudflareWorkersAdapter>;
-let ready: Handler | undefined;
+let ready: Promise<Handler> | undefined;
 
-function build(env: Env & Settings): Handler {
+async function build(env: Env & Settings): Promise<Handler> {
   const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
   const app = createApp({
     loginStore: ${sessionStoreCode(app, wiring)},
     store: { name: "${app.store.shownAs}", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
-    sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),
+    sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),${
+      app.store.sessionCache
+        ? "\n    // Page loads within 30 s of a store read need no call to the session's object (session-cache.ts).\n    sessionCache: await sessionCacheFromSetting(env.SESSION_CACHE_KEYS),"
+        : ""
+    }
   });
   return cloudflareWorkersAdapter(app);
 }
 
 export default {
   async fetch(request, env, ctx) {
+    let handler: Handler;
     try {
-      ready ??= build(env);
+      handler = await (ready ??= build(env).catch((error: unknown) => {
+        // Try again on the next request: the settings may be fixed by then.
+        ready = undefined;
+        throw error;
+      }));
     } catch (error) {
       console.error(\`The app is not configured: \${(error as Error).message}\`);
       return errorPage(500, "The app is not configured yet. Its log says what is missing.");
     }
-    return ready(request, env, ctx);
+    return handler(request, env, ctx);
   },
 } satisfies ExportedHandler<Env & Settings>;
 `;

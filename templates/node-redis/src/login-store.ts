@@ -5,7 +5,7 @@
  * installed. Errors are thrown, never turned into an exit here: server.ts owns
  * process control.
  */
-import { RedisSessionStore, type SessionStore, UnsafeMemoryStore } from "hattip-session";
+import { RedisSessionStore, type SessionCacheOptions, type SessionStore, UnsafeMemoryStore } from "hattip-session";
 import type { StoreDescription } from "./app.js";
 import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import type { AttemptStore } from "./login-throttle.js";
@@ -13,6 +13,9 @@ import { redisDurability } from "./redis-client.js";
 import { openRedisStore } from "./redis-store.js";
 import type { LoginSession } from "./session-data.js";
 import { userTagSecretFromSetting } from "./user-tag.js";
+
+/** The secrets `npm run dev` makes and keeps in .env when they are missing (server.ts); production requires them. */
+export const DEV_SECRETS: readonly string[] = ["SESSION_TAG_SECRET"];
 
 export interface LoginStore {
   store: SessionStore<LoginSession>;
@@ -23,6 +26,8 @@ export interface LoginStore {
   warning?: string;
   loginAttempts: AttemptStore;
   checkStore?: () => Promise<boolean>;
+  /** The session cache's option (session-cache.ts), where this store turns it on. */
+  sessionCache?: () => Promise<SessionCacheOptions>;
   /** Resolves once the store answers (and is ready for sessions), or after `ms` with `false`. */
   waitUntilReachable(ms: number): Promise<boolean>;
   close(): Promise<void>;

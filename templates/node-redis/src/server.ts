@@ -11,7 +11,7 @@
  * flight finish (10 s at most), closes the store and exits with code 0.
  *
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
- * the store's (login-store.ts), SESSION_TAG_SECRET, USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
+ * the store's (login-store.ts, with the secrets `npm run dev` makes: DEV_SECRETS), USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
  */
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -20,7 +20,7 @@ import { compose, type RequestContext } from "@hattip/compose";
 import { createApp } from "./app.js";
 import { devSecret, randomSecret } from "./dev-secret.js";
 import { listen, loadDotEnv, serveOptions, type ServeOptions } from "./listen.js";
-import { openLoginStore, type LoginStore } from "./login-store.js";
+import { DEV_SECRETS, openLoginStore, type LoginStore } from "./login-store.js";
 import { proxySettings } from "./proxy.js";
 import { sudoWindowFromSetting } from "./sudo.js";
 import { usersFromSettings } from "./users.js";
@@ -41,15 +41,15 @@ try {
   fail((error as Error).message);
 }
 const { dev } = options;
-if (dev) {
-  // What `npm start` requires of the host, made once for development and kept in .env, so a restart keeps everyone signed in.
-  process.env.SESSION_TAG_SECRET = await devSecret({
+// What `npm start` requires of the host, made once for development and kept in .env, so a restart keeps everyone signed in.
+for (const name of dev ? DEV_SECRETS : []) {
+  process.env[name] = await devSecret({
     envFile,
     environment: process.env,
-    name: "SESSION_TAG_SECRET",
+    name,
     make: randomSecret,
     called: "secret",
-    comment: "The key that names users in the session store, made by npm run dev. Never use it in production.",
+    comment: "Made by npm run dev for local development. Never use it in production.",
   });
 }
 
@@ -64,6 +64,7 @@ try {
   const proxy = proxySettings(process.env.TRUST_PROXY);
   trustProxy = proxy.trustProxy;
   loginStore = openLoginStore({ env: process.env, dev, log: (message) => console.error(message) });
+  const sessionCache = await loginStore.sessionCache?.();
   handler = createApp({
     loginStore: loginStore.store,
     store: loginStore.description,
@@ -72,6 +73,7 @@ try {
     clientAddress: proxy.clientAddress,
     checkStore: loginStore.checkStore,
     sudoWindowSeconds: sudoWindowFromSetting(process.env.SUDO_WINDOW_SECONDS),
+    ...(sessionCache ? { sessionCache } : {}),
   });
 } catch (error) {
   fail((error as Error).message);

@@ -17,7 +17,7 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { EncryptedCookieStore, isSessionError, session, type SessionStore, type UserSessionIndex } from "hattip-session";
+import { EncryptedCookieStore, isSessionError, type SessionCacheOptions, session, type SessionStore, type UserSessionIndex } from "hattip-session";
 import * as z from "zod/mini";
 import { isCrossSiteRequest } from "./csrf.js";
 import { DeviceCookies, type DeviceCookieKeys } from "./device-cookie.js";
@@ -64,6 +64,12 @@ export interface AppOptions {
    * unless set (see `sudoWindowFromSetting`).
    */
   sudoWindowSeconds?: number;
+  /**
+   * A server-side store far from the app (session-cache.ts): a sealed copy of
+   * the session answers GET and HEAD for `maxAge` seconds without a store
+   * read. The pages that list or sign out devices verify with the store.
+   */
+  sessionCache?: SessionCacheOptions;
 }
 
 const LoginForm = z.object({
@@ -113,7 +119,7 @@ export function createApp(options: AppOptions) {
   router.use(preferencesSession());
   router.use(rejectCrossSiteRequests);
   router.use(noticeSession());
-  router.use(loginSession(options.loginStore));
+  router.use(loginSession(options.loginStore, options.sessionCache));
 
   router.get("/", (ctx) => {
     const username = ctx.session.data.username;
@@ -164,6 +170,8 @@ export function createApp(options: AppOptions) {
   });
 
   router.get("/profile", async (ctx) => {
+    // This page lists and signs out devices: it asks the store, not a cached copy that may lag a sign-out elsewhere.
+    await ctx.session.verify();
     const { username, signedInAt, replacedId } = ctx.session.data;
     if (!username) {
       flashNotice(ctx, heldEndedSession(ctx) ? "session-ended" : "sign-in-required");
@@ -186,6 +194,7 @@ export function createApp(options: AppOptions) {
     router.post("/sessions/revoke-others", (ctx) => sensitiveAction(ctx, { action: "revoke-others" }));
 
     router.post("/confirm-password", async (ctx) => {
+      await ctx.session.verify();
       const username = ctx.session.data.username;
       if (!username) return seeOther("/login");
       const form = ConfirmPasswordForm.safeParse(await readForm(ctx));
@@ -229,6 +238,8 @@ export function createApp(options: AppOptions) {
 /** Sudo mode: with a recent password the action runs; otherwise the password page asks first, and runs it then. */
 function sensitiveActionGuard(sudoWindowSeconds: number) {
   return async (ctx: RequestContext, action: SensitiveAction): Promise<Response> => {
+    // Sudo mode trusts the store's word on the session only (a POST reads it anyway; this says so where it matters).
+    await ctx.session.verify();
     const username = ctx.session.data.username;
     if (!username) return seeOther("/login");
     if (!ctx.session.authenticatedWithin(sudoWindowSeconds)) {
@@ -250,8 +261,8 @@ async function perform(ctx: RequestContext, action: SensitiveAction): Promise<Re
 }
 
 /** Two copies of `session()`, one per cookie name; each request runs the one its scheme calls for. */
-function loginSession(store: SessionStore<LoginSession>) {
-  const options = { schema: LoginSession, store, defaultSessionData: {} };
+function loginSession(store: SessionStore<LoginSession>, cache: SessionCacheOptions | undefined) {
+  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}) };
   const overHttps = session({ ...options, cookieName: "__Host-session" });
   const overHttp = session({ ...options, cookieName: "session" });
   return (ctx: RequestContext) => (ctx.url.protocol === "https:" ? overHttps(ctx) : overHttp(ctx));

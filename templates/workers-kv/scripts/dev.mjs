@@ -1,7 +1,8 @@
 // `npm run dev`: wrangler dev with the demo user on and nothing sent to or fetched from
 // Cloudflare, set here rather than as VAR=value prefixes so that it runs on Windows too.
-// Without a SESSION_TAG_SECRET in .dev.vars (where wrangler dev reads secrets), one is made and written
-// there, so that a restart keeps everyone signed in; a deploy sets its own as a secret.
+// The secrets .dev.vars.example leaves empty (SESSION_TAG_SECRET, ...) are made here when
+// .dev.vars (where wrangler dev reads secrets) lacks them, and written there, so that a
+// restart keeps everyone signed in; a deploy sets its own with `wrangler secret put`.
 // Extra arguments go to wrangler: npm run dev -- --port 8788
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -9,18 +10,23 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseEnv } from "node:util";
 
+const read = (file) => (existsSync(file) ? readFileSync(file, "utf8") : "");
 const devVars = new URL("../.dev.vars", import.meta.url);
-const text = existsSync(devVars) ? readFileSync(devVars, "utf8") : "";
-if (!parseEnv(text).SESSION_TAG_SECRET?.trim()) {
-  const line = `SESSION_TAG_SECRET=${randomBytes(32).toString("base64url")}`;
-  const setsIt = /^[ \t]*SESSION_TAG_SECRET[ \t]*=.*$/m;
+const wanted = [...read(new URL("../.dev.vars.example", import.meta.url)).matchAll(/^([A-Z][A-Z0-9_]*)=$/gm)].map((match) => match[1]);
+let text = read(devVars);
+const made = [];
+for (const name of wanted) {
+  if (parseEnv(text)[name]?.trim()) continue;
+  const line = `${name}=${randomBytes(32).toString("base64url")}`;
+  const setsIt = new RegExp(`^[ \\t]*${name}[ \\t]*=.*$`, "m");
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
-  const updated = setsIt.test(text)
-    ? text.replace(setsIt, line)
-    : `${text}${separator}\n# The key that names users in the session store, made by npm run dev. Never use it in production.\n${line}\n`;
-  writeFileSync(devVars, updated, { mode: 0o600 });
+  text = setsIt.test(text) ? text.replace(setsIt, line) : `${text}${separator}# Made by npm run dev for local development. Never use it in production.\n${line}\n`;
+  made.push(name);
+}
+if (made.length > 0) {
+  writeFileSync(devVars, text, { mode: 0o600 });
   chmodSync(devVars, 0o600);
-  console.warn("SESSION_TAG_SECRET was not set: a new secret for local development is now in .dev.vars (ignored by git).");
+  console.warn(`${made.join(" and ")} ${made.length > 1 ? "were" : "was"} not set: new ones for local development are now in .dev.vars (ignored by git).`);
 }
 
 const wrangler = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");

@@ -30,9 +30,9 @@ interface Settings {
 }
 
 type Handler = ReturnType<typeof cloudflareWorkersAdapter>;
-let ready: Handler | undefined;
+let ready: Promise<Handler> | undefined;
 
-function build(env: Env & Settings): Handler {
+async function build(env: Env & Settings): Promise<Handler> {
   const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
   const app = createApp({
     loginStore: new KvSessionStore<LoginSession>({ getStore: () => env.SESSIONS, userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET) }),
@@ -46,12 +46,17 @@ function build(env: Env & Settings): Handler {
 
 export default {
   async fetch(request, env, ctx) {
+    let handler: Handler;
     try {
-      ready ??= build(env);
+      handler = await (ready ??= build(env).catch((error: unknown) => {
+        // Try again on the next request: the settings may be fixed by then.
+        ready = undefined;
+        throw error;
+      }));
     } catch (error) {
       console.error(`The app is not configured: ${(error as Error).message}`);
       return errorPage(500, "The app is not configured yet. Its log says what is missing.");
     }
-    return ready(request, env, ctx);
+    return handler(request, env, ctx);
   },
 } satisfies ExportedHandler<Env & Settings>;

@@ -5,7 +5,7 @@
  * `dist/server.js` on plain node, as `npm start` does (test/support/build.ts
  * compiles it before the tests). The root browser test reuses this.
  */
-import { TEST_TAG_SECRET } from "./tag-secret.js";
+import { TEST_CACHE_KEYS, TEST_TAG_SECRET } from "./tag-secret.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startStore, type TestStore } from "./store.js";
@@ -69,7 +69,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, serverCommand(mode, args), {
     cwd: TEMPLATE_DIR,
-    env: { ...withoutAppSettings(process.env), PORT: "0", HOST: "127.0.0.1", SESSION_TAG_SECRET: TEST_TAG_SECRET, ...env },
+    env: { ...withoutAppSettings(process.env), PORT: "0", HOST: "127.0.0.1", SESSION_TAG_SECRET: TEST_TAG_SECRET, SESSION_CACHE_KEYS: TEST_CACHE_KEYS, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -96,6 +96,7 @@ export function withoutAppSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     PORT: _e,
     HOST: _f,
     SESSION_TAG_SECRET: _h,
+    SESSION_CACHE_KEYS: _i,
     ...rest
   } = env;
   return rest;

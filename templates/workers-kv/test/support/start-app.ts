@@ -56,6 +56,8 @@ export async function bundleWorker(options: { minify?: boolean } = {}): Promise<
 
 /** The store's user tag key in every test run: what a deploy sets as SESSION_TAG_SECRET (32 characters or more). */
 export const TEST_TAG_SECRET = "test-only-session-tag-secret-0123456789";
+/** The session cache's key where the app turns it on (the Durable Objects app): 32 bytes, base64url. */
+export const TEST_CACHE_KEYS = "dGVzdC1vbmx5LXNlc3Npb24tY2FjaGUta2V5LTAxMjM";
 
 export async function startApp({ mode = "development", env = {} }: StartOptions = {}): Promise<RunningApp> {
   const config = unstable_readConfig({ config: wranglerConfig });
@@ -63,7 +65,7 @@ export async function startApp({ mode = "development", env = {} }: StartOptions 
   // As on Cloudflare: the classes a migration created with SQLite storage get it.
   const sqliteClasses = new Set(config.migrations.flatMap((migration: { new_sqlite_classes?: string[] }) => migration.new_sqlite_classes ?? []));
   const objectsDir = await mkdtemp(join(tmpdir(), "workers-kv-objects-"));
-  const bindings = { SESSION_TAG_SECRET: TEST_TAG_SECRET, ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}), ...env };
+  const bindings = { SESSION_TAG_SECRET: TEST_TAG_SECRET, SESSION_CACHE_KEYS: TEST_CACHE_KEYS, ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}), ...env };
   const miniflare = new Miniflare({
     modules: true,
     script,

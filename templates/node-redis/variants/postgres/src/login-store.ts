@@ -5,13 +5,17 @@
  * machine with nothing installed. Errors are thrown, never turned into an exit
  * here: server.ts owns process control.
  */
-import { PostgresSessionStore, type SessionStore, UnsafeMemoryStore } from "hattip-session";
+import { PostgresSessionStore, type SessionCacheOptions, type SessionStore, UnsafeMemoryStore } from "hattip-session";
 import type { StoreDescription } from "./app.js";
 import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import type { AttemptStore } from "./login-throttle.js";
 import { openPostgresStore, POSTGRES_TIMEOUT_MS } from "./postgres-store.js";
+import { sessionCacheFromSetting } from "./session-cache.js";
 import type { LoginSession } from "./session-data.js";
 import { userTagSecretFromSetting } from "./user-tag.js";
+
+/** The secrets `npm run dev` makes and keeps in .env when they are missing (server.ts); production requires them. */
+export const DEV_SECRETS: readonly string[] = ["SESSION_TAG_SECRET", "SESSION_CACHE_KEYS"];
 
 export interface LoginStore {
   store: SessionStore<LoginSession>;
@@ -22,6 +26,8 @@ export interface LoginStore {
   warning?: string;
   loginAttempts: AttemptStore;
   checkStore?: () => Promise<boolean>;
+  /** The session cache's option (session-cache.ts), where this store turns it on. */
+  sessionCache?: () => Promise<SessionCacheOptions>;
   /** Resolves once the store answers (and is ready for sessions), or after `ms` with `false`. */
   waitUntilReachable(ms: number): Promise<boolean>;
   close(): Promise<void>;
@@ -69,7 +75,11 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
           userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET),
         }),
     });
-    return { ...connection, description: { name: "PostgreSQL", cookieHolds: "id" } };
+    return {
+      ...connection,
+      description: { name: "PostgreSQL", cookieHolds: "id" },
+      sessionCache: () => sessionCacheFromSetting(env.SESSION_CACHE_KEYS),
+    };
   }
   if (!dev) throw new MissingStoreUrlError();
   return {

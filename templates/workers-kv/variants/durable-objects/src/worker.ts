@@ -12,6 +12,7 @@ import { DurableObjectSessionStore } from "hattip-session";
 import { createApp } from "./app.js";
 import { DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
+import { sessionCacheFromSetting } from "./session-cache.js";
 import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
 import { userTagSecretFromSetting } from "./user-tag.js";
@@ -25,6 +26,8 @@ export { SessionDurableObject } from "hattip-session";
 interface Settings {
   /** The key (32 characters or more) of the HMAC that names each user in the session store, so that it lists and signs out a user's devices without holding user names. Make one: node -p "crypto.randomBytes(32).toString('base64url')". */
   SESSION_TAG_SECRET?: string;
+  /** The AES-256 keys (base64url, comma-separated, newest first) that seal the session cache's copy of each session: a page load within 30 seconds of the last store read needs none. Make one: node -p "crypto.randomBytes(32).toString('base64url')". */
+  SESSION_CACHE_KEYS?: string;
   /** Who may sign in: name:hash entries, separated by commas. Make one: npm run hash-password -- <name>. */
   USERS?: string;
   /** 1 lets demo / demo-password sign in (a private test deploy only); 0 turns it off, in development too. */
@@ -34,9 +37,9 @@ interface Settings {
 }
 
 type Handler = ReturnType<typeof cloudflareWorkersAdapter>;
-let ready: Handler | undefined;
+let ready: Promise<Handler> | undefined;
 
-function build(env: Env & Settings): Handler {
+async function build(env: Env & Settings): Promise<Handler> {
   const users = usersFromSettings({ users: env.USERS, allowDemoUser: env.ALLOW_DEMO_USER, development: false });
   const app = createApp({
     loginStore: new DurableObjectSessionStore<LoginSession>({
@@ -47,18 +50,25 @@ function build(env: Env & Settings): Handler {
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
     sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),
+    // Page loads within 30 s of a store read need no call to the session's object (session-cache.ts).
+    sessionCache: await sessionCacheFromSetting(env.SESSION_CACHE_KEYS),
   });
   return cloudflareWorkersAdapter(app);
 }
 
 export default {
   async fetch(request, env, ctx) {
+    let handler: Handler;
     try {
-      ready ??= build(env);
+      handler = await (ready ??= build(env).catch((error: unknown) => {
+        // Try again on the next request: the settings may be fixed by then.
+        ready = undefined;
+        throw error;
+      }));
     } catch (error) {
       console.error(`The app is not configured: ${(error as Error).message}`);
       return errorPage(500, "The app is not configured yet. Its log says what is missing.");
     }
-    return ready(request, env, ctx);
+    return handler(request, env, ctx);
   },
 } satisfies ExportedHandler<Env & Settings>;

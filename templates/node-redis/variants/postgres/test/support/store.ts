@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
 import pg from "pg";
-import { TEST_TAG_SECRET } from "./tag-secret.js";
+import { TEST_CACHE_KEYS, TEST_TAG_SECRET } from "./tag-secret.js";
 
 export interface TestStore {
   /** As the tests name it, like "PostgreSQL". */
@@ -47,7 +47,7 @@ export async function startStore(): Promise<TestStore> {
   const tableExists = async (table: string) => (await pool.query("SELECT to_regclass($1) AS found", [table])).rows[0]?.found !== null;
   return {
     name: "PostgreSQL",
-    env: { DATABASE_URL: url.toString(), SESSION_TAG_SECRET: TEST_TAG_SECRET },
+    env: { DATABASE_URL: url.toString(), SESSION_TAG_SECRET: TEST_TAG_SECRET, SESSION_CACHE_KEYS: TEST_CACHE_KEYS },
     async sessionKeys() {
       if (!(await tableExists("hattip_sessions"))) return [];
       const { rows } = await pool.query<{ id_hash: string }>("SELECT id_hash FROM hattip_sessions WHERE expires_at > $1", [Date.now()]);
