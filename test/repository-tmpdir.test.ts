@@ -52,8 +52,9 @@ describe("the root test run's temp directory", () => {
     expect(readdirSync(temp)).toEqual([]);
   });
 
-  it("is what root npm test runs under", () => {
+  it("is what root npm test and npm run test:all run under", () => {
     const scripts = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts;
-    expect(scripts.test).toBe("node scripts/with-private-tmpdir.mjs npm run test:all");
+    expect(scripts.test).toBe("node scripts/with-private-tmpdir.mjs npm run test:everyday");
+    expect(scripts["test:all"]).toBe("node scripts/with-private-tmpdir.mjs npm run test:everything");
   });
 });
