@@ -811,7 +811,36 @@ the password page when the last password is older than the window), \`POST /conf
 }
 
 function behaviour(app: App): string[] {
-  return [signIn(app), yourSessions(app), sudo(app), visitors(app), throttling(app), sharedBehaviour(app), cookieLimits(app)].filter(Boolean);
+  return [
+    signIn(app),
+    yourSessions(app),
+    sessionCache(app),
+    sudo(app),
+    visitors(app),
+    throttling(app),
+    sharedBehaviour(app),
+    cookieLimits(app),
+  ].filter(Boolean);
+}
+
+function sessionCache(app: App): string {
+  if (!app.store.sessionCache) return "";
+  return `### The session cache: page loads without a store read
+
+${storeName(app) === "PostgreSQL" ? "PostgreSQL" : "A Durable Object"} is a network round trip away, so the app turns on hattip-session's session cache
+(\`src/session-cache.ts\`): with each store read or write, a copy of the session sealed with
+\`SESSION_CACHE_KEYS\` (AES-256-GCM) goes to the browser in a second cookie, \`session.cache\`
+(\`__Host-session.cache\` over https), and a \`GET\` or \`HEAD\` within **30 seconds** of that read
+is answered from the copy, with no store read. The copy holds nothing the browser can read, and
+answers only for the session ID it came with.
+
+The cost, plainly: a device signed out from elsewhere ("Sign out everywhere else" on another device)
+can still load plain pages, such as the home page, for up to 30 seconds. The pages that matter ask the
+store every time (\`ctx.session.verify()\`): the profile, with its list of devices, the password
+prompt and every sign-out action, so there the device is signed out at once. Every form post reads
+the store anyway. To change the bound, change \`SESSION_CACHE_MAX_AGE_SECONDS\` in
+\`src/session-cache.ts\` (seconds, not minutes); to turn the cache off, remove \`sessionCache\` where
+the app is created.`;
 }
 
 function storeName(app: App): string {
