@@ -42,17 +42,18 @@ const storeShown: Record<string, string> = {
 };
 
 /**
- * Where each app's local dev reads its one secret, which the scaffolder must fill: a cookie store's
- * SESSION_KEYS, a server-side store's SESSION_TAG_SECRET (the key of the user tag).
+ * Where each app's local dev reads its secrets, which the scaffolder must fill, and how many: a
+ * cookie store's SESSION_KEYS; a server-side store's SESSION_TAG_SECRET (the key of the user tag),
+ * and SESSION_CACHE_KEYS where the app turns the session cache on.
  */
-const secretFiles: Record<string, string> = {
-  "node-redis/redis": ".env",
-  "node-redis/postgres": ".env",
-  "workers-kv/kv": ".dev.vars",
-  "workers-kv/durable-objects": ".dev.vars",
-  "vercel-edge/cookie": ".env",
-  "netlify-edge/cookie": ".env",
-  "netlify-edge/blobs": ".env",
+const secretFiles: Record<string, { file: string; count: number }> = {
+  "node-redis/redis": { file: ".env", count: 1 },
+  "node-redis/postgres": { file: ".env", count: 2 },
+  "workers-kv/kv": { file: ".dev.vars", count: 1 },
+  "workers-kv/durable-objects": { file: ".dev.vars", count: 2 },
+  "vercel-edge/cookie": { file: ".env", count: 1 },
+  "netlify-edge/cookie": { file: ".env", count: 1 },
+  "netlify-edge/blobs": { file: ".env", count: 1 },
 };
 
 /** The worker name in whichever wrangler config the app has (C3 now writes wrangler.jsonc). */
@@ -149,16 +150,16 @@ describe("scaffolding every template, as a user would", () => {
       });
       expect(clean.code, clean.output).toBe(0);
 
-      const secretFile = secretFiles[`${name}/${store}`];
-      if (!secretFile) expect(stdout).not.toContain("Generated a fresh secret key");
-      if (secretFile) {
-        expect(readFileSync(join(app, ".gitignore"), "utf8").split("\n")).toContain(secretFile);
-        const check = await runCommand(process.execPath, ["--input-type=module", "--eval", keyCheck, join(app, secretFile)], {
+      const secrets = secretFiles[`${name}/${store}`];
+      if (!secrets) expect(stdout).not.toContain("Generated a fresh secret key");
+      if (secrets) {
+        expect(readFileSync(join(app, ".gitignore"), "utf8").split("\n")).toContain(secrets.file);
+        const check = await runCommand(process.execPath, ["--input-type=module", "--eval", keyCheck, join(app, secrets.file)], {
           cwd: app,
           env,
           timeoutMs: 60_000,
         });
-        expect(check.output).toContain("keys ok: 1");
+        expect(check.output).toContain(`keys ok: ${secrets.count}`);
       }
 
       const devServer = await startDevServer(app, name, store, env);
