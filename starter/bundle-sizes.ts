@@ -15,9 +15,13 @@
  * - netlify-edge: netlify/edge-functions/app.ts the same way, for Deno.
  *
  * Gzip is zlib's default level (6), the same for every row.
+ *
+ * `--write` also records the minified rows in starter/generate/bundle-sizes.json,
+ * which the edge apps' READMEs quote (run `npx tsx starter/sync.ts` after);
+ * test/bundle-sizes.test.ts fails when the recorded figures no longer match.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +103,23 @@ export async function bundleSizes(): Promise<BundleSize[]> {
   ];
 }
 
+/** Where the minified sizes are recorded for the READMEs: per template, what its deploy uploads. */
+export const RECORDED_SIZES = fileURLToPath(new URL("generate/bundle-sizes.json", import.meta.url));
+
+export interface RecordedSize {
+  bytes: number;
+  gzippedBytes: number;
+}
+
+/** The template a row measures: "workers-kv (wrangler)" is workers-kv. */
+export function templateOf(row: BundleSize): string {
+  return row.bundle.split(" ")[0]!;
+}
+
+export function recordedSizes(rows: readonly BundleSize[]): Record<string, RecordedSize> {
+  return Object.fromEntries(rows.filter((row) => row.minified).map((row) => [templateOf(row), { bytes: row.bytes, gzippedBytes: row.gzippedBytes }]));
+}
+
 function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
@@ -109,5 +130,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log("|---|---|---|---|---|");
   for (const row of rows) {
     console.log(`| ${row.bundle} | ${row.minified ? "yes" : "no"} | ${kib(row.bytes)} | ${kib(row.gzippedBytes)} | ${row.toolSays ?? ""} |`);
+  }
+  if (process.argv.includes("--write")) {
+    await writeFile(RECORDED_SIZES, `${JSON.stringify(recordedSizes(rows), null, 2)}\n`);
+    console.log(`Wrote ${RECORDED_SIZES}; now run npx tsx starter/sync.ts`);
   }
 }

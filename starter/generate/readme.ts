@@ -5,6 +5,7 @@
  * catalog), its deploy checklist, its tests. Links stay inside the app or
  * are absolute links to the project.
  */
+import { readFileSync } from "node:fs";
 import { type App, appsOf, PACKAGE_URL, REPOSITORY_URL, settingsOf } from "./catalog.js";
 
 const SECURITY_URL = `${REPOSITORY_URL}/blob/main/packages/session/SECURITY.md`;
@@ -397,12 +398,32 @@ function deploy(app: App): string {
     case "node-redis":
       return nodeDeploy(app);
     case "workers-kv":
-      return workersDeploy(app);
+      return `${workersDeploy(app)}${uploadSize(app)}`;
     case "vercel-edge":
-      return vercelDeploy(app);
+      return `${vercelDeploy(app)}${uploadSize(app)}`;
     case "netlify-edge":
-      return netlifyDeploy(app);
+      return `${netlifyDeploy(app)}${uploadSize(app)}`;
   }
+}
+
+/** What an edge app's deploy uploads, as starter/bundle-sizes.ts last measured it (test/bundle-sizes.test.ts keeps it true). */
+function uploadSize(app: App): string {
+  const recorded = JSON.parse(readFileSync(new URL("bundle-sizes.json", import.meta.url), "utf8")) as Record<
+    string,
+    { bytes: number; gzippedBytes: number }
+  >;
+  const size = recorded[app.platform.template];
+  if (!app.isDefault || !size) return "";
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  return app.platform.template === "workers-kv"
+    ? `
+
+**What a deploy uploads:** \`wrangler deploy\` minifies (\`wrangler.jsonc\`): the worker, with hattip-session and zod,
+weighs ${kib(size.bytes)}, ${kib(size.gzippedBytes)} gzipped.`
+    : `
+
+**Bundle size:** the function with hattip-session and zod, bundled by esbuild and minified, weighs
+${kib(size.bytes)}, ${kib(size.gzippedBytes)} gzipped.`;
 }
 
 function nodeDeploy(app: App): string {
