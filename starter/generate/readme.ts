@@ -613,6 +613,9 @@ sessions and login counters live in the store, so any process serves any user.`;
 
 function telemetry(app: App): string {
   const store = app.store.name === "redis" ? "RedisSessionStore" : "PostgresSessionStore";
+  const cached = app.store.sessionCache
+    ? "; and a `load` the page asks for (`verify()`) when the session cache answered the request without one"
+    : "";
   return `### Traces and metrics (OpenTelemetry)
 
 Set \`OTEL_EXPORTER_OTLP_ENDPOINT\` and \`src/telemetry.ts\` starts the official OpenTelemetry Node SDK
@@ -658,7 +661,7 @@ each with \`hattip_session.store\`: \`${store}\`:
 |---|---|
 | \`hattip_session.request\` | A request's login session work: \`hattip_session.cookie_name\`, and \`hattip_session.action\`, what its end did (\`leave\`, \`create\`, \`update\`, \`rotate\`, \`destroy\`). A sign-in is \`create\`, a sign-out \`destroy\`. |
 | \`hattip_session.store.load\`, \`.create\`, \`.update\`, \`.rotate\`, \`.destroy\` | Each store call of the session's loading and saving, under that span: \`hattip_session.operation\` and \`hattip_session.outcome\` (\`found\`, \`not_found\`, \`created\`, \`destroyed\`..., or \`error\`, with status \`ERROR\` and \`error.type\`, in an outage). |
-| \`hattip_session.store.list\`, \`.revoke\` | The profile listing your devices, and signing them out. The app opens no span for a request itself, so each of these is a trace of its own. |
+| \`hattip_session.store.list\`, \`.revoke\` | The profile listing your devices, and signing them out${cached}. The app opens no span for a request itself, so each of these is a trace of its own. |
 | \`hattip_session.store.operation.duration\` | A histogram of store call durations in seconds, by operation and outcome. |
 | \`hattip_session.sessions.created\`, \`.rotated\`, \`.destroyed\` | Sessions, counted by cookie name. |
 | \`hattip_session.revocations\`, \`hattip_session.cookies.refused\`, \`hattip_session.store.errors\` | Revokes by scope, cookies refused by reason (expired, tampered...), failed store calls by error code. |
