@@ -253,7 +253,15 @@ export function appsOf(template: TemplateName): App[] {
  * the generator did not write is an orphan, and `sync.ts --check` says so.
  */
 export const OWN_FILES: Record<TemplateName, readonly string[]> = {
-  "node-redis": ["src/server.ts", "src/redis-client.ts", "src/redis-store.ts", "src/login-attempts-redis.ts", "src/proxy.ts", "src/connection.ts", "src/telemetry.ts"],
+  "node-redis": [
+    "src/server.ts",
+    "src/redis-client.ts",
+    "src/redis-store.ts",
+    "src/login-attempts-redis.ts",
+    "src/proxy.ts",
+    "src/connection.ts",
+    "src/telemetry.ts",
+  ],
   "workers-kv": ["src/login-attempts.ts", "scripts/dev.mjs", "scripts/worker-types.mjs"],
   "vercel-edge": ["scripts/dev.ts", "scripts/edge-server.ts"],
   "netlify-edge": ["scripts/deno.mjs", "scripts/deno.ts", "scripts/install-deno.mjs", "scripts/dev.ts", "scripts/netlify.mjs"],
