@@ -421,7 +421,7 @@ export const SETTINGS: readonly Setting[] = [
     appliesTo: isNode,
     default: () => "none: no traces or metrics, and no part of the OpenTelemetry SDK is loaded",
     summary: () =>
-      "An OpenTelemetry collector's OTLP/HTTP address: the sessions' traces and metrics go to its `/v1/traces` and `/v1/metrics`. The SDK's other `OTEL_*` settings apply too (see *Traces and metrics* below).",
+      "An OpenTelemetry collector's OTLP/HTTP address: the sessions' traces and metrics go to its `/v1/traces` and `/v1/metrics`. The SDK's other `OTEL_*` settings apply too (see the README's *Traces and metrics*).",
     example: () => "http://127.0.0.1:4318",
     checklist: () =>
       "`OTEL_EXPORTER_OTLP_ENDPOINT` only if you collect traces and metrics: your collector's OTLP/HTTP address, with `OTEL_EXPORTER_OTLP_HEADERS` for a hosted backend's key (see *Traces and metrics*).",
