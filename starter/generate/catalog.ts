@@ -253,7 +253,15 @@ export function appsOf(template: TemplateName): App[] {
  * the generator did not write is an orphan, and `sync.ts --check` says so.
  */
 export const OWN_FILES: Record<TemplateName, readonly string[]> = {
-  "node-redis": ["src/server.ts", "src/redis-client.ts", "src/redis-store.ts", "src/login-attempts-redis.ts", "src/proxy.ts", "src/connection.ts"],
+  "node-redis": [
+    "src/server.ts",
+    "src/redis-client.ts",
+    "src/redis-store.ts",
+    "src/login-attempts-redis.ts",
+    "src/proxy.ts",
+    "src/connection.ts",
+    "src/telemetry.ts",
+  ],
   "workers-kv": ["src/login-attempts.ts", "scripts/dev.mjs", "scripts/worker-types.mjs"],
   "vercel-edge": ["scripts/dev.ts", "scripts/edge-server.ts"],
   "netlify-edge": ["scripts/deno.mjs", "scripts/deno.ts", "scripts/install-deno.mjs", "scripts/dev.ts", "scripts/netlify.mjs"],
@@ -407,6 +415,30 @@ export const SETTINGS: readonly Setting[] = [
     example: () => "1",
     checklist: () =>
       "**`TRUST_PROXY=1`** if a proxy that terminates TLS stands in front of the app: Fly.io, Render, Railway, Heroku, a load balancer, nginx or Caddy. The app then reads the scheme from `X-Forwarded-Proto` (so the session cookie becomes `__Host-session`, `Secure`) and the client's address from the right-most `X-Forwarded-For` entry, the one your proxy adds. Never set it without such a proxy: anyone could send those headers. Without it, the app warns once when requests carry `X-Forwarded-Proto`.",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    appliesTo: isNode,
+    default: () => "none: no traces or metrics, and no part of the OpenTelemetry SDK is loaded",
+    summary: () =>
+      "An OpenTelemetry collector's OTLP/HTTP address: the sessions' traces and metrics go to its `/v1/traces` and `/v1/metrics`. The SDK's other `OTEL_*` settings apply too (see the README's *Traces and metrics*).",
+    example: () => "http://127.0.0.1:4318",
+    checklist: () =>
+      "`OTEL_EXPORTER_OTLP_ENDPOINT` only if you collect traces and metrics: your collector's OTLP/HTTP address, with `OTEL_EXPORTER_OTLP_HEADERS` for a hosted backend's key (see *Traces and metrics*).",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_PROTOCOL",
+    appliesTo: isNode,
+    default: () => "http/json",
+    summary: () => "How traces and metrics are sent: `http/json`, `http/protobuf`, or `grpc` (a collector's port 4317).",
+    example: () => "http/protobuf",
+  },
+  {
+    name: "OTEL_SERVICE_NAME",
+    appliesTo: isNode,
+    default: () => "the `name` in `package.json`",
+    summary: () => "The service the traces and metrics are filed under.",
+    example: () => "my-app",
   },
   {
     name: "PORT",

@@ -590,9 +590,9 @@ ${checklist([
 function deployDetails(app: App): string[] {
   switch (id(app)) {
     case "node-redis/redis":
-      return [container(app), shutdown(app), redisReplicated()];
+      return [container(app), shutdown(app), telemetry(app), redisReplicated()];
     case "node-redis/postgres":
-      return [container(app), shutdown(app), postgresDetails()];
+      return [container(app), shutdown(app), telemetry(app), postgresDetails()];
     case "workers-kv/durable-objects":
       return [durableObjectsDetails()];
     case "netlify-edge/blobs":
@@ -625,10 +625,72 @@ function shutdown(app: App): string {
 
 On \`SIGTERM\` or \`SIGINT\` (\`docker stop\`, a platform's redeploy, Ctrl-C) the server stops accepting
 connections, lets the requests in flight finish (10 s at most, then it closes what is left), closes
-${store} and exits with code 0. Run it under something that starts it again if it exits: your
+${store}, sends the traces and metrics it still holds if it collects them (3 s at most) and exits
+with code 0. Run it under something that starts it again if it exits: your
 platform's or container's restart policy, systemd (\`Restart=on-failure\`), or a process manager such
 as pm2. One process per container is enough; for more capacity run several behind a load balancer:
 sessions and login counters live in the store, so any process serves any user.`;
+}
+
+function telemetry(app: App): string {
+  const store = app.store.name === "redis" ? "RedisSessionStore" : "PostgresSessionStore";
+  const cached = app.store.sessionCache
+    ? "; and a `load` the page asks for (`verify()`) when the session cache answered the request without one"
+    : "";
+  return `### Traces and metrics (OpenTelemetry)
+
+Set \`OTEL_EXPORTER_OTLP_ENDPOINT\` and \`src/telemetry.ts\` starts the official OpenTelemetry Node SDK
+(\`@opentelemetry/sdk-node\`) before the server listens; the login session then reports what it does
+over OTLP to that collector: JSON over HTTP (\`/v1/traces\`, \`/v1/metrics\`) unless
+\`OTEL_EXPORTER_OTLP_PROTOCOL\` says \`http/protobuf\` or \`grpc\`. Without the setting no part of the
+SDK is even loaded. The SDK reads its other standard settings itself: \`OTEL_EXPORTER_OTLP_HEADERS\`
+(a hosted backend's key), \`OTEL_METRIC_EXPORT_INTERVAL\` (60000 ms), \`OTEL_TRACES_SAMPLER\`,
+\`OTEL_RESOURCE_ATTRIBUTES\`. A collector that is down or never answers changes no page: the SDK drops
+what it cannot send, and at shutdown the app waits 3 s at most for the last export.
+
+To watch it locally, run an OpenTelemetry Collector that prints what it receives. Save this as
+\`otel-collector.yaml\`:
+
+\`\`\`yaml
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 0.0.0.0:4318
+exporters:
+  debug:
+    verbosity: detailed
+service:
+  pipelines:
+    traces: { receivers: [otlp], exporters: [debug] }
+    metrics: { receivers: [otlp], exporters: [debug] }
+\`\`\`
+
+\`\`\`sh
+docker run --rm -p 4318:4318 -v "$PWD/otel-collector.yaml:/etc/otelcol/config.yaml" otel/opentelemetry-collector:0.149.0
+# in another terminal, then sign in:
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_METRIC_EXPORT_INTERVAL=5000 npm run dev
+\`\`\`
+
+Jaeger (traces, with a UI), Grafana's \`otel-lgtm\` image or a hosted backend take the same setting:
+anything that takes OTLP over HTTP, by default on port 4318.
+
+What arrives, under the service \`OTEL_SERVICE_NAME\` (by default the \`name\` in \`package.json\`),
+each with \`hattip_session.store\`: \`${store}\`:
+
+| span or metric | what it is |
+|---|---|
+| \`hattip_session.request\` | A request's login session work: \`hattip_session.cookie_name\`, and \`hattip_session.action\`, what its end did (\`leave\`, \`create\`, \`update\`, \`rotate\`, \`destroy\`). A sign-in is \`create\`, a sign-out \`destroy\`. |
+| \`hattip_session.store.load\`, \`.create\`, \`.update\`, \`.rotate\`, \`.destroy\` | Each store call of the session's loading and saving, under that span: \`hattip_session.operation\` and \`hattip_session.outcome\` (\`found\`, \`not_found\`, \`created\`, \`destroyed\`..., or \`error\`, with status \`ERROR\` and \`error.type\`, in an outage). |
+| \`hattip_session.store.list\`, \`.revoke\` | The profile listing your devices, and signing them out${cached}. The app opens no span for a request itself, so each of these is a trace of its own. |
+| \`hattip_session.store.operation.duration\` | A histogram of store call durations in seconds, by operation and outcome. |
+| \`hattip_session.sessions.created\`, \`.rotated\`, \`.destroyed\` | Sessions, counted by cookie name. |
+| \`hattip_session.revocations\`, \`hattip_session.cookies.refused\`, \`hattip_session.store.errors\` | Revokes by scope, cookies refused by reason (expired, tampered...), failed store calls by error code. |
+
+A visitor with no login cookie costs no store call: their request span has nothing under it. No span
+or metric holds a session ID, a cookie or session data. The theme and notice cookies report nothing.
+hattip-session's [telemetry documentation](${REPOSITORY_URL}/blob/main/packages/session/docs/telemetry.md)
+has every attribute.`;
 }
 
 function redisReplicated(): string {
@@ -742,6 +804,7 @@ function fileTable(app: App): string {
         ["`src/connection.ts`", "A deadline on a promise; a URL fit for a log line."],
         ["`src/login-throttle.ts`, `src/login-attempts-memory.ts`", "The throttling rule, and counters in memory (development without a store)."],
         ["`src/proxy.ts`", "`TRUST_PROXY`: which `X-Forwarded-*` to believe."],
+        ["`src/telemetry.ts`", "`OTEL_EXPORTER_OTLP_ENDPOINT`: the OpenTelemetry SDK, loaded and started only when it is set."],
         ["`src/listen.ts`", "`PORT`/`--port`, the next free port in dev, `.env`."],
         ["`Dockerfile`, `.dockerignore`", "The container image: built with every dependency, run with the production ones."],
       );

@@ -17,7 +17,15 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { EncryptedCookieStore, isSessionError, type SessionCacheOptions, session, type SessionStore, type UserSessionIndex } from "hattip-session";
+import {
+  EncryptedCookieStore,
+  isSessionError,
+  type SessionCacheOptions,
+  session,
+  type SessionStore,
+  type TelemetryOptions,
+  type UserSessionIndex,
+} from "hattip-session";
 import * as z from "zod/mini";
 import { isCrossSiteRequest } from "./csrf.ts";
 import { DeviceCookies, type DeviceCookieKeys } from "./device-cookie.ts";
@@ -70,6 +78,12 @@ export interface AppOptions {
    * read. The pages that list or sign out devices verify with the store.
    */
   sessionCache?: SessionCacheOptions;
+  /**
+   * The app's OpenTelemetry tracer and meter, for the login session's spans
+   * and metrics (store calls, sessions created, rotated, destroyed). None:
+   * the session does no telemetry work at all.
+   */
+  telemetry?: Pick<TelemetryOptions, "tracer" | "meter">;
 }
 
 const LoginForm = z.object({
@@ -119,7 +133,7 @@ export function createApp(options: AppOptions) {
   router.use(preferencesSession());
   router.use(rejectCrossSiteRequests);
   router.use(noticeSession());
-  router.use(loginSession(options.loginStore, options.sessionCache));
+  router.use(loginSession(options.loginStore, options.sessionCache, options.telemetry));
 
   router.get("/", (ctx) => {
     const username = ctx.session.data.username;
@@ -261,8 +275,12 @@ async function perform(ctx: RequestContext, action: SensitiveAction): Promise<Re
 }
 
 /** Two copies of `session()`, one per cookie name; each request runs the one its scheme calls for. */
-function loginSession(store: SessionStore<LoginSession>, cache: SessionCacheOptions | undefined) {
-  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}) };
+function loginSession(
+  store: SessionStore<LoginSession>,
+  cache: SessionCacheOptions | undefined,
+  telemetry: Pick<TelemetryOptions, "tracer" | "meter"> | undefined,
+) {
+  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}), ...telemetry };
   const overHttps = session({ ...options, cookieName: "__Host-session" });
   const overHttp = session({ ...options, cookieName: "session" });
   return (ctx: RequestContext) => (ctx.url.protocol === "https:" ? overHttps(ctx) : overHttp(ctx));

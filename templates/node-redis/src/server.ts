@@ -7,11 +7,17 @@
  *   npm run dev     tsx, reloads on edit; the store's URL if set, else memory; demo user on
  *   npm start       compiled JavaScript (npm run build first); the store's URL and USERS required
  *
+ * With OTEL_EXPORTER_OTLP_ENDPOINT set, it starts OpenTelemetry before
+ * serving (telemetry.ts) and hands the app its tracer and meter; unset, no
+ * part of the SDK is loaded.
+ *
  * On SIGTERM or SIGINT it stops accepting connections, lets the requests in
- * flight finish (10 s at most), closes the store and exits with code 0.
+ * flight finish (10 s at most), closes the store, sends the telemetry still
+ * buffered (3 s at most) and exits with code 0.
  *
  * Settings: PORT (3000), HOST (127.0.0.1 in dev, 0.0.0.0 otherwise),
- * the store's (login-store.ts, with the secrets `npm run dev` makes: DEV_SECRETS), USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS. See README.md.
+ * the store's (login-store.ts, with the secrets `npm run dev` makes: DEV_SECRETS), USERS, ALLOW_DEMO_USER, TRUST_PROXY, SUDO_WINDOW_SECONDS,
+ * OTEL_EXPORTER_OTLP_ENDPOINT and the SDK's other OTEL_* settings. See README.md.
  */
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -23,6 +29,7 @@ import { listen, loadDotEnv, serveOptions, type ServeOptions } from "./listen.js
 import { DEV_SECRETS, openLoginStore, type LoginStore } from "./login-store.js";
 import { proxySettings } from "./proxy.js";
 import { sudoWindowFromSetting } from "./sudo.js";
+import { startTelemetry, type Telemetry } from "./telemetry.js";
 import { usersFromSettings } from "./users.js";
 
 /** A setting is wrong: say so and stop, with no stack trace. */
@@ -53,6 +60,13 @@ for (const name of dev ? DEV_SECRETS : []) {
   });
 }
 
+let telemetry: Telemetry | undefined;
+try {
+  telemetry = await startTelemetry();
+} catch (error) {
+  fail((error as Error).message);
+}
+
 let loginStore: LoginStore;
 let handler: ReturnType<typeof createApp>;
 let trustProxy: boolean;
@@ -74,6 +88,7 @@ try {
     checkStore: loginStore.checkStore,
     sudoWindowSeconds: sudoWindowFromSetting(process.env.SUDO_WINDOW_SECONDS),
     ...(sessionCache ? { sessionCache } : {}),
+    ...(telemetry ? { telemetry: { tracer: telemetry.tracer, meter: telemetry.meter } } : {}),
   });
 } catch (error) {
   fail((error as Error).message);
@@ -97,12 +112,24 @@ await listen(server, options).catch((error: Error) => fail(error.message));
 const { address, family, port } = server.address() as AddressInfo;
 const everywhere = address === "0.0.0.0" || address === "::";
 const shownAddress = family === "IPv6" ? `[${address}]` : address;
+if (telemetry) console.log(`Sending traces and metrics over OTLP (${process.env.OTEL_EXPORTER_OTLP_PROTOCOL}) to ${telemetry.destination}`);
 console.log(
   `Listening on http://${shownAddress}:${port}${everywhere ? ` (from this machine: http://localhost:${port})` : ""} (sessions: ${loginStore.location})`,
 );
 
 /** How long the requests in flight may take to finish once the process is told to stop. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long the last spans and metrics may take to send: a collector that does not answer must not keep the process from stopping. */
+const TELEMETRY_FLUSH_MS = 3_000;
+
+/** Sends what the SDK still holds, giving up after TELEMETRY_FLUSH_MS. */
+function flushTelemetry(): Promise<void> {
+  if (!telemetry) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, TELEMETRY_FLUSH_MS)));
+  return Promise.race([telemetry.shutdown().catch(() => undefined), givenUp]).finally(() => clearTimeout(timer));
+}
+
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
@@ -115,6 +142,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     void closed
       .then(() => loginStore.close())
+      // Whether or not the store closed cleanly.
+      .then(flushTelemetry, flushTelemetry)
       .finally(() => {
         clearInterval(idle);
         clearTimeout(cut);

@@ -8,6 +8,8 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -118,6 +120,46 @@ describe("the Dockerfile", () => {
       expect(await new Promise((resolve) => health.once("exit", resolve))).toBe(0);
     } finally {
       await stopProcess(child);
+    }
+    expect(child.exitCode).toBe(0);
+  });
+
+  it("sends traces to the collector OTEL_EXPORTER_OTLP_ENDPOINT names: the OpenTelemetry SDK is among its production dependencies", async () => {
+    const image = stages[1]!;
+    const received: string[] = [];
+    const collector = createServer((request, response) => {
+      const parts: Buffer[] = [];
+      request.on("data", (part: Buffer) => parts.push(part));
+      request.on("end", () => {
+        if (request.url === "/v1/traces") received.push(Buffer.concat(parts).toString("utf8"));
+        response.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    const port = String(await freePort());
+    const users = `alice:${await hashPassword("correct horse battery staple")}`;
+    const env = {
+      PATH: process.env.PATH ?? "",
+      ...image.env,
+      ...store.env,
+      USERS: users,
+      PORT: port,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+    };
+    const child = spawn(process.execPath, image.cmd!.slice(1), { cwd: join(image.root, image.workdir), env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    try {
+      await waitFor(async () => output.includes("Listening on"), "the app in the image", child);
+      expect(output).toContain(`Sending traces and metrics over OTLP (http/json) to ${endpoint}`);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+      await waitFor(async () => received.some((body) => body.includes('"hattip_session.request"')), "the home page's session span");
+    } finally {
+      await stopProcess(child);
+      await new Promise((resolve) => collector.close(resolve));
     }
     expect(child.exitCode).toBe(0);
   });

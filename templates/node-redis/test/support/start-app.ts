@@ -92,7 +92,7 @@ export async function startServer(
   return { url: listening()!, pid: child.pid!, output: () => output, stop: () => stopProcess(child) };
 }
 
-/** The tests decide every setting: none leaks in from the shell that runs them. */
+/** The tests decide every setting: none leaks in from the shell that runs them, OpenTelemetry's OTEL_* included. */
 export function withoutAppSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const {
     REDIS_URL: _a,
@@ -106,5 +106,5 @@ export function withoutAppSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     SESSION_CACHE_KEYS: _i,
     ...rest
   } = env;
-  return rest;
+  return Object.fromEntries(Object.entries(rest).filter(([name]) => !name.startsWith("OTEL_")));
 }
