@@ -144,6 +144,6 @@ describe("RedisSessionStore when Redis is unreachable", () => {
     await redis.kill();
     const failure = await store.load(id, {} as never).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SessionStoreUnavailableError);
-    expect((failure as Error).message).toMatch(/Redis .*retry later/);
+    expect((failure as Error).message).toMatch(/Redis is not connected .*\. Nothing was sent to it; retry later\.$/);
   });
 });

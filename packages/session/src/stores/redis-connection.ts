@@ -104,7 +104,7 @@ async function connect(client: RedisClientLike, timeout: number): Promise<RedisC
   const pending = connecting.get(client);
   const remaining = pending ? pending.startedAt + timeout - Date.now() : 0;
   if (pending && remaining > 0) await withDeadline(pending.promise, remaining).catch(() => undefined);
-  if (!client.isReady) throw unavailable(client, "is not connected");
+  if (!client.isReady) throw unavailable(client, "is not connected", "Nothing was sent to it");
   return client;
 }
 
@@ -173,7 +173,14 @@ export class CommandDeadlines {
         return;
       }
       this.#waiting.delete(waiting);
-      waiting.reject(unavailable(waiting.client, `did not answer within ${this.timeout} ms`));
+      // A command Redis received before the deadline may still run: a read changes nothing, a write may still land.
+      waiting.reject(
+        unavailable(
+          waiting.client,
+          `did not answer within ${this.timeout} ms`,
+          "A read changed nothing; a write Redis already received may still be applied",
+        ),
+      );
     }
   }
 }
@@ -201,12 +208,9 @@ function watchErrors(client: RedisClientLike): void {
   if (client.listenerCount("error") === 0) client.on("error", (error) => lastErrors.set(client, error));
 }
 
-function unavailable(client: RedisClientLike, what: string): SessionStoreUnavailableError {
+/** `consequence`: what the failed command did or may still do, said as it is for this failure. */
+function unavailable(client: RedisClientLike, what: string, consequence: string): SessionStoreUnavailableError {
   const cause = lastErrors.get(clientOfView.get(client) ?? client);
   const because = cause === undefined ? "" : ` (last error: ${describeFailure(cause)})`;
-  // A command Redis received before the deadline may still run: a read changes nothing, a write may still land.
-  return new SessionStoreUnavailableError(
-    `Redis ${what}${because}. A read changed nothing; a write Redis already received may still be applied. Retry later.`,
-    { cause },
-  );
+  return new SessionStoreUnavailableError(`Redis ${what}${because}. ${consequence}; retry later.`, { cause });
 }
