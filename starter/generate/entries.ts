@@ -165,6 +165,8 @@ function sessionStoreCode(app: App, wiring: Wiring): string {
 }
 
 const SESSION_CACHE_IMPORT = 'import { sessionCacheFromSetting } from "./session-cache.js";';
+const ACTIVITY_IMPORT = 'import { type ActivityLog, type ActivityStorage, keyedActivityLog, MemoryActivityStorage } from "./activity.js";';
+const USER_TAG_IMPORT = 'import { userTagSecretFromSetting } from "./user-tag.js";';
 
 /** The imports the settings' store options need. */
 function storeOptionImports(app: App): string[] {
@@ -204,12 +206,14 @@ function nodeLoginStore(app: App): string {
       : `import { ${wiring.openFunction} } from "${wiring.openModule}";`;
   const imports = [
     hattipSessionImport([...wiring.sessionImports, "UnsafeMemoryStore", "type SessionCacheOptions", "type SessionStore"]),
+    ACTIVITY_IMPORT,
+    USER_TAG_IMPORT,
     'import type { StoreDescription } from "./app.js";',
     'import { MemoryAttemptStore } from "./login-attempts-memory.js";',
     'import type { AttemptStore } from "./login-throttle.js";',
     openImport,
     ...(wiring.moduleImports ?? []),
-    ...storeOptionImports(app),
+    ...storeOptionImports(app).filter((line) => line !== USER_TAG_IMPORT),
     ...(app.store.sessionCache ? [SESSION_CACHE_IMPORT] : []),
     'import type { LoginSession } from "./session-data.js";',
   ].sort(byModule);
@@ -232,6 +236,8 @@ export interface LoginStore {
   /** Something the person starting the app must know. */
   warning?: string;
   loginAttempts: AttemptStore;
+  /** Where "Recent security activity" is kept (activity.ts): beside the sessions, each user's log under a keyed hash of the name. */
+  activityLog: ActivityLog;
   checkStore?: () => Promise<boolean>;
   /** The session cache's option (session-cache.ts), where this store turns it on. */
   sessionCache?: () => Promise<SessionCacheOptions>;
@@ -240,8 +246,8 @@ export interface LoginStore {
   close(): Promise<void>;
 }
 
-/** What a store's module opens: all of a LoginStore but how the app names it. */
-export type StoreConnection = Omit<LoginStore, "description">;
+/** What a store's module opens: all of a LoginStore but how the app names it, and the activity's storage before it is keyed by SESSION_TAG_SECRET. */
+export type StoreConnection = Omit<LoginStore, "description" | "activityLog"> & { activityStorage: ActivityStorage };
 
 /** What a store's module is given: the mode, where to report an outage, and how to make the session store on its client. */
 export interface ConnectOptions<CreateSessionStore> {
@@ -272,12 +278,16 @@ export interface OpenOptions {
 export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
   const url = env.${url};
   if (url) {
-    const connection = ${wiring.openFunction}(url, {
+    const { activityStorage, ...connection } = ${wiring.openFunction}(url, {
       dev,
       log,
       createSessionStore: (${wiring.client}) => ${sessionStoreCode(app, wiring)},
     });
-    return { ...connection, description: { name: "${app.store.shownAs}", cookieHolds: "id" }${cache} };
+    return {
+      ...connection,
+      activityLog: keyedActivityLog(activityStorage, userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
+      description: { name: "${app.store.shownAs}", cookieHolds: "id" }${cache},
+    };
   }
   if (!dev) throw new MissingStoreUrlError();
   return {
@@ -290,6 +300,8 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
       "  Fine for trying the app, never for production. For a real ${wiring.storeWords}, set ${url} in .env (see .env.example).",
     ].join("\\n"),
     loginAttempts: new MemoryAttemptStore(),
+    // Gone with the process like the sessions beside it; keyed all the same, as every store's log is.
+    activityLog: keyedActivityLog(new MemoryActivityStorage(), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     waitUntilReachable: async () => true,
     close: async () => {},
   };

@@ -73,6 +73,7 @@ try {
     clientAddress: proxy.clientAddress,
     checkStore: loginStore.checkStore,
     sudoWindowSeconds: sudoWindowFromSetting(process.env.SUDO_WINDOW_SECONDS),
+    activityLog: loginStore.activityLog,
     ...(sessionCache ? { sessionCache } : {}),
   });
 } catch (error) {

@@ -17,8 +17,9 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { EncryptedCookieStore, isSessionError, type SessionCacheOptions, session, type SessionStore, type UserSessionIndex } from "hattip-session";
+import { EncryptedCookieStore, isSessionError, type SessionCacheOptions, type SessionEventListeners, session, type SessionStore, type UserSessionIndex } from "hattip-session";
 import * as z from "zod/mini";
+import { type ActivityLog, recentActivitySection, recordActivity } from "./activity.js";
 import { isCrossSiteRequest } from "./csrf.js";
 import { DeviceCookies, type DeviceCookieKeys } from "./device-cookie.js";
 import { FormTooLargeError, readForm } from "./form.js";
@@ -70,6 +71,8 @@ export interface AppOptions {
    * read. The pages that list or sign out devices verify with the store.
    */
   sessionCache?: SessionCacheOptions;
+  /** Where "Recent security activity" is kept (activity.ts); shown where the login store lists sessions. */
+  activityLog?: ActivityLog;
 }
 
 const LoginForm = z.object({
@@ -105,6 +108,8 @@ export function createApp(options: AppOptions) {
   const sudoWindowSeconds = options.sudoWindowSeconds ?? DEFAULT_SUDO_WINDOW_SECONDS;
   const router = createRouter();
   const sensitiveAction = sensitiveActionGuard(sudoWindowSeconds);
+  const activityLog = canListSessions ? options.activityLog : undefined;
+  const activity = activityLog ? recordActivity(activityLog) : undefined;
 
   router.use(handleErrors);
   router.get("/health", async () => {
@@ -119,7 +124,8 @@ export function createApp(options: AppOptions) {
   router.use(preferencesSession());
   router.use(rejectCrossSiteRequests);
   router.use(noticeSession());
-  router.use(loginSession(options.loginStore, options.sessionCache));
+  if (activity) router.use(activity.middleware);
+  router.use(loginSession(options.loginStore, options.sessionCache, activity?.events));
 
   router.get("/", (ctx) => {
     const username = ctx.session.data.username;
@@ -180,7 +186,8 @@ export function createApp(options: AppOptions) {
     const cookieValue = ctx.cookie[loginCookieName(ctx)] ?? "";
     const facts = await profilePage({ username, signedInAt, replacedId, cookieValue, store });
     const sessions = canListSessions ? yourSessionsHtml(await ctx.session.listSessions(), sudoWindowSeconds) : sessionsUnavailableHtml();
-    return render(ctx, "Profile", `<h1>Profile</h1>${noticeHtml(ctx)}\n${facts}\n${sessions}`);
+    const recent = activityLog ? `\n${await recentActivitySection(activityLog, username)}` : "";
+    return render(ctx, "Profile", `<h1>Profile</h1>${noticeHtml(ctx)}\n${facts}\n${sessions}${recent}`);
   });
 
   if (canListSessions) {
@@ -261,8 +268,8 @@ async function perform(ctx: RequestContext, action: SensitiveAction): Promise<Re
 }
 
 /** Two copies of `session()`, one per cookie name; each request runs the one its scheme calls for. */
-function loginSession(store: SessionStore<LoginSession>, cache: SessionCacheOptions | undefined) {
-  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}) };
+function loginSession(store: SessionStore<LoginSession>, cache: SessionCacheOptions | undefined, events: SessionEventListeners | undefined) {
+  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}), ...(events ? { events } : {}) };
   const overHttps = session({ ...options, cookieName: "__Host-session" });
   const overHttp = session({ ...options, cookieName: "session" });
   return (ctx: RequestContext) => (ctx.url.protocol === "https:" ? overHttps(ctx) : overHttp(ctx));
