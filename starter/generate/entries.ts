@@ -319,8 +319,9 @@ ${commentLines(`The Cloudflare Workers entry: ${wiring.where}, login attempt cou
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 ${hattipSessionImport(wiring.sessionImports)}
+import { keyedActivityLog } from "./activity.js";
 import { createApp } from "./app.js";
-import { DurableObjectAttemptStore } from "./login-attempts.js";
+import { DurableObjectActivityStorage, DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 ${app.store.sessionCache ? `${SESSION_CACHE_IMPORT}\n` : ""}import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
@@ -345,6 +346,8 @@ async function build(env: Env & Settings): Promise<Handler> {
     store: { name: "${app.store.shownAs}", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+    // Each user's recent security activity in an object of the same namespace (login-attempts.ts).
+    activityLog: keyedActivityLog(new DurableObjectActivityStorage(env.LOGIN_ATTEMPTS), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),${
       app.store.sessionCache
         ? "\n    // Page loads within 30 s of a store read need no call to the session's object (session-cache.ts).\n    sessionCache: await sessionCacheFromSetting(env.SESSION_CACHE_KEYS),"
