@@ -15,6 +15,9 @@ import { type App, appId, devSecretsOf, settingsOf, storeOptionsOf } from "./cat
  */
 const APP_TAKES_DEVICE_COOKIE_KEYS = readFileSync(new URL("../src/app.ts", import.meta.url), "utf8").includes("deviceCookieKeys");
 
+const ACTIVITY_IMPORT = 'import { type ActivityLog, type ActivityStorage, keyedActivityLog, MemoryActivityStorage } from "./activity.js";';
+const USER_TAG_IMPORT = 'import { userTagSecretFromSetting } from "./user-tag.js";';
+
 /** How an app's entry builds its session store. */
 interface Wiring {
   /** Imports the wiring needs, besides the platform's own ("hattip-session" names are merged). */
@@ -121,10 +124,18 @@ const WIRING: {
     },
     "netlify-edge/blobs": {
       sessionImports: ["NetlifyBlobsSessionStore"],
-      moduleImports: ['import { answersWithin, sessionsBlobs } from "./sessions-blobs.js";'],
-      prepare: ["const blobs = sessionsBlobs();"],
+      moduleImports: [
+        'import { answersWithin, BlobsActivityStorage, sessionsBlobs } from "./sessions-blobs.js";',
+        'import { keyedActivityLog } from "./activity.js";',
+        USER_TAG_IMPORT,
+      ],
+      prepare: [
+        "const blobs = sessionsBlobs();",
+        "// Each user's recent security activity, one blob per user in the `security-activity` store (sessions-blobs.ts).",
+        "const activityLog = keyedActivityLog(new BlobsActivityStorage(), userTagSecretFromSetting({read:SESSION_TAG_SECRET}));",
+      ],
       sessionStore: "new NetlifyBlobsSessionStore<LoginSession>({ getStore: () => blobs{options} })",
-      appOptions: ['checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), 3_000),'],
+      appOptions: ['checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), 3_000),', "activityLog,"],
       deviceCookies: {
         sessionImports: ["EncryptedCookieStore"],
         moduleImports: ['import { deviceCookieKey, loginThrottleBlobs } from "./sessions-blobs.js";'],
@@ -165,8 +176,6 @@ function sessionStoreCode(app: App, wiring: Wiring): string {
 }
 
 const SESSION_CACHE_IMPORT = 'import { sessionCacheFromSetting } from "./session-cache.js";';
-const ACTIVITY_IMPORT = 'import { type ActivityLog, type ActivityStorage, keyedActivityLog, MemoryActivityStorage } from "./activity.js";';
-const USER_TAG_IMPORT = 'import { userTagSecretFromSetting } from "./user-tag.js";';
 
 /** The imports the settings' store options need. */
 function storeOptionImports(app: App): string[] {
