@@ -242,7 +242,8 @@ if (harness.listsSessions) {
       const profile = await client.get("/profile");
       expect(profile.status).toBe(200);
       expect(profile.body).toContain('data-testid="sessions-unavailable"');
-      expect(profile.body).not.toContain("Recent security activity");
+      expect(profile.body).not.toContain('id="activity-heading"');
+      expect(profile.body).not.toContain(">Recent security activity</h2>");
     });
   });
 }
