@@ -96,7 +96,9 @@ describe("the activity log's rules", () => {
     const items = html.match(/<li [\s\S]*?<\/li>/g) ?? [];
     expect(items).toHaveLength(3);
     expect(items[0]).toContain("Signed out everywhere else</strong>");
-    expect(items[0]).toContain('on <span data-testid="activity-device">Safari on iPhone</span>');
+    // Signing other devices out names the device it was done from.
+    expect(items[0]).toContain('from <span data-testid="activity-device">Safari on iPhone</span>');
+    expect(items[1]).toContain('Signed in</strong> <span class="activity-where">on <span data-testid="activity-device">');
     expect(items[0]).toContain('<time datetime="2026-11-24T09:10:00.000Z" title="24 Nov 2026, 09:10 UTC">5 minutes ago</time>');
     expect(items[1]).toContain("&lt;script&gt;");
     expect(items[1]).not.toContain("<script>");

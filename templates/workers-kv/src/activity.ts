@@ -215,7 +215,9 @@ export function recentActivityHtml(entries: readonly ActivityEntry[], now = Date
   if (entries.length === 0) return `<section aria-labelledby="activity-heading">${heading}<p data-testid="activity-empty">Nothing yet.</p>${about}</section>`;
   const items = entries
     .map((entry) => {
-      const device = entry.device === undefined ? "by the site" : `on <span data-testid="activity-device">${escapeHtml(entry.device)}</span>`;
+      // A sign-out of other devices names the device it was asked from, not the ones it ended.
+      const preposition = entry.kind.startsWith("signed-out-") ? "from" : "on";
+      const device = entry.device === undefined ? "by the site" : `${preposition} <span data-testid="activity-device">${escapeHtml(entry.device)}</span>`;
       return `<li data-testid="activity" data-kind="${entry.kind}"><strong data-testid="activity-what">${WHAT[entry.kind]}</strong> <span class="activity-where">${device}</span> <span class="activity-when">${relativeTimeHtml(entry.at, now)}</span></li>`;
     })
     .join("\n");
