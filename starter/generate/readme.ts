@@ -817,9 +817,16 @@ the password page when the last password is older than the window), \`POST /conf
 }
 
 function behaviour(app: App): string[] {
-  return [signIn(app), yourSessions(app), sudo(app), recentActivity(app), visitors(app), throttling(app), sharedBehaviour(app), cookieLimits(app)].filter(
-    Boolean,
-  );
+  return [
+    signIn(app),
+    yourSessions(app),
+    sudo(app),
+    recentActivity(app),
+    visitors(app),
+    throttling(app),
+    sharedBehaviour(app),
+    cookieLimits(app),
+  ].filter(Boolean);
 }
 
 function storeName(app: App): string {

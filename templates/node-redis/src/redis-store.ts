@@ -77,7 +77,15 @@ class RedisActivityStorage implements ActivityStorage {
   async append(key: string, entry: ActivityEntry, { limit, maxAgeSeconds }: { limit: number; maxAgeSeconds: number }): Promise<void> {
     const list = ACTIVITY_PREFIX + key;
     this.#requireReady();
-    await withTimeout(this.client.multi().lPush(list, JSON.stringify(entry)).lTrim(list, 0, limit - 1).expire(list, maxAgeSeconds).exec(), ACTIVITY_TIMEOUT_MS);
+    await withTimeout(
+      this.client
+        .multi()
+        .lPush(list, JSON.stringify(entry))
+        .lTrim(list, 0, limit - 1)
+        .expire(list, maxAgeSeconds)
+        .exec(),
+      ACTIVITY_TIMEOUT_MS,
+    );
   }
 
   async recent(key: string, limit: number): Promise<unknown[]> {

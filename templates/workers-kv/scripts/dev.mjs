@@ -20,13 +20,17 @@ for (const name of wanted) {
   const line = `${name}=${randomBytes(32).toString("base64url")}`;
   const setsIt = new RegExp(`^[ \\t]*${name}[ \\t]*=.*$`, "m");
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
-  text = setsIt.test(text) ? text.replace(setsIt, line) : `${text}${separator}# Made by npm run dev for local development. Never use it in production.\n${line}\n`;
+  text = setsIt.test(text)
+    ? text.replace(setsIt, line)
+    : `${text}${separator}# Made by npm run dev for local development. Never use it in production.\n${line}\n`;
   made.push(name);
 }
 if (made.length > 0) {
   writeFileSync(devVars, text, { mode: 0o600 });
   chmodSync(devVars, 0o600);
-  console.warn(`${made.join(" and ")} ${made.length > 1 ? "were" : "was"} not set: new ones for local development are now in .dev.vars (ignored by git).`);
+  console.warn(
+    `${made.join(" and ")} ${made.length > 1 ? "were" : "was"} not set: new ones for local development are now in .dev.vars (ignored by git).`,
+  );
 }
 
 const wrangler = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");

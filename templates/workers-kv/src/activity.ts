@@ -142,7 +142,12 @@ export function recordActivity(log: ActivityLog) {
       if (event.userId) add(ctx, { user: event.userId, kind: "signed-out", at: event.at, device: event.device });
     },
     revoked: (event, ctx) =>
-      add(ctx, { user: event.userId, kind: REVOKE_KINDS[event.scope], at: event.at, device: event.requestedBy.kind === "session" ? "acting" : undefined }),
+      add(ctx, {
+        user: event.userId,
+        kind: REVOKE_KINDS[event.scope],
+        at: event.at,
+        device: event.requestedBy.kind === "session" ? "acting" : undefined,
+      }),
     sudoConfirmed: (event, ctx) => {
       if (event.userId) add(ctx, { user: event.userId, kind: "confirmed-password", at: event.at, device: "acting" });
     },
@@ -212,12 +217,14 @@ export async function recentActivitySection(log: ActivityLog, user: string): Pro
 export function recentActivityHtml(entries: readonly ActivityEntry[], now = Date.now()): string {
   const heading = `<h2 id="activity-heading">Recent security activity</h2>`;
   const about = `<p class="hint">Your last ${ACTIVITY_LIMIT} sign-ins, sign-outs and password confirmations, from the last ${ACTIVITY_MAX_AGE_SECONDS / 86_400} days.</p>`;
-  if (entries.length === 0) return `<section aria-labelledby="activity-heading">${heading}<p data-testid="activity-empty">Nothing yet.</p>${about}</section>`;
+  if (entries.length === 0)
+    return `<section aria-labelledby="activity-heading">${heading}<p data-testid="activity-empty">Nothing yet.</p>${about}</section>`;
   const items = entries
     .map((entry) => {
       // A sign-out of other devices names the device it was asked from, not the ones it ended.
       const preposition = entry.kind.startsWith("signed-out-") ? "from" : "on";
-      const device = entry.device === undefined ? "by the site" : `${preposition} <span data-testid="activity-device">${escapeHtml(entry.device)}</span>`;
+      const device =
+        entry.device === undefined ? "by the site" : `${preposition} <span data-testid="activity-device">${escapeHtml(entry.device)}</span>`;
       return `<li data-testid="activity" data-kind="${entry.kind}"><strong data-testid="activity-what">${WHAT[entry.kind]}</strong> <span class="activity-where">${device}</span> <span class="activity-when">${relativeTimeHtml(entry.at, now)}</span></li>`;
     })
     .join("\n");

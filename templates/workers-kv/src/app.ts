@@ -17,7 +17,15 @@
 import { compose, type RequestContext } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createRouter } from "@hattip/router";
-import { EncryptedCookieStore, isSessionError, type SessionCacheOptions, type SessionEventListeners, session, type SessionStore, type UserSessionIndex } from "hattip-session";
+import {
+  EncryptedCookieStore,
+  isSessionError,
+  type SessionCacheOptions,
+  type SessionEventListeners,
+  session,
+  type SessionStore,
+  type UserSessionIndex,
+} from "hattip-session";
 import * as z from "zod/mini";
 import { type ActivityLog, recentActivitySection, recordActivity } from "./activity.js";
 import { isCrossSiteRequest } from "./csrf.js";

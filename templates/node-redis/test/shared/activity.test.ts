@@ -103,7 +103,7 @@ describe("the activity log's rules", () => {
     expect(items[1]).toContain("&lt;script&gt;");
     expect(items[1]).not.toContain("<script>");
     expect(items[1]).toContain(">2 hours ago</time>");
-    expect(items[2]).toContain("Signed out everywhere</strong> <span class=\"activity-where\">by the site</span>");
+    expect(items[2]).toContain('Signed out everywhere</strong> <span class="activity-where">by the site</span>');
     expect(recentActivityHtml([], now)).toContain('<p data-testid="activity-empty">Nothing yet.</p>');
   });
 });
@@ -138,7 +138,9 @@ if (harness.listsSessions) {
 
     beforeAll(async () => {
       const hash = await hashPassword(PASSWORD);
-      app = await harness.start({ env: { USERS: USERS.map((name) => `${name}:${hash}`).join(","), SUDO_WINDOW_SECONDS: String(SUDO_WINDOW_SECONDS) } });
+      app = await harness.start({
+        env: { USERS: USERS.map((name) => `${name}:${hash}`).join(","), SUDO_WINDOW_SECONDS: String(SUDO_WINDOW_SECONDS) },
+      });
     });
 
     afterAll(async () => {

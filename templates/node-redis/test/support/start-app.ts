@@ -69,7 +69,14 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, serverCommand(mode, args), {
     cwd: TEMPLATE_DIR,
-    env: { ...withoutAppSettings(process.env), PORT: "0", HOST: "127.0.0.1", SESSION_TAG_SECRET: TEST_TAG_SECRET, SESSION_CACHE_KEYS: TEST_CACHE_KEYS, ...env },
+    env: {
+      ...withoutAppSettings(process.env),
+      PORT: "0",
+      HOST: "127.0.0.1",
+      SESSION_TAG_SECRET: TEST_TAG_SECRET,
+      SESSION_CACHE_KEYS: TEST_CACHE_KEYS,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -65,7 +65,12 @@ export async function startApp({ mode = "development", env = {} }: StartOptions 
   // As on Cloudflare: the classes a migration created with SQLite storage get it.
   const sqliteClasses = new Set(config.migrations.flatMap((migration: { new_sqlite_classes?: string[] }) => migration.new_sqlite_classes ?? []));
   const objectsDir = await mkdtemp(join(tmpdir(), "workers-kv-objects-"));
-  const bindings = { SESSION_TAG_SECRET: TEST_TAG_SECRET, SESSION_CACHE_KEYS: TEST_CACHE_KEYS, ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}), ...env };
+  const bindings = {
+    SESSION_TAG_SECRET: TEST_TAG_SECRET,
+    SESSION_CACHE_KEYS: TEST_CACHE_KEYS,
+    ...(mode === "development" ? { ALLOW_DEMO_USER: "1" } : {}),
+    ...env,
+  };
   const miniflare = new Miniflare({
     modules: true,
     script,
