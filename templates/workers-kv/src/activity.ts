@@ -58,15 +58,20 @@ export interface ActivityStorage {
   recent(key: string, limit: number): Promise<unknown[]>;
 }
 
-/** An `ActivityLog` on `storage`, naming each user by HMAC-SHA-256 of the user name under `secret` (SESSION_TAG_SECRET). */
-export function keyedActivityLog(storage: ActivityStorage, secret: string): ActivityLog {
+/** How a store names each user's log: base64url of HMAC-SHA-256 of the user name under `secret` (SESSION_TAG_SECRET). */
+export function activityKeys(secret: string): (user: string) => Promise<string> {
   let hmacKey: Promise<CryptoKey> | undefined;
-  const keyOf = async (user: string): Promise<string> => {
+  return async (user) => {
     hmacKey ??= crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
     // "activity:" keeps these names apart from any other tag made under the same secret.
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey, new TextEncoder().encode(`activity:${user}`)));
     return base64url(mac);
   };
+}
+
+/** An `ActivityLog` on `storage`, each user's log named by `activityKeys(secret)`. */
+export function keyedActivityLog(storage: ActivityStorage, secret: string): ActivityLog {
+  const keyOf = activityKeys(secret);
   return {
     async append(user, entry) {
       await storage.append(await keyOf(user), entry, { limit: ACTIVITY_LIMIT, maxAgeSeconds: ACTIVITY_MAX_AGE_SECONDS });
