@@ -117,6 +117,9 @@ export class MemoryActivityStorage implements ActivityStorage {
   }
 }
 
+/** How long a response waits for its activity to be written. */
+const WRITE_DEADLINE_MS = 3_000;
+
 /** An entry waiting for the end of its request; `device: "acting"` is the device of the session that asked, looked up then. */
 type Pending = { user: string; kind: ActivityKind; at: number; device: string | "acting" | undefined };
 
@@ -163,13 +166,22 @@ export function recordActivity(log: ActivityLog) {
     const entries = pending.get(ctx);
     if (!entries) return response;
     pending.delete(ctx);
-    try {
+    const written = (async () => {
       for (const entry of inTellingOrder(entries)) {
         const device = entry.device === "acting" ? await actingDevice(ctx) : entry.device;
         await log.append(entry.user, { kind: entry.kind, at: entry.at, ...(device === undefined ? {} : { device }) });
       }
-    } catch (error) {
-      reportFailure(error);
+    })().catch(reportFailure);
+    // A slow store (a client that retries on its own) must not hold the sign-in up: past the deadline the response goes, the write goes on.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      written.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), WRITE_DEADLINE_MS))),
+    ]);
+    clearTimeout(timer);
+    if (late) {
+      console.error(`Recent security activity was not written within ${WRITE_DEADLINE_MS} ms; the response went on without it.`);
+      ctx.waitUntil?.(written);
     }
     return response;
   }

@@ -5,7 +5,8 @@
  * rules (cap, age, keys without user names, what a page shows) on the
  * memory storage, in every template. (Shared by the four templates.)
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RequestContext } from "@hattip/compose";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   ACTIVITY_LIMIT,
   ACTIVITY_MAX_AGE_SECONDS,
@@ -14,6 +15,7 @@ import {
   keyedActivityLog,
   MemoryActivityStorage,
   recentActivityHtml,
+  recordActivity,
 } from "../../src/activity.js";
 import { hashPassword } from "../../src/password.js";
 import { harness } from "../support/harness.js";
@@ -79,6 +81,37 @@ describe("the activity log's rules", () => {
     ];
     const log = keyedActivityLog({ append: async () => {}, recent: async () => stored }, SECRET);
     expect((await log.recent("alice", 20)).map((item) => item.device)).toEqual(["Device 1", "Device 2"]);
+  });
+
+  it("answers the request whatever the log does: a write that fails is logged, one that hangs is left behind after 3 s", async () => {
+    const errors: unknown[][] = [];
+    const spy = vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void errors.push(args));
+    try {
+      for (const append of [async () => Promise.reject(new Error("store down")), () => new Promise<void>(() => {})]) {
+        const { events, middleware } = recordActivity({ append, recent: async () => [] });
+        const handedOn: Promise<unknown>[] = [];
+        const ctx = {
+          next: async () => {
+            // As session() reports a sign-in at the end of the request.
+            events.bound?.(
+              { type: "bound", at: Date.now(), store: "Test", cookieName: "session", handle: "h", userId: "alice", device: "Firefox on Linux" },
+              ctx,
+            );
+            return new Response("signed in");
+          },
+          waitUntil: (promise: Promise<unknown>) => void handedOn.push(promise),
+        } as unknown as RequestContext;
+        const started = Date.now();
+        const response = await middleware(ctx);
+        expect(await response.text()).toBe("signed in");
+        expect(Date.now() - started).toBeLessThan(4_500);
+        expect(handedOn).toHaveLength(errors.length === 1 ? 0 : 1);
+      }
+      expect(String(errors[0]?.[0])).toContain("could not be written");
+      expect(String(errors[1]?.[0])).toContain("not written within 3000 ms");
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("shows what happened in words, on which device, and how long ago with the instant in <time datetime>, newest first as given", () => {

@@ -20,7 +20,7 @@ import { newDeviceKey } from "./device-cookie.ts";
 export const SESSIONS_STORE = "sessions";
 const LOGIN_THROTTLE_STORE = "login-throttle";
 const DEVICE_KEY_BLOB = "device-cookie-key";
-const ACTIVITY_STORE = "security-activity";
+export const ACTIVITY_STORE = "security-activity";
 /** Two isolates appending to one log at once: the loser reads again and retries, this many times at most. */
 const ACTIVITY_WRITE_ATTEMPTS = 5;
 
