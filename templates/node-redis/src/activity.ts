@@ -178,7 +178,7 @@ export function recordActivity(log: ActivityLog) {
       written.then(() => false),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), WRITE_DEADLINE_MS))),
     ]);
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     if (late) {
       console.error(`Recent security activity was not written within ${WRITE_DEADLINE_MS} ms; the response went on without it.`);
       ctx.waitUntil?.(written);
