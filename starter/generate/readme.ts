@@ -944,7 +944,7 @@ function recentActivity(app: App): string {
     "durable-objects":
       "Each user's log is a Durable Object of the `LOGIN_ATTEMPTS` namespace (`activity:<hash>`), strongly consistent, whose alarm deletes it 30 days after its last entry (`src/login-attempts.ts`).",
     blobs:
-      "Netlify Blobs keeps it in the `security-activity` store, one JSON blob per user: an append reads the blob and writes it back only at the ETag it read (`onlyIfMatch`, `onlyIfNew` for the first), retrying when another write came first, so two sign-ins at once both land. Blobs has no TTL: a read ignores a log whose last entry is 30 days old, and the daily `clean-sessions` function deletes it (`src/sessions-blobs.ts`).",
+      "Netlify Blobs keeps it in the `security-activity` store, one JSON blob per user: an append reads the blob and writes it back only at the ETag it read (`onlyIfMatch`, `onlyIfNew` for the first), retrying when another write came first, so two sign-ins at once both land (Netlify's local Blobs server, under `npm run dev`, checks the ETag and writes in two steps, so there two writes at the very same instant can still lose one). Blobs has no TTL: a read ignores a log whose last entry is 30 days old, and the daily `clean-sessions` function deletes it (`src/sessions-blobs.ts`).",
   };
   return `### Recent security activity
 

@@ -66,7 +66,11 @@ interface ActivityBlob {
  * Each user's log one blob. An append reads the blob and writes it back
  * only if nobody wrote it meanwhile (`onlyIfMatch` its ETag, `onlyIfNew`
  * for a first entry); a write that lost such a race reads again and
- * retries, so two sign-ins at the same moment both land.
+ * retries, so two sign-ins at the same moment both land where the store
+ * enforces the condition atomically. Netlify's local Blobs server (`npm run
+ * dev`, the tests) checks the ETag and then writes, with awaits between, so
+ * there two writes at the very same instant can still lose one entry; no
+ * test here can show what the hosted service does.
  */
 export class BlobsActivityStorage implements ActivityStorage {
   constructor(private readonly store = activityBlobs()) {}
