@@ -275,6 +275,7 @@ describe.each(BROWSER_TEMPLATES)("templates/$name in Chromium", ({ name, start }
 const SUDO_WINDOW_SECONDS = 4;
 const CAROL = { username: "carol", password: "a passphrase for two devices" };
 const DAVE = { username: "dave", password: "another passphrase, two more devices" };
+const PEGGY = { username: "peggy", password: "a passphrase for the activity log" };
 const CHROME_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const SAFARI_ON_IPHONE =
   "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
@@ -285,7 +286,7 @@ describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("t
   beforeAll(async () => {
     // A user of this test's own, so that no other test's sessions show in the list.
     app = await start({
-      USERS: `carol:${await hashPassword(CAROL.password)},dave:${await hashPassword(DAVE.password)}`,
+      USERS: `carol:${await hashPassword(CAROL.password)},dave:${await hashPassword(DAVE.password)},peggy:${await hashPassword(PEGGY.password)}`,
       SUDO_WINDOW_SECONDS: String(SUDO_WINDOW_SECONDS),
     });
   });
@@ -416,6 +417,62 @@ describe.each(BROWSER_TEMPLATES.filter((template) => template.listsSessions))("t
       await b.reload();
       expect(new URL(b.url()).pathname).toBe("/profile");
       expect(await b.locator(".notice").count()).toBe(0);
+    } finally {
+      await laptop.close();
+      await phone.close();
+    }
+  });
+
+  it("shows 'Recent security activity' newest first, each entry with its device and a relative time, at 1280 px and on a 375 px phone with no sideways scroll", async () => {
+    const laptop = await browser.newContext({ viewport: DESKTOP, userAgent: CHROME_ON_LINUX });
+    const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, userAgent: SAFARI_ON_IPHONE });
+    const [a, b] = [await newPage(laptop), await newPage(phone)];
+    try {
+      const before = Date.now();
+      await signIn(a, app.url, PEGGY);
+      await signIn(b, app.url, PEGGY);
+      // The phone signs the laptop out (its password is recent), and the laptop signs in again.
+      const other = b.locator('[data-testid="session"]:not([data-current])');
+      await Promise.all([b.waitForURL(`${app.url}/profile`), other.getByRole("button", { name: /^Sign out / }).click()]);
+      await signIn(a, app.url, PEGGY);
+      const expected = [
+        { what: "Signed in", device: "Chrome on Linux" },
+        { what: "Signed out another device", device: "Safari on iPhone" },
+        { what: "Signed in", device: "Safari on iPhone" },
+        { what: "Signed in", device: "Chrome on Linux" },
+      ];
+      for (const [page, width] of [
+        [a, DESKTOP.width],
+        [b, PHONE.width],
+      ] as const) {
+        await page.goto(`${app.url}/profile`);
+        const heading = page.getByRole("heading", { name: "Recent security activity" });
+        expect(await heading.isVisible()).toBe(true);
+        // A list a screen reader announces as one, named by its heading.
+        const section = page.getByRole("region", { name: "Recent security activity" });
+        expect(await section.isVisible()).toBe(true);
+        const items = section.getByRole("listitem");
+        const shown = await items.evaluateAll((elements) =>
+          elements.map((element) => ({
+            what: element.querySelector('[data-testid="activity-what"]')?.textContent,
+            device: element.querySelector('[data-testid="activity-device"]')?.textContent,
+            datetime: element.querySelector("time")?.getAttribute("datetime"),
+            text: element.querySelector("time")?.textContent,
+            right: element.getBoundingClientRect().right,
+            visible: element.getBoundingClientRect().height > 0,
+          })),
+        );
+        expect(shown.map(({ what, device }) => ({ what, device }))).toEqual(expected);
+        for (const entry of shown) {
+          expect(entry.visible).toBe(true);
+          expect(entry.text).toBe("just now");
+          expect(Date.parse(entry.datetime ?? "")).toBeGreaterThanOrEqual(before - 1000);
+          expect(entry.right, JSON.stringify(entry)).toBeLessThanOrEqual(width);
+        }
+        const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(scrollWidth).toBeLessThanOrEqual(width);
+        if (page === b) await saveScreenshot(name, page, "activity-phone.png");
+      }
     } finally {
       await laptop.close();
       await phone.close();

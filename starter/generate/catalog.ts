@@ -100,6 +100,7 @@ const SESSION_SCREENSHOTS: readonly Screenshot[] = [
   ...SCREENSHOTS,
   { file: "sessions.png", alt: "Profile with two devices", caption: "Your sessions" },
   { file: "confirm-password-phone.png", alt: "The password prompt of sudo mode", caption: "Password again before signing devices out" },
+  { file: "activity-phone.png", alt: "Recent security activity on a 375 px phone", caption: "Recent security activity" },
 ];
 
 export const PLATFORMS: Record<TemplateName, Platform> = {

@@ -15,6 +15,9 @@ import { type App, appId, devSecretsOf, settingsOf, storeOptionsOf } from "./cat
  */
 const APP_TAKES_DEVICE_COOKIE_KEYS = readFileSync(new URL("../src/app.ts", import.meta.url), "utf8").includes("deviceCookieKeys");
 
+const ACTIVITY_IMPORT = 'import { type ActivityLog, type ActivityStorage, keyedActivityLog, MemoryActivityStorage } from "./activity.js";';
+const USER_TAG_IMPORT = 'import { userTagSecretFromSetting } from "./user-tag.js";';
+
 /** How an app's entry builds its session store. */
 interface Wiring {
   /** Imports the wiring needs, besides the platform's own ("hattip-session" names are merged). */
@@ -121,10 +124,18 @@ const WIRING: {
     },
     "netlify-edge/blobs": {
       sessionImports: ["NetlifyBlobsSessionStore"],
-      moduleImports: ['import { answersWithin, sessionsBlobs } from "./sessions-blobs.js";'],
-      prepare: ["const blobs = sessionsBlobs();"],
+      moduleImports: [
+        'import { answersWithin, BlobsActivityStorage, sessionsBlobs } from "./sessions-blobs.js";',
+        'import { keyedActivityLog } from "./activity.js";',
+        USER_TAG_IMPORT,
+      ],
+      prepare: [
+        "const blobs = sessionsBlobs();",
+        "// Each user's recent security activity, one blob per user in the `security-activity` store (sessions-blobs.ts).",
+        "const activityLog = keyedActivityLog(new BlobsActivityStorage(), userTagSecretFromSetting({read:SESSION_TAG_SECRET}));",
+      ],
       sessionStore: "new NetlifyBlobsSessionStore<LoginSession>({ getStore: () => blobs{options} })",
-      appOptions: ['checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), 3_000),'],
+      appOptions: ['checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), 3_000),', "activityLog,"],
       deviceCookies: {
         sessionImports: ["EncryptedCookieStore"],
         moduleImports: ['import { deviceCookieKey, loginThrottleBlobs } from "./sessions-blobs.js";'],
@@ -204,12 +215,14 @@ function nodeLoginStore(app: App): string {
       : `import { ${wiring.openFunction} } from "${wiring.openModule}";`;
   const imports = [
     hattipSessionImport([...wiring.sessionImports, "UnsafeMemoryStore", "type SessionCacheOptions", "type SessionStore"]),
+    ACTIVITY_IMPORT,
+    USER_TAG_IMPORT,
     'import type { StoreDescription } from "./app.js";',
     'import { MemoryAttemptStore } from "./login-attempts-memory.js";',
     'import type { AttemptStore } from "./login-throttle.js";',
     openImport,
     ...(wiring.moduleImports ?? []),
-    ...storeOptionImports(app),
+    ...storeOptionImports(app).filter((line) => line !== USER_TAG_IMPORT),
     ...(app.store.sessionCache ? [SESSION_CACHE_IMPORT] : []),
     'import type { LoginSession } from "./session-data.js";',
   ].sort(byModule);
@@ -232,6 +245,8 @@ export interface LoginStore {
   /** Something the person starting the app must know. */
   warning?: string;
   loginAttempts: AttemptStore;
+  /** Where "Recent security activity" is kept (activity.ts): beside the sessions, each user's log under a keyed hash of the name. */
+  activityLog: ActivityLog;
   checkStore?: () => Promise<boolean>;
   /** The session cache's option (session-cache.ts), where this store turns it on. */
   sessionCache?: () => Promise<SessionCacheOptions>;
@@ -240,8 +255,8 @@ export interface LoginStore {
   close(): Promise<void>;
 }
 
-/** What a store's module opens: all of a LoginStore but how the app names it. */
-export type StoreConnection = Omit<LoginStore, "description">;
+/** What a store's module opens: all of a LoginStore but how the app names it, and the activity's storage before it is keyed by SESSION_TAG_SECRET. */
+export type StoreConnection = Omit<LoginStore, "description" | "activityLog"> & { activityStorage: ActivityStorage };
 
 /** What a store's module is given: the mode, where to report an outage, and how to make the session store on its client. */
 export interface ConnectOptions<CreateSessionStore> {
@@ -272,12 +287,16 @@ export interface OpenOptions {
 export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
   const url = env.${url};
   if (url) {
-    const connection = ${wiring.openFunction}(url, {
+    const { activityStorage, ...connection } = ${wiring.openFunction}(url, {
       dev,
       log,
       createSessionStore: (${wiring.client}) => ${sessionStoreCode(app, wiring)},
     });
-    return { ...connection, description: { name: "${app.store.shownAs}", cookieHolds: "id" }${cache} };
+    return {
+      ...connection,
+      activityLog: keyedActivityLog(activityStorage, userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
+      description: { name: "${app.store.shownAs}", cookieHolds: "id" }${cache},
+    };
   }
   if (!dev) throw new MissingStoreUrlError();
   return {
@@ -290,6 +309,8 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
       "  Fine for trying the app, never for production. For a real ${wiring.storeWords}, set ${url} in .env (see .env.example).",
     ].join("\\n"),
     loginAttempts: new MemoryAttemptStore(),
+    // Gone with the process like the sessions beside it; keyed all the same, as every store's log is.
+    activityLog: keyedActivityLog(new MemoryActivityStorage(), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     waitUntilReachable: async () => true,
     close: async () => {},
   };
@@ -307,8 +328,9 @@ ${commentLines(`The Cloudflare Workers entry: ${wiring.where}, login attempt cou
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 ${hattipSessionImport(wiring.sessionImports)}
+import { keyedActivityLog } from "./activity.js";
 import { createApp } from "./app.js";
-import { DurableObjectAttemptStore } from "./login-attempts.js";
+import { DurableObjectActivityStorage, DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 ${app.store.sessionCache ? `${SESSION_CACHE_IMPORT}\n` : ""}import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
@@ -333,6 +355,8 @@ async function build(env: Env & Settings): Promise<Handler> {
     store: { name: "${app.store.shownAs}", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+    // Each user's recent security activity in an object of the same namespace (login-attempts.ts).
+    activityLog: keyedActivityLog(new DurableObjectActivityStorage(env.LOGIN_ATTEMPTS), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),${
       app.store.sessionCache
         ? "\n    // Page loads within 30 s of a store read need no call to the session's object (session-cache.ts).\n    sessionCache: await sessionCacheFromSetting(env.SESSION_CACHE_KEYS),"

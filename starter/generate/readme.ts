@@ -875,6 +875,12 @@ function fileTable(app: App): string {
         ? '"Your sessions" on the profile; sudo mode\'s window and password page.'
         : '"Your sessions" and sudo mode, used where the store can list sessions (not this one).',
     ],
+    [
+      "`src/activity.ts`",
+      lists(app)
+        ? '"Recent security activity" on the profile, from the session\'s events; its log, capped and expiring, in memory for `npm run dev`.'
+        : '"Recent security activity", used where the store can list sessions (not this one).',
+    ],
   );
   const netlifyNote =
     app.platform.template === "netlify-edge"
@@ -900,6 +906,7 @@ function behaviour(app: App): string[] {
     yourSessions(app),
     sessionCache(app),
     sudo(app),
+    recentActivity(app),
     visitors(app),
     throttling(app),
     sharedBehaviour(app),
@@ -968,7 +975,7 @@ function yourSessions(app: App): string {
     return `### No list of your devices, and why
 
 Apps on a server-side store show, on the profile, every device the user is signed in on, with "Sign
-out" for each and "Sign out everywhere else". This one cannot, and its profile says so in one line: an
+out" for each and "Sign out everywhere else", and their recent security activity. This one cannot, and its profile says so in one line: an
 encrypted cookie store keeps each session only in its browser's cookie, so the server has nothing to
 list and nothing to delete (\`listSessions()\` and the revoke calls throw \`SessionUnsupportedError\`
 rather than pretend). ${
@@ -1029,6 +1036,38 @@ asks for the password again (\`POST /confirm-password\`), with the pending actio
 the right password performs it and renews the time, and the user stays signed in. Guesses on that
 page count against the same throttle as sign-in (429 with \`Retry-After\`), and it is CSRF-checked as
 every form is. \`SUDO_WINDOW_SECONDS\` changes the window (\`src/sudo.ts\`).`;
+}
+
+function recentActivity(app: App): string {
+  if (!lists(app)) return "";
+  const kept: Record<string, string> = {
+    redis:
+      "Redis keeps it as one list per user, `activity:<hash>`: each entry is pushed at the front, the list trimmed to 20 and given a 30-day expiry in one `MULTI` (`src/redis-store.ts`).",
+    postgres:
+      "PostgreSQL keeps it in the `hattip_security_activity` table, one row per entry: adding one deletes that user's rows beyond the newest 20 in the same statement, and the hourly sweep deletes rows older than 30 days (`src/postgres-store.ts`).",
+    kv: "Workers KV is not used for it: each user's log is a Durable Object of the `LOGIN_ATTEMPTS` namespace (`activity:<hash>`), strongly consistent, whose alarm deletes it 30 days after its last entry (`src/login-attempts.ts`).",
+    "durable-objects":
+      "Each user's log is a Durable Object of the `LOGIN_ATTEMPTS` namespace (`activity:<hash>`), strongly consistent, whose alarm deletes it 30 days after its last entry (`src/login-attempts.ts`).",
+    blobs:
+      "Netlify Blobs keeps it in the `security-activity` store, one JSON blob per user: an append reads the blob and writes it back only at the ETag it read (`onlyIfMatch`, `onlyIfNew` for the first), retrying when another write came first, so two sign-ins at once both land (Netlify's local Blobs server, under `npm run dev`, checks the ETag and writes in two steps, so there two writes at the very same instant can still lose one). Blobs has no TTL: a read ignores a log whose last entry is 30 days old, and the daily `clean-sessions` function deletes it (`src/sessions-blobs.ts`).",
+  };
+  return `### Recent security activity
+
+Below "Your sessions" the profile lists the user's last 20 security events, newest first: **Signed
+in**, **Signed out** (this device), **Signed out another device**, **Signed out everywhere else** and
+**Confirmed password** (sudo mode), each with the device it happened on (the label "Your sessions"
+shows; for a sign-out of other devices, the device it was asked from) and how long ago, in a
+\`<time datetime>\`. It is fed by the session's lifecycle events (\`session({ events })\`: \`bound\`,
+\`destroyed\`, \`revoked\`, \`sudoConfirmed\`; \`src/activity.ts\`), never by the handlers, and each request's
+entries are written before its response, so the page a sign-in lands on shows it. An entry holds what
+happened, a device label and a time: no session ID, handle or address.
+
+Each user's log is named by a keyed hash of the user name (HMAC-SHA-256 under \`SESSION_TAG_SECRET\`),
+never the name. It keeps **the last 20 entries**, and **expires 30 days** after its last one (no entry
+older than 30 days is shown). ${kept[app.store.name] ?? ""}${
+    app.platform.template === "node-redis" ? " Under `npm run dev` without a store it is kept in the process's memory, like the sessions." : ""
+  } A log that cannot be written never fails a sign-in or sign-out (the error is logged); one that cannot be
+read leaves the rest of the profile as it is.`;
 }
 
 function visitors(app: App): string {

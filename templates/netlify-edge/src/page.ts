@@ -58,6 +58,10 @@ main:has(table.sessions) { max-width: 44rem; }
 .active-now { white-space: nowrap; }
 /* A relative time carries its exact instant in a title: the dotted line says there is more to see. */
 time[title] { text-decoration: underline dotted; text-underline-offset: 0.2em; cursor: help; }
+/* Recent security activity: one line per entry at desktop widths; on a phone the words wrap, never the page. */
+ol.activity { list-style: none; padding: 0; margin: 0 0 0.5rem; }
+ol.activity li { padding: 0.4rem 0; border-bottom: 1px solid var(--border); overflow-wrap: anywhere; }
+.activity-when { color: var(--muted); white-space: nowrap; }
 .hint { color: var(--muted); font-size: 0.9rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .status { font-size: 3rem; font-weight: 700; color: var(--muted); margin: 0; }

@@ -6,6 +6,7 @@
  * process control.
  */
 import { RedisSessionStore, type SessionCacheOptions, type SessionStore, UnsafeMemoryStore } from "hattip-session";
+import { type ActivityLog, type ActivityStorage, keyedActivityLog, MemoryActivityStorage } from "./activity.js";
 import type { StoreDescription } from "./app.js";
 import { MemoryAttemptStore } from "./login-attempts-memory.js";
 import type { AttemptStore } from "./login-throttle.js";
@@ -25,6 +26,8 @@ export interface LoginStore {
   /** Something the person starting the app must know. */
   warning?: string;
   loginAttempts: AttemptStore;
+  /** Where "Recent security activity" is kept (activity.ts): beside the sessions, each user's log under a keyed hash of the name. */
+  activityLog: ActivityLog;
   checkStore?: () => Promise<boolean>;
   /** The session cache's option (session-cache.ts), where this store turns it on. */
   sessionCache?: () => Promise<SessionCacheOptions>;
@@ -33,8 +36,8 @@ export interface LoginStore {
   close(): Promise<void>;
 }
 
-/** What a store's module opens: all of a LoginStore but how the app names it. */
-export type StoreConnection = Omit<LoginStore, "description">;
+/** What a store's module opens: all of a LoginStore but how the app names it, and the activity's storage before it is keyed by SESSION_TAG_SECRET. */
+export type StoreConnection = Omit<LoginStore, "description" | "activityLog"> & { activityStorage: ActivityStorage };
 
 /** What a store's module is given: the mode, where to report an outage, and how to make the session store on its client. */
 export interface ConnectOptions<CreateSessionStore> {
@@ -65,7 +68,7 @@ export interface OpenOptions {
 export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
   const url = env.REDIS_URL;
   if (url) {
-    const connection = openRedisStore(url, {
+    const { activityStorage, ...connection } = openRedisStore(url, {
       dev,
       log,
       createSessionStore: (client) =>
@@ -76,7 +79,11 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
           userTagSecret: userTagSecretFromSetting(env.SESSION_TAG_SECRET),
         }),
     });
-    return { ...connection, description: { name: "Redis", cookieHolds: "id" } };
+    return {
+      ...connection,
+      activityLog: keyedActivityLog(activityStorage, userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
+      description: { name: "Redis", cookieHolds: "id" },
+    };
   }
   if (!dev) throw new MissingStoreUrlError();
   return {
@@ -89,6 +96,8 @@ export function openLoginStore({ env, dev, log }: OpenOptions): LoginStore {
       "  Fine for trying the app, never for production. For a real Redis, set REDIS_URL in .env (see .env.example).",
     ].join("\n"),
     loginAttempts: new MemoryAttemptStore(),
+    // Gone with the process like the sessions beside it; keyed all the same, as every store's log is.
+    activityLog: keyedActivityLog(new MemoryActivityStorage(), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     waitUntilReachable: async () => true,
     close: async () => {},
   };

@@ -87,6 +87,7 @@ try {
     clientAddress: proxy.clientAddress,
     checkStore: loginStore.checkStore,
     sudoWindowSeconds: sudoWindowFromSetting(process.env.SUDO_WINDOW_SECONDS),
+    activityLog: loginStore.activityLog,
     ...(sessionCache ? { sessionCache } : {}),
     ...(telemetry ? { telemetry: { tracer: telemetry.tracer, meter: telemetry.meter } } : {}),
   });

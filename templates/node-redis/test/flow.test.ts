@@ -79,6 +79,24 @@ describe("login", () => {
   });
 });
 
+describe("recent security activity", () => {
+  it("keeps each user's log capped at 20 entries, expiring within 30 days, under a key that holds no user name", async () => {
+    const client = new CookieClient(app.url);
+    for (let time = 0; time < 22; time++) expect((await client.post("/login", DEMO)).status).toBe(303);
+    const logs = await app.store.activityLogs();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.some((log) => log.entries === 20)).toBe(true);
+    for (const log of logs) {
+      expect(log.entries).toBeLessThanOrEqual(20);
+      expect(log.expiresInSeconds).toBeGreaterThan(29 * 86_400);
+      expect(log.expiresInSeconds).toBeLessThanOrEqual(30 * 86_400);
+      expect(log.key).not.toContain(DEMO.username);
+      expect(log.stored).not.toContain(DEMO.username);
+      expect(log.stored).toContain("signed-in");
+    }
+  });
+});
+
 describe("logout", () => {
   it("deletes the session from the store: the cookie is cleared and replaying the old one no longer signs in", async () => {
     const { client, sessionId } = await loggedIn();

@@ -21,12 +21,14 @@ import {
   EncryptedCookieStore,
   isSessionError,
   type SessionCacheOptions,
+  type SessionEventListeners,
   session,
   type SessionStore,
   type TelemetryOptions,
   type UserSessionIndex,
 } from "hattip-session";
 import * as z from "zod/mini";
+import { type ActivityLog, recentActivitySection, recordActivity } from "./activity.js";
 import { isCrossSiteRequest } from "./csrf.js";
 import { DeviceCookies, type DeviceCookieKeys } from "./device-cookie.js";
 import { FormTooLargeError, readForm } from "./form.js";
@@ -84,6 +86,8 @@ export interface AppOptions {
    * the session does no telemetry work at all.
    */
   telemetry?: Pick<TelemetryOptions, "tracer" | "meter">;
+  /** Where "Recent security activity" is kept (activity.ts); shown where the login store lists sessions. */
+  activityLog?: ActivityLog;
 }
 
 const LoginForm = z.object({
@@ -119,6 +123,8 @@ export function createApp(options: AppOptions) {
   const sudoWindowSeconds = options.sudoWindowSeconds ?? DEFAULT_SUDO_WINDOW_SECONDS;
   const router = createRouter();
   const sensitiveAction = sensitiveActionGuard(sudoWindowSeconds);
+  const activityLog = canListSessions ? options.activityLog : undefined;
+  const activity = activityLog ? recordActivity(activityLog) : undefined;
 
   router.use(handleErrors);
   router.get("/health", async () => {
@@ -133,7 +139,8 @@ export function createApp(options: AppOptions) {
   router.use(preferencesSession());
   router.use(rejectCrossSiteRequests);
   router.use(noticeSession());
-  router.use(loginSession(options.loginStore, options.sessionCache, options.telemetry));
+  if (activity) router.use(activity.middleware);
+  router.use(loginSession(options.loginStore, options.sessionCache, options.telemetry, activity?.events));
 
   router.get("/", (ctx) => {
     const username = ctx.session.data.username;
@@ -194,7 +201,8 @@ export function createApp(options: AppOptions) {
     const cookieValue = ctx.cookie[loginCookieName(ctx)] ?? "";
     const facts = await profilePage({ username, signedInAt, replacedId, cookieValue, store });
     const sessions = canListSessions ? yourSessionsHtml(await ctx.session.listSessions(), sudoWindowSeconds) : sessionsUnavailableHtml();
-    return render(ctx, "Profile", `<h1>Profile</h1>${noticeHtml(ctx)}\n${facts}\n${sessions}`);
+    const recent = activityLog ? `\n${await recentActivitySection(activityLog, username)}` : "";
+    return render(ctx, "Profile", `<h1>Profile</h1>${noticeHtml(ctx)}\n${facts}\n${sessions}${recent}`);
   });
 
   if (canListSessions) {
@@ -279,8 +287,9 @@ function loginSession(
   store: SessionStore<LoginSession>,
   cache: SessionCacheOptions | undefined,
   telemetry: Pick<TelemetryOptions, "tracer" | "meter"> | undefined,
+  events: SessionEventListeners | undefined,
 ) {
-  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}), ...telemetry };
+  const options = { schema: LoginSession, store, defaultSessionData: {}, ...(cache ? { cache } : {}), ...telemetry, ...(events ? { events } : {}) };
   const overHttps = session({ ...options, cookieName: "__Host-session" });
   const overHttp = session({ ...options, cookieName: "session" });
   return (ctx: RequestContext) => (ctx.url.protocol === "https:" ? overHttps(ctx) : overHttp(ctx));

@@ -8,8 +8,15 @@
  * One more object, named DEVICE_KEY_OBJECT, keeps the key that seals
  * device cookies: the first request to ask stores it, every later one, in
  * any location, reads it.
+ *
+ * The same class keeps each user's "Recent security activity" (activity.ts):
+ * one object per user, named `activity:<keyed hash of the user name>`,
+ * holding the capped list; its alarm deletes it once the last entry is as
+ * old as the log keeps any. One request at a time per object makes each
+ * append a clean read-modify-write.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ActivityEntry, ActivityStorage } from "./activity.js";
 import { newDeviceKey } from "./device-cookie.js";
 import {
   afterSuccess,
@@ -41,6 +48,17 @@ export class LoginAttempts extends DurableObject {
     if (kept !== undefined) return kept;
     await this.ctx.storage.put("deviceKey", candidate);
     return candidate;
+  }
+
+  /** Adds `entry` as the newest of this user's log, keeps `limit`, and deletes the log `maxAgeSeconds` after this entry. */
+  async appendActivity(entry: ActivityEntry, limit: number, maxAgeSeconds: number): Promise<void> {
+    const entries = (await this.ctx.storage.get<unknown[]>("activity")) ?? [];
+    await this.ctx.storage.put("activity", [entry, ...entries].slice(0, limit));
+    await this.ctx.storage.setAlarm(Date.now() + maxAgeSeconds * 1000);
+  }
+
+  async recentActivity(limit: number): Promise<unknown[]> {
+    return ((await this.ctx.storage.get<unknown[]>("activity")) ?? []).slice(0, limit);
   }
 
   override async alarm(): Promise<void> {
@@ -81,5 +99,25 @@ export class DurableObjectAttemptStore implements AttemptStore {
     } catch (error) {
       throw new ThrottleUnavailableError(`The login attempt counter did not answer: ${(error as Error).message}`, { cause: error });
     }
+  }
+}
+
+/** Activity objects are `activity:<key>`: no counter key starts so (they are `address:...`, `pair:...`, ...). */
+const ACTIVITY_OBJECT_PREFIX = "activity:";
+
+/** Each user's activity in an object of its own, in the LOGIN_ATTEMPTS namespace: strongly consistent, one writer at a time. */
+export class DurableObjectActivityStorage implements ActivityStorage {
+  constructor(private readonly namespace: DurableObjectNamespace<LoginAttempts>) {}
+
+  async append(key: string, entry: ActivityEntry, { limit, maxAgeSeconds }: { limit: number; maxAgeSeconds: number }): Promise<void> {
+    await this.#log(key).appendActivity(entry, limit, maxAgeSeconds);
+  }
+
+  async recent(key: string, limit: number): Promise<unknown[]> {
+    return (await this.#log(key).recentActivity(limit)) as unknown[];
+  }
+
+  #log(key: string) {
+    return this.namespace.get(this.namespace.idFromName(ACTIVITY_OBJECT_PREFIX + key));
   }
 }

@@ -7,8 +7,9 @@
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { KvSessionStore } from "hattip-session";
+import { keyedActivityLog } from "./activity.js";
 import { createApp } from "./app.js";
-import { DurableObjectAttemptStore } from "./login-attempts.js";
+import { DurableObjectActivityStorage, DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 import type { LoginSession } from "./session-data.js";
 import { sudoWindowFromSetting } from "./sudo.js";
@@ -39,6 +40,8 @@ async function build(env: Env & Settings): Promise<Handler> {
     store: { name: "Workers KV", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+    // Each user's recent security activity in an object of the same namespace (login-attempts.ts).
+    activityLog: keyedActivityLog(new DurableObjectActivityStorage(env.LOGIN_ATTEMPTS), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),
   });
   return cloudflareWorkersAdapter(app);

@@ -25,6 +25,17 @@ function themeOf(html: string): string | undefined {
 }
 
 describe("workers-kv template", () => {
+  test("keeps each user's recent activity in a LOGIN_ATTEMPTS object of its own, capped at 20 entries", async () => {
+    const client = new CookieClient(app.url);
+    for (let time = 0; time < 22; time++) expect((await logIn(client)).status).toBe(303);
+    const stored = await app.storedActivity("demo");
+    expect(stored).toHaveLength(20);
+    expect(stored.every((entry) => (entry as { kind?: string }).kind === "signed-in")).toBe(true);
+    // Nothing of it names the user: the object is named by a keyed hash, and an entry holds a kind, a device and a time.
+    expect(JSON.stringify(stored)).not.toContain("demo");
+    expect(await app.storedActivity("nobody")).toEqual([]);
+  });
+
   test("serves the home page and the login form", async () => {
     const client = new CookieClient(app.url);
     const home = await client.get("/");

@@ -15,6 +15,8 @@ export interface TestStore {
   sessionKeys(): Promise<string[]>;
   /** Login attempt counters it holds now. */
   attemptCounters(): Promise<number>;
+  /** Each user's recent security activity as the store holds it: its key, how many entries, when it expires, and the stored text. */
+  activityLogs(): Promise<Array<{ key: string; entries: number; expiresInSeconds: number; stored: string }>>;
   stop(): Promise<void>;
 }
 
@@ -25,6 +27,15 @@ export async function startStore(): Promise<TestStore> {
     env: { REDIS_URL: redis.url, SESSION_TAG_SECRET: TEST_TAG_SECRET },
     sessionKeys: () => redis.keys("session:*"),
     attemptCounters: async () => (await redis.keys("login-attempts:*")).length,
+    activityLogs: async () =>
+      Promise.all(
+        (await redis.keys("activity:*")).map(async (key) => ({
+          key,
+          entries: Number(await redis.command("LLEN", key)),
+          expiresInSeconds: Number(await redis.command("TTL", key)),
+          stored: JSON.stringify(await redis.command("LRANGE", key, "0", "-1")),
+        })),
+      ),
     stop: () => redis.stop(),
   };
 }

@@ -5,6 +5,7 @@
  * which of them use SQLite), KV in memory, Durable Objects in a temp folder. esbuild bundles the worker as wrangler does; nothing
  * is fetched or written to disk.
  */
+import { activityKeys } from "../../src/activity.js";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ export interface RunningApp {
    * (their SQLite files).
    */
   storedSessions(): Promise<string[]>;
+  /** What the LOGIN_ATTEMPTS object named for `user`'s activity holds, read straight from it. */
+  storedActivity(user: string): Promise<unknown[]>;
   stop(): Promise<void>;
 }
 
@@ -100,9 +103,18 @@ export async function startApp({ mode = "development", env = {} }: StartOptions 
     const values = await Promise.all(keys.map(({ name }) => namespace.get(name)));
     return values.filter((value): value is string => value !== null);
   };
+  const activityKeyOf = activityKeys(bindings.SESSION_TAG_SECRET);
+  const storedActivity = async (user: string) => {
+    const namespace = await miniflare.getDurableObjectNamespace("LOGIN_ATTEMPTS");
+    const log = namespace.get(namespace.idFromName(`activity:${await activityKeyOf(user)}`)) as unknown as {
+      recentActivity(limit: number): Promise<unknown[]>;
+    };
+    return log.recentActivity(1_000);
+  };
   return {
     url: url.origin,
     storedSessions,
+    storedActivity,
     async stop() {
       await miniflare.dispose();
       await rm(objectsDir, { recursive: true, force: true });

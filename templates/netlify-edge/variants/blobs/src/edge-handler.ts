@@ -17,11 +17,12 @@
  */
 import netlifyEdgeAdapter, { type NetlifyContext, type NetlifyEdgeFunction } from "@hattip/adapter-netlify-edge";
 import { EncryptedCookieStore, NetlifyBlobsSessionStore } from "hattip-session";
+import { keyedActivityLog } from "./activity.ts";
 import { createApp } from "./app.ts";
 import { MemoryAttemptStore } from "./login-attempts-memory.ts";
 import { errorPage } from "./page.ts";
 import type { LoginSession } from "./session-data.ts";
-import { answersWithin, deviceCookieKey, loginThrottleBlobs, sessionsBlobs } from "./sessions-blobs.ts";
+import { answersWithin, BlobsActivityStorage, deviceCookieKey, loginThrottleBlobs, sessionsBlobs } from "./sessions-blobs.ts";
 import { sudoWindowFromSetting } from "./sudo.ts";
 import { userTagSecretFromSetting } from "./user-tag.ts";
 import { usersFromSettings } from "./users.ts";
@@ -50,6 +51,8 @@ export async function handleRequest(request: Request, context: NetlifyContext): 
 
 async function build(): Promise<NetlifyEdgeFunction> {
   const blobs = sessionsBlobs();
+  // Each user's recent security activity, one blob per user in the `security-activity` store (sessions-blobs.ts).
+  const activityLog = keyedActivityLog(new BlobsActivityStorage(), userTagSecretFromSetting(readEnv("SESSION_TAG_SECRET")));
   const throttleBlobs = loginThrottleBlobs();
   const users = usersFromSettings({ users: readEnv("USERS"), allowDemoUser: readEnv("ALLOW_DEMO_USER"), development: false });
   const app = createApp({
@@ -64,6 +67,7 @@ async function build(): Promise<NetlifyEdgeFunction> {
     // Kept in Blobs, so that a device cookie opens in every isolate, not only the one that sealed it.
     deviceCookieKeys: async () => EncryptedCookieStore.generateKeysFromBase64([await deviceCookieKey(throttleBlobs)]),
     checkStore: () => answersWithin(blobs.list({ prefix: "health-check/" }), 3_000),
+    activityLog,
   });
   return netlifyEdgeAdapter(app);
 }

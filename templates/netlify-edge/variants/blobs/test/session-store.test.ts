@@ -35,6 +35,24 @@ describe("netlify-edge template with Netlify Blobs", () => {
   });
 });
 
+describe("recent security activity in Netlify Blobs", () => {
+  test("is one blob per user in the security-activity store, capped at 20 entries and expiring in 30 days, under a key that is no user name", async () => {
+    const client = new CookieClient(app.url);
+    for (let time = 0; time < 22; time++) expect((await logIn(client)).status).toBe(303);
+    const logs = await app.storedActivity();
+    expect(logs.length).toBeGreaterThan(0);
+    for (const { key, blob } of logs) {
+      expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(JSON.stringify(blob)).not.toContain("demo");
+      const { entries, expiresAt } = blob as { entries: unknown[]; expiresAt: number };
+      expect(entries.length).toBeLessThanOrEqual(20);
+      expect(expiresAt).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+    }
+    expect(logs.some(({ blob }) => (blob as { entries: unknown[] }).entries.length === 20)).toBe(true);
+  });
+});
+
 describe("netlify-edge template with its Blobs out of reach", () => {
   let cutOff: RunningApp;
 

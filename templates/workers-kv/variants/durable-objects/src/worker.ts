@@ -9,8 +9,9 @@
  */
 import cloudflareWorkersAdapter from "@hattip/adapter-cloudflare-workers/no-static";
 import { DurableObjectSessionStore } from "hattip-session";
+import { keyedActivityLog } from "./activity.js";
 import { createApp } from "./app.js";
-import { DurableObjectAttemptStore } from "./login-attempts.js";
+import { DurableObjectActivityStorage, DurableObjectAttemptStore } from "./login-attempts.js";
 import { errorPage } from "./page.js";
 import { sessionCacheFromSetting } from "./session-cache.js";
 import type { LoginSession } from "./session-data.js";
@@ -49,6 +50,8 @@ async function build(env: Env & Settings): Promise<Handler> {
     store: { name: "Durable Objects", cookieHolds: "id" },
     users,
     loginAttempts: new DurableObjectAttemptStore(env.LOGIN_ATTEMPTS),
+    // Each user's recent security activity in an object of the same namespace (login-attempts.ts).
+    activityLog: keyedActivityLog(new DurableObjectActivityStorage(env.LOGIN_ATTEMPTS), userTagSecretFromSetting(env.SESSION_TAG_SECRET)),
     sudoWindowSeconds: sudoWindowFromSetting(env.SUDO_WINDOW_SECONDS),
     // Page loads within 30 s of a store read need no call to the session's object (session-cache.ts).
     sessionCache: await sessionCacheFromSetting(env.SESSION_CACHE_KEYS),

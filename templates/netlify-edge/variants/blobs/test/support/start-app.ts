@@ -15,12 +15,14 @@ import { getStore } from "@netlify/blobs";
 import { build } from "esbuild";
 import { denoEnv, denoExecutable, denoRunArgs, denoRunSourceArgs, localServerBuild, PUBLIC_DIR } from "../../scripts/deno.ts";
 import { startLocalBlobs } from "../../scripts/local-blobs.ts";
-import { SESSIONS_STORE } from "../../src/sessions-blobs.ts";
+import { ACTIVITY_STORE, SESSIONS_STORE } from "../../src/sessions-blobs.ts";
 
 export interface RunningApp {
   url: string;
   /** The blobs in the sessions store now (live sessions, and tombstones of a login in progress). */
   storedSessions(): Promise<string[]>;
+  /** Every blob of the `security-activity` store: its key, and the log it holds, as JSON. */
+  storedActivity(): Promise<Array<{ key: string; blob: unknown }>>;
   /** Takes the Blobs server away (the store is unreachable) for the rest of the run. */
   stopBlobs(): Promise<void>;
   stop(): Promise<void>;
@@ -78,6 +80,9 @@ export async function startApp({ mode = "development", env = {}, source = false 
   const { siteID, token } = JSON.parse(atob(blobs.context)) as { siteID: string; token: string };
   const sessions = getStore({ name: SESSIONS_STORE, siteID, token, edgeURL: blobs.url, uncachedEdgeURL: blobs.url, consistency: "strong" });
   const storedSessions = async () => (await sessions.list()).blobs.map((blob) => blob.key);
+  const activity = getStore({ name: ACTIVITY_STORE, siteID, token, edgeURL: blobs.url, uncachedEdgeURL: blobs.url, consistency: "strong" });
+  const storedActivity = async () =>
+    Promise.all((await activity.list()).blobs.map(async ({ key }) => ({ key, blob: (await activity.get(key, { type: "json" })) as unknown })));
 
   try {
     const url = await new Promise<string>((resolve, reject) => {
@@ -98,7 +103,7 @@ export async function startApp({ mode = "development", env = {}, source = false 
         reject(new Error(`Deno exited with code ${code} before listening:\n${output}`));
       });
     });
-    return { url, storedSessions, stopBlobs: () => blobs.stop(), stop };
+    return { url, storedSessions, storedActivity, stopBlobs: () => blobs.stop(), stop };
   } catch (error) {
     await stop();
     throw error;

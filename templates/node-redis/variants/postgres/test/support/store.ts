@@ -19,6 +19,8 @@ export interface TestStore {
   sessionKeys(): Promise<string[]>;
   /** Login attempt counters it holds now. */
   attemptCounters(): Promise<number>;
+  /** Each user's recent security activity as the store holds it: its key, how many entries, when it expires, and the stored text. */
+  activityLogs(): Promise<Array<{ key: string; entries: number; expiresInSeconds: number; stored: string }>>;
   /** One statement in the test's database. */
   query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   stop(): Promise<void>;
@@ -58,6 +60,14 @@ export async function startStore(): Promise<TestStore> {
       return Number((await pool.query("SELECT count(*) AS n FROM hattip_login_attempts")).rows[0]?.n ?? 0);
     },
     query: (text, values) => pool.query(text, values),
+    async activityLogs() {
+      if (!(await tableExists("hattip_security_activity"))) return [];
+      const { rows } = await pool.query<{ user_key: string; entries: string; expires_in: number; stored: string }>(
+        `SELECT user_key, count(*) AS entries, extract(epoch FROM max(expires_at) - now())::float8 AS expires_in, string_agg(entry::text, ',') AS stored
+         FROM hattip_security_activity GROUP BY user_key`,
+      );
+      return rows.map((row) => ({ key: row.user_key, entries: Number(row.entries), expiresInSeconds: row.expires_in, stored: row.stored }));
+    },
     async stop() {
       await pool.end();
       await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
