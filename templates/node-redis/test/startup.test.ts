@@ -56,6 +56,18 @@ async function runIn(dir: string, env: Record<string, string>, args: string[] = 
   return { code, output };
 }
 
+/** A copy of the built app in a folder of its own, so that its .env cannot reach the other tests. */
+async function builtAppCopy(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await cp(join(TEMPLATE_DIR, "dist"), join(dir, "dist"), { recursive: true });
+  await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  // The node_modules the app resolves its packages from (the workspace root's, in this repository).
+  const entry = createRequire(join(TEMPLATE_DIR, "package.json")).resolve("redis");
+  const modules = entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
+  await symlink(modules, join(dir, "node_modules"), "junction");
+  return dir;
+}
+
 function expectNoStack(output: string): void {
   expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
 }
@@ -172,13 +184,8 @@ describe("npm run dev", () => {
   });
 
   it("makes a SESSION_TAG_SECRET for development once, keeps it in .env (owner only), and reuses it", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "node-redis-dev-secret-"));
+    const dir = await builtAppCopy("node-redis-dev-secret-");
     try {
-      await cp(join(TEMPLATE_DIR, "dist"), join(dir, "dist"), { recursive: true });
-      await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-      const entry = createRequire(join(TEMPLATE_DIR, "package.json")).resolve("redis");
-      const modules = entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
-      await symlink(modules, join(dir, "node_modules"), "junction");
       // As .env.example has it: the line there, empty. A malformed USERS stops the app right after the secret is made.
       await writeFile(join(dir, ".env"), "SESSION_TAG_SECRET=\nUSERS=bob:not-a-hash\n");
       // (Its note that it made one may not reach the pipe before that exit: the file says it all.)
@@ -197,15 +204,8 @@ describe("npm run dev", () => {
   });
 
   it("reads settings from .env beside it, the real environment winning", async () => {
-    // A copy of the built app in a folder of its own, so that its .env cannot reach the other tests.
-    const dir = await mkdtemp(join(tmpdir(), "node-redis-env-"));
+    const dir = await builtAppCopy("node-redis-env-");
     try {
-      await cp(join(TEMPLATE_DIR, "dist"), join(dir, "dist"), { recursive: true });
-      await writeFile(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-      // The node_modules the app resolves its packages from (the workspace root's, in this repository).
-      const entry = createRequire(join(TEMPLATE_DIR, "package.json")).resolve("redis");
-      const modules = entry.slice(0, entry.lastIndexOf(`${sep}node_modules${sep}`) + `${sep}node_modules`.length);
-      await symlink(modules, join(dir, "node_modules"), "junction");
       await writeFile(join(dir, ".env"), `PORT=abc\nUSERS=${users}\nREDIS_URL=redis://127.0.0.1:1\n`);
       const fromFile = await runIn(dir, {});
       expect(fromFile.output).toContain('PORT must be a whole number from 0 to 65535 (got "abc")');
