@@ -39,7 +39,7 @@ export function packWorkspace(workspace: Workspace, into: string): { tarball: st
 export function installScaffolder(tarball: string, into: string, env: NodeJS.ProcessEnv): string {
   mkdirSync(into, { recursive: true });
   writeFileSync(join(into, "package.json"), '{ "private": true }\n');
-  execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], {
     cwd: into,
     env,
     stdio: ["ignore", "ignore", "inherit"],

@@ -143,7 +143,8 @@ describe("scaffolding every template, as a user would", () => {
       }
 
       // The lockfile the first install wrote must be one that npm ci accepts (CI, a teammate's clone).
-      const clean = await runCommand("npm", ["ci", "--prefer-offline", "--no-audit", "--no-fund"], {
+      // Not --prefer-offline: with a lockfile that omits `resolved`, a cached package document older than a new release refuses the locked version.
+      const clean = await runCommand("npm", ["ci", "--no-audit", "--no-fund"], {
         cwd: app,
         env,
         timeoutMs: 600_000,

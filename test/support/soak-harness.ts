@@ -55,13 +55,25 @@ export async function startStack(): Promise<Stack> {
 }
 
 /** `wrap` prefixes the command, e.g. `ip netns exec <name>` to run the server in a network namespace. */
+/** What a deploy of the Redis app must set (its store's user tag key, 32 characters or more); the checks below read with the same. */
+const TAG_SECRET = "soak-and-failover-tag-secret-0123456789";
+
 export async function startTemplateServer(env: Record<string, string>, wrap: string[] = []): Promise<TemplateServer> {
   const [command, ...args] = [...wrap, process.execPath, "--import", "tsx", "src/server.ts"];
   const child = spawn(command!, args, {
     cwd: TEMPLATE_DIR,
     // Production mode with the published demo user let in on purpose: the load signs in as demo, from
     // one address per connection given in X-Forwarded-For (trusted here, as behind a proxy).
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "production", ALLOW_DEMO_USER: "1", TRUST_PROXY: "1", ...env },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NODE_ENV: "production",
+      ALLOW_DEMO_USER: "1",
+      TRUST_PROXY: "1",
+      SESSION_TAG_SECRET: TAG_SECRET,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -163,11 +175,15 @@ export async function runLoad(options: LoadOptions, onResponse?: (record: Respon
   };
   // One client address per connection, as behind a proxy (the server runs with TRUST_PROXY=1): the
   // starter throttles concurrent logins of one user from one address, as it should a guessing bot.
-  type Context = { cookie?: string; address?: string };
+  type Context = { cookie?: string; connection?: number };
   let connectionsSeen = 0;
-  const addressOf = (context: Context) =>
-    (context.address ??= `10.${(++connectionsSeen >> 16) & 255}.${(connectionsSeen >> 8) & 255}.${connectionsSeen & 255}`);
+  const connectionOf = (context: Context) => (context.connection ??= ++connectionsSeen);
+  const addressOf = (context: Context) => addressOfConnection(((connectionOf(context) - 1) % options.connections) + 1);
   const origin = new URL(options.url).origin;
+  // Returning browsers: each connection's browser signed in once before, so it carries the starter's
+  // device cookie and its sign-ins count on its own counter, as a returning user's do. (A hundred
+  // unknown browsers signing in to one account at once is what the starter locks out: stuffing.)
+  const deviceCookies = await returningBrowsers(options.url, options.connections);
   const read = {
     method: "GET",
     path: "/profile",
@@ -192,7 +208,12 @@ export async function runLoad(options: LoadOptions, onResponse?: (record: Respon
         headers: { "content-type": "application/x-www-form-urlencoded", origin },
         body: new URLSearchParams({ username: "demo", password: "demo-password" }).toString(),
         setupRequest(request: { headers?: Record<string, string> }, context: Context) {
-          return { ...request, headers: { ...request.headers, "x-forwarded-for": addressOf(context) } };
+          // autocannon starts a fresh context when it reconnects: the same browsers, taken round.
+          const device = deviceCookies.get(((connectionOf(context) - 1) % options.connections) + 1);
+          return {
+            ...request,
+            headers: { ...request.headers, "x-forwarded-for": addressOf(context), ...(device ? { cookie: device } : {}) },
+          };
         },
         onResponse(status: number, _body: string, context: Context, headers: Record<string, string | string[]>) {
           const id = sessionIdFrom(headers["set-cookie"]);
@@ -220,6 +241,31 @@ export async function runLoad(options: LoadOptions, onResponse?: (record: Respon
   };
 }
 
+/** The client address of the load's `n`th connection (from 1), as a proxy would forward it. */
+function addressOfConnection(n: number): string {
+  return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+/** Signs in once from each connection's address, one at a time, and returns each one's device cookie (`device=...`). */
+async function returningBrowsers(url: string, connections: number): Promise<Map<number, string>> {
+  const cookies = new Map<number, string>();
+  for (let n = 1; n <= connections; n++) {
+    const response = await fetch(`${url}/login`, {
+      method: "POST",
+      headers: { origin: new URL(url).origin, "x-forwarded-for": addressOfConnection(n) },
+      body: new URLSearchParams({ username: "demo", password: "demo-password" }),
+      redirect: "manual",
+    });
+    const device = response.headers
+      .getSetCookie()
+      .map((line) => /^device=[^;]+/.exec(line)?.[0])
+      .find(Boolean);
+    if (response.status !== 303 || !device) throw new Error(`The warm-up sign-in ${n} answered ${response.status} with no device cookie`);
+    cookies.set(n, device);
+  }
+  return cookies;
+}
+
 function sessionIdFrom(setCookie: string | string[] | undefined): string | undefined {
   for (const line of [setCookie ?? []].flat()) {
     const match = /^session=([^;]+)/.exec(line);
@@ -236,7 +282,7 @@ function sessionIdFrom(setCookie: string | string[] | undefined): string | undef
 export async function unreadableSessions(redisUrl: string, ids: readonly string[]): Promise<string[]> {
   const client = createClient({ url: redisUrl });
   client.on("error", () => {});
-  const store = new RedisSessionStore<Record<string, unknown>>({ getClient: () => client, prefix: "session:" });
+  const store = new RedisSessionStore<Record<string, unknown>>({ getClient: () => client, prefix: "session:", userTagSecret: TAG_SECRET });
   const ctx = {} as RequestContext;
   const unreadable: string[] = [];
   try {

@@ -28,12 +28,16 @@ let store: TestStore;
 let context: string;
 let stages: Stage[] = [];
 
-/** npm as a shell in the image would run it: none of the variables `npm test` sets for this process, npm's cache used first. */
+/**
+ * npm as a shell in the image would run it: none of the variables `npm test` sets for this process.
+ * Never `prefer-offline`: where lockfiles omit `resolved` (npm's omit-lockfile-registry-resolved), npm ci
+ * reads each package's metadata, and a cached copy older than a new release refuses the version locked.
+ */
 function npmEnvironment(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || /^npm_config_(cache|registry|userconfig)$/i.test(name)),
   );
-  return { ...env, npm_config_prefer_offline: "true", npm_config_update_notifier: "false" };
+  return { ...env, npm_config_update_notifier: "false" };
 }
 
 /**
