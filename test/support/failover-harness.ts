@@ -16,7 +16,6 @@
  * Each returns its figures; the caller prints or asserts them. Every
  * process, namespace and link is removed in `finally`, whatever happens.
  */
-import { hashSessionId } from "../../packages/session/src/stores/session-id.js";
 import { startRedis, type RedisServer } from "../../packages/session/test/support/redis-server.js";
 import { startReplicatedCluster, startSentinelDeployment } from "../../packages/session/test/support/redis-replicas.js";
 import {
@@ -193,16 +192,16 @@ export async function clusterKill(options: KillOptions): Promise<Figures> {
     const seeds = cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(",");
     const server = await startApp(appEnv(`redis+cluster://${seeds}`, options.durable), cleanups);
     const pid = server.pid;
-    const victim = cluster.shards[0]!.first;
 
-    // Sessions made before the fault, kept by the shards that will not fail.
+    // Sessions made before the fault, kept by a shard that will not fail. A user's bound sessions share
+    // their user tag's hash slot (so that the user's index sits beside them, Cluster-safe), so the demo
+    // user's sessions all live on one shard: find it, and kill another one.
     const others: { cookie: string }[] = [];
-    for (let attempt = 0; attempt < 60 && others.length < 12; attempt++) {
-      const session = await logIn(server.url);
-      const primary = await cluster.primaryOf(`session:${await hashSessionId(session.id)}`);
-      if (primary.port !== victim.port) others.push(session);
-    }
-    if (others.length < 12) throw new Error("Could not place 12 sessions on the shards that stay up.");
+    for (let count = 0; count < 12; count++) others.push(await logIn(server.url));
+    const holding = await Promise.all(cluster.shards.map(async ({ first }) => (await first.cli("KEYS", "session:*")).trim() !== ""));
+    const victimShard = cluster.shards.find((_, index) => !holding[index]);
+    if (!victimShard) throw new Error("Every shard holds sessions of the one user the load signs in as.");
+    const victim = victimShard.first;
 
     const loadStartedAt = Date.now();
     const load = runMixedLoad(loadOptions(server.url, options.load));
