@@ -72,7 +72,7 @@ describe("netlify-edge template with its Blobs out of reach", () => {
     const profile = await client.get("/profile");
     expect(profile.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const health = await fetch(new URL("/health", cutOff.url));
+    const health = await fetch(new URL("/health", cutOff.url), { signal: AbortSignal.timeout(30_000) });
     expect(health.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(await health.json()).toMatchObject({ store: "Netlify Blobs", storeReachable: false });

@@ -8,6 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +24,12 @@ export interface RunningApp {
   storedSessions(): Promise<string[]>;
   /** Every blob of the `security-activity` store: its key, and the log it holds, as JSON. */
   storedActivity(): Promise<Array<{ key: string; blob: unknown }>>;
-  /** Takes the Blobs server away (the store is unreachable) for the rest of the run. */
+  /**
+   * Cuts the function off from Blobs for the rest of the run: every open
+   * connection is dropped at once and new ones are refused. (Stopping the
+   * Blobs server itself waits for the function's keep-alive connections, an
+   * unbounded wait while its Blobs client keeps using them.)
+   */
   stopBlobs(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -49,6 +55,9 @@ export async function startApp({ mode = "development", env = {}, source = false 
   if (!source) await build({ ...localServerBuild, outfile: bundlePath });
 
   const blobs = await startLocalBlobs(join(workDir, "blobs"));
+  const relay = await startRelay(new URL(blobs.url));
+  const context = JSON.parse(atob(blobs.context)) as { siteID: string; token: string; edgeURL: string; uncachedEdgeURL: string };
+  const functionContext = btoa(JSON.stringify({ ...context, edgeURL: relay.url, uncachedEdgeURL: relay.url }));
   const args = source ? denoRunSourceArgs(localServerEntry) : denoRunArgs(bundlePath);
   const child = spawn(denoExecutable(), args, {
     cwd: fileURLToPath(new URL("../..", import.meta.url)),
@@ -56,7 +65,7 @@ export async function startApp({ mode = "development", env = {}, source = false 
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? workDir,
       ...denoEnv,
-      NETLIFY_BLOBS_CONTEXT: blobs.context,
+      NETLIFY_BLOBS_CONTEXT: functionContext,
       PUBLIC_DIR,
       PORT: "0",
       SESSION_TAG_SECRET: TEST_TAG_SECRET,
@@ -74,10 +83,11 @@ export async function startApp({ mode = "development", env = {}, source = false 
       await exited;
       clearTimeout(killTimer);
     }
+    relay.cut();
     await blobs.stop();
     await rm(workDir, { recursive: true, force: true });
   };
-  const { siteID, token } = JSON.parse(atob(blobs.context)) as { siteID: string; token: string };
+  const { siteID, token } = context;
   const sessions = getStore({ name: SESSIONS_STORE, siteID, token, edgeURL: blobs.url, uncachedEdgeURL: blobs.url, consistency: "strong" });
   const storedSessions = async () => (await sessions.list()).blobs.map((blob) => blob.key);
   const activity = getStore({ name: ACTIVITY_STORE, siteID, token, edgeURL: blobs.url, uncachedEdgeURL: blobs.url, consistency: "strong" });
@@ -103,9 +113,35 @@ export async function startApp({ mode = "development", env = {}, source = false 
         reject(new Error(`Deno exited with code ${code} before listening:\n${output}`));
       });
     });
-    return { url, storedSessions, storedActivity, stopBlobs: () => blobs.stop(), stop };
+    return { url, storedSessions, storedActivity, stopBlobs: async () => relay.cut(), stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** A loopback TCP relay to `target` that `cut()` takes down with every connection through it. */
+async function startRelay(target: URL): Promise<{ url: string; cut(): void }> {
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+  };
+  const server = createServer((inbound) => {
+    track(inbound);
+    const outbound = connect(Number(target.port), target.hostname);
+    track(outbound);
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("The Blobs relay has no TCP address.");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    cut() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }
