@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { compose } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import { createClient } from "redis";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { RedisSessionStore, SessionStoreUnavailableError, session } from "../src/index.js";
 import { sessionRoutes } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
@@ -142,6 +142,8 @@ describe("RedisSessionStore when Redis is unreachable", () => {
     const store = new RedisSessionStore({ userTagSecret, getClient: () => client, timeout: TIMEOUT_MS });
     const id = await store.save(null, {}, 60_000, {} as never);
     await redis.kill();
+    // Until the client has seen the socket close, a command still goes out on it and times out instead.
+    await vi.waitFor(() => expect(client.isReady).toBe(false), { timeout: 5_000, interval: 10 });
     const failure = await store.load(id, {} as never).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(SessionStoreUnavailableError);
     expect((failure as Error).message).toMatch(/Redis is not connected .*\. Nothing was sent to it; retry later\.$/);
