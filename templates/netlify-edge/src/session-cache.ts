@@ -8,11 +8,10 @@
  * `ctx.session.verify()` (the profile and everything that signs devices out).
  */
 import { EncryptedCookieStore, type SessionCacheOptions } from "hattip-session";
+import { MAKE_ONE } from "./user-tag.ts";
 
 /** How late a sign-out elsewhere may reach a cached browser on a page that does not verify. */
 export const SESSION_CACHE_MAX_AGE_SECONDS = 30;
-
-const MAKE_ONE = `node -p "crypto.randomBytes(32).toString('base64url')"`;
 
 /** SESSION_CACHE_KEYS (AES-256 keys, base64url, comma-separated, newest first) as the cache option. */
 export async function sessionCacheFromSetting(value: string | undefined): Promise<SessionCacheOptions> {

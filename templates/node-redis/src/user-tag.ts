@@ -8,7 +8,8 @@
 /** The store refuses shorter secrets; this says so before the first sign-in does. */
 const MIN_LENGTH = 32;
 
-const MAKE_ONE = `node -p "crypto.randomBytes(32).toString('base64url')"`;
+/** How every setting holding a 32-byte secret says to make one. */
+export const MAKE_ONE = `node -p "crypto.randomBytes(32).toString('base64url')"`;
 
 export function userTagSecretFromSetting(value: string | undefined): string {
   const secret = value?.trim();
