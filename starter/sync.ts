@@ -11,8 +11,8 @@
  * Netlify's copy differs only in import suffixes: Deno loads `./app.ts` as
  * written, so its relative imports end in `.ts` instead of `.js`.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type TemplateName, TEMPLATES } from "./generate/catalog.js";
 import { withTsImports } from "./generate/imports.js";
@@ -26,12 +26,14 @@ const REPO_DIR = join(STARTER_DIR, "..");
 /** Templates whose relative imports end in `.ts`. */
 const TS_IMPORTS = new Set<TemplateName>(["netlify-edge"]);
 
-/** What is shared, and where each template keeps it. */
+/** What is shared (a folder, or one file), and where each template keeps it. */
 const SHARED: ReadonlyArray<{ from: string; to: Partial<Record<TemplateName, string>> }> = [
   // The runtime-agnostic app, its scripts and the tests every platform must pass.
   ...["src", "scripts", "test/shared"].map((folder) => ({ from: folder, to: everywhere(folder) })),
   // Node-side serving (ports, .env): the node entry's, and the edge templates' local dev servers'.
   { from: "node", to: { "node-redis": "src", "vercel-edge": "scripts", "netlify-edge": "scripts" } },
+  // wrangler dev's secrets in .dev.vars, kept as the Node-side apps keep theirs in .env.
+  { from: "node/dev-secret.ts", to: { "workers-kv": "scripts" } },
 ];
 
 function everywhere(folder: string): Record<TemplateName, string> {
@@ -53,9 +55,11 @@ export function plannedCopies(): PlannedCopy[] {
 function sharedCopies(): PlannedCopy[] {
   const copies: PlannedCopy[] = [];
   for (const { from, to } of SHARED) {
-    for (const file of listFiles(join(STARTER_DIR, from))) {
+    const shared = join(STARTER_DIR, from);
+    const single = existsSync(shared) && statSync(shared).isFile();
+    for (const file of single ? [shared] : listFiles(shared)) {
       const source = readFileSync(file, "utf8");
-      const inside = relative(join(STARTER_DIR, from), file);
+      const inside = single ? basename(file) : relative(shared, file);
       for (const template of TEMPLATES) {
         const folder = to[template];
         if (folder === undefined) continue;

@@ -263,7 +263,7 @@ export const OWN_FILES: Record<TemplateName, readonly string[]> = {
     "src/connection.ts",
     "src/telemetry.ts",
   ],
-  "workers-kv": ["src/login-attempts.ts", "scripts/dev.mjs", "scripts/worker-types.mjs"],
+  "workers-kv": ["src/login-attempts.ts", "scripts/dev.ts", "scripts/worker-types.mjs"],
   "vercel-edge": ["scripts/dev.ts", "scripts/edge-server.ts"],
   "netlify-edge": ["scripts/deno.mjs", "scripts/deno.ts", "scripts/install-deno.mjs", "scripts/dev.ts", "scripts/netlify.mjs"],
 };

@@ -126,8 +126,9 @@ npm run dev          # wrangler dev: http://localhost:8787, reloads on edit
 
 \`wrangler dev\` runs the worker in workerd, the runtime Cloudflare deploys, with ${
         is(app, "workers-kv/kv") ? "a local KV namespace and Durable Object" : "local Durable Objects"
-      } under \`.wrangler/state\`. The \`dev\` script (\`scripts/dev.mjs\`, so it runs the same on Windows) turns
-the demo user on and keeps wrangler from fetching anything from Cloudflare or sending usage data.
+      } under \`.wrangler/state\`. The \`dev\` script (\`scripts/dev.ts\`, so it runs the same on Windows) writes
+the secrets \`.dev.vars\` lacks into it (so a restart keeps everyone signed in), turns the demo user on and
+keeps wrangler from fetching anything from Cloudflare or sending usage data.
 Sign in as **\`demo\`** / **\`demo-password\`**. Extra arguments go to wrangler:
 \`npm run dev -- --port 8788\`. wrangler 4 needs Node 20.19 or later.`;
     case "vercel-edge":

@@ -1,12 +1,14 @@
 /**
  * A secret for local development that survives restarts: the environment's,
- * else the one in `.env`, else a new one, written into `.env` (ignored by
- * git, readable by its owner only). An empty value, in the environment or in
- * `.env` (as the example file has it), counts as none, and the new secret
- * fills that line rather than adding another. Production never comes here:
- * a deployed app reads its secrets from the host and refuses to run without.
+ * else the one in `.env` (`.dev.vars` for wrangler dev), else a new one,
+ * written into that file (ignored by git, readable by its owner only). An
+ * empty value, in the environment or in the file (as the example file has
+ * it), counts as none, and the new secret fills that line rather than adding
+ * another. Production never comes here: a deployed app reads its secrets
+ * from the host and refuses to run without.
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseEnv } from "node:util";
 
 export interface DevSecretOptions {
@@ -26,14 +28,14 @@ export async function devSecret({ envFile, environment, name, make, called, comm
   const fromEnvironment = environment[name]?.trim();
   if (fromEnvironment) return fromEnvironment;
   const text = existsSync(envFile) ? readFileSync(envFile, "utf8") : "";
-  // .env's own value, which an empty one in the environment hides from process.loadEnvFile.
+  // The file's own value, which an empty one in the environment hides from process.loadEnvFile.
   const fromFile = (parseEnv(text) as Record<string, string | undefined>)[name]?.trim();
   if (fromFile) return fromFile;
   const value = await make();
   writeFileSync(envFile, withLine(text, name, value, comment), { mode: 0o600 });
-  // `mode` applies only to a new file: a .env that already existed becomes its owner's only too, now that it holds a secret.
+  // `mode` applies only to a new file: one that already existed becomes its owner's only too, now that it holds a secret.
   chmodSync(envFile, 0o600);
-  warn(`${name} was not set: a new ${called} for local development is now in .env (ignored by git).`);
+  warn(`${name} was not set: a new ${called} for local development is now in ${basename(envFile)} (ignored by git).`);
   return value;
 }
 
