@@ -85,6 +85,8 @@ export interface Figures {
   /** From the fault until answers succeed again for good (the first success after the last failure), ms. */
   recoveryMs: number;
   failoverMs?: number;
+  /** Sentinel: the failovers the sentinels agreed on during the drill (the scenario makes one), and whether the primary at the end is the one first promoted. */
+  sentinel?: { failovers: number; samePrimaryAtEnd: boolean };
   ledger: LedgerVerdict;
   /** The app kept its process ID throughout. */
   appRestarted: boolean;
@@ -163,7 +165,7 @@ export async function sentinelKill(options: KillOptions): Promise<Figures> {
     const faultAt = Date.now();
     await victim.crash();
     replica.resume();
-    await deployment.waitForFailoverFrom(victim.port);
+    const promoted = await deployment.waitForFailoverFrom(victim.port);
     const failoverAt = Date.now();
     await pause(options.restartAfterMs);
     await victim.restart();
@@ -172,15 +174,12 @@ export async function sentinelKill(options: KillOptions): Promise<Figures> {
     for (const [id, entry] of cutOff ?? []) result.sessions.set(id, entry);
 
     const scenario = options.replicaCutOffMs === undefined ? "sentinel" : "sentinel, replica cut off first";
-    return summarize(
-      scenario,
-      options.durable,
-      result,
-      { loadStartedAt, faultAt, failoverAt, restoredAt },
-      server,
-      pid,
-      await checkLedger(server.url, result.sessions),
-    );
+    const ledger = await checkLedger(server.url, result.sessions);
+    const sentinel = { failovers: await deployment.failovers(), samePrimaryAtEnd: (await deployment.primaryPort().catch(() => 0)) === promoted };
+    return {
+      ...summarize(scenario, options.durable, result, { loadStartedAt, faultAt, failoverAt, restoredAt }, server, pid, ledger),
+      sentinel,
+    };
   });
 }
 
@@ -402,6 +401,10 @@ export function formatFigures(figures: Figures): string {
     `recovered ${Number.isFinite(figures.recoveryMs) ? `${figures.recoveryMs} ms` : "never"} after the fault`,
   ];
   if (figures.failoverMs !== undefined) parts.push(`failover took ${figures.failoverMs} ms`);
+  if (figures.sentinel) {
+    const { failovers, samePrimaryAtEnd } = figures.sentinel;
+    parts.push(`${failovers} failover${failovers === 1 ? "" : "s"}${samePrimaryAtEnd ? "" : ", another primary at the end"}`);
+  }
   if (figures.partition) {
     const { readsWhileCut, readsNot503WhileCut, slowestReadMs, slowestUnderLoadMs } = figures.partition;
     parts.push(

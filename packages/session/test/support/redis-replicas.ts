@@ -68,6 +68,8 @@ export interface SentinelDeployment {
   primary(): Promise<RedisServer>;
   /** Resolves once the sentinels name a primary other than `port` and it has taken the role. */
   waitForFailoverFrom(port: number, timeoutMs?: number): Promise<number>;
+  /** How many failovers the sentinels have agreed on since the start: the highest configuration epoch any of them reports. */
+  failovers(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,10 @@ export async function startSentinelDeployment(): Promise<SentinelDeployment> {
       nodes,
       primaryPort,
       primary: async () => byPort(await primaryPort()),
+      async failovers() {
+        const views = await Promise.all(sentinelPorts.map((port) => redisCli(port, ["SENTINEL", "MASTER", masterName]).catch(() => "")));
+        return Math.max(0, ...views.map((view) => Number(fieldOf(view, "config-epoch")) || 0));
+      },
       async waitForFailoverFrom(port, timeoutMs = FAILOVER_WAIT_MS) {
         let promoted = 0;
         await waitUntil(
