@@ -9,7 +9,7 @@
  * the figures are medians over the rounds, and the ratio is the median of
  * each round's after/before.
  *
- *   npx tsx bench/telemetry-off.ts --before <other build's dist/index.js> [--rounds 15] [--users 2000] [--out FILE]
+ *   npx tsx bench/telemetry-off.ts --before <other build's dist/index.js> [--rounds 15] [--users 2000] [--apps unsigned,memory] [--out FILE]
  *
  * `--after <dist/index.js>` benches another build in this one's place: with
  * `--before` and `--after` the same build, the figures show the noise alone.
@@ -36,12 +36,16 @@ const { values } = parseArgs({
     users: { type: "string", default: "2000" },
     batch: { type: "string", default: "500" },
     out: { type: "string" },
+    /** Which of ours' apps, comma-separated (default: signed, encrypted, memory, redis). */
+    apps: { type: "string" },
   },
 });
 if (!values.before) throw new Error("--before <dist/index.js of the build to compare with> is required");
 const [rounds, userCount, batch] = [Number(values.rounds), Number(values.users), Number(values.batch)];
 
-const SESSION_APPS = ["ours:signed", "ours:encrypted", "ours:memory", "ours:redis"] as const satisfies readonly Scenario[];
+const SESSION_APPS: readonly Scenario[] = values.apps
+  ? values.apps.split(",").map((name) => `ours:${name.trim()}` as Scenario)
+  : ["ours:signed", "ours:encrypted", "ours:memory", "ours:redis"];
 const ROUTES = ["read", "write"] as const;
 type Build = "before" | "after";
 
