@@ -26,7 +26,7 @@ import { createApp } from "./apps.js";
 import { adapterContextFor } from "./context.js";
 import { describeEnvironment } from "./environment.js";
 import { PLAIN_COOKIE } from "./fixtures.js";
-import type { Scenario } from "./scenarios.js";
+import { type Scenario, STORES } from "./scenarios.js";
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +44,11 @@ if (!values.before) throw new Error("--before <dist/index.js of the build to com
 const [rounds, userCount, batch] = [Number(values.rounds), Number(values.users), Number(values.batch)];
 
 const SESSION_APPS: readonly Scenario[] = values.apps
-  ? values.apps.split(",").map((name) => `ours:${name.trim()}` as Scenario)
+  ? values.apps.split(",").map((name) => {
+      const store = STORES.find((known) => known === name.trim());
+      if (!store) throw new Error(`--apps takes store names among ${STORES.join(", ")}, not "${name.trim()}"`);
+      return `ours:${store}` as const;
+    })
   : ["ours:signed", "ours:encrypted", "ours:memory", "ours:redis"];
 const ROUTES = ["read", "write"] as const;
 type Build = "before" | "after";
