@@ -5,6 +5,7 @@
  * cookie formats (the transport's).
  */
 import type { RequestContext } from "@hattip/compose";
+import { isThenable, settle } from "./awaitable.js";
 import { decideEndOfRequest, type EndOfRequest } from "./decision.js";
 import { isSessionError, SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
@@ -116,7 +117,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   const observer = sessionObserver({ options, store: options.store, scope, transport, lifetime });
   const access = recordAccess<Record<string, unknown>>(options.store);
   const store = observer ? observer.store(access) : access;
-  const hash = options.hash ?? JSON.stringify;
+  const hash: (data: unknown) => Awaitable<unknown> = options.hash ?? JSON.stringify;
   const makeDefaults = defaultsFactory(options.defaultSessionData ?? {});
   // The handle lives on the request context under a key of this middleware's own: no WeakMap entry per request.
   const handleKey = Symbol(`session handle: ${cookieName}`);
@@ -126,29 +127,40 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       : sessionCache(options.cache, store.codec, transport, cookieName, options.getSessionId !== undefined || options.setSessionId !== undefined);
 
   /** A loaded entry if it may be used: within the absolute lifetime, and valid by the schema. */
-  async function accept(entry: StoredEntry<Record<string, unknown>> | null): Promise<StoredEntry<Record<string, unknown>> | null> {
+  function accept(entry: StoredEntry<Record<string, unknown>> | null): Awaitable<StoredEntry<Record<string, unknown>> | null> {
     if (!entry || lifetime.isPastAbsolute(entry.record, Date.now())) return null;
     if (schema === undefined) return entry;
     // The schema may transform: its output, not the stored text, is what the handler starts from.
     return validateSessionData(schema, entry.record.data).then((data) => (data === null ? null : { record: { ...entry.record, data } }));
   }
 
-  /** The session `id` names: from a cached copy where one answers, otherwise from the store. */
-  async function open(id: string | undefined, ctx: RequestContext): Promise<Opened> {
-    if (id === undefined) return { source: "none", loaded: null };
-    const lookedForCopy = cache?.answers(ctx) === true;
-    if (lookedForCopy) {
-      const copy = await cache!.read(ctx, id, Date.now());
-      const loaded = copy && (await accept(copy.entry));
-      if (copy && loaded) {
-        store.loadedFromCopy?.(id, copy.entry, ctx);
-        return { source: "copy", copy, loaded };
-      }
+  /**
+   * The session `id` names: from a cached copy where one answers, otherwise
+   * from the store. At once when the store answers at once (a cookie, the
+   * memory store) and no schema or copy is involved: the request then pays
+   * no promise for it.
+   */
+  function open(id: string | undefined, ctx: RequestContext): Awaitable<Opened> {
+    if (id === undefined) return NOTHING_OPENED;
+    if (cache?.answers(ctx) === true) return openFromCopy(id, ctx);
+    const readAt = Date.now();
+    return settle(store.load(id, ctx, scope), (stored) => opened(id, stored, undefined, readAt));
+  }
+
+  async function openFromCopy(id: string, ctx: RequestContext): Promise<Opened> {
+    const copy = await cache!.read(ctx, id, Date.now());
+    const loaded = copy && (await accept(copy.entry));
+    if (copy && loaded) {
+      store.loadedFromCopy?.(id, copy.entry, ctx);
+      return { source: "copy", copy, loaded };
     }
     const readAt = Date.now();
-    const stored = await store.load(id, ctx, scope);
-    const loaded = await accept(stored);
-    return { source: "store", loaded, upkeep: upkeepAfterRead(id, stored, loaded, lookedForCopy ? "read" : undefined, readAt) };
+    return opened(id, await store.load(id, ctx, scope), "read", readAt);
+  }
+
+  /** What a store read opened: the entry if it may be used, and what the copies need after it. */
+  function opened(id: string, stored: StoredEntry<Record<string, unknown>> | null, origin: CopyOrigin | undefined, readAt: number): Awaitable<Opened> {
+    return settle(accept(stored), (loaded): Opened => ({ source: "store", loaded, upkeep: upkeepAfterRead(id, stored, loaded, origin, readAt) }));
   }
 
   /** What the copies need after a store read: a copy of what it found (`origin`), or to go when it found no session. */
@@ -164,68 +176,84 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     return origin === undefined ? undefined : { action: "keep", id, record: stored.record, origin, at };
   }
 
-  async function carryOut(
+  function carryOut(
     decision: EndOfRequest<Record<string, unknown>>,
     ctx: RequestContext,
     response: Response,
     now: number,
     upkeep: CopyUpkeep | undefined,
-  ): Promise<Response> {
+  ): Awaitable<Response> {
     switch (decision.action) {
       case "leave":
-        if (upkeep?.action === "keep") await cache!.keep(ctx, upkeep.id, upkeep.record, upkeep.origin, upkeep.at);
-        else if (upkeep?.action === "clear") cache!.clear(ctx);
+        if (upkeep?.action === "keep") return cache!.keep(ctx, upkeep.id, upkeep.record, upkeep.origin, upkeep.at).then(() => response);
+        if (upkeep?.action === "clear") cache!.clear(ctx);
         return response;
-      case "destroy": {
-        // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
-        // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
-        const ended = await store.destroy(decision.id, ctx, scope).then(
-          () => response,
-          async (error: unknown) => {
-            if (!isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || typeof ctx.handleError !== "function") throw error;
-            // An error handler that does not answer this error leaves it to compose, as any other.
-            const answer: unknown = await ctx.handleError(error);
-            if (!(answer instanceof Response)) throw error;
-            return answer;
-          },
-        );
-        const mutable = withMutableHeaders(ended);
-        transport.clear(ctx, mutable);
-        cache?.clear(ctx);
-        return mutable;
-      }
+      case "destroy":
+        return destroyThenClear(decision.id, ctx, response);
       case "create":
       case "update":
       case "rotate": {
         const { record } = decision;
-        const sentId =
+        const sent =
           decision.action === "create"
-            ? await store.create(record, ctx, scope, now)
+            ? store.create(record, ctx, scope, now)
             : decision.action === "update"
-              ? await store.update(decision.id, record, ctx, scope, now)
-              : await store.rotate(decision.id, record, ctx, scope, now);
-        // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
-        // browser may hold a newer session by now that clearing would end. Its copies go: at worst a newer
-        // session's copy goes with them, and its next request reads the store.
-        if (sentId === null) {
-          cache?.clear(ctx);
-          return response;
-        }
-        const mutable = withMutableHeaders(response);
-        transport.write(ctx, mutable, sentId, record.expiresAt, now);
-        await cache?.keep(ctx, sentId, record, "write", now);
-        return mutable;
+              ? store.update(decision.id, record, ctx, scope, now)
+              : store.rotate(decision.id, record, ctx, scope, now);
+        return settle(sent, (sentId) => sendWritten(sentId, record, ctx, response, now));
       }
     }
   }
 
+  async function destroyThenClear(id: string, ctx: RequestContext, response: Response): Promise<Response> {
+    let ended = response;
+    try {
+      await store.destroy(id, ctx, scope);
+    } catch (error) {
+      // A logout the store could not confirm (Redis down, or its replicas behind with `durability`)
+      // answers the app's error response, and still clears the cookie: the browser forgets the session either way.
+      if (!isSessionError(error, "ERR_SESSION_STORE_UNAVAILABLE") || typeof ctx.handleError !== "function") throw error;
+      // An error handler that does not answer this error leaves it to compose, as any other.
+      const answer: unknown = await ctx.handleError(error);
+      if (!(answer instanceof Response)) throw error;
+      ended = answer;
+    }
+    const mutable = withMutableHeaders(ended);
+    transport.clear(ctx, mutable);
+    cache?.clear(ctx);
+    return mutable;
+  }
+
+  /** After a write: the ID it sent, or, when the session was ended meanwhile (`null`), nothing. */
+  function sendWritten(
+    sentId: string | null,
+    record: SessionRecord<Record<string, unknown>>,
+    ctx: RequestContext,
+    response: Response,
+    now: number,
+  ): Awaitable<Response> {
+    // The session was ended meanwhile: nothing was written, and the cookie is left alone, since the
+    // browser may hold a newer session by now that clearing would end. Its copies go: at worst a newer
+    // session's copy goes with them, and its next request reads the store.
+    if (sentId === null) {
+      cache?.clear(ctx);
+      return response;
+    }
+    const mutable = withMutableHeaders(response);
+    transport.write(ctx, mutable, sentId, record.expiresAt, now);
+    return cache === undefined ? mutable : cache.keep(ctx, sentId, record, "write", now).then(() => mutable);
+  }
+
   const middleware = async function sessionMiddleware(ctx: RequestContext): Promise<Response> {
     const id = transport.read(ctx) || undefined;
-    let opened = await open(id, ctx);
+    const opening = open(id, ctx);
+    let opened = isThenable(opening) ? await opening : opening;
     let { loaded } = opened;
-    const data = loaded ? loaded.record.data : await makeDefaults(ctx);
+    const defaults = loaded ? undefined : makeDefaults(ctx);
+    const data = loaded ? loaded.record.data : isThenable(defaults) ? await defaults : defaults!;
     // With the default hash, the JSON the store parsed is the hash: no need to stringify again.
-    let hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(data));
+    let hashBefore = (options.hash === undefined && loaded?.dataJson) || hash(data);
+    if (isThenable(hashBefore)) hashBefore = await hashBefore;
     const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashBefore;
 
     /** verify(): the store's word on a session loaded from a copy; any other session was read from the store already. */
@@ -265,7 +293,11 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
 
     const response = await ctx.next();
     const now = Date.now();
-    const changed = !handle.destroyed && (handle.metaDirty || (await hash(handle.data)) !== hashBefore);
+    let changed = false;
+    if (!handle.destroyed) {
+      const hashAfter = handle.metaDirty ? undefined : hash(handle.data);
+      changed = handle.metaDirty || (isThenable(hashAfter) ? await hashAfter : hashAfter) !== hashBefore;
+    }
     const decide = (from: StoredEntry<Record<string, unknown>> | null, data: Record<string, unknown>, meta: SessionMeta, changed: boolean) =>
       decideEndOfRequest(
         {
@@ -301,7 +333,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         upkeep = { action: "keep", id: writtenId, record: stored.record, origin: "write", at: now };
       }
     }
-    return carryOut(decision, ctx, response, now, upkeep);
+    const carried = carryOut(decision, ctx, response, now, upkeep);
+    return isThenable(carried) ? await carried : carried;
   } as SessionMiddleware<Record<string, unknown>, Record<string, unknown>>;
 
   /**
@@ -344,6 +377,8 @@ function expose(ctx: RequestContext, name: string | undefined, handle: SessionHa
     holder.sessions[name] = handle;
   }
 }
+
+const NOTHING_OPENED: Opened = { source: "none", loaded: null };
 
 /** Where a request's session came from: no ID, the store, or a cached copy not yet checked against the store. */
 type Opened =

@@ -9,7 +9,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { isRecordStore, type StoredEntry } from "./record-store.js";
-import type { RecordCodec, SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
+import type { Awaitable, RecordCodec, SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
 
 export interface RecordAccess<Data> {
   /** `false` for a store that keeps only the data (no timestamps, no metadata). */
@@ -22,13 +22,14 @@ export interface RecordAccess<Data> {
   readonly codec: RecordCodec<Data> | undefined;
   /** Told when the session cache's copy answered for session `id` instead of a load (events report it as loaded). */
   loadedFromCopy?(id: string, entry: StoredEntry<Data>, ctx: RequestContext): void;
-  load(id: string, ctx: RequestContext, scope: SessionScope): Promise<StoredEntry<Data> | null>;
-  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string>;
+  // Each answers at once where the store does (a cookie or the memory store): the middleware awaits only a promise.
+  load(id: string, ctx: RequestContext, scope: SessionScope): Awaitable<StoredEntry<Data> | null>;
+  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string>;
   /** `null` when the session is gone and nothing was written. */
-  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
-  destroy(id: string, ctx: RequestContext, scope: SessionScope): Promise<boolean>;
+  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string | null>;
+  destroy(id: string, ctx: RequestContext, scope: SessionScope): Awaitable<boolean>;
   /** `null` when `oldId` was already gone and nothing was written. */
-  rotate(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Promise<string | null>;
+  rotate(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string | null>;
 }
 
 export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data> {
@@ -39,11 +40,11 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       keepsRecords: true,
       users: userIndexOf(store),
       codec: codecOf(store),
-      load: async (id, ctx, scope) => store.loadEntry(id, ctx, scope),
-      create: async (record, ctx, scope) => store.createRecord(record, ctx, scope),
-      update: async (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
-      destroy: async (id, ctx, scope) => store.destroyRecord(id, ctx, scope),
-      rotate: async (oldId, record, ctx, scope) => store.rotateRecord(oldId, record, ctx, scope),
+      load: (id, ctx, scope) => store.loadEntry(id, ctx, scope),
+      create: (record, ctx, scope) => store.createRecord(record, ctx, scope),
+      update: (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
+      destroy: (id, ctx, scope) => store.destroyRecord(id, ctx, scope),
+      rotate: (oldId, record, ctx, scope) => store.rotateRecord(oldId, record, ctx, scope),
     };
   }
   const destroy = async (id: string, ctx: RequestContext) => {

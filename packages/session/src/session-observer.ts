@@ -18,7 +18,7 @@ import type { StoredEntry } from "./record-store.js";
 import { refusalOf, reportedUserIndex, storeNameOf, storeTelemetryOf, unreportedUserIndexOf } from "./store-reporting.js";
 import { errorCode, Telemetry, TELEMETRY, type TelemetryOptions, type TelemetrySpan, type TelemetryTracer } from "./telemetry.js";
 import type { SessionTransport } from "./transport.js";
-import type { SessionMiddleware, SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
+import type { Awaitable, SessionMiddleware, SessionRecord, SessionScope, SessionStore, UserSessionIndex } from "./types.js";
 
 /** What a request did to its session, as the observed store calls saw it. */
 interface RequestTrace {
@@ -80,7 +80,7 @@ export class SessionObserver {
     const call = <T>(
       ctx: RequestContext,
       operation: "load" | "create" | "update" | "rotate" | "destroy",
-      work: () => Promise<T>,
+      work: () => Awaitable<T>,
       outcome: (result: T) => string,
     ) => this.#telemetry.call({ store: this.#storeName, operation, ctx, cookieName: this.#cookieName }, work, outcome);
     this.#users = access.users;

@@ -9,6 +9,7 @@
 import type { RequestContext } from "@hattip/compose";
 import { isSessionError, SessionSetupError } from "./errors.js";
 import { EventSink, type CookieRefusalReason, type SessionEventListeners, type SessionRevokedEvent, type StoreOperation } from "./events.js";
+import type { Awaitable } from "./types.js";
 
 /** Attribute values as OpenTelemetry takes them (the scalar ones). */
 export type TelemetryAttributes = Record<string, string | number | boolean>;
@@ -186,7 +187,7 @@ export class Telemetry {
    * nest under it), its duration by outcome, and on failure its error code
    * and, for an outage, a `storeUnavailable` event.
    */
-  call<T>(site: CallSite, work: () => Promise<T>, outcomeOf: (result: T) => string): Promise<T> {
+  call<T>(site: CallSite, work: () => Awaitable<T>, outcomeOf: (result: T) => string): Promise<T> {
     if (!this.tracer) return this.#measure(site, work, outcomeOf, undefined);
     return this.tracer.startActiveSpan(
       TELEMETRY.storeSpanPrefix + site.operation,
@@ -195,7 +196,7 @@ export class Telemetry {
     );
   }
 
-  async #measure<T>(site: CallSite, work: () => Promise<T>, outcomeOf: (result: T) => string, span: TelemetrySpan | undefined): Promise<T> {
+  async #measure<T>(site: CallSite, work: () => Awaitable<T>, outcomeOf: (result: T) => string, span: TelemetrySpan | undefined): Promise<T> {
     const started = this.metrics ? performance.now() : 0;
     try {
       const result = await work();

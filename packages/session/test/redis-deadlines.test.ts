@@ -63,7 +63,7 @@ describe("RedisSessionStore's command deadlines", () => {
     const outcomes = [0, 150, 300].map(async (delay) => {
       await new Promise((resolve) => setTimeout(resolve, delay));
       const sent = performance.now();
-      const error = await store.loadEntry(id, {} as never).then(
+      const error = await Promise.resolve(store.loadEntry(id, {} as never)).then(
         () => null,
         (failure: unknown) => failure,
       );

@@ -36,8 +36,8 @@ export interface ExternalKeys<Data> {
   locate(id: string): Awaitable<StorageKey | null>;
   /** The storage key of `id`, or `null` when `id` is not one this store could have issued. */
   keyOf(id: string): Awaitable<string | null>;
-  /** The routing tag `id` carries, as `locate` reads it: `undefined` for an ID with none. */
-  tagOf(id: string): Promise<string | undefined>;
+  /** The routing tag `id` carries, as `locate` reads it: `undefined` for an ID with none. At once where `validateId` answers at once. */
+  tagOf(id: string): Awaitable<string | undefined>;
   /** A fresh ID as `generateId` made it, checked by `validateId`: no tag, no hash. */
   generate(): Promise<string>;
   /** A fresh ID and where it lives; bound to `userId`, it carries that user's routing tag. */
@@ -68,7 +68,6 @@ export function externalKeys<Data>({ prefix, generateId, validateId, serializer,
     const { base, tag } = splitSessionId(id);
     return tag === undefined ? undefined : settle(validateId(base), (valid) => (valid ? tag : undefined));
   };
-  const tagOf = async (id: string): Promise<string | undefined> => tagNow(id);
   const locate = (id: string): Awaitable<StorageKey | null> => {
     if (typeof id !== "string" || id.length === 0) return null;
     return settle(tagNow(id), (tag) =>
@@ -88,7 +87,7 @@ export function externalKeys<Data>({ prefix, generateId, validateId, serializer,
     locate,
     keyOf: (id) => settle(locate(id), (found) => found?.key ?? null),
     keyOfHash,
-    tagOf,
+    tagOf: tagNow,
     generate,
     async newId(userId) {
       const base = await generate();

@@ -32,6 +32,7 @@ import { RecordStore, type StoredEntry } from "../record-store.js";
 import { EXPLAIN_REFUSAL, reportedUserIndex, STORE_TELEMETRY, UNREPORTED_USER_INDEX, type UnreportedUserIndex } from "../store-reporting.js";
 import { Telemetry, type TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, RecordCodec, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
+import { settle } from "../awaitable.js";
 import { encodeBase64Url } from "../crypto/base64url.js";
 import { externalKeys, type ExternalKeys, type NewId } from "./external-keys.js";
 import { recordToText, textToRecord } from "./record-text.js";
@@ -193,12 +194,23 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
    * another secret, or under the unkeyed tag of builds before the secret,
    * whose index a revoke of its user would never reach.
    */
-  async loadEntry(id: string, ctx?: RequestContext): Promise<StoredEntry<NoInfer<Data>> | null> {
-    const entry = await this.readEntry(id, ctx);
-    if (entry === null || !this.#tagsUsers) return entry;
-    const user = entry.record.meta?.user;
-    const tag = await this.keys.tagOf(id);
-    if (user === undefined && tag === undefined) return entry;
+  loadEntry(id: string, ctx?: RequestContext): Awaitable<StoredEntry<NoInfer<Data>> | null> {
+    // At once where the store reads at once (the memory store) and the ID needs no check against its user.
+    return settle(this.readEntry(id, ctx), (entry) => {
+      if (entry === null || !this.#tagsUsers) return entry;
+      const user = entry.record.meta?.user;
+      return settle(this.keys.tagOf(id), (tag) => (user === undefined && tag === undefined ? entry : this.#servedAsTagged(id, entry, user, tag, ctx)));
+    });
+  }
+
+  /** `entry`, bound to `user` and read under an ID tagged `tag`, if the tag is the user's; otherwise destroyed, and `null`. */
+  async #servedAsTagged(
+    id: string,
+    entry: StoredEntry<NoInfer<Data>>,
+    user: string | undefined,
+    tag: string | undefined,
+    ctx: RequestContext | undefined,
+  ): Promise<StoredEntry<NoInfer<Data>> | null> {
     if (user !== undefined && tag !== undefined && (await this.#userTags("load a session bound to a user").isTagOf(user, tag))) return entry;
     // What a destroy can end, it ends; if the backend fails now, the session is still not served, and the next load tries again.
     await Promise.resolve()
@@ -207,12 +219,6 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
     return null;
   }
 
-  /**
-   * Throws a `SessionSetupError` naming `userTagSecret` when this store
-   * cannot bind a session to a user: `ctx.session.bindUser()` asks first,
-   * so the mistake shows at the sign-in that needs it, not once the
-   * request is over.
-   */
   assertCanBindUsers(): void {
     this.#userTags("bind a session to a user");
   }

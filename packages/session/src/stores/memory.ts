@@ -10,7 +10,7 @@
  * `await` inside it, so concurrent requests of this process see every
  * operation as atomic.
  */
-import { isThenable } from "../awaitable.js";
+import { settle } from "../awaitable.js";
 import type { StoredEntry } from "../record-store.js";
 import type { TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionInfo } from "../types.js";
@@ -98,13 +98,13 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     });
   }
 
-  async updateRecord(id: string, record: SessionRecord<Data>): Promise<string | null> {
-    const pending = this.#entryOf(id, record);
-    const entry = isThenable(pending) ? await pending : pending;
-    // Only a session that is still alive is updated: a logout meanwhile stands.
-    if (!this.#live(id)) return null;
-    this.#put(id, entry);
-    return id;
+  updateRecord(id: string, record: SessionRecord<Data>): Awaitable<string | null> {
+    return settle(this.#entryOf(id, record), (entry) => {
+      // Only a session that is still alive is updated: a logout meanwhile stands.
+      if (!this.#live(id)) return null;
+      this.#put(id, entry);
+      return id;
+    });
   }
 
   destroyRecord(id: string): boolean {
