@@ -43,7 +43,7 @@ const operations: Operation[] = [
   { name: "login: regenerate (DEL + SET NX)", prepare: live, run: (store, id) => store.rotateRecord(id!, record(), ctx) },
   { name: "logout (DEL)", prepare: live, run: (store, id) => store.destroyRecord(id!, ctx) },
   { name: "update (SET XX), control", prepare: live, run: (store, id) => store.updateRecord(id!, record(), ctx) },
-  { name: "read (GET), control", prepare: live, run: (store, id) => store.loadEntry(id!, ctx) },
+  { name: "read (GET), control", prepare: live, run: async (store, id) => store.loadEntry(id!, ctx) },
 ];
 
 export interface Row {

@@ -6,6 +6,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { isThenable, settle } from "./awaitable.js";
+import { rememberDataJson, sameJson } from "./data-json.js";
 import { decideEndOfRequest, type EndOfRequest } from "./decision.js";
 import { isSessionError, SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
@@ -144,7 +145,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     if (id === undefined) return NOTHING_OPENED;
     if (cache?.answers(ctx) === true) return openFromCopy(id, ctx);
     const readAt = Date.now();
-    return settle(store.load(id, ctx, scope), (stored) => opened(id, stored, undefined, readAt));
+    const stored = store.load(id, ctx, scope);
+    return isThenable(stored) ? stored.then((found) => opened(id, found, undefined, readAt)) : opened(id, stored, undefined, readAt);
   }
 
   async function openFromCopy(id: string, ctx: RequestContext): Promise<Opened> {
@@ -159,8 +161,16 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
   }
 
   /** What a store read opened: the entry if it may be used, and what the copies need after it. */
-  function opened(id: string, stored: StoredEntry<Record<string, unknown>> | null, origin: CopyOrigin | undefined, readAt: number): Awaitable<Opened> {
-    return settle(accept(stored), (loaded): Opened => ({ source: "store", loaded, upkeep: upkeepAfterRead(id, stored, loaded, origin, readAt) }));
+  function opened(
+    id: string,
+    stored: StoredEntry<Record<string, unknown>> | null,
+    origin: CopyOrigin | undefined,
+    readAt: number,
+  ): Awaitable<Opened> {
+    const accepted = accept(stored);
+    if (isThenable(accepted))
+      return accepted.then((loaded) => ({ source: "store", loaded, upkeep: upkeepAfterRead(id, stored, loaded, origin, readAt) }));
+    return { source: "store", loaded: accepted, upkeep: upkeepAfterRead(id, stored, accepted, origin, readAt) };
   }
 
   /** What the copies need after a store read: a copy of what it found (`origin`), or to go when it found no session. */
@@ -254,6 +264,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     // With the default hash, the JSON the store parsed is the hash: no need to stringify again.
     let hashBefore = (options.hash === undefined && loaded?.dataJson) || hash(data);
     if (isThenable(hashBefore)) hashBefore = await hashBefore;
+    // A copy of the data as loaded that nothing changes: compared with, where it is there, instead of hashed.
+    let unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
     const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashBefore;
 
     /** verify(): the store's word on a session loaded from a copy; any other session was read from the store already. */
@@ -277,6 +289,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
           : { data: await makeDefaults(ctx), meta: undefined, loadedId: undefined },
       );
       hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(handle.data));
+      unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
       return loaded !== null;
     };
 
@@ -294,9 +307,20 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     const response = await ctx.next();
     const now = Date.now();
     let changed = false;
-    if (!handle.destroyed) {
-      const hashAfter = handle.metaDirty ? undefined : hash(handle.data);
-      changed = handle.metaDirty || (isThenable(hashAfter) ? await hashAfter : hashAfter) !== hashBefore;
+    let dataJson: string | undefined;
+    if (handle.metaDirty) {
+      changed = !handle.destroyed;
+    } else if (!handle.destroyed) {
+      const same = unchangedData === undefined ? undefined : sameJson(handle.data, unchangedData);
+      if (same !== undefined) {
+        changed = !same;
+      } else {
+        const pending = hash(handle.data);
+        const hashAfter = isThenable(pending) ? await pending : pending;
+        changed = hashAfter !== hashBefore;
+        // The default hash is the data's JSON: what a write of it would stringify again.
+        if (options.hash === undefined && typeof hashAfter === "string") dataJson = hashAfter;
+      }
     }
     const decide = (from: StoredEntry<Record<string, unknown>> | null, data: Record<string, unknown>, meta: SessionMeta, changed: boolean) =>
       decideEndOfRequest(
@@ -314,6 +338,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         lifetime,
       );
     let decision = decide(loaded, handle.data, handle.nextMeta(), changed);
+    if (dataJson !== undefined && decision.action !== "leave" && decision.action !== "destroy") rememberDataJson(decision.record, dataJson);
     let upkeep = opened.source === "store" ? opened.upkeep : undefined;
     if (opened.source === "copy" && (decision.action === "update" || decision.action === "rotate")) {
       // A write from a copy reads the store first: a copy behind the store must never overwrite a newer session.

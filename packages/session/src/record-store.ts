@@ -14,6 +14,12 @@ import type { Awaitable, SessionData, SessionRecord, SessionScope, SessionStore 
 export interface StoredEntry<Data> {
   record: SessionRecord<Data>;
   dataJson?: string;
+  /**
+   * The data as loaded, in an object nothing hands out or changes (the
+   * memory store keeps one): the default change detection compares the
+   * handler's data with it instead of stringifying the data again.
+   */
+  unchangedData?: Data;
 }
 
 /**

@@ -32,7 +32,7 @@ import { RecordStore, type StoredEntry } from "../record-store.js";
 import { EXPLAIN_REFUSAL, reportedUserIndex, STORE_TELEMETRY, UNREPORTED_USER_INDEX, type UnreportedUserIndex } from "../store-reporting.js";
 import { Telemetry, type TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, RecordCodec, SessionData, SessionRecord, SessionSerializationOptions, UserSessionIndex, UserSessionInfo } from "../types.js";
-import { settle } from "../awaitable.js";
+import { isThenable, settle } from "../awaitable.js";
 import { encodeBase64Url } from "../crypto/base64url.js";
 import { externalKeys, type ExternalKeys, type NewId } from "./external-keys.js";
 import { recordToText, textToRecord } from "./record-text.js";
@@ -196,11 +196,14 @@ export abstract class ExternalStore<Data = SessionData> extends RecordStore<Data
    */
   loadEntry(id: string, ctx?: RequestContext): Awaitable<StoredEntry<NoInfer<Data>> | null> {
     // At once where the store reads at once (the memory store) and the ID needs no check against its user.
-    return settle(this.readEntry(id, ctx), (entry) => {
-      if (entry === null || !this.#tagsUsers) return entry;
-      const user = entry.record.meta?.user;
-      return settle(this.keys.tagOf(id), (tag) => (user === undefined && tag === undefined ? entry : this.#servedAsTagged(id, entry, user, tag, ctx)));
-    });
+    const entry = this.readEntry(id, ctx);
+    return isThenable(entry) ? entry.then((found) => this.#servable(id, found, ctx)) : this.#servable(id, entry, ctx);
+  }
+
+  #servable(id: string, entry: StoredEntry<NoInfer<Data>> | null, ctx: RequestContext | undefined): Awaitable<StoredEntry<NoInfer<Data>> | null> {
+    if (entry === null || !this.#tagsUsers) return entry;
+    const user = entry.record.meta?.user;
+    return settle(this.keys.tagOf(id), (tag) => (user === undefined && tag === undefined ? entry : this.#servedAsTagged(id, entry, user, tag, ctx)));
   }
 
   /** `entry`, bound to `user` and read under an ID tagged `tag`, if the tag is the user's; otherwise destroyed, and `null`. */

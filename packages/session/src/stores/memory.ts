@@ -15,7 +15,7 @@ import type { StoredEntry } from "../record-store.js";
 import type { TelemetryOptions } from "../telemetry.js";
 import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionInfo } from "../types.js";
 import { ExternalStore, ID_TAKEN } from "./external-store.js";
-import { metaToText, textToMeta } from "./record-text.js";
+import { dataText, metaToText, textToMeta } from "./record-text.js";
 import { copyJsonValue } from "./serialization.js";
 import { sessionHandleOf, type IndexedUser } from "./session-id.js";
 
@@ -169,7 +169,11 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     const meta = entry.metaText === "" ? undefined : (textToMeta(entry.metaText) ?? undefined);
     const record: SessionRecord<Data> = { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
     if (meta) record.meta = meta;
-    return this.keys.serializer.isJson ? { record, dataJson: entry.dataText } : { record };
+    if (!this.keys.serializer.isJson) return { record };
+    // The kept parse, when the data handed out is a copy of it: nothing changes it while it is kept.
+    return entry.parsed && entry.parsed !== data
+      ? { record, dataJson: entry.dataText, unchangedData: entry.parsed }
+      : { record, dataJson: entry.dataText };
   }
 
   /**
@@ -195,7 +199,7 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   /** Everything an entry needs, computed before the synchronous check-and-write; at once unless a new handle must be hashed. */
   #entryOf(id: string, record: SessionRecord<Data>): Awaitable<Entry<Data>> {
     const entry: Entry<Data> = {
-      dataText: this.keys.serializer.stringify(record.data),
+      dataText: dataText(record, this.keys.serializer),
       metaText: metaToText(record.meta),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,

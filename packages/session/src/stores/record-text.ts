@@ -10,6 +10,7 @@
  */
 import type { StoredEntry } from "../record-store.js";
 import type { SessionMeta, SessionRecord } from "../types.js";
+import { knownDataJson } from "../data-json.js";
 import { isPlainObject, parseJsonSafely, type Serializer } from "./serialization.js";
 
 const MAX_USER_LENGTH = 512;
@@ -17,7 +18,12 @@ const MAX_AGENT_LENGTH = 100;
 
 export function recordToText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>): string {
   const meta = metaToText(record.meta);
-  return `2|${record.createdAt}|${record.expiresAt}|${meta.length}|${meta}${serializer.stringify(record.data)}`;
+  return `2|${record.createdAt}|${record.expiresAt}|${meta.length}|${meta}${dataText(record, serializer)}`;
+}
+
+/** The record's data as the store keeps it: the JSON already made when the serializer is JSON and there is one. */
+export function dataText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>): string {
+  return (serializer.isJson && knownDataJson(record)) || serializer.stringify(record.data);
 }
 
 /** The record, or `null` when the text is malformed, expired, or its data or metadata invalid. */
