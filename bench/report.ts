@@ -2,6 +2,7 @@
 import type { Environment } from "./environment.js";
 import type { HistoryEntry } from "./history.js";
 import type { HttpOptions } from "./http.js";
+import type { LayerOptions, LayerRow } from "./layer.js";
 import type { ManyUsersOptions } from "./many-users.js";
 import { LIBRARY_NAMES, libraryOf, STORES, storeOf, type Scenario } from "./scenarios.js";
 import type { CpuRow, Summary } from "./summary.js";
@@ -10,6 +11,8 @@ export interface ReportInput {
   environment: Environment;
   summary: Summary;
   manyUsersOptions: Pick<ManyUsersOptions, "users" | "rounds" | "batch">;
+  /** The session layer alone (bench/layer.ts); absent from a results.json written before it existed. */
+  layer?: { options: Pick<LayerOptions, "users" | "pairs" | "batch">; rows: LayerRow[] } | undefined;
   httpOptions: Pick<HttpOptions, "users" | "durationSeconds" | "warmupSeconds" | "rounds" | "connections"> | null;
   history: readonly HistoryEntry[];
   /** Hand-written notes on the profile, kept in bench/PROFILE.md. */
@@ -46,6 +49,7 @@ export function renderReport(input: ReportInput): string {
     ...summary.targets.map((target) => `| ${target.name} | ${target.goal} | ${target.met ? "Met" : "**Not met**"} | ${target.figures} |`),
     "",
     ...manyUsersSection(input),
+    ...layerSection(input.layer),
     ...floorSection(summary),
     ...kvSection(summary),
     ...redisSection(summary),
@@ -88,6 +92,28 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
     }),
     "",
     `Libraries: ${Object.values(LIBRARY_NAMES).join("; ")}. Each loads the same key bytes the way its README says; iron-session runs through the smallest Hattip middleware around its \`unsealData\`/\`sealData\` (bench/apps.ts).`,
+    "",
+  ];
+}
+
+function layerSection(layer: ReportInput["layer"]): string[] {
+  if (!layer || layer.rows.length === 0) return [];
+  const { users, pairs, batch } = layer.options;
+  return [
+    "## The session layer alone",
+    "",
+    "Each library's middleware behind @hattip/cookie through @hattip/compose, called with a bare request context: no Fetch `Request`, no adapter, no socket (bench/layer.ts). " +
+      `${users} users log in; then ${pairs} pairs of batches of ${batch} requests, ours and @hattip/session one after the other (each first in every other pair), round-robin over the users, each cookie updated from the last answer. ` +
+      "CPU is `process.cpuUsage` per request, median over the batches; the saving is the median over the pairs of (theirs − ours). " +
+      "What the whole apps above spend alike (building `Request`s and `Response`s, reading bodies) is left out, so differences under a microsecond show here; " +
+      "server stores with I/O are left out, their cost being the round trip's.",
+    "",
+    "| Store | Route | ours µs | @hattip/session µs | ours × cheaper | ours saves, µs per request (paired) |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+    ...layer.rows.map(
+      (row) =>
+        `| ${row.store} | /${row.route} | ${fixed(row.oursMicros, 2)} | ${fixed(row.theirsMicros, 2)} | ${times(row.theirsMicros / row.oursMicros)} | ${fixed(row.pairedSavingMicros, 2)} |`,
+    ),
     "",
   ];
 }

@@ -29,6 +29,7 @@ import { renderCapacity } from "./capacity-report.js";
 import { describeEnvironment } from "./environment.js";
 import { readHistory, recordRun } from "./history.js";
 import { runHttp, type HttpOptions } from "./http.js";
+import { runLayer, type LayerOptions } from "./layer.js";
 import { runManyUsers, type ManyUsersOptions } from "./many-users.js";
 import { measureMemory } from "./memory.js";
 import { renderReport, type ReportInput } from "./report.js";
@@ -59,6 +60,7 @@ if (positionals.length > 0 && (positionals.length > 1 || positionals[0] !== "cap
 const manyUsersOptions: Omit<ManyUsersOptions, "log" | "ours"> = values.quick
   ? { users: 50, rounds: 1, batch: 50 }
   : { users: 5000, rounds: 21, batch: 400 };
+const layerOptions: Omit<LayerOptions, "log" | "ours"> = values.quick ? { users: 50, pairs: 3, batch: 20 } : { users: 3000, pairs: 150, batch: 100 };
 const kvOptions: Omit<KvOptions, "log"> = values.quick ? { users: 10, rounds: 1, batch: 10 } : { users: 300, rounds: 9, batch: 150 };
 const httpOptions: Omit<HttpOptions, "log"> = values.quick
   ? { users: 20, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
@@ -79,6 +81,8 @@ log(`bench: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.to
 const ours = await loadOurs(values.ours, values["web-crypto"]);
 log(`many users: ${manyUsersOptions.users} users, ${manyUsersOptions.rounds} rounds of ${manyUsersOptions.batch} requests per app and route`);
 const manyUsers = await runManyUsers({ ...manyUsersOptions, ours, log });
+log(`session layer alone: ${layerOptions.users} users, ${layerOptions.pairs} pairs of ${layerOptions.batch} requests per store and route`);
+const layer = await runLayer({ ...layerOptions, ours, log });
 log("memory and bundles");
 const memory = values.ours ? null : await measureMemory(values.quick ? 1000 : 20_000);
 const bundles = values.ours ? [] : await measureBundles();
@@ -108,12 +112,20 @@ if (values.ours || values["web-crypto"]) {
   await mkdir(values.out, { recursive: true });
   await writeFile(
     join(values.out, "results.json"),
-    JSON.stringify({ environment, manyUsersOptions, kvOptions, httpOptions, summary, raw: { manyUsers, http } }, null, 2) + "\n",
+    JSON.stringify({ environment, manyUsersOptions, layerOptions, kvOptions, httpOptions, summary, layer, raw: { manyUsers, http } }, null, 2) + "\n",
   );
   // The session cache's section (bench/session-cache.ts, npm run bench:cache) is kept as it stands.
   const previous = await readFile(join(values.out, "RESULTS.md"), "utf8").catch(() => "");
   const cacheSection = /<!-- session-cache:begin[\s\S]*<!-- session-cache:end -->/.exec(previous)?.[0];
-  const report = renderReport({ environment, summary, manyUsersOptions, httpOptions: values.only ? null : httpOptions, history, profileNotes });
+  const report = renderReport({
+    environment,
+    summary,
+    manyUsersOptions,
+    layer: { options: layerOptions, rows: layer },
+    httpOptions: values.only ? null : httpOptions,
+    history,
+    profileNotes,
+  });
   await writeFile(join(values.out, "RESULTS.md"), cacheSection ? `${report.trimEnd()}\n\n${cacheSection}\n` : report);
   log(`wrote ${join(values.out, "RESULTS.md")} and results.json`);
 }

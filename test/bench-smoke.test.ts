@@ -10,6 +10,7 @@ import { expect, it } from "vitest";
 import { measureBundles } from "../bench/bundle.js";
 import { describeEnvironment } from "../bench/environment.js";
 import { runHttp } from "../bench/http.js";
+import { LAYER_STORES, runLayer } from "../bench/layer.js";
 import { MEASURED_ROUTES, runManyUsers } from "../bench/many-users.js";
 import { measureMemory } from "../bench/memory.js";
 import { renderReport } from "../bench/report.js";
@@ -33,6 +34,11 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   // A read-only request is one GET; a login over a live session loads it, then kills it and stores the new one in one round trip.
   expect(redis("ours:redis", "read")).toMatchObject({ commandsPerRequest: 1, roundTripsPerRequest: 1 });
   expect(redis("ours:redis", "relogin").roundTripsPerRequest).toBeLessThanOrEqual(2);
+
+  const layerOptions = { users: 20, pairs: 2, batch: 10 };
+  const layer = await runLayer(layerOptions);
+  expect(layer.map((row) => `${row.store} ${row.route}`)).toEqual(LAYER_STORES.flatMap((store) => [`${store} read`, `${store} write`]));
+  for (const row of layer) expect(row.oursMicros * row.theirsMicros, `${row.store} ${row.route}`).toBeGreaterThan(0);
 
   const memory = await measureMemory(500);
   expect(memory.bytesPerSession.ours).toBeGreaterThan(0);
@@ -74,6 +80,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
     environment: await describeEnvironment(),
     summary,
     manyUsersOptions,
+    layer: { options: layerOptions, rows: layer },
     httpOptions,
     history: [],
     profileNotes: "",
@@ -82,6 +89,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   expect(report).toContain("| iron:encrypted |");
   expect(report).toMatch(/\| Met \||\| \*\*Not met\*\* \|/);
   expect(report).toContain("## The floor of a cookie read");
+  expect(report).toContain("## The session layer alone");
   expect(report).toContain("## Workers KV in workerd");
 });
 

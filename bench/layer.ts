@@ -1,0 +1,158 @@
+/**
+ * The session layer alone: each library's middleware behind @hattip/cookie
+ * through @hattip/compose, called with a bare request context (no Fetch
+ * `Request`, no adapter, no socket), on the same many users as the
+ * headline. Ours and @hattip/session run in alternating batches of 100
+ * requests, so each pair meets the machine in the same state; the figures
+ * are medians over the pairs. Without the Request, Response and stream
+ * work every app pays alike, a difference of half a microsecond shows,
+ * where the whole-app figures move by several from round to round on this
+ * machine. Server stores with I/O (Redis, KV) are left out: their cost is
+ * the round trip's.
+ */
+import { composePartial, type RequestContext, type RequestHandler } from "@hattip/compose";
+import { cookie } from "@hattip/cookie";
+import * as theirs from "@hattip/session";
+import type * as OursModule from "hattip-session";
+import { BENCH_KEYS, SESSION_MAX_AGE_SECONDS } from "./fixtures.js";
+import { routes } from "./routes.js";
+
+export const LAYER_STORES = ["unsigned", "signed", "encrypted", "memory"] as const;
+export type LayerStore = (typeof LAYER_STORES)[number];
+export type LayerRoute = "read" | "write";
+
+export interface LayerOptions {
+  users: number;
+  /** Pairs of batches (one of ours, one of theirs) per store and route. */
+  pairs: number;
+  batch: number;
+  ours?: typeof OursModule | undefined;
+  log?: (line: string) => void;
+}
+
+export interface LayerRow {
+  store: LayerStore;
+  route: LayerRoute;
+  /** Median CPU per request over the batches, µs. */
+  oursMicros: number;
+  theirsMicros: number;
+  /** Median over the pairs of (theirs − ours), µs: how much less ours costs. */
+  pairedSavingMicros: number;
+}
+
+interface LayerApp {
+  handle: (ctx: RequestContext) => Promise<Response>;
+  cookies: string[];
+  cursor: number;
+}
+
+const ORIGIN = "http://app.test";
+
+export async function runLayer(options: LayerOptions): Promise<LayerRow[]> {
+  const ours = options.ours ?? (await import("hattip-session"));
+  const rows: LayerRow[] = [];
+  for (const store of LAYER_STORES) {
+    const apps = { ours: await layerApp(await oursMiddleware(ours, store)), theirs: await layerApp(await theirsMiddleware(store)) };
+    for (const app of Object.values(apps)) app.cookies = await logIn(app, options.users);
+    for (const route of ["read", "write"] as const) {
+      // Unmeasured: both apps' paths compiled first.
+      for (const app of Object.values(apps)) await runBatch(app, route, 1000);
+      const oursRuns: number[] = [];
+      const theirsRuns: number[] = [];
+      const savings: number[] = [];
+      for (let pair = 0; pair < options.pairs; pair++) {
+        // Each library goes first in every other pair.
+        const oursFirst = pair % 2 === 0;
+        const first = await runBatch(oursFirst ? apps.ours : apps.theirs, route, options.batch);
+        const second = await runBatch(oursFirst ? apps.theirs : apps.ours, route, options.batch);
+        const [oursMicros, theirsMicros] = oursFirst ? [first, second] : [second, first];
+        oursRuns.push(oursMicros);
+        theirsRuns.push(theirsMicros);
+        savings.push(theirsMicros - oursMicros);
+      }
+      const row = { store, route, oursMicros: median(oursRuns), theirsMicros: median(theirsRuns), pairedSavingMicros: median(savings) };
+      options.log?.(`  layer ${store} /${route}: ours ${row.oursMicros.toFixed(2)} µs, theirs ${row.theirsMicros.toFixed(2)} µs`);
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+async function oursMiddleware(ours: typeof OursModule, store: LayerStore): Promise<RequestHandler> {
+  const stores: Record<LayerStore, () => Promise<OursModule.SessionStore>> = {
+    unsigned: async () => new ours.UnsignedCookieStore(),
+    signed: async () => new ours.SignedCookieStore(await ours.SignedCookieStore.generateKeysFromBase64([BENCH_KEYS.hmac])),
+    encrypted: async () => new ours.EncryptedCookieStore(await ours.EncryptedCookieStore.generateKeysFromBase64([BENCH_KEYS.aes])),
+    memory: async () => new ours.UnsafeMemoryStore(),
+  };
+  return ours.session({ store: await stores[store](), cookieOptions: { maxAge: SESSION_MAX_AGE_SECONDS } }) as unknown as RequestHandler;
+}
+
+async function theirsMiddleware(store: LayerStore): Promise<RequestHandler> {
+  const stores: Record<LayerStore, () => Promise<theirs.SessionStore>> = {
+    unsigned: async () => new theirs.SimpleCookieStore(),
+    signed: async () => new theirs.SignedCookieStore(await theirs.SignedCookieStore.generateKeysFromBase64([BENCH_KEYS.hmac])),
+    encrypted: async () => new theirs.EncryptedCookieStore(await theirs.EncryptedCookieStore.generateKeysFromBase64([BENCH_KEYS.aes])),
+    memory: async () => new theirs.UnsafeMemorySessionStore(),
+  };
+  return theirs.session({
+    store: await stores[store](),
+    defaultSessionData: {},
+    cookieOptions: { maxAge: SESSION_MAX_AGE_SECONDS },
+  }) as RequestHandler;
+}
+
+async function layerApp(session: RequestHandler): Promise<LayerApp> {
+  const handle = composePartial([cookie(), session, (ctx: RequestContext) => routes[ctx.url.pathname]!(ctx)]) as (
+    ctx: RequestContext,
+  ) => Promise<Response>;
+  return { handle, cookies: [], cursor: 0 };
+}
+
+/** What an adapter's context gives the two middlewares: the URL, the Cookie header, and an error handler. */
+function contextFor(path: string, cookieHeader: string): RequestContext {
+  const headers = { get: (name: string) => (name.toLowerCase() === "cookie" ? cookieHeader : null) };
+  return {
+    url: new URL(ORIGIN + path),
+    request: { headers } as unknown as Request,
+    handleError: (error: unknown) => {
+      throw error;
+    },
+  } as unknown as RequestContext;
+}
+
+/** The session cookie a response sets: what the user's browser sends from then on. */
+function sessionCookieOf(response: Response): string | undefined {
+  for (const line of response.headers.getSetCookie()) {
+    if (!/;\s*max-age=0\b/i.test(line)) return line.slice(0, line.indexOf(";"));
+  }
+  return undefined;
+}
+
+async function logIn(app: LayerApp, users: number): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let index = 0; index < users; index++) {
+    const set = sessionCookieOf(await app.handle(contextFor("/login", "")));
+    if (set === undefined) throw new Error("/login set no cookie");
+    cookies.push(set);
+  }
+  return cookies;
+}
+
+async function runBatch(app: LayerApp, route: LayerRoute, requests: number): Promise<number> {
+  const started = process.cpuUsage();
+  for (let index = 0; index < requests; index++) {
+    const user = app.cursor++ % app.cookies.length;
+    const response = await app.handle(contextFor(`/${route}`, app.cookies[user]!));
+    const set = sessionCookieOf(response);
+    if (set !== undefined) app.cookies[user] = set;
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / requests;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
