@@ -1,30 +1,8 @@
 /**
- * The session data's JSON, made as rarely as the default change detection
- * allows: compared with a copy of the loaded data without writing either
- * (`sameJson`), and, where it was written to tell a change, handed on to
- * the store's write instead of written again.
+ * The default change detection without writing the data's JSON: a
+ * comparison with a copy of the loaded data that answers as comparing the
+ * two JSON texts would, or says it cannot tell.
  */
-import type { SessionRecord } from "./types.js";
-
-/**
- * The JSON of records' data that the middleware made already, to tell
- * whether the handler changed it, by record: the write that follows keeps
- * that text instead of stringifying the data a second time. Keyed by the
- * record object the end of the request made, which nothing changes before
- * the store writes it.
- */
-const dataJsonOf = new WeakMap<SessionRecord<unknown>, string>();
-
-/** Tells the stores that `json` is `JSON.stringify(record.data)`. */
-export function rememberDataJson<Data>(record: SessionRecord<Data>, json: string): void {
-  dataJsonOf.set(record, json);
-}
-
-/** `JSON.stringify(record.data)`, if the middleware made it already. */
-export function knownDataJson<Data>(record: SessionRecord<Data>): string | undefined {
-  return dataJsonOf.get(record);
-}
-
 /**
  * Whether `JSON.stringify(value)` equals `JSON.stringify(original)`, told
  * without writing either, for `original` made by `JSON.parse`: `true` or

@@ -6,7 +6,7 @@
  */
 import type { RequestContext } from "@hattip/compose";
 import { isThenable, settle } from "./awaitable.js";
-import { rememberDataJson, sameJson } from "./data-json.js";
+import { sameJson } from "./data-json.js";
 import { decideEndOfRequest, type EndOfRequest } from "./decision.js";
 import { isSessionError, SessionSetupError } from "./errors.js";
 import { lifetimePolicy } from "./lifetime.js";
@@ -192,6 +192,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     response: Response,
     now: number,
     upkeep: CopyUpkeep | undefined,
+    dataJson: string | undefined,
   ): Awaitable<Response> {
     switch (decision.action) {
       case "leave":
@@ -206,9 +207,9 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         const { record } = decision;
         const sent =
           decision.action === "create"
-            ? store.create(record, ctx, scope, now)
+            ? store.create(record, ctx, scope, now, dataJson)
             : decision.action === "update"
-              ? store.update(decision.id, record, ctx, scope, now)
+              ? store.update(decision.id, record, ctx, scope, now, dataJson)
               : store.rotate(decision.id, record, ctx, scope, now);
         return settle(sent, (sentId) => sendWritten(sentId, record, ctx, response, now));
       }
@@ -338,7 +339,6 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         lifetime,
       );
     let decision = decide(loaded, handle.data, handle.nextMeta(), changed);
-    if (dataJson !== undefined && decision.action !== "leave" && decision.action !== "destroy") rememberDataJson(decision.record, dataJson);
     let upkeep = opened.source === "store" ? opened.upkeep : undefined;
     if (opened.source === "copy" && (decision.action === "update" || decision.action === "rotate")) {
       // A write from a copy reads the store first: a copy behind the store must never overwrite a newer session.
@@ -355,10 +355,11 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         if (changed || handle.regenerated) return runAgain(ctx, response, writtenId, stored, now);
         // Only a rolling refresh was due: it refreshes what the store holds, not the copy.
         decision = decide(fresh, fresh.record.data, fresh.record.meta ?? {}, false);
+        dataJson = undefined;
         upkeep = { action: "keep", id: writtenId, record: stored.record, origin: "write", at: now };
       }
     }
-    const carried = carryOut(decision, ctx, response, now, upkeep);
+    const carried = carryOut(decision, ctx, response, now, upkeep, dataJson);
     return isThenable(carried) ? await carried : carried;
   } as SessionMiddleware<Record<string, unknown>, Record<string, unknown>>;
 

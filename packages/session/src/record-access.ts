@@ -24,9 +24,10 @@ export interface RecordAccess<Data> {
   loadedFromCopy?(id: string, entry: StoredEntry<Data>, ctx: RequestContext): void;
   // Each answers at once where the store does (a cookie or the memory store): the middleware awaits only a promise.
   load(id: string, ctx: RequestContext, scope: SessionScope): Awaitable<StoredEntry<Data> | null>;
-  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string>;
+  /** `dataJson`: `JSON.stringify(record.data)` when the middleware made it already (RecordStore). */
+  create(record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number, dataJson?: string): Awaitable<string>;
   /** `null` when the session is gone and nothing was written. */
-  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string | null>;
+  update(id: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number, dataJson?: string): Awaitable<string | null>;
   destroy(id: string, ctx: RequestContext, scope: SessionScope): Awaitable<boolean>;
   /** `null` when `oldId` was already gone and nothing was written. */
   rotate(oldId: string, record: SessionRecord<Data>, ctx: RequestContext, scope: SessionScope, now: number): Awaitable<string | null>;
@@ -41,8 +42,8 @@ export function recordAccess<Data>(store: SessionStore<Data>): RecordAccess<Data
       users: userIndexOf(store),
       codec: codecOf(store),
       load: (id, ctx, scope) => store.loadEntry(id, ctx, scope),
-      create: (record, ctx, scope) => store.createRecord(record, ctx, scope),
-      update: (id, record, ctx, scope) => store.updateRecord(id, record, ctx, scope),
+      create: (record, ctx, scope, _now, dataJson) => store.createRecord(record, ctx, scope, dataJson),
+      update: (id, record, ctx, scope, _now, dataJson) => store.updateRecord(id, record, ctx, scope, dataJson),
       destroy: (id, ctx, scope) => store.destroyRecord(id, ctx, scope),
       rotate: (oldId, record, ctx, scope) => store.rotateRecord(oldId, record, ctx, scope),
     };

@@ -41,14 +41,24 @@ export interface StoredEntry<Data> {
 export abstract class RecordStore<Data = SessionData> implements SessionStore<Data> {
   /** The record of `id` with its stored data text, or `null` when it is unknown, expired or invalid. */
   abstract loadEntry(id: string, ctx?: RequestContext, scope?: SessionScope): Awaitable<StoredEntry<NoInfer<Data>> | null>;
-  /** Stores `record` as a new session and returns its ID. */
-  abstract createRecord(record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Awaitable<string>;
+  /**
+   * Stores `record` as a new session and returns its ID. `dataJson`, when
+   * given, is `JSON.stringify(record.data)`, made already by the middleware
+   * to tell the change: a store that keeps JSON may keep it as it is.
+   */
+  abstract createRecord(record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope, dataJson?: string): Awaitable<string>;
   /**
    * Updates the record of `id` if that session is still alive and returns
    * the ID to send back (a cookie store's new value); `null`, with nothing
    * written, when it is gone: a slow request must not undo a logout.
    */
-  abstract updateRecord(id: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Awaitable<string | null>;
+  abstract updateRecord(
+    id: string,
+    record: SessionRecord<Data>,
+    ctx?: RequestContext,
+    scope?: SessionScope,
+    dataJson?: string,
+  ): Awaitable<string | null>;
   /** Ends the session. `true` when a live session was there (cookie stores cannot know, and say `true`). */
   abstract destroyRecord(id: string, ctx?: RequestContext, scope?: SessionScope): Awaitable<boolean>;
 

@@ -102,15 +102,15 @@ export class SessionObserver {
         trace.loaded = entry;
         return entry;
       },
-      create: async (record, ctx, scope, now) => {
+      create: async (record, ctx, scope, now, dataJson) => {
         this.#trace(ctx).action = "create";
-        const id = await call(ctx, "create", () => access.create(record, ctx, scope, now), created);
+        const id = await call(ctx, "create", () => access.create(record, ctx, scope, now, dataJson), created);
         this.#trace(ctx).written = { action: "create", id, record };
         return id;
       },
-      update: async (id, record, ctx, scope, now) => {
+      update: async (id, record, ctx, scope, now, dataJson) => {
         this.#trace(ctx).action = "update";
-        const sent = await call(ctx, "update", () => access.update(id, record, ctx, scope, now), writtenOrGone("updated"));
+        const sent = await call(ctx, "update", () => access.update(id, record, ctx, scope, now, dataJson), writtenOrGone("updated"));
         if (sent !== null) this.#trace(ctx).written = { action: "update", id: sent, record };
         return sent;
       },

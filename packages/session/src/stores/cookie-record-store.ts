@@ -55,14 +55,14 @@ export abstract class CookieRecordStore<Data, Key> extends RecordStore<Data> {
     return text === null ? null : textToRecord(text, this.#serializer, Date.now());
   }
 
-  async createRecord(record: SessionRecord<Data>, _ctx?: RequestContext, scope?: SessionScope): Promise<string> {
-    const text = recordToText(record, this.#serializer);
+  async createRecord(record: SessionRecord<Data>, _ctx?: RequestContext, scope?: SessionScope, dataJson?: string): Promise<string> {
+    const text = recordToText(record, this.#serializer, dataJson);
     return this.protect(this.#ring ?? (await this.#pendingRing!), text, scopeName(scope));
   }
 
   /** A cookie session is updated by writing it whole: the browser keeps the new value in the old one's place. */
-  updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope): Promise<string> {
-    return this.createRecord(record, ctx, scope);
+  updateRecord(_id: string, record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope, dataJson?: string): Promise<string> {
+    return this.createRecord(record, ctx, scope, dataJson);
   }
 
   /**

@@ -10,10 +10,11 @@
  * `await` inside it, so concurrent requests of this process see every
  * operation as atomic.
  */
+import type { RequestContext } from "@hattip/compose";
 import { settle } from "../awaitable.js";
 import type { StoredEntry } from "../record-store.js";
 import type { TelemetryOptions } from "../telemetry.js";
-import type { Awaitable, SessionData, SessionRecord, SessionSerializationOptions, UserSessionInfo } from "../types.js";
+import type { Awaitable, SessionData, SessionRecord, SessionScope, SessionSerializationOptions, UserSessionInfo } from "../types.js";
 import { ExternalStore, ID_TAKEN } from "./external-store.js";
 import { dataText, metaToText, textToMeta } from "./record-text.js";
 import { copyJsonValue } from "./serialization.js";
@@ -87,10 +88,10 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     return entry ? this.#toStored(entry) : null;
   }
 
-  createRecord(record: SessionRecord<Data>): Promise<string> {
+  createRecord(record: SessionRecord<Data>, _ctx?: RequestContext, _scope?: SessionScope, dataJson?: string): Promise<string> {
     this.#sweepIfDue();
     return this.withFreshId(this.keys.generate, async (id) => {
-      const entry = await this.#entryOf(id, record);
+      const entry = await this.#entryOf(id, record, dataJson);
       // Checked after the awaits: another request may have taken the ID meanwhile.
       if (this.#entries.has(id)) return ID_TAKEN;
       this.#put(id, entry);
@@ -98,8 +99,8 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     });
   }
 
-  updateRecord(id: string, record: SessionRecord<Data>): Awaitable<string | null> {
-    return settle(this.#entryOf(id, record), (entry) => {
+  updateRecord(id: string, record: SessionRecord<Data>, _ctx?: RequestContext, _scope?: SessionScope, dataJson?: string): Awaitable<string | null> {
+    return settle(this.#entryOf(id, record, dataJson), (entry) => {
       // Only a session that is still alive is updated: a logout meanwhile stands.
       if (!this.#live(id)) return null;
       this.#put(id, entry);
@@ -197,9 +198,9 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
   }
 
   /** Everything an entry needs, computed before the synchronous check-and-write; at once unless a new handle must be hashed. */
-  #entryOf(id: string, record: SessionRecord<Data>): Awaitable<Entry<Data>> {
+  #entryOf(id: string, record: SessionRecord<Data>, dataJson?: string): Awaitable<Entry<Data>> {
     const entry: Entry<Data> = {
-      dataText: dataText(record, this.keys.serializer),
+      dataText: dataText(record, this.keys.serializer, dataJson),
       metaText: metaToText(record.meta),
       createdAt: record.createdAt,
       expiresAt: record.expiresAt,

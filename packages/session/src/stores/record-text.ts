@@ -10,20 +10,20 @@
  */
 import type { StoredEntry } from "../record-store.js";
 import type { SessionMeta, SessionRecord } from "../types.js";
-import { knownDataJson } from "../data-json.js";
 import { isPlainObject, parseJsonSafely, type Serializer } from "./serialization.js";
 
 const MAX_USER_LENGTH = 512;
 const MAX_AGENT_LENGTH = 100;
 
-export function recordToText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>): string {
+/** `dataJson`, when given, is `JSON.stringify(record.data)`, which the middleware made already. */
+export function recordToText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>, dataJson?: string): string {
   const meta = metaToText(record.meta);
-  return `2|${record.createdAt}|${record.expiresAt}|${meta.length}|${meta}${dataText(record, serializer)}`;
+  return `2|${record.createdAt}|${record.expiresAt}|${meta.length}|${meta}${dataText(record, serializer, dataJson)}`;
 }
 
-/** The record's data as the store keeps it: the JSON already made when the serializer is JSON and there is one. */
-export function dataText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>): string {
-  return (serializer.isJson && knownDataJson(record)) || serializer.stringify(record.data);
+/** The record's data as the store keeps it: `dataJson` (the data's JSON, made already) when the serializer writes JSON. */
+export function dataText<Data>(record: SessionRecord<Data>, serializer: Serializer<Data>, dataJson?: string): string {
+  return (serializer.isJson && dataJson) || serializer.stringify(record.data);
 }
 
 /** The record, or `null` when the text is malformed, expired, or its data or metadata invalid. */

@@ -10,7 +10,7 @@ import type { RequestContext } from "@hattip/compose";
 import type { CookieRefusalReason } from "../events.js";
 import { RecordStore, type StoredEntry } from "../record-store.js";
 import { EXPLAIN_REFUSAL } from "../store-reporting.js";
-import type { SessionData, SessionRecord, SessionSerializationOptions } from "../types.js";
+import type { SessionData, SessionRecord, SessionScope, SessionSerializationOptions } from "../types.js";
 import { recordToText, refusalOfText, textToRecord } from "./record-text.js";
 import { createSerializer, type Serializer } from "./serialization.js";
 
@@ -53,12 +53,12 @@ export class UnsignedCookieStore<Data = SessionData> extends RecordStore<Data> {
     return textToRecord(cookieValue, this.#serializer, Date.now());
   }
 
-  createRecord(record: SessionRecord<Data>): string {
-    return recordToText(record, this.#serializer);
+  createRecord(record: SessionRecord<Data>, _ctx?: RequestContext, _scope?: SessionScope, dataJson?: string): string {
+    return recordToText(record, this.#serializer, dataJson);
   }
 
-  updateRecord(_id: string, record: SessionRecord<Data>): string {
-    return this.createRecord(record);
+  updateRecord(_id: string, record: SessionRecord<Data>, _ctx?: RequestContext, _scope?: SessionScope, dataJson?: string): string {
+    return this.createRecord(record, _ctx, _scope, dataJson);
   }
 
   /** @internal Why `loadEntry` refused `cookieValue`: asked only when the app listens for `cookieRefused`. */
