@@ -7,9 +7,16 @@
  * are medians over the pairs. Without the Request, Response and stream
  * work every app pays alike, a difference of half a microsecond shows,
  * where the whole-app figures move by several from round to round on this
- * machine. Server stores with I/O (Redis, KV) are left out: their cost is
- * the round trip's.
+ * machine. Each store is measured in a Node process of its own, as a server
+ * runs one store: in one process with the other stores' apps, the
+ * middleware's calls into the store see several classes and V8 stops
+ * inlining them, which a real server never pays. Server stores with I/O
+ * (Redis, KV) are left out: their cost is the round trip's.
  */
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { composePartial, type RequestContext, type RequestHandler } from "@hattip/compose";
 import { cookie } from "@hattip/cookie";
 import * as theirs from "@hattip/session";
@@ -26,7 +33,8 @@ export interface LayerOptions {
   /** Pairs of batches (one of ours, one of theirs) per store and route. */
   pairs: number;
   batch: number;
-  ours?: typeof OursModule | undefined;
+  /** Another build of hattip-session (its dist/index.js), for a before run. */
+  oursPath?: string | undefined;
   log?: (line: string) => void;
 }
 
@@ -49,31 +57,48 @@ interface LayerApp {
 const ORIGIN = "http://app.test";
 
 export async function runLayer(options: LayerOptions): Promise<LayerRow[]> {
-  const ours = options.ours ?? (await import("hattip-session"));
   const rows: LayerRow[] = [];
   for (const store of LAYER_STORES) {
-    const apps = { ours: await layerApp(await oursMiddleware(ours, store)), theirs: await layerApp(await theirsMiddleware(store)) };
-    for (const app of Object.values(apps)) app.cookies = await logIn(app, options.users);
-    for (const route of ["read", "write"] as const) {
-      // Unmeasured: both apps' paths compiled first.
-      for (const app of Object.values(apps)) await runBatch(app, route, 1000);
-      const oursRuns: number[] = [];
-      const theirsRuns: number[] = [];
-      const savings: number[] = [];
-      for (let pair = 0; pair < options.pairs; pair++) {
-        // Each library goes first in every other pair.
-        const oursFirst = pair % 2 === 0;
-        const first = await runBatch(oursFirst ? apps.ours : apps.theirs, route, options.batch);
-        const second = await runBatch(oursFirst ? apps.theirs : apps.ours, route, options.batch);
-        const [oursMicros, theirsMicros] = oursFirst ? [first, second] : [second, first];
-        oursRuns.push(oursMicros);
-        theirsRuns.push(theirsMicros);
-        savings.push(theirsMicros - oursMicros);
-      }
-      const row = { store, route, oursMicros: median(oursRuns), theirsMicros: median(theirsRuns), pairedSavingMicros: median(savings) };
-      options.log?.(`  layer ${store} /${route}: ours ${row.oursMicros.toFixed(2)} µs, theirs ${row.theirsMicros.toFixed(2)} µs`);
-      rows.push(row);
+    const { log: _log, ...settings } = options;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), CHILD_FLAG, JSON.stringify({ ...settings, store })],
+      { maxBuffer: 1 << 20 },
+    );
+    const measured = JSON.parse(stdout) as LayerRow[];
+    for (const row of measured) {
+      options.log?.(`  layer ${row.store} /${row.route}: ours ${row.oursMicros.toFixed(2)} µs, theirs ${row.theirsMicros.toFixed(2)} µs`);
     }
+    rows.push(...measured);
+  }
+  return rows;
+}
+
+const CHILD_FLAG = "--layer-child";
+
+/** One store's rows, in this process: what runLayer's child process for `store` runs. */
+async function measureStore(store: LayerStore, options: Omit<LayerOptions, "log">): Promise<LayerRow[]> {
+  const ours = (await import(options.oursPath ? pathToFileURL(resolve(options.oursPath)).href : "hattip-session")) as typeof OursModule;
+  const apps = { ours: await layerApp(await oursMiddleware(ours, store)), theirs: await layerApp(await theirsMiddleware(store)) };
+  for (const app of Object.values(apps)) app.cookies = await logIn(app, options.users);
+  const rows: LayerRow[] = [];
+  for (const route of ["read", "write"] as const) {
+    // Unmeasured: both apps' paths compiled first.
+    for (const app of Object.values(apps)) await runBatch(app, route, 1000);
+    const oursRuns: number[] = [];
+    const theirsRuns: number[] = [];
+    const savings: number[] = [];
+    for (let pair = 0; pair < options.pairs; pair++) {
+      // Each library goes first in every other pair.
+      const oursFirst = pair % 2 === 0;
+      const first = await runBatch(oursFirst ? apps.ours : apps.theirs, route, options.batch);
+      const second = await runBatch(oursFirst ? apps.theirs : apps.ours, route, options.batch);
+      const [oursMicros, theirsMicros] = oursFirst ? [first, second] : [second, first];
+      oursRuns.push(oursMicros);
+      theirsRuns.push(theirsMicros);
+      savings.push(theirsMicros - oursMicros);
+    }
+    rows.push({ store, route, oursMicros: median(oursRuns), theirsMicros: median(theirsRuns), pairedSavingMicros: median(savings) });
   }
   return rows;
 }
@@ -155,4 +180,9 @@ function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+if (process.argv[2] === CHILD_FLAG) {
+  const { store, ...options } = JSON.parse(process.argv[3]!) as Omit<LayerOptions, "log"> & { store: LayerStore };
+  process.stdout.write(JSON.stringify(await measureStore(store, options)));
 }
