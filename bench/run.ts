@@ -115,7 +115,11 @@ if (values.ours || values["web-crypto"]) {
   await mkdir(values.out, { recursive: true });
   await writeFile(
     join(values.out, "results.json"),
-    JSON.stringify({ environment, manyUsersOptions, layerOptions, kvOptions, httpOptions, summary, layer, raw: { manyUsers, http } }, null, 2) + "\n",
+    JSON.stringify(
+      { environment, manyUsersOptions, kvOptions, httpOptions, summary, layer: { options: layerOptions, rows: layer }, raw: { manyUsers, http } },
+      null,
+      2,
+    ) + "\n",
   );
   // The session cache's section (bench/session-cache.ts, npm run bench:cache) is kept as it stands.
   const previous = await readFile(join(values.out, "RESULTS.md"), "utf8").catch(() => "");
