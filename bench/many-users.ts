@@ -1,23 +1,33 @@
 /**
  * The headline benchmark: what a session costs in CPU per request on a
- * server with many users. Each app (bench/apps.ts) runs in this process,
- * fed Fetch Requests through @hattip/compose as an adapter would, minus
- * the socket. Thousands of users log in first; the measured requests then
- * go round-robin over them, so no cookie repeats within a batch, and each
- * user's browser keeps the cookie the last answer set.
+ * server with many users. Each app (bench/apps.ts) is fed Fetch Requests
+ * through @hattip/compose as an adapter would, minus the socket. Thousands
+ * of users log in first; the measured requests then go round-robin over
+ * them, so no cookie repeats within a batch, and each user's browser keeps
+ * the cookie the last answer set.
  *
  * CPU time comes from process.cpuUsage (user + system) over a batch,
  * garbage collection included. A session's cost is its app's CPU per
  * request minus the no-session app's in the same round; rounds interleave
- * every app, each round starting one app further on, and the figures are
+ * the apps, each round starting one app further on, and the figures are
  * medians over rounds. A secondary route replays one user's cookie.
+ *
+ * `runManyUsersByStore` (npm run bench) runs each store's apps in a Node
+ * process of their own, as a server runs one store: the no-session app,
+ * ours, @hattip/session's (and the floor and iron-session apps of that
+ * store), interleaved there. `runManyUsers` runs the apps it is given in
+ * this process (bench/profile.ts, the smoke test).
  */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { createClient } from "redis";
 import { adapterContextFor } from "./context.js";
 import { createApp, type AppOptions } from "./apps.js";
 import { PLAIN_COOKIE } from "./fixtures.js";
 import { countingRedis, type RedisLike } from "./round-trips.js";
-import { FLOOR_SCENARIOS, isFloor, SCENARIOS, storeOf, type Scenario } from "./scenarios.js";
+import { loadOurs } from "./ours-build.js";
+import { FLOOR_SCENARIOS, isFloor, SCENARIOS, STORES, storeOf, type Scenario } from "./scenarios.js";
 import { startRedis } from "../packages/session/test/support/redis-server.js";
 import type { HattipHandler } from "@hattip/core";
 
@@ -77,6 +87,50 @@ interface RunningApp {
 }
 
 const ORIGIN = "http://app.test";
+
+/** Which build of ours the processes of `runManyUsersByStore` load (see bench/ours-build.ts). */
+export interface OursBuild {
+  oursPath?: string | undefined;
+  webCrypto?: boolean;
+}
+
+/** Rounds of one store's process are numbered from its group's offset: each app meets its own no-session app. */
+const GROUP_ROUNDS = 1000;
+const GROUP_FLAG = "--many-users-group";
+
+/** The apps that share a process: the no-session app with each store's apps, and with `cookie-only`. */
+export function scenarioGroups(scenarios: readonly Scenario[] = [...SCENARIOS, ...FLOOR_SCENARIOS]): Scenario[][] {
+  const groups: Scenario[][] = [["baseline", ...scenarios.filter((scenario) => scenario === "cookie-only")]];
+  for (const store of STORES) groups.push(["baseline", ...scenarios.filter((scenario) => storeOf(scenario) === store)]);
+  return groups.filter((group) => group.length > 1);
+}
+
+/** `runManyUsers` for each group of `scenarioGroups`, each in a Node process of its own; one run's samples. */
+export async function runManyUsersByStore(
+  options: Omit<ManyUsersOptions, "ours" | "beforeMeasuring" | "afterMeasuring"> & OursBuild,
+): Promise<ManyUsersRaw> {
+  const { log, scenarios, ...settings } = options;
+  const merged: ManyUsersRaw = {
+    options: { users: options.users, rounds: options.rounds, batch: options.batch },
+    samples: [],
+    redis: [],
+    cookieBytes: {},
+  };
+  const groups = scenarioGroups(scenarios);
+  for (const [index, group] of groups.entries()) {
+    log?.(`  process ${index + 1} of ${groups.length}: ${group.join(", ")}`);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), GROUP_FLAG, JSON.stringify({ ...settings, scenarios: group })],
+      { maxBuffer: 64 << 20 },
+    );
+    const raw = JSON.parse(stdout) as ManyUsersRaw;
+    merged.samples.push(...raw.samples.map((sample) => ({ ...sample, round: index * GROUP_ROUNDS + sample.round })));
+    merged.redis.push(...raw.redis);
+    Object.assign(merged.cookieBytes, raw.cookieBytes);
+  }
+  return merged;
+}
 
 export async function runManyUsers(options: ManyUsersOptions): Promise<ManyUsersRaw> {
   const scenarios = options.scenarios ?? [...SCENARIOS, ...FLOOR_SCENARIOS];
@@ -199,4 +253,10 @@ async function countRedis(scenario: Scenario, client: RedisLike, options: ManyUs
     });
   }
   return costs;
+}
+
+if (process.argv[2] === GROUP_FLAG) {
+  const { oursPath, webCrypto, ...options } = JSON.parse(process.argv[3]!) as ManyUsersOptions & OursBuild;
+  const ours = await loadOurs(oursPath, webCrypto === true);
+  process.stdout.write(JSON.stringify(await runManyUsers({ ...options, ours })));
 }

@@ -20,9 +20,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type * as OursModule from "hattip-session";
 import { measureBundles } from "./bundle.js";
 import { runCapacity, type CapacityOptions } from "./capacity.js";
 import { renderCapacity } from "./capacity-report.js";
@@ -30,7 +29,7 @@ import { describeEnvironment } from "./environment.js";
 import { readHistory, recordRun } from "./history.js";
 import { runHttp, type HttpOptions } from "./http.js";
 import { runLayer, type LayerOptions } from "./layer.js";
-import { runManyUsers, type ManyUsersOptions } from "./many-users.js";
+import { runManyUsersByStore, type ManyUsersOptions } from "./many-users.js";
 import { measureMemory } from "./memory.js";
 import { renderReport, type ReportInput } from "./report.js";
 import { summarize } from "./summary.js";
@@ -80,9 +79,8 @@ if (positionals[0] === "capacity") {
 const environment = await describeEnvironment();
 log(`bench: ${environment.cpus} CPUs, load ${environment.loadAverage1mAtStart.toFixed(2)}, Node ${environment.node}`);
 
-const ours = await loadOurs(values.ours, values["web-crypto"]);
 log(`many users: ${manyUsersOptions.users} users, ${manyUsersOptions.rounds} rounds of ${manyUsersOptions.batch} requests per app and route`);
-const manyUsers = await runManyUsers({ ...manyUsersOptions, ours, log });
+const manyUsers = await runManyUsersByStore({ ...manyUsersOptions, oursPath: values.ours, webCrypto: values["web-crypto"], log });
 log(`session layer alone: ${layerOptions.users} users, ${layerOptions.pairs} pairs of ${layerOptions.batch} requests per store and route`);
 // The layer's processes load a build by its path: a run on the Web Crypto path has none to give them.
 const layer = values["web-crypto"] ? [] : await runLayer({ ...layerOptions, oursPath: values.ours, log });
@@ -135,36 +133,6 @@ if (values.ours || values["web-crypto"]) {
   });
   await writeFile(join(values.out, "RESULTS.md"), cacheSection ? `${report.trimEnd()}\n\n${cacheSection}\n` : report);
   log(`wrote ${join(values.out, "RESULTS.md")} and results.json`);
-}
-
-/**
- * The hattip-session module to bench: the workspace build, another build
- * (a before run), or the workspace build with our cookie stores made as
- * on a runtime without node:crypto (process.getBuiltinModule hidden while
- * each is built: a store picks its crypto path then).
- */
-async function loadOurs(path: string | undefined, webCrypto: boolean): Promise<typeof OursModule | undefined> {
-  if (!path && !webCrypto) return undefined;
-  const module = (await import(path ? pathToFileURL(resolve(path)).href : "hattip-session")) as typeof OursModule;
-  if (!webCrypto) return module;
-  const processLike = process as { getBuiltinModule?: unknown };
-  const hidden = processLike.getBuiltinModule;
-  const withoutNative = <T>(build: () => T): T => {
-    processLike.getBuiltinModule = undefined;
-    try {
-      return build();
-    } finally {
-      processLike.getBuiltinModule = hidden;
-    }
-  };
-  // The stores decide their path when built; wrap each constructor the apps call.
-  const wrap = <C extends new (...args: never[]) => object>(Store: C): C =>
-    new Proxy(Store, { construct: (target, args) => withoutNative(() => Reflect.construct(target, args)) });
-  return {
-    ...module,
-    SignedCookieStore: wrap(module.SignedCookieStore),
-    EncryptedCookieStore: wrap(module.EncryptedCookieStore),
-  };
 }
 
 /** RESULTS.md from the last run's results.json, with PROFILE.md as it is now. */

@@ -11,7 +11,7 @@ import { measureBundles } from "../bench/bundle.js";
 import { describeEnvironment } from "../bench/environment.js";
 import { runHttp } from "../bench/http.js";
 import { LAYER_STORES, runLayer } from "../bench/layer.js";
-import { MEASURED_ROUTES, runManyUsers } from "../bench/many-users.js";
+import { MEASURED_ROUTES, runManyUsers, runManyUsersByStore, scenarioGroups } from "../bench/many-users.js";
 import { measureMemory } from "../bench/memory.js";
 import { renderReport } from "../bench/report.js";
 import { runCapacity } from "../bench/capacity.js";
@@ -34,6 +34,24 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   // A read-only request is one GET; a login over a live session loads it, then kills it and stores the new one in one round trip.
   expect(redis("ours:redis", "read")).toMatchObject({ commandsPerRequest: 1, roundTripsPerRequest: 1 });
   expect(redis("ours:redis", "relogin").roundTripsPerRequest).toBeLessThanOrEqual(2);
+
+  // npm run bench runs each store's apps in a process of their own; each app meets its own process's no-session app.
+  const byStore = await runManyUsersByStore({
+    users: 5,
+    rounds: 1,
+    batch: 5,
+    routes: ["read"],
+    scenarios: ["baseline", "ours:unsigned", "theirs:unsigned", "cookie-only"],
+  });
+  expect(scenarioGroups(["baseline", "ours:unsigned", "theirs:unsigned", "cookie-only"])).toEqual([
+    ["baseline", "cookie-only"],
+    ["baseline", "ours:unsigned", "theirs:unsigned"],
+  ]);
+  const roundsOf = (scenario: string) => byStore.samples.filter((sample) => sample.scenario === scenario).map((sample) => sample.round);
+  expect(roundsOf("baseline")).toHaveLength(2);
+  expect(roundsOf("ours:unsigned")).toEqual(roundsOf("theirs:unsigned"));
+  expect(roundsOf("baseline")).toContain(roundsOf("ours:unsigned")[0]);
+  expect(roundsOf("cookie-only")[0]).not.toBe(roundsOf("ours:unsigned")[0]);
 
   const layerOptions = { users: 20, pairs: 2, batch: 10 };
   const layer = await runLayer(layerOptions);
