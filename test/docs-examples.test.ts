@@ -44,14 +44,27 @@ async function freePort(): Promise<number> {
 
 const running: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of running.splice(0)) child.kill("SIGKILL");
+  // The whole process group: tsx runs the example in a node process of its own, which a SIGKILL to tsx would leave running.
+  for (const child of running.splice(0)) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Exited already.
+    }
+  }
 });
+
+/** `tsx <entry>` in `dir`, leading a process group of its own so that afterEach can stop it whole. */
+function runTsx(dir: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(TSX, [entry], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  running.push(child);
+  return child;
+}
 
 /** Starts `tsx <entry>` in `dir` and resolves with its base URL once it answers; fails with its output if it exits or stays silent. */
 async function start(dir: string, entry: string, env: Record<string, string>): Promise<string> {
   const port = await freePort();
-  const child = spawn(TSX, [entry], { cwd: dir, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
-  running.push(child);
+  const child = runTsx(dir, entry, { ...process.env, ...env, PORT: String(port) });
   let output = "";
   child.stdout?.on("data", (chunk) => (output += chunk));
   child.stderr?.on("data", (chunk) => (output += chunk));
@@ -110,8 +123,7 @@ describe("the package README's first example", () => {
 
   it("refuses to start without SESSION_KEYS, saying which setting is missing", async () => {
     const dir = project({ "handler.ts": exampleCode("first-example") });
-    const child = spawn(TSX, ["handler.ts"], { cwd: dir, env: { ...process.env, SESSION_KEYS: "" }, stdio: ["ignore", "pipe", "pipe"] });
-    running.push(child);
+    const child = runTsx(dir, "handler.ts", { ...process.env, SESSION_KEYS: "" });
     let output = "";
     child.stderr?.on("data", (chunk) => (output += chunk));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
