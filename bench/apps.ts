@@ -10,7 +10,7 @@ import { cookie } from "@hattip/cookie";
 import * as theirs from "@hattip/session";
 import type * as OursModule from "hattip-session";
 import { sealData, unsealData } from "iron-session";
-import { BENCH_KEYS, SESSION_MAX_AGE_SECONDS } from "./fixtures.js";
+import { BENCH_COOKIE_OPTIONS, BENCH_KEYS, SESSION_MAX_AGE_SECONDS } from "./fixtures.js";
 import { legacyRedisClient } from "./legacy-redis.js";
 import type { RedisLike } from "./round-trips.js";
 import { baselineRoutes, routes, type SessionLike } from "./routes.js";
@@ -49,7 +49,7 @@ export async function createApp(scenario: Scenario, options: AppOptions = {}): P
 async function middlewareOf(scenario: Scenario, options: AppOptions): Promise<RequestHandler[]> {
   if (scenario === "baseline") return [];
   if (scenario === "cookie-only") return [cookie()];
-  const cookieOptions = { maxAge: SESSION_MAX_AGE_SECONDS };
+  const cookieOptions = BENCH_COOKIE_OPTIONS;
   const [library, store] = scenario.split(":") as ["ours" | "theirs" | "iron", string];
   const redis = () => {
     if (!options.redis) throw new Error(`${scenario} needs a Redis client`);
@@ -98,7 +98,7 @@ function ironSession(password: string): RequestHandler {
     if (JSON.stringify(session.data) === before) return response;
     const value = await sealData(session.data, ironOptions);
     const headers = new Headers(response.headers);
-    headers.append("set-cookie", `${IRON_COOKIE}=${value}; Max-Age=${SESSION_MAX_AGE_SECONDS}; Path=/; HttpOnly; SameSite=Lax`);
+    headers.append("set-cookie", `${IRON_COOKIE}=${value}; Max-Age=${SESSION_MAX_AGE_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`);
     return new Response(response.body, { status: response.status, headers });
   };
 }

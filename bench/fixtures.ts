@@ -6,6 +6,14 @@
 
 export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
 
+/**
+ * The cookie options every library's app gets: a production session
+ * cookie's attributes, ours' defaults, which @hattip/session leaves to the
+ * app. Each library then sends the same attributes on its Set-Cookie line,
+ * and what one pays for them the other pays too.
+ */
+export const BENCH_COOKIE_OPTIONS = { maxAge: SESSION_MAX_AGE_SECONDS, httpOnly: true, secure: true, sameSite: "lax", path: "/" } as const;
+
 /** A logged-in user as most apps keep one: about 200 bytes of JSON. */
 export function typicalSession(): Record<string, unknown> {
   return {

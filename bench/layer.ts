@@ -21,7 +21,7 @@ import { composePartial, type RequestContext, type RequestHandler } from "@hatti
 import { cookie } from "@hattip/cookie";
 import * as theirs from "@hattip/session";
 import type * as OursModule from "hattip-session";
-import { BENCH_KEYS, SESSION_MAX_AGE_SECONDS } from "./fixtures.js";
+import { BENCH_COOKIE_OPTIONS, BENCH_KEYS } from "./fixtures.js";
 import { routes } from "./routes.js";
 
 export const LAYER_STORES = ["unsigned", "signed", "encrypted", "memory"] as const;
@@ -110,7 +110,7 @@ async function oursMiddleware(ours: typeof OursModule, store: LayerStore): Promi
     encrypted: async () => new ours.EncryptedCookieStore(await ours.EncryptedCookieStore.generateKeysFromBase64([BENCH_KEYS.aes])),
     memory: async () => new ours.UnsafeMemoryStore(),
   };
-  return ours.session({ store: await stores[store](), cookieOptions: { maxAge: SESSION_MAX_AGE_SECONDS } }) as unknown as RequestHandler;
+  return ours.session({ store: await stores[store](), cookieOptions: BENCH_COOKIE_OPTIONS }) as unknown as RequestHandler;
 }
 
 async function theirsMiddleware(store: LayerStore): Promise<RequestHandler> {
@@ -123,7 +123,7 @@ async function theirsMiddleware(store: LayerStore): Promise<RequestHandler> {
   return theirs.session({
     store: await stores[store](),
     defaultSessionData: {},
-    cookieOptions: { maxAge: SESSION_MAX_AGE_SECONDS },
+    cookieOptions: BENCH_COOKIE_OPTIONS,
   }) as RequestHandler;
 }
 

@@ -92,7 +92,7 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
       } | ${ours && storeOf(scenario) === "encrypted" ? `${times(read?.timesCheaperThanIron)} / ${times(write?.timesCheaperThanIron)}` : ""} | ${summary.cookieBytes[scenario] ?? "–"} |`;
     }),
     "",
-    `Libraries: ${Object.values(LIBRARY_NAMES).join("; ")}. Each loads the same key bytes the way its README says; iron-session runs through the smallest Hattip middleware around its \`unsealData\`/\`sealData\` (bench/apps.ts).`,
+    `Libraries: ${Object.values(LIBRARY_NAMES).join("; ")}. Each loads the same key bytes the way its README says, and each is given the same cookie options: a production session cookie's attributes (HttpOnly, Secure, SameSite=Lax, Path=/; ours' defaults, which @hattip/session leaves to the app), so every library's Set-Cookie line carries them (bench/fixtures.ts \`BENCH_COOKIE_OPTIONS\`); iron-session runs through the smallest Hattip middleware around its \`unsealData\`/\`sealData\` (bench/apps.ts).`,
     "",
   ];
 }

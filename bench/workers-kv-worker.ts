@@ -10,7 +10,7 @@ import { compose, type RequestContext, type RequestHandler } from "@hattip/compo
 import { cookie } from "@hattip/cookie";
 import * as theirs from "@hattip/session";
 import { KvSessionStore, session, type KvNamespaceLike } from "hattip-session";
-import { SESSION_MAX_AGE_SECONDS } from "./fixtures.js";
+import { BENCH_COOKIE_OPTIONS } from "./fixtures.js";
 import { baselineRoutes, routes } from "./routes.js";
 
 interface Env {
@@ -18,7 +18,7 @@ interface Env {
 }
 
 const envOf = (ctx: RequestContext) => (ctx.platform as { env: Env }).env;
-const cookieOptions = { maxAge: SESSION_MAX_AGE_SECONDS };
+const cookieOptions = BENCH_COOKIE_OPTIONS;
 const routeOf = (ctx: RequestContext) => ctx.url.pathname.slice(ctx.url.pathname.indexOf("/", 1));
 
 const handlers: Record<string, RequestHandler[]> = {

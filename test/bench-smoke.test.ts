@@ -8,6 +8,8 @@
  */
 import { expect, it } from "vitest";
 import { measureBundles } from "../bench/bundle.js";
+import { createApp } from "../bench/apps.js";
+import { adapterContextFor } from "../bench/context.js";
 import { describeEnvironment } from "../bench/environment.js";
 import { runHttp } from "../bench/http.js";
 import { LAYER_STORES, runLayer } from "../bench/layer.js";
@@ -109,6 +111,28 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   expect(report).toContain("## The floor of a cookie read");
   expect(report).toContain("## The session layer alone");
   expect(report).toContain("## Workers KV in workerd");
+});
+
+it("gives every cookie-store app the same cookie attributes, so none is measured doing less", async () => {
+  const attributesOf = async (scenario: (typeof SCENARIOS)[number]) => {
+    const app = await createApp(scenario);
+    const response = await app(adapterContextFor(new Request("http://app.test/login")));
+    const [line] = response.headers.getSetCookie();
+    if (line === undefined) throw new Error(`${scenario}: /login set no cookie`);
+    // Max-Age aside (@hattip/session sends milliseconds where seconds belong), the attributes as a set.
+    return line
+      .split(";")
+      .slice(1)
+      .map((part) => part.trim().toLowerCase())
+      .filter((part) => !part.startsWith("max-age="))
+      .sort();
+  };
+  const expected = ["httponly", "path=/", "samesite=lax", "secure"];
+  for (const store of ["signed", "encrypted", "unsigned", "memory"] as const) {
+    expect(await attributesOf(`ours:${store}`), `ours:${store}`).toEqual(expected);
+    expect(await attributesOf(`theirs:${store}`), `theirs:${store}`).toEqual(expected);
+  }
+  expect(await attributesOf("iron:encrypted")).toEqual(expected);
 });
 
 it("runs the capacity plan once and reports every table", { timeout: 240_000 }, async () => {
