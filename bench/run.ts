@@ -58,7 +58,7 @@ if (positionals.length > 0 && (positionals.length > 1 || positionals[0] !== "cap
 // interleaving finely lets every app meet it alike; the medians then hold.
 const manyUsersOptions: Omit<ManyUsersOptions, "log" | "ours"> = values.quick
   ? { users: 50, rounds: 1, batch: 50 }
-  : { users: 5000, rounds: 21, batch: 400 };
+  : { users: 5000, rounds: 101, batch: 100 };
 const layerOptions: Omit<LayerOptions, "log" | "oursPath"> = values.quick
   ? { users: 50, pairs: 3, batch: 20 }
   : { users: 3000, pairs: 150, batch: 100 };
