@@ -104,7 +104,7 @@ function layerSection(layer: ReportInput["layer"]): string[] {
     "## The session layer alone",
     "",
     "Each library's middleware behind @hattip/cookie through @hattip/compose, called with a bare request context: no Fetch `Request`, no adapter, no socket (bench/layer.ts), each store in a Node process of its own. " +
-      `${users} users log in; then ${pairs} pairs of batches of ${batch} requests, ours and @hattip/session one after the other (each first in every other pair), round-robin over the users, each cookie updated from the last answer. ` +
+      `${users} users log in; then, for each route, ${pairs} pairs of batches of ${batch} requests, ours and @hattip/session one after the other (each first in every other pair), round-robin over the users, each cookie updated from the last answer. Reads and writes take turns batch by batch and swap on each pass over the users, so each user's requests alternate between reading and writing, as in the headline. ` +
       "CPU is `process.cpuUsage` per request, median over the batches; the saving is the median over the pairs of (theirs − ours). " +
       "What the whole apps above spend alike (building `Request`s and `Response`s, reading bodies) is left out, so differences under a microsecond show here; " +
       "server stores with I/O are left out, their cost being the round trip's.",
