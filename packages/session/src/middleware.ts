@@ -344,6 +344,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       // A write from a copy reads the store first: a copy behind the store must never overwrite a newer session.
       const writtenId = decision.id;
       const stored = await store.load(writtenId, ctx, scope);
+      // The data's JSON goes to a store only as of the write (RecordStore): work the handler left running may have changed the data meanwhile.
+      dataJson = undefined;
       const behind = stored !== null && !cache!.isCurrent(opened.copy, stored);
       const fresh = behind ? await accept(stored) : stored;
       if (stored === null || fresh === null) {
@@ -355,7 +357,6 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
         if (changed || handle.regenerated) return runAgain(ctx, response, writtenId, stored, now);
         // Only a rolling refresh was due: it refreshes what the store holds, not the copy.
         decision = decide(fresh, fresh.record.data, fresh.record.meta ?? {}, false);
-        dataJson = undefined;
         upkeep = { action: "keep", id: writtenId, record: stored.record, origin: "write", at: now };
       }
     }

@@ -43,8 +43,9 @@ export abstract class RecordStore<Data = SessionData> implements SessionStore<Da
   abstract loadEntry(id: string, ctx?: RequestContext, scope?: SessionScope): Awaitable<StoredEntry<NoInfer<Data>> | null>;
   /**
    * Stores `record` as a new session and returns its ID. `dataJson`, when
-   * given, is `JSON.stringify(record.data)`, made already by the middleware
-   * to tell the change: a store that keeps JSON may keep it as it is.
+   * given, is `JSON.stringify(record.data)` as the data stands at this call,
+   * made already by the middleware to tell the change: a store that keeps
+   * JSON may keep it as it is (the same for `updateRecord`).
    */
   abstract createRecord(record: SessionRecord<Data>, ctx?: RequestContext, scope?: SessionScope, dataJson?: string): Awaitable<string>;
   /**

@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { UnsafeMemoryStore } from "../src/index.js";
 import { sameJson } from "../src/data-json.js";
+import { parseJsonSafely, plainJsonCopy } from "../src/stores/serialization.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient } from "./support/browser-like-client.js";
 import type { Served } from "./support/serve.js";
@@ -59,6 +60,63 @@ describe("sameJson", () => {
   it("tells keys in another order as another text", () => {
     expect(sameJson({ b: 1, a: 1 }, { a: 1, b: 1 })).toBe(false);
     expect(sameJson({ b: 1, gone: undefined, a: 1 }, { a: 1, b: 1 })).toBeUndefined();
+  });
+});
+
+/** Every object and array reachable from `value`. */
+function objectsIn(value: unknown, found = new Set<object>()): Set<object> {
+  if (typeof value === "object" && value !== null && !found.has(value)) {
+    found.add(value);
+    for (const child of Object.values(value)) objectsIn(child, found);
+  }
+  return found;
+}
+
+describe("plainJsonCopy, the copy the memory store keeps beside a write's text", () => {
+  it("is what parsing the value's JSON gives, sharing no object with the value, or undefined", () => {
+    fc.assert(
+      fc.property(fc.anything({ withDate: true, withMap: true, withNullPrototype: true, withSparseArray: true, withObjectString: true }), (value) => {
+        const copy = plainJsonCopy(value);
+        if (copy === undefined) return;
+        // Object.is tells -0 from 0, which JSON writes alike.
+        expect(Object.is(copy, 0) || !Object.is(copy, -0)).toBe(true);
+        expect(copy).toStrictEqual(parseJsonSafely(JSON.stringify(value)));
+        const shared = [...objectsIn(copy)].filter((object) => objectsIn(value).has(object));
+        expect(shared).toEqual([]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("copies everything JSON made, unless a key parsing would drop", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (json) => {
+        const value = JSON.parse(JSON.stringify(json)) as unknown;
+        const text = JSON.stringify(value);
+        if (/"(__proto__|constructor|prototype)":/.test(text)) return;
+        expect(plainJsonCopy(value)).toStrictEqual(parseJsonSafely(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("leaves to the text whatever JSON converts or drops, and the keys parsing drops", () => {
+    const cases: unknown[] = [
+      { at: new Date(0) },
+      { n: Number.NaN },
+      { gone: undefined },
+      [1, , 3],
+      [undefined],
+      { f: () => 1 },
+      { list: Object.assign([1], { toJSON: () => "x" }) },
+      new (class Point {
+        x = 1;
+      })(),
+      JSON.parse('{"__proto__": {"admin": true}}'),
+      { constructor: { prototype: 1 } },
+    ];
+    for (const value of cases) expect(plainJsonCopy(value), JSON.stringify(value) ?? String(value)).toBeUndefined();
+    expect(Object.is((plainJsonCopy({ zero: -0 }) as { zero: number }).zero, 0)).toBe(true);
   });
 });
 

@@ -1,9 +1,11 @@
 /**
  * UnsafeMemoryStore hands every request a copy of its own, over real HTTP:
  * a handler's change reaches the stored session only through the write at
- * the end of its request, never through the object itself. Checked on both
- * ways a load makes its copy: the first load after a write parses the
- * stored text, later loads copy the parsed form the store keeps.
+ * the end of its request, never through the object itself. Checked on
+ * every way a load makes its copy: after a write of plain JSON data it
+ * copies the copy the write kept; after a write of data JSON converts (a
+ * Date) the first load parses the stored text, and from the second on
+ * loads copy the parse the store keeps.
  */
 import type { RequestHandler } from "@hattip/compose";
 import { afterEach, describe, expect, it } from "vitest";
@@ -36,6 +38,14 @@ const routes: RequestHandler = async (ctx) => {
     case "/keep":
       kept.push(data);
       return Response.json(data);
+    case "/push-and-keep":
+      // A write, whose object the handler keeps and changes after the answer.
+      (data.items ??= []).push(searchParams.get("item")!);
+      kept.push(data);
+      return Response.json(data);
+    case "/date":
+      (data as { at?: Date }).at = new Date(0);
+      return Response.json({ ok: true });
     case "/gated-push": {
       await gates.get(searchParams.get("gate")!)!.enter();
       (data.items ??= []).push(searchParams.get("item")!);
@@ -46,54 +56,71 @@ const routes: RequestHandler = async (ctx) => {
   }
 };
 
-async function start() {
+/** A browser whose session holds `{ items: ["first"] }`, and with `withDate` a Date, which JSON writes as its ISO text. */
+async function start(withDate: boolean) {
   served = await serveSessionApp({ store: new UnsafeMemoryStore() }, routes);
   const browser = new CookieClient(served.url);
+  if (withDate) await browser.get("/date");
   await browser.get("/push?item=first");
   return browser;
 }
 
 const stored = async (browser: CookieClient) => JSON.parse((await browser.get("/read")).body).data;
+const DATE_AS_JSON = new Date(0).toISOString();
+const first = (withDate: boolean, items = ["first"]) => (withDate ? { at: DATE_AS_JSON, items } : { items });
 
-// The first load after a write parses the text; the third and later copy the kept parse.
-for (const [path, reads] of [
-  ["the first load after a write", 0],
-  ["a load that copies the kept parse", 3],
+for (const [path, withDate, reads] of [
+  ["a load right after a write of plain JSON, which copies the write's copy", false, 0],
+  ["a later load, which copies the same", false, 3],
+  ["the first load after a write of a Date, which parses the stored text", true, 0],
+  ["a load that copies the parse kept from the second load on", true, 3],
 ] as const) {
   describe(`UnsafeMemoryStore keeps each request's copy apart, on ${path}`, () => {
     it("a change to the loaded object that the request does not keep as its session changes nothing stored", async () => {
-      const browser = await start();
+      const browser = await start(withDate);
       for (let i = 0; i < reads; i++) await stored(browser);
       expect((await browser.get("/change-discarded")).status).toBe(200);
-      expect(await stored(browser)).toEqual({ items: ["first"] });
+      expect(await stored(browser)).toEqual(first(withDate));
     });
 
     it("an object a handler kept, changed after the answer, changes nothing stored", async () => {
-      const browser = await start();
+      const browser = await start(withDate);
       for (let i = 0; i < reads; i++) await stored(browser);
       await browser.get("/keep");
       const copy = kept.pop() as { items: string[]; count?: number };
       copy.items.push("after the answer");
       copy.count = 7;
-      expect(await stored(browser)).toEqual({ items: ["first"] });
+      expect(await stored(browser)).toEqual(first(withDate));
+    });
+
+    it("an object a handler wrote and kept, changed after the answer, changes nothing stored", async () => {
+      const browser = await start(withDate);
+      for (let i = 0; i < reads; i++) await stored(browser);
+      await browser.get("/push-and-keep?item=second");
+      const written = kept.pop() as { items: string[]; count?: number };
+      written.items.push("after the answer");
+      written.count = 7;
+      expect(await stored(browser)).toEqual(first(withDate, ["first", "second"]));
+      expect(await stored(browser)).toEqual(first(withDate, ["first", "second"]));
     });
 
     it("two requests at once each change their own copy, and the later write is what stays", async () => {
-      const browser = await start();
+      const browser = await start(withDate);
       for (let i = 0; i < reads; i++) await stored(browser);
       const [a, b] = [new Gate(), new Gate()];
-      gates.set(`a${reads}`, a);
-      gates.set(`b${reads}`, b);
+      const tag = `${withDate}${reads}`;
+      gates.set(`a${tag}`, a);
+      gates.set(`b${tag}`, b);
       // Both load the same session before either changes it.
-      const first = browser.get(`/gated-push?gate=a${reads}&item=from-a`);
-      const second = browser.get(`/gated-push?gate=b${reads}&item=from-b`);
+      const earlier = browser.get(`/gated-push?gate=a${tag}&item=from-a`);
+      const second = browser.get(`/gated-push?gate=b${tag}&item=from-b`);
       await Promise.all([a.entered, b.entered]);
       a.release();
-      expect(JSON.parse((await first).body).seen).toEqual(["first", "from-a"]);
+      expect(JSON.parse((await earlier).body).seen).toEqual(["first", "from-a"]);
       b.release();
       // b's copy never saw a's change: each request had its own object.
       expect(JSON.parse((await second).body).seen).toEqual(["first", "from-b"]);
-      expect(await stored(browser)).toEqual({ items: ["first", "from-b"] });
+      expect(await stored(browser)).toEqual(first(withDate, ["first", "from-b"]));
     });
   });
 }

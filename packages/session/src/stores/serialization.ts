@@ -58,6 +58,61 @@ export function copyJsonValue<Value>(value: Value): Value {
   return copy as Value;
 }
 
+/**
+ * A deep copy of `value` that equals what `parseJsonSafely(JSON.stringify(value))`
+ * gives, or `undefined` when `value` holds anything JSON would write otherwise
+ * than as it is (a Date or any `toJSON`, undefined, a function, NaN, a class
+ * instance, an array hole), a key `parseJsonSafely` drops, or nesting deeper
+ * than the call stack: the caller then parses the text. It lets a store that
+ * keeps a session's JSON also keep a parse of it without parsing.
+ */
+export function plainJsonCopy<Value>(value: Value): Value | undefined {
+  try {
+    const copy = plainCopyOf(value);
+    return copy === NOT_PLAIN ? undefined : (copy as Value);
+  } catch {
+    return undefined;
+  }
+}
+
+const NOT_PLAIN: unique symbol = Symbol("not plain JSON");
+
+function plainCopyOf(value: unknown): unknown {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      // JSON writes -0 as 0.
+      return Number.isFinite(value) ? value + 0 : NOT_PLAIN;
+    case "object": {
+      if (value === null) return null;
+      if ("toJSON" in value) return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        const copy: unknown[] = new Array(value.length);
+        for (let index = 0; index < value.length; index++) {
+          const child = plainCopyOf(value[index]);
+          if (child === NOT_PLAIN) return NOT_PLAIN;
+          copy[index] = child;
+        }
+        return copy;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const copy: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        if ((PROTOTYPE_KEYS as readonly string[]).includes(key)) return NOT_PLAIN;
+        const child = plainCopyOf((value as Record<string, unknown>)[key]);
+        if (child === NOT_PLAIN) return NOT_PLAIN;
+        copy[key] = child;
+      }
+      return copy;
+    }
+    default:
+      return NOT_PLAIN;
+  }
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
