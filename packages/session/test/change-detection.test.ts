@@ -105,7 +105,7 @@ describe("plainJsonCopy, the copy the memory store keeps beside a write's text",
       { at: new Date(0) },
       { n: Number.NaN },
       { gone: undefined },
-      [1, , 3],
+      Object.assign(new Array(3), { 0: 1, 2: 3 }), // a hole at 1
       [undefined],
       { f: () => 1 },
       { list: Object.assign([1], { toJSON: () => "x" }) },
