@@ -75,7 +75,7 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
     "",
     "Each store's apps run in a Node process of their own, as a server runs one store: the no-session app, ours and @hattip/session's (with the floor app for the signed and encrypted stores, and iron-session for the encrypted one); `cookie-only` shares one with the no-session app. " +
       `Each app runs behind @hattip/compose, fed Fetch \`Request\`s as an adapter would (no sockets). ${manyUsersOptions.users} users log in first (\`/login\`, a fresh visitor each, which regenerates where the library can); ` +
-      `each measurement then sends ${manyUsersOptions.batch} requests round-robin over them, each user's cookie updated from the last Set-Cookie, as a browser does. ` +
+      `each measurement then sends ${manyUsersOptions.batch} requests round-robin over them, each user's cookie updated from the last Set-Cookie, as a browser does; \`/read\` and \`/write\` take the users in one turn, so with these figures each user's requests alternate between reading and writing. ` +
       `CPU is \`process.cpuUsage\` (user + system, garbage collection included) over the batch. ${manyUsersOptions.rounds} rounds interleave the apps of a process, each round starting one app further on and reversing the route order. ` +
       "**Session** is the app's CPU per request minus the no-session app's in the same round of the same process (median over rounds); `cookie-only` is the app with only `@hattip/cookie`, which every library here needs. " +
       "`/read` reads the typical ~200-byte session, `/write` increments a counter in it; **replayed** sends one user's cookie every time (what a cache of verified cookies would see; secondary).",
