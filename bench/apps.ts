@@ -14,7 +14,7 @@ import { BENCH_COOKIE_OPTIONS, BENCH_KEYS, SESSION_MAX_AGE_SECONDS } from "./fix
 import { legacyRedisClient } from "./legacy-redis.js";
 import type { RedisLike } from "./round-trips.js";
 import { baselineRoutes, routes, type SessionLike } from "./routes.js";
-import { floorApp } from "./floor.js";
+import { floorApp, redisFloorApp } from "./floor.js";
 import { isFloor, type Scenario } from "./scenarios.js";
 
 type Data = Record<string, unknown>;
@@ -33,7 +33,10 @@ export const IRON_COOKIE = "iron";
 
 export async function createApp(scenario: Scenario, options: AppOptions = {}): Promise<HattipHandler> {
   if (isFloor(scenario)) {
-    const floor = await floorApp(scenario === "floor:signed" ? "signed" : "encrypted", options.ours ?? (await import("hattip-session")));
+    const floor =
+      scenario === "floor:redis"
+        ? redisFloorApp(options.redis ?? missingRedis(scenario))
+        : await floorApp(scenario === "floor:signed" ? "signed" : "encrypted", options.ours ?? (await import("hattip-session")));
     return compose(() => void options.onAnswer?.(), floor) as HattipHandler;
   }
   const app: RequestHandler = (ctx) => {
@@ -51,10 +54,7 @@ async function middlewareOf(scenario: Scenario, options: AppOptions): Promise<Re
   if (scenario === "cookie-only") return [cookie()];
   const cookieOptions = BENCH_COOKIE_OPTIONS;
   const [library, store] = scenario.split(":") as ["ours" | "theirs" | "iron", string];
-  const redis = () => {
-    if (!options.redis) throw new Error(`${scenario} needs a Redis client`);
-    return options.redis;
-  };
+  const redis = () => options.redis ?? missingRedis(scenario);
 
   if (library === "iron") return [cookie(), ironSession(BENCH_KEYS.ironPassword)];
   if (library === "ours") {
@@ -101,4 +101,8 @@ function ironSession(password: string): RequestHandler {
     headers.append("set-cookie", `${IRON_COOKIE}=${value}; Max-Age=${SESSION_MAX_AGE_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`);
     return new Response(response.body, { status: response.status, headers });
   };
+}
+
+function missingRedis(scenario: Scenario): never {
+  throw new Error(`${scenario} needs a Redis client`);
 }

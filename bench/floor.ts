@@ -1,8 +1,8 @@
 /**
- * The floor of a cookie session's read: only the parts no library can skip,
- * written straight against node:crypto, as an app of the many-users
- * benchmark. It reads the very cookies our signed and encrypted stores
- * write (same keys, same bytes):
+ * The floor of a session: only the parts no library can skip, written
+ * straight against node:crypto or the Redis client, as an app of the
+ * many-users benchmark. The cookie floors read the very cookies our signed
+ * and encrypted stores write (same keys, same bytes):
  *
  * - signed: parse the Cookie header (the `cookie` package, which
  *   @hattip/cookie uses), decode the base64url payload, one HMAC-SHA-256
@@ -13,13 +13,24 @@
  * No middleware, no record header, no change detection, no expiry check:
  * our session's CPU per read as a multiple of this is what the rest of the
  * work costs. /login makes the cookie with our store (not measured).
+ *
+ * The Redis floor is a session kept the plainest way, on the client both
+ * libraries are measured with: the cookie holds the key's name itself (no
+ * hash, no check of its shape), a read is one GET and `JSON.parse`, a write
+ * adds `JSON.stringify`, one SET with the TTL and the Set-Cookie line both
+ * libraries send. No deadline on a command, no guard against a logout
+ * landing between the GET and the SET. With one request at a time, a
+ * command's socket write and wait cost far more than any library's own
+ * work: this shows how much of a Redis request is left to win.
  */
 import { createDecipheriv, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import type { RequestContext, RequestHandler } from "@hattip/compose";
-import { parse } from "cookie";
+import { randomBytes } from "node:crypto";
+import { parse, serialize } from "cookie";
 import type * as OursModule from "hattip-session";
 import { encodePurpose } from "../packages/session/dist/crypto/purpose.js";
-import { BENCH_KEYS, SESSION_MAX_AGE_SECONDS, typicalSession } from "./fixtures.js";
+import { BENCH_COOKIE_OPTIONS, BENCH_KEYS, SESSION_MAX_AGE_SECONDS, typicalSession } from "./fixtures.js";
+import type { RedisLike } from "./round-trips.js";
 
 export type FloorKind = "signed" | "encrypted";
 
@@ -51,6 +62,28 @@ export async function floorApp(kind: FloorKind, ours: typeof OursModule): Promis
     // The record text is `2|created|expires|metaLength|meta data`: the data starts after the fourth bar (no metadata here).
     const data = text === null ? null : (JSON.parse(text.slice(nthBar(text, 4) + 1)) as { name?: string });
     return new Response(String(data?.name ?? "anonymous"));
+  };
+}
+
+export function redisFloorApp(client: RedisLike): RequestHandler {
+  const keyOf = (id: string) => `session:${id}`;
+  const save = (id: string, data: unknown) => client.set(keyOf(id), JSON.stringify(data), { EX: SESSION_MAX_AGE_SECONDS });
+  const withCookie = (body: string, id: string) => new Response(body, { headers: { "set-cookie": serialize(COOKIE, id, BENCH_COOKIE_OPTIONS) } });
+  return async (ctx: RequestContext) => {
+    const path = ctx.url.pathname;
+    if (path === "/login") {
+      const id = randomBytes(32).toString("base64url");
+      await save(id, typicalSession());
+      return withCookie("logged in", id);
+    }
+    const id = parse(ctx.request.headers.get("cookie") ?? "")[COOKIE];
+    const stored = id === undefined ? null : await client.get(keyOf(id));
+    const data = typeof stored === "string" ? (JSON.parse(stored) as Record<string, unknown>) : null;
+    if (path === "/read") return new Response(String(data?.name ?? "anonymous"));
+    if (id === undefined || data === null) return new Response("no session", { status: 401 });
+    data.count = Number(data.count ?? 0) + 1;
+    await save(id, data);
+    return withCookie(String(data.count), id);
   };
 }
 

@@ -12,7 +12,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { startRedis } from "../packages/session/test/support/redis-server.js";
 import { PLAIN_COOKIE } from "./fixtures.js";
-import { FLOOR_SCENARIOS, isFloor, SCENARIOS, type Scenario } from "./scenarios.js";
+import { FLOOR_SCENARIOS, SCENARIOS, writes, type Scenario } from "./scenarios.js";
 
 export type Route = "read" | "write";
 
@@ -65,7 +65,7 @@ const SETTLE_MS = 150;
 const BENCH_COMMANDS = new Set(["info", "config", "ping", "hello", "client", "select", "command"]);
 
 export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
-  // The floor apps too, on /read: what the unavoidable parts of a cookie read cost behind a real socket.
+  // The floor apps too (the cookie floors on /read): what the unavoidable parts of a session cost behind a real socket.
   const scenarios = options.scenarios ?? [...SCENARIOS, ...FLOOR_SCENARIOS];
   const log = options.log ?? (() => {});
   const needsRedis = scenarios.some((scenario) => scenario.endsWith(":redis"));
@@ -87,7 +87,7 @@ export async function runHttp(options: HttpOptions): Promise<HttpResult[]> {
       for (const scenario of [...scenarios.slice(offset), ...scenarios.slice(0, offset)]) {
         const server = servers.get(scenario)!;
         // Routes swap order every round too: the first measurement after an app idled tends to read low.
-        const routes: Route[] = isFloor(scenario) ? ["read"] : round % 2 === 1 ? ["read", "write"] : ["write", "read"];
+        const routes: Route[] = !writes(scenario) ? ["read"] : round % 2 === 1 ? ["read", "write"] : ["write", "read"];
         for (const route of routes) {
           const url = `${server.url}/${route}`;
           const cookies = server.cookies;

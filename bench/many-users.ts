@@ -27,7 +27,7 @@ import { createApp, type AppOptions } from "./apps.js";
 import { PLAIN_COOKIE } from "./fixtures.js";
 import { countingRedis, type RedisLike } from "./round-trips.js";
 import { loadOurs } from "./ours-build.js";
-import { FLOOR_SCENARIOS, isFloor, SCENARIOS, STORES, storeOf, type Scenario } from "./scenarios.js";
+import { FLOOR_SCENARIOS, isFloor, SCENARIOS, STORES, storeOf, writes, type Scenario } from "./scenarios.js";
 import { startRedis } from "../packages/session/test/support/redis-server.js";
 import type { HattipHandler } from "@hattip/core";
 
@@ -150,13 +150,13 @@ export async function runManyUsers(options: ManyUsersOptions): Promise<ManyUsers
       const app: RunningApp = { scenario, handler, users: [], cursor: 0 };
       app.users = await logIn(app, options.users);
       cookieBytes[scenario] = app.users[0]!.cookie.length;
-      if (usesRedis) redis.push(...(await countRedis(scenario, redisClient, options)));
+      // The floor's commands are its own; the counts judge the libraries.
+      if (usesRedis && !isFloor(scenario)) redis.push(...(await countRedis(scenario, redisClient, options)));
       apps.push(app);
       log(`  ${scenario}: ${options.users} users logged in`);
     }
     const measuredRoutes = options.routes ?? MEASURED_ROUTES;
-    // A floor app only reads: it is measured on /read alone.
-    const routesOf = (app: RunningApp) => (isFloor(app.scenario) ? measuredRoutes.filter((route) => route === "read") : measuredRoutes);
+    const routesOf = (app: RunningApp) => (writes(app.scenario) ? measuredRoutes : measuredRoutes.filter((route) => route === "read"));
     // Unmeasured: every app's code paths compiled and its heap grown before round 1.
     for (const app of apps) for (const route of routesOf(app)) await runBatch(app, route, Math.min(options.batch, 500));
     await options.beforeMeasuring?.();

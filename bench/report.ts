@@ -73,7 +73,7 @@ function manyUsersSection({ summary, manyUsersOptions }: ReportInput): string[] 
   return [
     "## Many users: session CPU per request (the headline)",
     "",
-    "Each store's apps run in a Node process of their own, as a server runs one store: the no-session app, ours and @hattip/session's (with the floor app for the signed and encrypted stores, and iron-session for the encrypted one); `cookie-only` shares one with the no-session app. " +
+    "Each store's apps run in a Node process of their own, as a server runs one store: the no-session app, ours and @hattip/session's (with the floor app for the signed, encrypted and Redis stores, and iron-session for the encrypted one); `cookie-only` shares one with the no-session app. " +
       `Each app runs behind @hattip/compose, fed Fetch \`Request\`s as an adapter would (no sockets). ${manyUsersOptions.users} users log in first (\`/login\`, a fresh visitor each, which regenerates where the library can); ` +
       `each measurement then sends ${manyUsersOptions.batch} requests round-robin over them, each user's cookie updated from the last Set-Cookie, as a browser does; \`/read\` and \`/write\` take the users in one turn, so with these figures each user's requests alternate between reading and writing. ` +
       `CPU is \`process.cpuUsage\` (user + system, garbage collection included) over the batch. ${manyUsersOptions.rounds} rounds interleave the apps of a process, each round starting one app further on and reversing the route order. ` +
@@ -119,7 +119,12 @@ function layerSection(layer: ReportInput["layer"]): string[] {
   ];
 }
 
-function floorSection({ floor }: Summary): string[] {
+function floorSection(summary: Summary): string[] {
+  return [...cookieFloorSection(summary), ...redisFloorSection(summary)];
+}
+
+function cookieFloorSection(summary: Summary): string[] {
+  const floor = summary.floor.filter((row) => row.kind !== "redis");
   if (floor.length === 0) return [];
   return [
     "## The floor of a cookie read",
@@ -131,6 +136,29 @@ function floorSection({ floor }: Summary): string[] {
     "| Read | floor µs | ours µs | ours as a multiple of the floor |",
     "| --- | ---: | ---: | ---: |",
     ...floor.map((row) => `| ${row.kind} | ${fixed(row.floorMicros)} | ${fixed(row.oursMicros)} | ${fixed(row.multiple, 2)}× |`),
+    "",
+  ];
+}
+
+function redisFloorSection(summary: Summary): string[] {
+  const floor = summary.floor.filter((row) => row.kind === "redis");
+  if (floor.length === 0) return [];
+  return [
+    "## The floor of a Redis session",
+    "",
+    "The plainest session a server can keep in Redis, timed in the same process and rounds as ours and @hattip/session's Redis apps, on the same client and server (bench/floor.ts): " +
+      "the cookie holds the key's name itself, a read is the Cookie header's parse, one GET and `JSON.parse`; a write adds `JSON.stringify`, one SET with the TTL and the Set-Cookie line. " +
+      "No hash of the ID, no deadline on a command, no record format, no guard against a logout landing between the GET and the SET. " +
+      "Requests run one at a time, so every command is a socket write of its own and a wait for the answer, paid alike by every app. " +
+      "Session CPU per request (app minus the no-session app, median over rounds); the last column is what ours would have to cost to be 1.2× cheaper than @hattip/session (the target), next to the floor.",
+    "",
+    "| Route | floor µs | ours µs | @hattip/session µs | ours above the floor, µs | @hattip/session above the floor, µs | 1.2× cheaper than @hattip/session, µs |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...floor.map((row) => {
+      const theirs = row.theirsMicros;
+      const cells = theirs === null ? ["–", "–", "–"] : [fixed(theirs), fixed(theirs - row.floorMicros), fixed(theirs / 1.2)];
+      return `| /${row.route} | ${fixed(row.floorMicros)} | ${fixed(row.oursMicros)} | ${cells[0]} | ${fixed(row.oursMicros - row.floorMicros)} | ${cells[1]} | ${cells[2]} |`;
+    }),
     "",
   ];
 }

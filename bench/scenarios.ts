@@ -6,8 +6,11 @@
 export const STORES = ["signed", "encrypted", "unsigned", "memory", "redis"] as const;
 export type StoreName = (typeof STORES)[number];
 export type Library = "ours" | "theirs" | "iron";
-/** The unavoidable parts of a cookie read alone (bench/floor.ts): in-process only, read route only. */
-export type FloorScenario = "floor:signed" | "floor:encrypted";
+/**
+ * The unavoidable parts of a session alone (bench/floor.ts): a cookie store's
+ * read, and a Redis session's read and write on the benchmark's one client.
+ */
+export type FloorScenario = "floor:signed" | "floor:encrypted" | "floor:redis";
 export type Scenario = "baseline" | "cookie-only" | `ours:${StoreName}` | `theirs:${StoreName}` | "iron:encrypted" | FloorScenario;
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -17,10 +20,15 @@ export const SCENARIOS: readonly Scenario[] = [
   "iron:encrypted",
 ];
 
-export const FLOOR_SCENARIOS: readonly FloorScenario[] = ["floor:signed", "floor:encrypted"];
+export const FLOOR_SCENARIOS: readonly FloorScenario[] = ["floor:signed", "floor:encrypted", "floor:redis"];
 
 export function isFloor(scenario: Scenario): scenario is FloorScenario {
   return scenario.startsWith("floor:");
+}
+
+/** Whether a scenario answers /write: a cookie floor only reads (its write would be ours' own seal or sign). */
+export function writes(scenario: Scenario): boolean {
+  return !isFloor(scenario) || scenario === "floor:redis";
 }
 
 export const LIBRARY_NAMES: Record<Library, string> = {

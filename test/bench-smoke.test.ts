@@ -6,6 +6,7 @@
  * round trips, no server-store code in a cookie-only bundle, no key
  * imports per request). No assertion here is about speed.
  */
+import { createClient } from "redis";
 import { expect, it } from "vitest";
 import { measureBundles } from "../bench/bundle.js";
 import { createApp } from "../bench/apps.js";
@@ -18,9 +19,10 @@ import { measureMemory } from "../bench/memory.js";
 import { renderReport } from "../bench/report.js";
 import { runCapacity } from "../bench/capacity.js";
 import { renderCapacity } from "../bench/capacity-report.js";
-import { FLOOR_SCENARIOS, SCENARIOS } from "../bench/scenarios.js";
+import { FLOOR_SCENARIOS, SCENARIOS, writes } from "../bench/scenarios.js";
 import { summarize } from "../bench/summary.js";
 import { runWorkersKv } from "../bench/workers-kv.js";
+import { startRedis } from "../packages/session/test/support/redis-server.js";
 
 it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async () => {
   const manyUsersOptions = { users: 20, rounds: 1, batch: 20 };
@@ -28,7 +30,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   expect(manyUsers.samples.map((sample) => `${sample.scenario} ${sample.route}`).sort()).toEqual(
     [
       ...SCENARIOS.flatMap((scenario) => MEASURED_ROUTES.map((route) => `${scenario} ${route}`)),
-      ...FLOOR_SCENARIOS.map((scenario) => `${scenario} read`),
+      ...FLOOR_SCENARIOS.flatMap((scenario) => (writes(scenario) ? MEASURED_ROUTES : ["read"]).map((route) => `${scenario} ${route}`)),
     ].sort(),
   );
   for (const sample of manyUsers.samples) expect(sample.cpuMicros, `${sample.scenario} ${sample.route}`).toBeGreaterThan(0);
@@ -73,7 +75,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   const http = await runHttp(httpOptions);
   expect(http.map((entry) => `${entry.scenario} ${entry.route}`)).toEqual([
     ...SCENARIOS.flatMap((scenario) => [`${scenario} read`, `${scenario} write`]),
-    ...FLOOR_SCENARIOS.map((scenario) => `${scenario} read`),
+    ...FLOOR_SCENARIOS.flatMap((scenario) => (writes(scenario) ? [`${scenario} read`, `${scenario} write`] : [`${scenario} read`])),
   ]);
   for (const entry of http) {
     expect(entry.requests, `${entry.scenario} /${entry.route}`).toBeGreaterThan(0);
@@ -95,7 +97,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
 
   const summary = summarize({ manyUsers, http, memory, bundles, kv });
   expect(summary.targets.length).toBeGreaterThanOrEqual(12);
-  expect(summary.floor.map((row) => row.kind)).toEqual(["signed", "encrypted"]);
+  expect(summary.floor.map((row) => `${row.kind} ${row.route}`)).toEqual(["signed read", "encrypted read", "redis read", "redis write"]);
   const report = renderReport({
     environment: await describeEnvironment(),
     summary,
@@ -109,6 +111,7 @@ it("runs every benchmark once and reports numbers", { timeout: 240_000 }, async 
   expect(report).toContain("| iron:encrypted |");
   expect(report).toMatch(/\| Met \||\| \*\*Not met\*\* \|/);
   expect(report).toContain("## The floor of a cookie read");
+  expect(report).toContain("## The floor of a Redis session");
   expect(report).toContain("## The session layer alone");
   expect(report).toContain("## Workers KV in workerd");
 });
@@ -133,6 +136,29 @@ it("gives every cookie-store app the same cookie attributes, so none is measured
     expect(await attributesOf(`theirs:${store}`), `theirs:${store}`).toEqual(expected);
   }
   expect(await attributesOf("iron:encrypted")).toEqual(expected);
+});
+
+it("keeps a real session in the Redis floor app, with the Set-Cookie line the libraries send", async () => {
+  const server = await startRedis();
+  const client = createClient({ url: server.url });
+  await client.connect();
+  try {
+    const app = await createApp("floor:redis", { redis: client });
+    const send = (path: string, cookie?: string) => app(adapterContextFor(new Request(`http://app.test${path}`, { headers: cookie ? { cookie } : {} })));
+    const login = await send("/login");
+    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    expect(await (await send("/read", cookie)).text()).toBe("Ada Lovelace");
+    expect(await (await send("/write", cookie)).text()).toBe("1");
+    const write = await send("/write", cookie);
+    expect(await write.text()).toBe("2");
+    expect(write.headers.getSetCookie()[0]).toBe(`${cookie}; Max-Age=604800; Path=/; HttpOnly; Secure; SameSite=Lax`);
+    // An unknown ID reads as no session; the stored one carries the TTL a real session would.
+    expect(await (await send("/read", "session=unknown")).text()).toBe("anonymous");
+    expect(await client.ttl(`session:${cookie.slice("session=".length)}`)).toBeGreaterThan(604_000);
+  } finally {
+    await client.close();
+    await server.stop();
+  }
 });
 
 it("runs the capacity plan once and reports every table", { timeout: 240_000 }, async () => {
