@@ -144,7 +144,8 @@ it("keeps a real session in the Redis floor app, with the Set-Cookie line the li
   await client.connect();
   try {
     const app = await createApp("floor:redis", { redis: client });
-    const send = (path: string, cookie?: string) => app(adapterContextFor(new Request(`http://app.test${path}`, { headers: cookie ? { cookie } : {} })));
+    const send = (path: string, cookie?: string) =>
+      app(adapterContextFor(new Request(`http://app.test${path}`, { headers: cookie ? { cookie } : {} })));
     const login = await send("/login");
     const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
     expect(await (await send("/read", cookie)).text()).toBe("Ada Lovelace");
