@@ -262,12 +262,14 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     let { loaded } = opened;
     const defaults = loaded ? undefined : makeDefaults(ctx);
     const data = loaded ? loaded.record.data : isThenable(defaults) ? await defaults : defaults!;
-    // With the default hash, the JSON the store parsed is the hash: no need to stringify again.
-    let hashBefore = (options.hash === undefined && loaded?.dataJson) || hash(data);
-    if (isThenable(hashBefore)) hashBefore = await hashBefore;
     // A copy of the data as loaded that nothing changes: compared with, where it is there, instead of hashed.
     let unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
-    const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashBefore;
+    // With the default hash, the JSON the store parsed is the hash: no need to stringify again. Beside an
+    // unchanged copy, it is made from that copy, and only when a comparison cannot tell (`hashOfLoaded`).
+    let hashBefore: unknown = unchangedData === undefined ? (options.hash === undefined && loaded?.dataJson) || hash(data) : NOT_HASHED;
+    if (isThenable(hashBefore)) hashBefore = await hashBefore;
+    const hashOfLoaded = () => (hashBefore === NOT_HASHED ? (hashBefore = loaded?.dataJson ?? JSON.stringify(unchangedData)) : hashBefore);
+    const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashOfLoaded();
 
     /** verify(): the store's word on a session loaded from a copy; any other session was read from the store already. */
     const verify = async (): Promise<boolean> => {
@@ -289,8 +291,8 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
           ? { data: loaded.record.data, meta: loaded.record.meta, loadedId: id }
           : { data: await makeDefaults(ctx), meta: undefined, loadedId: undefined },
       );
-      hashBefore = (options.hash === undefined && loaded?.dataJson) || (await hash(handle.data));
       unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
+      hashBefore = unchangedData === undefined ? (options.hash === undefined && loaded?.dataJson) || (await hash(handle.data)) : NOT_HASHED;
       return loaded !== null;
     };
 
@@ -318,7 +320,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       } else {
         const pending = hash(handle.data);
         const hashAfter = isThenable(pending) ? await pending : pending;
-        changed = hashAfter !== hashBefore;
+        changed = hashAfter !== hashOfLoaded();
         // The default hash is the data's JSON: what a write of it would stringify again.
         if (options.hash === undefined && typeof hashAfter === "string") dataJson = hashAfter;
       }
@@ -406,6 +408,8 @@ function expose(ctx: RequestContext, name: string | undefined, handle: SessionHa
 }
 
 const NOTHING_OPENED: Opened = { source: "none", loaded: null };
+/** The loaded data's hash is not made yet (a hash function may return anything, `undefined` included). */
+const NOT_HASHED: unique symbol = Symbol("not hashed");
 
 /** Where a request's session came from: no ID, the store, or a cached copy not yet checked against the store. */
 type Opened =

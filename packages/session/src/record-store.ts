@@ -17,7 +17,9 @@ export interface StoredEntry<Data> {
   /**
    * The data as loaded, in an object nothing hands out or changes (the
    * memory store keeps one): the default change detection compares the
-   * handler's data with it instead of stringifying the data again.
+   * handler's data with it instead of stringifying the data again. With
+   * it, `dataJson` may be left out: the middleware makes the JSON from this
+   * object if a comparison cannot tell.
    */
   unchangedData?: Data;
 }

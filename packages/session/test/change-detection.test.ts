@@ -133,8 +133,11 @@ describe("the memory store's writes follow the JSON of the data", () => {
       case "/start":
         (ctx.session as { data: unknown }).data = { at: "2026-01-01T00:00:00.000Z", nested: { list: [1, 2] }, count: 1 };
         break;
+      case "/bump":
+        data.count = 2;
+        break;
       case "/same-values":
-        data.count = 1;
+        data.count = 2;
         (data.nested as { list: number[] }).list = [1, 2];
         break;
       case "/same-json":
@@ -152,29 +155,41 @@ describe("the memory store's writes follow the JSON of the data", () => {
     return Response.json(ctx.session.data);
   };
 
-  /** A signed-in browser whose session the store has loaded twice since its last write: it compares with its kept copy. */
-  async function browserWithKeptCopy() {
+  /**
+   * A signed-in browser whose session the store loads next `readsSinceWrite`
+   * loads after its last write, a write the comparison with the kept copy
+   * found (`/bump`). The store then holds the write's copy and no text: the
+   * JSON the middleware compares, when it must, is made from that copy.
+   */
+  async function browserAfter(readsSinceWrite: number) {
+    await served?.close();
     served = await serveSessionApp({ store: new UnsafeMemoryStore() }, routes);
     const browser = new CookieClient(served.url);
     expect((await browser.get("/start")).setCookies).toHaveLength(1);
     await browser.get("/read");
-    await browser.get("/read");
+    expect((await browser.get("/bump")).setCookies).toHaveLength(1);
+    for (let read = 0; read < readsSinceWrite; read++) await browser.get("/read");
     return browser;
   }
 
-  it("writes nothing when the handler sets what was there, or what JSON writes as what was there", async () => {
-    const browser = await browserWithKeptCopy();
-    expect((await browser.get("/same-values")).setCookies).toEqual([]);
-    expect((await browser.get("/same-json")).setCookies).toEqual([]);
-    expect(JSON.parse((await browser.get("/read")).body)).toEqual({ at: "2026-01-01T00:00:00.000Z", nested: { list: [1, 2] }, count: 1 });
-  });
+  describe.each([
+    ["right after the write", 0],
+    ["after two loads", 2],
+  ])("%s", (_when, readsSinceWrite) => {
+    it("writes nothing when the handler sets what was there, or what JSON writes as what was there", async () => {
+      let browser = await browserAfter(readsSinceWrite);
+      expect((await browser.get("/same-values")).setCookies).toEqual([]);
+      browser = await browserAfter(readsSinceWrite);
+      expect((await browser.get("/same-json")).setCookies).toEqual([]);
+      expect(JSON.parse((await browser.get("/read")).body)).toEqual({ at: "2026-01-01T00:00:00.000Z", nested: { list: [1, 2] }, count: 2 });
+    });
 
-  it("writes a change deep in the data, and one JSON writes differently, and keeps them", async () => {
-    const browser = await browserWithKeptCopy();
-    expect((await browser.get("/nested-change")).setCookies).toHaveLength(1);
-    await browser.get("/read");
-    await browser.get("/read");
-    expect((await browser.get("/date-change")).setCookies).toHaveLength(1);
-    expect(JSON.parse((await browser.get("/read")).body)).toEqual({ at: "2027-01-01T00:00:00.000Z", nested: { list: [1, 2, 3] }, count: 1 });
+    it("writes a change deep in the data, and one JSON writes differently, and keeps them", async () => {
+      const browser = await browserAfter(readsSinceWrite);
+      expect((await browser.get("/nested-change")).setCookies).toHaveLength(1);
+      for (let read = 0; read < readsSinceWrite; read++) await browser.get("/read");
+      expect((await browser.get("/date-change")).setCookies).toHaveLength(1);
+      expect(JSON.parse((await browser.get("/read")).body)).toEqual({ at: "2027-01-01T00:00:00.000Z", nested: { list: [1, 2, 3] }, count: 2 });
+    });
   });
 });

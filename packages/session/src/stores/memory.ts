@@ -1,17 +1,17 @@
 /**
  * Sessions in a `Map` of this process: for development and tests only.
  * Everything is lost on restart, and on edge and serverless runtimes with
- * every new isolate. Data and metadata are stored as text, and every load
- * hands out a copy of its own, so a handler that keeps a reference to
+ * every new isolate. The store keeps no object a handler holds, and every
+ * load hands out a copy of its own, so a handler that keeps a reference to
  * `ctx.session.data` cannot change a stored session, nor can two requests
- * share one object. With the default JSON serializer the store also keeps
- * the data parsed, never handed out, and each load copies that: copying a
- * parsed value costs a third of parsing its text. A write keeps a copy of
- * the data it stores, made beside its text; data that JSON would write
- * otherwise than as it is (a Date, say) is parsed from its text instead, on
- * a load, and kept from the second. Each check-and-write runs without an
- * `await` inside it, so concurrent requests of this process see every
- * operation as atomic.
+ * share one object. A write keeps the data as text, or, with the default
+ * JSON serializer and data that is plain JSON, as a copy made in the same
+ * step, which is never handed out: each load copies it (a third of the
+ * cost of parsing text), and its text is made only if asked for. Data that
+ * JSON would write otherwise than as it is (a Date, say) is kept as text,
+ * parsed on a load, and the parse kept from the second. Each
+ * check-and-write runs without an `await` inside it, so concurrent
+ * requests of this process see every operation as atomic.
  */
 import type { RequestContext } from "@hattip/compose";
 import { settle } from "../awaitable.js";
@@ -43,12 +43,15 @@ export interface UnsafeMemoryStoreOptions<Data = SessionData> extends TelemetryO
 }
 
 interface Entry<Data> {
-  /** The data as the serializer wrote it. */
-  dataText: string;
   /**
-   * The data as `dataText` parses (JSON serializer only): never handed out,
-   * only copied. Kept by the write when the data is plain JSON, else from
-   * the second load after it. `null` when the text does not parse.
+   * The data as the serializer wrote it. Left unmade while `parsed` holds
+   * a copy kept by the write, whose JSON is this text (`#textOf`).
+   */
+  dataText?: string;
+  /**
+   * The data as its JSON text parses (JSON serializer only): never handed
+   * out, only copied. Kept by the write when the data is plain JSON, else
+   * from the second load after it. `null` when the text does not parse.
    */
   parsed?: Data | null;
   /** A load has parsed this entry's text since it was written. */
@@ -177,10 +180,19 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
     const record: SessionRecord<Data> = { data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
     if (meta) record.meta = meta;
     if (!this.keys.serializer.isJson) return { record };
-    // The kept parse, when the data handed out is a copy of it: nothing changes it while it is kept.
-    return entry.parsed && entry.parsed !== data
-      ? { record, dataJson: entry.dataText, unchangedData: entry.parsed }
-      : { record, dataJson: entry.dataText };
+    // The kept parse, when the data handed out is a copy of it: nothing changes it while it is kept, and the
+    // middleware makes the JSON from it only if it needs the JSON.
+    if (entry.parsed && entry.parsed !== data) {
+      return entry.dataText === undefined
+        ? { record, unchangedData: entry.parsed }
+        : { record, dataJson: entry.dataText, unchangedData: entry.parsed };
+    }
+    return { record, dataJson: this.#textOf(entry) };
+  }
+
+  /** The entry's data text, made from the kept copy the first time it is asked for. */
+  #textOf(entry: Entry<Data>): string {
+    return (entry.dataText ??= JSON.stringify(entry.parsed));
   }
 
   /**
@@ -192,35 +204,30 @@ export class UnsafeMemoryStore<Data = SessionData> extends ExternalStore<Data> {
    */
   #copyOfData(entry: Entry<Data>): Data | null {
     const { serializer } = this.keys;
-    if (!serializer.isJson) return serializer.parse(entry.dataText);
+    if (!serializer.isJson) return serializer.parse(this.#textOf(entry));
     if (entry.parsed === undefined) {
-      const data = serializer.parse(entry.dataText);
+      const data = serializer.parse(this.#textOf(entry));
       if (data === null) entry.parsed = null;
       else if (entry.readSinceWrite) entry.parsed = copiedOrUndefined(data);
       entry.readSinceWrite = true;
       return data;
     }
-    return entry.parsed === null ? null : (copiedOrUndefined(entry.parsed) ?? serializer.parse(entry.dataText));
+    return entry.parsed === null ? null : (copiedOrUndefined(entry.parsed) ?? serializer.parse(this.#textOf(entry)));
   }
 
   /**
-   * What an entry keeps of `record`, taken in one synchronous run: its text
-   * and, for plain JSON data, a copy beside it, so the two always agree.
-   * `dataJson` is the data's JSON as of this call (RecordStore).
+   * What an entry keeps of `record`, taken in one synchronous run: for
+   * plain JSON data a copy, whose JSON is the text, made later if ever
+   * needed; for any other data its text. `dataJson` is the data's JSON as
+   * of this call (RecordStore), kept when given.
    */
   #snapshotOf(record: SessionRecord<Data>, dataJson?: string): Entry<Data> {
     const { serializer } = this.keys;
-    const entry: Entry<Data> = {
-      dataText: dataText(record, serializer, dataJson),
-      metaText: metaToText(record.meta),
-      createdAt: record.createdAt,
-      expiresAt: record.expiresAt,
-    };
+    const entry: Entry<Data> = { metaText: metaToText(record.meta), createdAt: record.createdAt, expiresAt: record.expiresAt };
     // Only where parsing the text would give a session (a plain object) at all.
-    if (serializer.isJson && isPlainObject(record.data)) {
-      const parsed = plainJsonCopy(record.data);
-      if (parsed !== undefined) entry.parsed = parsed;
-    }
+    const parsed = serializer.isJson && isPlainObject(record.data) ? plainJsonCopy(record.data) : undefined;
+    if (parsed !== undefined) entry.parsed = parsed;
+    if (parsed === undefined || dataJson !== undefined) entry.dataText = dataText(record, serializer, dataJson);
     return entry;
   }
 
