@@ -62,7 +62,7 @@ const manyUsersOptions: Omit<ManyUsersOptions, "log" | "ours"> = values.quick
 const layerOptions: Omit<LayerOptions, "log" | "oursPath"> = values.quick
   ? { users: 50, pairs: 3, batch: 20 }
   : { users: 3000, pairs: 150, batch: 100 };
-const kvOptions: Omit<KvOptions, "log"> = values.quick ? { users: 10, rounds: 1, batch: 10 } : { users: 300, rounds: 9, batch: 150 };
+const kvOptions: Omit<KvOptions, "log"> = values.quick ? { users: 10, rounds: 1, batch: 10 } : { users: 300, rounds: 41, batch: 150 };
 const httpOptions: Omit<HttpOptions, "log"> = values.quick
   ? { users: 20, durationSeconds: 1, warmupSeconds: 0, rounds: 1, connections: 4 }
   : { users: 2000, durationSeconds: 2, warmupSeconds: 1, rounds: 5, connections: 50 };
