@@ -217,7 +217,10 @@ function judge(input: {
         if (!ours || ours.timesCheaperThanHattip === null) continue;
         // Where the floor of the store's route was timed (Redis), the figures say how much of it any library must spend.
         const floor = input.floor.find((row) => row.kind === store && row.route === route);
-        const floorFigure = floor && store === "redis" ? `, the plainest session on the same client ${micros(floor.floorMicros)}` : "";
+        const floorFigure =
+          store === "redis" && floor && theirs?.sessionMicros != null
+            ? `; the plainest session on the same client ${micros(floor.floorMicros)}, and ${times}× cheaper than theirs is ${micros(theirs.sessionMicros / times)}, ${theirs.sessionMicros / times < floor.floorMicros ? "under" : "over"} it`
+            : "";
         targets.push({
           name: `Session CPU per request, ${store} store, ${route}, many users, ours vs @hattip/session`,
           goal: `at least ${times}× cheaper`,
