@@ -11,7 +11,7 @@
  * redis-connection.ts's.
  */
 import type { RequestContext } from "@hattip/compose";
-import { isThenable } from "../awaitable.js";
+import { isThenable, settle } from "../awaitable.js";
 import { SessionSetupError, SessionStoreUnavailableError } from "../errors.js";
 import type { StoredEntry } from "../record-store.js";
 import type { Awaitable, SessionData, SessionRecord, UserSessionInfo } from "../types.js";
@@ -107,26 +107,33 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * serves it only while its user's index still names it (READ_BOUND), in
    * the same round trip.
    */
-  protected async readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
-    const located = this.keys.locate(id);
-    const where = isThenable(located) ? await located : located;
-    if (where === null) return null;
-    const ready = this.#ready(ctx);
-    const client = isThenable(ready) ? await ready : ready;
-    let text: unknown;
+  protected readEntry(id: string, ctx: RequestContext): Awaitable<StoredEntry<Data> | null> {
+    // Chained, not awaited: a read is on every request, and each await would cost it a promise and a tick.
     try {
-      text =
-        where.tag === undefined
-          ? await this.#command(client, client.get(where.key))
-          : await this.#script(client, READ_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash]);
+      return settle(this.keys.locate(id), (where) => (where === null ? null : settle(this.#ready(ctx), (client) => this.#readFrom(client, where))));
     } catch (error) {
-      // A key of another type (the session's or its index's) is as good as a corrupted value: start afresh.
-      if (isWrongType(error) || isWrongType((error as { cause?: unknown } | null)?.cause)) return null;
-      throw error;
+      // As an async read would: a failure is a rejected promise, never a throw.
+      return Promise.reject(error);
     }
-    // A client set up to map strings to Buffers (typeMapping) returns bytes.
-    if (text instanceof Uint8Array) text = utf8.decode(text);
-    return typeof text === "string" ? textToRecord(text, this.keys.serializer, Date.now()) : null;
+  }
+
+  #readFrom(client: RedisClientLike, where: StorageKey): Promise<StoredEntry<Data> | null> {
+    const reply =
+      where.tag === undefined
+        ? this.#command(client, client.get(where.key))
+        : this.#script(client, READ_BOUND, [where.key, this.#indexKey(where.tag)], [where.idHash]);
+    return reply.then(
+      (text) => {
+        // A client set up to map strings to Buffers (typeMapping) returns bytes.
+        const value = text instanceof Uint8Array ? utf8.decode(text) : text;
+        return typeof value === "string" ? textToRecord(value, this.keys.serializer, Date.now()) : null;
+      },
+      (error: unknown) => {
+        // A key of another type (the session's or its index's) is as good as a corrupted value: start afresh.
+        if (isWrongType(error) || isWrongType((error as { cause?: unknown } | null)?.cause)) return null;
+        throw error;
+      },
+    );
   }
 
   /** A new ID, written with `SET ... NX` (or its script, for a bound session), which can never overwrite another session. */
@@ -142,12 +149,17 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * destroyed meanwhile (a logout in another tab, or a revoke from another
    * device), nothing is written and the logout stands.
    */
-  async updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    const where = await this.keys.locate(id);
-    if (where === null) return null;
-    const text = this.recordText(record);
-    const client = await this.#ready(ctx);
-    return (await this.#update(client, where, text, record.expiresAt)) ? id : null;
+  updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
+    // Chained, as a read is (readEntry); the record's text is taken at this call.
+    try {
+      return settle(this.keys.locate(id), (where) => {
+        if (where === null) return Promise.resolve(null);
+        const text = this.recordText(record);
+        return settle(this.#ready(ctx), (client) => this.#update(client, where, text, record.expiresAt).then((written) => (written ? id : null)));
+      }) as Promise<string | null>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
@@ -258,10 +270,12 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
   }
 
   /** Updates a session only if it still exists; a bound one with its index entry. */
-  async #update(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
+  #update(client: RedisClientLike, where: StorageKey, text: string, expiresAt: number): Promise<boolean> {
     const ttl = ttlUntil(expiresAt);
-    if (where.tag === undefined) return isWritten(await this.#command(client, client.set(where.key, text, { PX: ttl, XX: true })));
-    return Number(await this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "XX", where.idHash])) === 1;
+    if (where.tag === undefined) return this.#command(client, client.set(where.key, text, { PX: ttl, XX: true })).then(isWritten);
+    return this.#script(client, WRITE_BOUND, [where.key, this.#indexKey(where.tag)], [text, String(ttl), "XX", where.idHash]).then(
+      (reply) => Number(reply) === 1,
+    );
   }
 
   /** Deletes a session (and its index entry); `true` when it was live, since a key's TTL is its session's deadline. */
