@@ -107,14 +107,8 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * serves it only while its user's index still names it (READ_BOUND), in
    * the same round trip.
    */
-  protected readEntry(id: string, ctx: RequestContext): Awaitable<StoredEntry<Data> | null> {
-    // Chained, not awaited: a read is on every request, and each await would cost it a promise and a tick.
-    try {
-      return settle(this.keys.locate(id), (where) => (where === null ? null : settle(this.#ready(ctx), (client) => this.#readFrom(client, where))));
-    } catch (error) {
-      // As an async read would: a failure is a rejected promise, never a throw.
-      return Promise.reject(error);
-    }
+  protected readEntry(id: string, ctx: RequestContext): Promise<StoredEntry<Data> | null> {
+    return this.#atKeyOf(id, ctx, null, (where) => (client) => this.#readFrom(client, where));
   }
 
   #readFrom(client: RedisClientLike, where: StorageKey): Promise<StoredEntry<Data> | null> {
@@ -150,23 +144,35 @@ export class RedisSessionStore<Data = SessionData> extends ExternalStore<Data> {
    * device), nothing is written and the logout stands.
    */
   updateRecord(id: string, record: SessionRecord<Data>, ctx: RequestContext): Promise<string | null> {
-    // Chained, as a read is (readEntry); the record's text is taken at this call.
+    return this.#atKeyOf(id, ctx, null, (where) => {
+      // Taken before the client is waited for: the record as it stands at this call.
+      const text = this.recordText(record);
+      return (client) => this.#update(client, where, text, record.expiresAt).then((written) => (written ? id : null));
+    });
+  }
+
+  destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
+    return this.#atKeyOf(id, ctx, false, (where) => (client) => this.#destroy(client, where));
+  }
+
+  /**
+   * `use`'s command for where `id` lives, sent on the ready client; `missing`
+   * when `id` is not one this store could have issued. Chained, not awaited:
+   * a read or a write is on every request, and each await would cost it a
+   * promise and a tick. A failure is a rejected promise, as from an async
+   * method, never a throw.
+   */
+  #atKeyOf<T>(
+    id: string,
+    ctx: RequestContext | undefined,
+    missing: T,
+    use: (where: StorageKey) => (client: RedisClientLike) => Promise<T>,
+  ): Promise<T> {
     try {
-      return settle(this.keys.locate(id), (where) => {
-        if (where === null) return Promise.resolve(null);
-        const text = this.recordText(record);
-        return settle(this.#ready(ctx), (client) => this.#update(client, where, text, record.expiresAt).then((written) => (written ? id : null)));
-      }) as Promise<string | null>;
+      return Promise.resolve(settle(this.keys.locate(id), (where) => (where === null ? missing : settle(this.#ready(ctx), use(where)))));
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-
-  async destroyRecord(id: string, ctx: RequestContext): Promise<boolean> {
-    const where = await this.keys.locate(id);
-    if (where === null) return false;
-    const client = await this.#ready(ctx);
-    return this.#destroy(client, where);
   }
 
   /**
