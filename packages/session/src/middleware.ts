@@ -266,7 +266,9 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     let unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
     // With the default hash, the JSON the store parsed is the hash: no need to stringify again. Beside an
     // unchanged copy, it is made from that copy, and only when a comparison cannot tell (`hashOfLoaded`).
-    let hashBefore: unknown = unchangedData === undefined ? (options.hash === undefined && loaded?.dataJson) || hash(data) : NOT_HASHED;
+    const hashAsLoaded = (loadedData: Record<string, unknown>): unknown =>
+      unchangedData === undefined ? (options.hash === undefined && loaded?.dataJson) || hash(loadedData) : NOT_HASHED;
+    let hashBefore = hashAsLoaded(data);
     if (isThenable(hashBefore)) hashBefore = await hashBefore;
     const hashOfLoaded = () => (hashBefore === NOT_HASHED ? (hashBefore = loaded?.dataJson ?? JSON.stringify(unchangedData)) : hashBefore);
     const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashOfLoaded();
@@ -292,7 +294,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
           : { data: await makeDefaults(ctx), meta: undefined, loadedId: undefined },
       );
       unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
-      hashBefore = unchangedData === undefined ? (options.hash === undefined && loaded?.dataJson) || (await hash(handle.data)) : NOT_HASHED;
+      hashBefore = await hashAsLoaded(handle.data);
       return loaded !== null;
     };
 
