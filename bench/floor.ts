@@ -23,9 +23,8 @@
  * command's socket write and wait cost far more than any library's own
  * work: this shows how much of a Redis request is left to win.
  */
-import { createDecipheriv, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
+import { createDecipheriv, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import type { RequestContext, RequestHandler } from "@hattip/compose";
-import { randomBytes } from "node:crypto";
 import { parse, serialize } from "cookie";
 import type * as OursModule from "hattip-session";
 import { encodePurpose } from "../packages/session/dist/crypto/purpose.js";
