@@ -127,9 +127,9 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       ? undefined
       : sessionCache(options.cache, store.codec, transport, cookieName, options.getSessionId !== undefined || options.setSessionId !== undefined);
 
-  /** A loaded entry if it may be used: within the absolute lifetime, and valid by the schema. */
-  function accept(entry: StoredEntry<Record<string, unknown>> | null): Awaitable<StoredEntry<Record<string, unknown>> | null> {
-    if (!entry || lifetime.isPastAbsolute(entry.record, Date.now())) return null;
+  /** A loaded entry if it may be used at `now`: within the absolute lifetime, and valid by the schema. */
+  function accept(entry: StoredEntry<Record<string, unknown>> | null, now: number): Awaitable<StoredEntry<Record<string, unknown>> | null> {
+    if (!entry || lifetime.isPastAbsolute(entry.record, now)) return null;
     if (schema === undefined) return entry;
     // The schema may transform: its output, not the stored text, is what the handler starts from.
     return validateSessionData(schema, entry.record.data).then((data) => (data === null ? null : { record: { ...entry.record, data } }));
@@ -146,18 +146,22 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     if (cache?.answers(ctx) === true) return openFromCopy(id, ctx);
     const readAt = Date.now();
     const stored = store.load(id, ctx, scope);
-    return isThenable(stored) ? stored.then((found) => opened(id, found, undefined, readAt)) : opened(id, stored, undefined, readAt);
+    // A store that answered at once answered at `readAt`: no second look at the clock.
+    return isThenable(stored)
+      ? stored.then((found) => opened(id, found, undefined, readAt, Date.now()))
+      : opened(id, stored, undefined, readAt, readAt);
   }
 
   async function openFromCopy(id: string, ctx: RequestContext): Promise<Opened> {
     const copy = await cache!.read(ctx, id, Date.now());
-    const loaded = copy && (await accept(copy.entry));
+    const loaded = copy && (await accept(copy.entry, Date.now()));
     if (copy && loaded) {
       store.loadedFromCopy?.(id, copy.entry, ctx);
       return { source: "copy", copy, loaded };
     }
     const readAt = Date.now();
-    return opened(id, await store.load(id, ctx, scope), "read", readAt);
+    const stored = await store.load(id, ctx, scope);
+    return opened(id, stored, "read", readAt, Date.now());
   }
 
   /** What a store read opened: the entry if it may be used, and what the copies need after it. */
@@ -166,8 +170,9 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     stored: StoredEntry<Record<string, unknown>> | null,
     origin: CopyOrigin | undefined,
     readAt: number,
+    answeredAt: number,
   ): Awaitable<Opened> {
-    const accepted = accept(stored);
+    const accepted = accept(stored, answeredAt);
     if (isThenable(accepted))
       return accepted.then((loaded) => ({ source: "store", loaded, upkeep: upkeepAfterRead(id, stored, loaded, origin, readAt) }));
     return { source: "store", loaded: accepted, upkeep: upkeepAfterRead(id, stored, accepted, origin, readAt) };
@@ -184,6 +189,57 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     if (cache === undefined) return undefined;
     if (stored === null || loaded === null) return { action: "clear" };
     return origin === undefined ? undefined : { action: "keep", id, record: stored.record, origin, at };
+  }
+
+  /** The unchanged copy of the data a store loaded with it, if the end of the request may compare with it (the default hash). */
+  function unchangedDataOf(entry: StoredEntry<Record<string, unknown>> | null): Record<string, unknown> | undefined {
+    return options.hash === undefined ? entry?.unchangedData : undefined;
+  }
+
+  /**
+   * The hash of the data as loaded. With the default hash, the JSON the store parsed is the hash: no need
+   * to stringify again. Beside an unchanged copy, none is made yet (`loadedHash` makes it if asked).
+   */
+  function hashAsLoaded(
+    entry: StoredEntry<Record<string, unknown>> | null,
+    unchangedData: Record<string, unknown> | undefined,
+    loadedData: Record<string, unknown>,
+  ): unknown {
+    return unchangedData === undefined ? (options.hash === undefined && entry?.dataJson) || hash(loadedData) : NOT_HASHED;
+  }
+
+  /** `hashBefore` itself, or, where it was not made (`NOT_HASHED`), the JSON of the unchanged copy: only when a comparison cannot tell. */
+  function loadedHash(
+    hashBefore: unknown,
+    entry: StoredEntry<Record<string, unknown>> | null,
+    unchangedData: Record<string, unknown> | undefined,
+  ): unknown {
+    return hashBefore === NOT_HASHED ? (entry?.dataJson ?? JSON.stringify(unchangedData)) : hashBefore;
+  }
+
+  function decide(
+    id: string | undefined,
+    handle: SessionHandle<Record<string, unknown>>,
+    now: number,
+    from: StoredEntry<Record<string, unknown>> | null,
+    data: Record<string, unknown>,
+    meta: SessionMeta,
+    changed: boolean,
+  ): EndOfRequest<Record<string, unknown>> {
+    return decideEndOfRequest(
+      {
+        id,
+        loaded: from?.record ?? null,
+        destroyed: handle.destroyed,
+        regenerated: handle.regenerated,
+        changed,
+        keepsRecords: store.keepsRecords,
+        data,
+        meta,
+        now,
+      },
+      lifetime,
+    );
   }
 
   function carryOut(
@@ -263,49 +319,44 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     const defaults = loaded ? undefined : makeDefaults(ctx);
     const data = loaded ? loaded.record.data : isThenable(defaults) ? await defaults : defaults!;
     // A copy of the data as loaded that nothing changes: compared with, where it is there, instead of hashed.
-    let unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
-    // With the default hash, the JSON the store parsed is the hash: no need to stringify again. Beside an
-    // unchanged copy, it is made from that copy, and only when a comparison cannot tell (`hashOfLoaded`).
-    const hashAsLoaded = (loadedData: Record<string, unknown>): unknown =>
-      unchangedData === undefined ? (options.hash === undefined && loaded?.dataJson) || hash(loadedData) : NOT_HASHED;
-    let hashBefore = hashAsLoaded(data);
+    let unchangedData = unchangedDataOf(loaded);
+    let hashBefore = hashAsLoaded(loaded, unchangedData, data);
     if (isThenable(hashBefore)) hashBefore = await hashBefore;
-    const hashOfLoaded = () => (hashBefore === NOT_HASHED ? (hashBefore = loaded?.dataJson ?? JSON.stringify(unchangedData)) : hashBefore);
-    const changedSoFar = async () => handle.metaDirty || handle.regenerated || (await hash(handle.data)) !== hashOfLoaded();
 
-    /** verify(): the store's word on a session loaded from a copy; any other session was read from the store already. */
-    const verify = async (): Promise<boolean> => {
-      if (opened.source !== "copy") return loaded !== null;
-      const copy = opened.copy;
-      const readAt = Date.now();
-      const stored = await store.load(id!, ctx, scope);
-      if (stored !== null && cache!.isCurrent(copy, stored)) {
-        opened = { source: "store", loaded };
-        return true;
-      }
-      // The copy was behind the store, and the handler already changed the session from it: the end of
-      // the request settles that against the store (see below).
-      if (stored !== null && (await changedSoFar())) return true;
-      loaded = await accept(stored);
-      opened = { source: "store", loaded, upkeep: upkeepAfterRead(id!, stored, loaded, "write", readAt) };
-      handle.reload(
-        loaded
-          ? { data: loaded.record.data, meta: loaded.record.meta, loadedId: id }
-          : { data: await makeDefaults(ctx), meta: undefined, loadedId: undefined },
-      );
-      unchangedData = options.hash === undefined ? loaded?.unchangedData : undefined;
-      hashBefore = await hashAsLoaded(handle.data);
-      return loaded !== null;
-    };
+    // Only a session from a cached copy needs more than the handle knows to answer verify(): the closure
+    // is made for those requests alone.
+    const verify =
+      opened.source !== "copy"
+        ? undefined
+        : async (): Promise<boolean> => {
+            if (opened.source !== "copy") return loaded !== null;
+            const copy = opened.copy;
+            const readAt = Date.now();
+            const stored = await store.load(id!, ctx, scope);
+            if (stored !== null && cache!.isCurrent(copy, stored)) {
+              opened = { source: "store", loaded };
+              return true;
+            }
+            // The copy was behind the store, and the handler already changed the session from it: the end of
+            // the request settles that against the store (see below).
+            if (stored !== null) {
+              if (handle.metaDirty || handle.regenerated) return true;
+              hashBefore = loadedHash(hashBefore, loaded, unchangedData);
+              if ((await hash(handle.data)) !== hashBefore) return true;
+            }
+            loaded = await accept(stored, Date.now());
+            opened = { source: "store", loaded, upkeep: upkeepAfterRead(id!, stored, loaded, "write", readAt) };
+            handle.reload(
+              loaded
+                ? { data: loaded.record.data, meta: loaded.record.meta, loadedId: id }
+                : { data: await makeDefaults(ctx), meta: undefined, loadedId: undefined },
+            );
+            unchangedData = unchangedDataOf(loaded);
+            hashBefore = await hashAsLoaded(loaded, unchangedData, handle.data);
+            return loaded !== null;
+          };
 
-    const handle = new SessionHandle({
-      data,
-      meta: loaded?.record.meta,
-      loadedId: loaded === null ? undefined : id,
-      ctx,
-      store,
-      verify,
-    });
+    const handle = new SessionHandle<Record<string, unknown>>(data, loaded?.record.meta, loaded === null ? undefined : id, ctx, store, verify);
     (ctx as unknown as Record<symbol, unknown>)[handleKey] = handle;
     expose(ctx, name, handle);
 
@@ -322,27 +373,12 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       } else {
         const pending = hash(handle.data);
         const hashAfter = isThenable(pending) ? await pending : pending;
-        changed = hashAfter !== hashOfLoaded();
+        changed = hashAfter !== loadedHash(hashBefore, loaded, unchangedData);
         // The default hash is the data's JSON: what a write of it would stringify again.
         if (options.hash === undefined && typeof hashAfter === "string") dataJson = hashAfter;
       }
     }
-    const decide = (from: StoredEntry<Record<string, unknown>> | null, data: Record<string, unknown>, meta: SessionMeta, changed: boolean) =>
-      decideEndOfRequest(
-        {
-          id,
-          loaded: from?.record ?? null,
-          destroyed: handle.destroyed,
-          regenerated: handle.regenerated,
-          changed,
-          keepsRecords: store.keepsRecords,
-          data,
-          meta,
-          now,
-        },
-        lifetime,
-      );
-    let decision = decide(loaded, handle.data, handle.nextMeta(), changed);
+    let decision = decide(id, handle, now, loaded, handle.data, handle.nextMeta(), changed);
     let upkeep = opened.source === "store" ? opened.upkeep : undefined;
     if (opened.source === "copy" && (decision.action === "update" || decision.action === "rotate")) {
       // A write from a copy reads the store first: a copy behind the store must never overwrite a newer session.
@@ -351,7 +387,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       // The data's JSON goes to a store only as of the write (RecordStore): work the handler left running may have changed the data meanwhile.
       dataJson = undefined;
       const behind = stored !== null && !cache!.isCurrent(opened.copy, stored);
-      const fresh = behind ? await accept(stored) : stored;
+      const fresh = behind ? await accept(stored, Date.now()) : stored;
       if (stored === null || fresh === null) {
         // Ended meanwhile: nothing to write, as for any update of a gone session.
         cache!.clear(ctx);
@@ -360,7 +396,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
       if (behind) {
         if (changed || handle.regenerated) return runAgain(ctx, response, writtenId, stored, now);
         // Only a rolling refresh was due: it refreshes what the store holds, not the copy.
-        decision = decide(fresh, fresh.record.data, fresh.record.meta ?? {}, false);
+        decision = decide(id, handle, now, fresh, fresh.record.data, fresh.record.meta ?? {}, false);
         upkeep = { action: "keep", id: writtenId, record: stored.record, origin: "write", at: now };
       }
     }

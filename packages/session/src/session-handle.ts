@@ -37,16 +37,28 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   readonly #store: RecordAccess<Data>;
   /** The ID the request loaded its session with, if it loaded one. */
   #loadedId: string | undefined;
-  /** The middleware's answer to verify(): a store read, when the session came from a cached copy. */
-  readonly #verifyWithStore: () => Promise<boolean>;
+  /** The middleware's answer to verify() for a session from a cached copy: a store read. */
+  readonly #verifyWithStore: (() => Promise<boolean>) | undefined;
 
-  constructor(init: LoadedSession<Data> & { ctx: RequestContext; store: RecordAccess<Data>; verify: () => Promise<boolean> }) {
-    this.data = init.data;
-    this.#loadedMeta = init.meta ?? {};
-    this.#ctx = init.ctx;
-    this.#store = init.store;
-    this.#loadedId = init.loadedId;
-    this.#verifyWithStore = init.verify;
+  /**
+   * `verifyWithStore` is given for a session loaded from a cached copy; any
+   * other was read from the store already, so it is live if it loaded.
+   * Positional, not an options object: one is made per request.
+   */
+  constructor(
+    data: Data,
+    meta: SessionMeta | undefined,
+    loadedId: string | undefined,
+    ctx: RequestContext,
+    store: RecordAccess<Data>,
+    verifyWithStore?: () => Promise<boolean>,
+  ) {
+    this.data = data;
+    this.#loadedMeta = meta ?? {};
+    this.#ctx = ctx;
+    this.#store = store;
+    this.#loadedId = loadedId;
+    this.#verifyWithStore = verifyWithStore;
   }
 
   get isFresh(): boolean {
@@ -64,7 +76,7 @@ export class SessionHandle<Data> implements Session<Data, Record<string, unknown
   }
 
   verify(): Promise<boolean> {
-    return this.#verifyWithStore();
+    return this.#verifyWithStore ? this.#verifyWithStore() : Promise.resolve(this.#loadedId !== undefined);
   }
 
   /** The metadata to store at the end of the request. */

@@ -72,6 +72,19 @@ describe("session() over HTTP", () => {
     expect(JSON.parse(replay.body)).toEqual({ data: {}, isFresh: true });
   });
 
+  it("answers verify() from the read it made, with no session cache: live for a loaded session, not for a fresh, unknown or ended one", async () => {
+    const client = await start();
+    expect(JSON.parse((await client.get("/verify")).body)).toEqual({ live: false });
+    await client.get("/increment");
+    const id = client.jar.get("session")!;
+    expect(JSON.parse((await client.get("/verify")).body)).toEqual({ live: true });
+    const unknown = await client.get("/verify", { headers: { cookie: "session=not-a-session-anyone-has" } });
+    expect(JSON.parse(unknown.body)).toEqual({ live: false });
+    await client.get("/logout");
+    const ended = await client.get("/verify", { headers: { cookie: `session=${id}` } });
+    expect(JSON.parse(ended.body)).toEqual({ live: false });
+  });
+
   it("destroy() deletes the session and clears the cookie", async () => {
     const client = await start();
     await client.get("/increment");

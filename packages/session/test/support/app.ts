@@ -29,6 +29,8 @@ export const sessionRoutes: RequestHandler = async (ctx) => {
   switch (pathname) {
     case "/read":
       return Response.json({ data: s.data, isFresh: s.isFresh });
+    case "/verify":
+      return Response.json({ live: await s.verify() });
     case "/increment":
       s.data.count = (s.data.count ?? 0) + 1;
       return Response.json(s.data);
