@@ -217,6 +217,7 @@ export function session(options: SessionOptions<any> & { name?: string; schema?:
     return hashBefore === NOT_HASHED ? (entry?.dataJson ?? JSON.stringify(unchangedData)) : hashBefore;
   }
 
+  /** What the end of the request does (decision.ts), from what it loaded and what the handler asked of `handle`. */
   function decide(
     id: string | undefined,
     handle: SessionHandle<Record<string, unknown>>,
