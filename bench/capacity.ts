@@ -310,7 +310,7 @@ async function postgresThroughput(
   options: CapacityOptions,
   log: (line: string) => void,
 ): Promise<{ throughput: Throughput[]; meanLatencyMs: Record<string, number> }> {
-  const record = `2|1700000000000|4102444800000|0|${JSON.stringify(typicalSession())}`;
+  const record = `3.${(1700000000000).toString(36)}.${(4102444800000).toString(36)}.0.${JSON.stringify(typicalSession())}`;
   await pool.query("CREATE TABLE bench_sessions (LIKE sessions INCLUDING ALL)");
   await pool.query(
     "INSERT INTO bench_sessions (id_hash, record, expires_at, user_hash, handle) " +

@@ -58,8 +58,8 @@ export async function floorApp(kind: FloorKind, ours: typeof OursModule): Promis
     }
     const value = parse(ctx.request.headers.get("cookie") ?? "")[COOKIE];
     const text = value === undefined ? null : read(value);
-    // The record text is `2|created|expires|metaLength|meta data`: the data starts after the fourth bar (no metadata here).
-    const data = text === null ? null : (JSON.parse(text.slice(nthBar(text, 4) + 1)) as { name?: string });
+    // The record text is `3.created.expires.metaLength.meta data`: the data starts after the fourth dot (no metadata here).
+    const data = text === null ? null : (JSON.parse(text.slice(nthDot(text, 4) + 1)) as { name?: string });
     return new Response(String(data?.name ?? "anonymous"));
   };
 }
@@ -107,8 +107,8 @@ function openedText(key: KeyObject, purpose: Uint8Array, value: string): string 
   return plaintext.toString("utf8");
 }
 
-function nthBar(text: string, n: number): number {
+function nthDot(text: string, n: number): number {
   let at = -1;
-  for (let count = 0; count < n; count++) at = text.indexOf("|", at + 1);
+  for (let count = 0; count < n; count++) at = text.indexOf(".", at + 1);
   return at;
 }

@@ -19,7 +19,7 @@ import { SESSION_MAX_AGE_SECONDS, typicalSession } from "./fixtures.js";
 const json = JSON.stringify(typicalSession());
 const loaded = JSON.parse(json) as Record<string, unknown>;
 const handlers = JSON.parse(json) as Record<string, unknown>;
-const cookieValue = encodeURIComponent(`2|1796625843007|1796626843007|0|${json}`);
+const cookieValue = encodeURIComponent(`3.${(1796625843007).toString(36)}.${(1796626843007).toString(36)}.0.${json}`);
 const attributes = { httpOnly: true, sameSite: "lax", path: "/", secure: true, encode: (value: string) => value } as const;
 const withSlots = { ...attributes, name: "", value: "" };
 // As @hattip/cookie hands them to the serializer: a copy of the options the session middleware passed.

@@ -160,7 +160,7 @@ describe("the package README's quick starts against real servers", () => {
     try {
       const { rows } = await client.query<{ id_hash: string; record: string }>("SELECT id_hash, record FROM hattip_sessions");
       expect(rows).toHaveLength(1);
-      expect(rows[0]?.record).toMatch(/^2\|\d+\|\d+\|\d+\|.*"visits":2/);
+      expect(rows[0]?.record).toMatch(/^3\.[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+\..*"visits":2/);
       expect(rows[0]?.id_hash).not.toBe(cookie.slice("session=".length));
     } finally {
       await client.end();

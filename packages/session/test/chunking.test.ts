@@ -184,7 +184,7 @@ describe("the per-cookie size rule", () => {
     const { client, errors } = await start({ store, cookieOptions: { domain: "127.0.0.1", path: "/" } });
     // A value that alone fits in 4096 bytes with its name, but not once the attributes are added.
     const now = Date.now();
-    const overhead = `2|${now}|${now}|0|`.length + '{"blob":""}'.length;
+    const overhead = `3.${now.toString(36)}.${now.toString(36)}.0.`.length + '{"blob":""}'.length;
     const response = await client.get(`/blob?size=${MAX_COOKIE_BYTES - "session=".length - overhead - 40}`);
     expect(response.status).toBe(500);
     expect(errors[0]).toBeInstanceOf(SessionTooLargeError);

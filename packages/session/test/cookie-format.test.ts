@@ -264,7 +264,7 @@ describe("the documented format, rebuilt from SECURITY.md with plain Web Crypto"
       const value = await make(path, SignedCookieStore, [key]).saveRecord(null, record, undefined, { name: "__Host-s" });
 
       const keyId = b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, keyIdLabel)).slice(0, 6));
-      const payload = b64url(new TextEncoder().encode(`2|${record.createdAt}|${record.expiresAt}|0|{"user":"ada","n":1}`));
+      const payload = b64url(new TextEncoder().encode(`3.${record.createdAt.toString(36)}.${record.expiresAt.toString(36)}.0.{"user":"ada","n":1}`));
       const signedPart = new TextEncoder().encode(`${keyId}.${payload}`);
       const message = new Uint8Array([...purpose("signed", "__Host-s"), ...signedPart]);
       const signature = b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, message)));
@@ -289,7 +289,7 @@ describe("the documented format, rebuilt from SECURITY.md with plain Web Crypto"
         key,
         sealed.subarray(18),
       );
-      expect(new TextDecoder().decode(plaintext)).toBe(`2|${record.createdAt}|${record.expiresAt}|0|{"user":"ada"}`);
+      expect(new TextDecoder().decode(plaintext)).toBe(`3.${record.createdAt.toString(36)}.${record.expiresAt.toString(36)}.0.{"user":"ada"}`);
     });
   }
 });

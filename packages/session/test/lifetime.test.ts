@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { SignedCookieStore, UnsafeMemoryStore, session, SessionSetupError, type SessionOptions } from "../src/index.js";
+import { SignedCookieStore, UnsafeMemoryStore, UnsignedCookieStore, session, SessionSetupError, type SessionOptions } from "../src/index.js";
 import { serveSessionApp } from "./support/app.js";
 import { CookieClient, parseSetCookie } from "./support/browser-like-client.js";
 import { pause } from "./support/lifetime-probe.js";
@@ -74,6 +74,18 @@ describe("rolling expiry", () => {
     await pause(1_200);
     const replay = await client.get("/read", { headers: { cookie: `session=${kept}` } });
     expect(JSON.parse(replay.body)).toEqual({ data: {}, isFresh: true });
+  });
+
+  // 3600.0005 s is 3,600,000.5 ms: a deadline with a fraction, which a record header of whole numbers must still hold.
+  it.each([
+    ["signed cookie", async () => new SignedCookieStore([await SignedCookieStore.generateKey()])],
+    ["unsigned cookie", async () => new UnsignedCookieStore()],
+  ])("keeps a %s session whose lifetime is not a whole number of milliseconds", async (_name, makeStore) => {
+    const client = await start({ store: await makeStore(), cookieOptions: { maxAge: 3600.0005 } });
+    await client.get("/increment");
+    const second = JSON.parse((await client.get("/increment")).body);
+    expect(second).toEqual({ count: 2 });
+    expect(JSON.parse((await client.get("/read")).body)).toEqual({ data: { count: 2 }, isFresh: false });
   });
 
   it("treats cookieOptions.expires as a fixed deadline", async () => {

@@ -114,7 +114,7 @@ describe("NetlifyBlobsSessionStore over HTTP", () => {
     expect(keys).toEqual([`session/${await hashSessionId(anonymous)}`, `session/${await userTag(user)}/${await hashSessionId(boundId)}`].sort());
     expect(keys.some((key) => key.includes(anonymous) || key.includes(boundId) || key.includes(user))).toBe(false);
     const stored = await store.getWithMetadata(`session/${await hashSessionId(anonymous)}`);
-    expect(stored?.data).toMatch(/^2\|\d+\|\d+\|0\|\{"count":1\}$/);
+    expect(stored?.data).toMatch(/^3\.[0-9a-z]+\.[0-9a-z]+\.0\.\{"count":1\}$/);
     expect(stored?.metadata).toEqual({ expiresAt: expect.any(Number) });
   });
 

@@ -94,7 +94,7 @@ describe("PostgresSessionStore over HTTP", () => {
       expect(rows.some((row) => JSON.stringify(row).includes(id))).toBe(false);
       const hashed = await hashSessionId(id);
       const stored = rows.find((row) => row.id_hash === hashed);
-      expect(stored?.record).toMatch(/^2\|\d+\|\d+\|0\|\{"count":1\}$/);
+      expect(stored?.record).toMatch(/^3\.[0-9a-z]+\.[0-9a-z]+\.0\.\{"count":1\}$/);
       const weekFromNow = Date.now() + 7 * 24 * 3600 * 1000;
       expect(Math.abs(Number(stored!.expires_at) - weekFromNow)).toBeLessThan(10_000);
       expect(stored!.user_hash).toBeNull();

@@ -170,12 +170,18 @@ describe("RedisSessionStore over HTTP", () => {
     const browser = await start({ cookieOptions: { maxAge: 60 }, rolling: { refreshInterval: 0.001 } });
     await browser.get("/increment");
     const [key] = await sessionKeys();
-    const createdAt = (await redis.cli("--raw", "GET", key!)).split("|")[1];
+    // The record's header: `3.<createdAt>.<expiresAt>.`, in base 36.
+    const timestampsOf = async () =>
+      (await redis.cli("--raw", "GET", key!))
+        .split(".", 3)
+        .slice(1)
+        .map((digits) => Number.parseInt(digits, 36));
+    const [createdAt] = await timestampsOf();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await commandsDuring(() => browser.get("/read"))).toEqual({ get: 1, set: 1 });
-    const [, storedCreatedAt, storedExpiresAt] = (await redis.cli("--raw", "GET", key!)).split("|");
+    const [storedCreatedAt, storedExpiresAt] = await timestampsOf();
     expect(storedCreatedAt).toBe(createdAt);
-    expect(Number(storedExpiresAt)).toBeGreaterThan(Number(createdAt) + 60_000);
+    expect(storedExpiresAt).toBeGreaterThan(createdAt! + 60_000);
   });
 
   it("shares one connection across requests", async () => {

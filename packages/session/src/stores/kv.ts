@@ -47,7 +47,7 @@ export interface KvSessionStoreOptions<Data = SessionData> extends ExternalStore
 
 /** KV refuses an `expirationTtl` below 60 seconds. */
 export const KV_MIN_TTL_SECONDS = 60;
-/** Not a record (records start with a version, "1|" or "2|"), so every loader reads it as "no session". */
+/** Not a record (records start with a version, "1|", "2|" or "3."), so every loader reads it as "no session". */
 const TOMBSTONE = "0|destroyed";
 /** Pages of one user's entries read at most (1,000 keys a page): far beyond any real user. */
 const MAX_LIST_PAGES = 20;

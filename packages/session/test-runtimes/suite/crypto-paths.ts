@@ -25,12 +25,19 @@ const RECORD: SessionRecord<Data> = {
   expiresAt: 4102444800000,
 };
 
-/** Written by Node 20 with the keys and record above (signed values are the same on every path and runtime). */
+/**
+ * Written by Node 20 with the keys and record above (signed values are the
+ * same on every path and runtime). The encrypted values and
+ * `signedSessionV2` hold the record text of version 2, which every runtime
+ * must still read.
+ */
 const GOLDEN = {
   signedSession:
-    "ytJPKkXo.MnwxNzY3MjI1NjAwMDAwfDQxMDI0NDQ4MDAwMDB8MHx7InVzZXIiOiJhZGEiLCJyb2xlcyI6WyJlZGl0b3IiXSwibm90ZSI6ImjDqWxsbyDimIMifQ.oqGt6gsuWfiJA117igT7qY8YjJpwzmkeEuyZZNLRGfs",
+    "ytJPKkXo.My5tanVvaHMwMC4xZ2NteHBtbzAuMC57InVzZXIiOiJhZGEiLCJyb2xlcyI6WyJlZGl0b3IiXSwibm90ZSI6ImjDqWxsbyDimIMifQ.4C_vLvy6-Aqt9i8j_ynHeVDW-Wfk7pHleJ8gxxwjipo",
   signedHostS:
-    "ytJPKkXo.MnwxNzY3MjI1NjAwMDAwfDQxMDI0NDQ4MDAwMDB8MHx7InVzZXIiOiJhZGEiLCJyb2xlcyI6WyJlZGl0b3IiXSwibm90ZSI6ImjDqWxsbyDimIMifQ.7k5v-cV1YhQgrVfLpdPHTSVEDJeH607QsZonesjm5Xg",
+    "ytJPKkXo.My5tanVvaHMwMC4xZ2NteHBtbzAuMC57InVzZXIiOiJhZGEiLCJyb2xlcyI6WyJlZGl0b3IiXSwibm90ZSI6ImjDqWxsbyDimIMifQ.bRbSUbRjPgrIaKmS_UZyLsBAKQ-NQyHPl9ax5-47Gcc",
+  signedSessionV2:
+    "ytJPKkXo.MnwxNzY3MjI1NjAwMDAwfDQxMDI0NDQ4MDAwMDB8MHx7InVzZXIiOiJhZGEiLCJyb2xlcyI6WyJlZGl0b3IiXSwibm90ZSI6ImjDqWxsbyDimIMifQ.oqGt6gsuWfiJA117igT7qY8YjJpwzmkeEuyZZNLRGfs",
   encryptedByNative:
     "b8cM1qul3VUoeijlE4NQ3KDouYiDN_cy6VWmIvZYl2JJI8qrwgmGRyRyb_sZ9IZuAxKXfYW1qbBH9bkZtechlVa26u5pszaMvTARorsbMLAa6Z_WjliWf0eQ-qgyyPHlsOzbkVnVLLU4zzRNjJzQCk8oxothtBM",
   encryptedByWeb:
@@ -133,6 +140,8 @@ export function cryptoPaths(tests: TestList): void {
       assertEqual(await signed.saveRecord(null, RECORD), GOLDEN.signedSession, "value for cookie session");
       assertEqual(await signed.saveRecord(null, RECORD, undefined, { name: "__Host-s" }), GOLDEN.signedHostS, "value for cookie __Host-s");
       assertEqual(recordOf(await signed.loadRecord(GOLDEN.signedSession), "golden value").data, RECORD.data, "data");
+      const older = recordOf(await signed.loadRecord(GOLDEN.signedSessionV2), "golden value of record version 2");
+      assertEqual([older.data, older.createdAt, older.expiresAt], [RECORD.data, RECORD.createdAt, RECORD.expiresAt], "version 2 record");
     });
 
     tests.test(`crypto paths (${path}): encrypted values written by Node on either path open here`, async () => {
@@ -166,7 +175,11 @@ export function cryptoPaths(tests: TestList): void {
         key,
         sealed.subarray(18),
       );
-      assertEqual(new TextDecoder().decode(plaintext), `2|${RECORD.createdAt}|${RECORD.expiresAt}|0|${JSON.stringify(RECORD.data)}`, "plaintext");
+      assertEqual(
+        new TextDecoder().decode(plaintext),
+        `3.${RECORD.createdAt.toString(36)}.${RECORD.expiresAt.toString(36)}.0.${JSON.stringify(RECORD.data)}`,
+        "plaintext",
+      );
     });
 
     tests.test(`crypto paths (${path}): a value made for cookie "session" is refused under cookie "admin"`, async () => {
