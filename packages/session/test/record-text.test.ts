@@ -84,6 +84,16 @@ describe("the record text", () => {
     );
   });
 
+  it("writes each timestamp exactly as toString(36) does, about every power of 36 too", () => {
+    const around = (value: number) => [value - 1, value, value + 1];
+    const timestamps = [0, 1, 35, 36, ...[5, 6, 7, 10].flatMap((power) => around(36 ** power)), NOW, Number.MAX_SAFE_INTEGER];
+    for (const createdAt of timestamps) {
+      const text = recordToText({ data: {}, createdAt, expiresAt: Number.MAX_SAFE_INTEGER }, json);
+      expect(text.slice(2, text.indexOf(".", 2)), String(createdAt)).toBe(createdAt.toString(36));
+      expect(textToRecord(text, json, NOW)?.record.createdAt).toBe(createdAt);
+    }
+  });
+
   it("still reads the records of version 2 as they were written", () => {
     // Version 2 held timestamps of up to 15 decimal digits.
     const versionTwoRecord = record.filter((entry) => entry.createdAt < 1e15 && entry.expiresAt < 1e15);
