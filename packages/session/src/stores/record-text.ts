@@ -7,8 +7,9 @@
  * its JSON may contain any character.
  *
  * Base 36 and a `.`, which `encodeURIComponent` leaves as it is, keep the
- * header short: 22 characters where the decimal, `|`-separated version 2
- * took 32, and 40 once URL-encoded in an unsigned cookie. Every request
+ * header short: with today's timestamps, 22 characters where the decimal,
+ * `|`-separated version 2 took 32, and 40 once URL-encoded in an unsigned
+ * cookie. Every request
  * carries the cookie, and every server-side record is kept in memory.
  * Records of version 2 (`2|<createdAt>|<expiresAt>|<metaLength>|...`, in
  * decimal) and version 1 (`1|<createdAt>|<expiresAt>|<data>`, written by
@@ -54,7 +55,7 @@ export function dataText<Data>(record: SessionRecord<Data>, serializer: Serializ
 interface HeaderFormat {
   readonly separator: string;
   readonly radix: 10 | 36;
-  /** Digits a timestamp may take: any millisecond a safe integer holds. */
+  /** Digits a timestamp may take: 11 in base 36 hold any safe integer, 15 decimal ones last until the year 33658. */
   readonly timestampDigits: number;
   readonly lengthDigits: number;
   readonly hasMeta: boolean;
