@@ -80,7 +80,14 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   };
   // The postmaster and every backend: a frozen postmaster alone still lets open connections answer.
   const signalAll = async (signal: "SIGSTOP" | "SIGCONT") => {
-    for (const pid of await clusterPids(data)) process.kill(pid, signal);
+    for (const pid of await clusterPids(data)) {
+      try {
+        process.kill(pid, signal);
+      } catch (error) {
+        // A backend that ended between the listing and the signal (its client hung up) has nothing to stop or wake.
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      }
+    }
   };
   await start();
   let destroyed = false;
